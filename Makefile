@@ -1,0 +1,79 @@
+# Reti di comunità per l'inclusione: two commands, `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+FLASK := $(BIN)/flask --app wsgi
+CATALOGUES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+.DEFAULT_GOAL := help
+.PHONY: help run test install install-dev db demo lint format translations extract-messages update-messages serve clean ci
+
+help: ## list every target
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install the pinned requirements
+
+install-dev: $(VENV)/.installed-dev ## also install the pinned test and development tools
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+translations: $(COMPILED) ## compile the translation catalogues
+
+db: install translations ## upgrade the database to the latest migration
+	$(FLASK) db upgrade
+
+demo: db ## load the demo data if the database is empty
+	$(FLASK) seed-demo --if-empty
+
+run: demo ## set everything up and serve the portal on http://127.0.0.1:$(PORT)
+	@echo ""
+	@echo "  Portale: http://127.0.0.1:$(PORT)"
+	@echo "  Accessi dimostrativi (password: demo-Torino-2026):"
+	@echo "    admin         amministratore di sistema"
+	@echo "    coordinatore  coordinatrice della Città"
+	@echo "    ente1         operatrice di un ente (snodo e servizio al lavoro)"
+	@echo "    ente2         operatore di un altro servizio al lavoro"
+	@echo "    alloggi1      gestore di alloggi"
+	@echo ""
+	$(BIN)/gunicorn --no-control-socket --workers $(WORKERS) --threads 4 \
+		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+lint: install-dev ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev ## format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install-dev translations lint ## run the whole test suite (DATABASE_URL selects PostgreSQL)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+extract-messages: install-dev ## extract translatable strings into app/translations/messages.pot
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output .
+
+update-messages: extract-messages ## merge new strings into the English catalogue
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+ci: ## what CI runs: make test on SQLite and on PostgreSQL
+	.ci/run
+
+clean: ## remove the virtual environment and caches (keeps instance/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""Application factory of the "Reti di comunità per l'inclusione" portal."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import Config, config_from_env
+from app.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: Config | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config or config_from_env())
+    register_extensions(app)
+    register_blueprints(app)
+    register_web(app)
+    register_cli(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def select_locale() -> str:
+    language = session.get("lang")
+    if language in ("it", "en"):
+        return language
+    return "it"
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from app.auth.setup import register_auth
+
+    register_auth(app)
+    # Import every model so metadata (and Alembic) knows every table.
+    from app import models  # noqa: F401
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None:
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.home import bp as home_bp
+    from app.web import bp as web_bp
+
+    for bp in (web_bp, auth_bp, home_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_web(app: Flask) -> None:
+    from app.admin.models import get_setting
+    from app.web.errors import register_error_handlers
+    from app.web.formatting import register_filters
+    from app.web.headers import register_headers
+    from app.web.nav import nav_for
+
+    register_error_handlers(app)
+    register_headers(app)
+    register_filters(app)
+
+    @app.context_processor
+    def layout_context() -> dict[str, object]:
+        if "demo_data" not in g:
+            g.demo_data = bool(get_setting("demo_data", False))
+        nav = nav_for(current_user.role) if current_user.is_authenticated else []
+        return {
+            "nav_items": nav,
+            "demo_data": g.demo_data,
+            "current_locale": select_locale(),
+            "current_endpoint": request.endpoint,
+        }
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import seed_demo_command
+
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,84 @@
+"""record(): the one way to write the audit log, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+
+SECRET_FIELDS = frozenset({"password", "password_hash", "session_token"})
+
+
+class AuditLogImmutableError(RuntimeError):
+    """Raised when code tries to change or delete an audit event."""
+
+
+def _object_ref(obj: object | None) -> tuple[str | None, int | None]:
+    if obj is None:
+        return None, None
+    table = getattr(obj, "__tablename__", type(obj).__name__.lower())
+    return table, getattr(obj, "id", None)
+
+
+def _clean(changes: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if changes is None:
+        return None
+    return {k: ("***" if k in SECRET_FIELDS else v) for k, v in changes.items()}
+
+
+def record(
+    action: str,
+    obj: object | None = None,
+    changes: Mapping[str, Any] | None = None,
+    *,
+    actor: Any = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction; it commits or rolls back with the change.
+
+    `obj` must already have an id (flush first) when it is new. `changes` maps a field to
+    `[old, new]` or to a value; secrets are masked.
+    """
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
+    object_type, object_id = _object_ref(obj)
+    event_row = AuditEvent(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        changes=_clean(changes),
+        actor_id=getattr(actor, "id", None),
+        actor_organization_id=getattr(actor, "organization_id", None),
+        ip_address=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event_row)
+    return event_row
+
+
+def diff(obj: object, new_values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The fields of `obj` that `new_values` would change, as {field: [old, new]}."""
+    changed: dict[str, list[Any]] = {}
+    for field, new in new_values.items():
+        old = getattr(obj, field)
+        if old != new:
+            changed[field] = [_jsonable(old), _jsonable(new)]
+    return changed
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, flush_context: object, instances: object) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise AuditLogImmutableError("Gli eventi di audit non si possono modificare.")

@@ -1,0 +1,115 @@
+"""Settings, read from the environment.
+
+`PORTAL_ENV=production` selects the production settings, which refuse to start without a real
+SECRET_KEY and a DATABASE_URL. Everything else defaults to a local demo on SQLite in `instance/`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import ClassVar
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def database_url(raw: str | None = None) -> str:
+    """Normalise DATABASE_URL: PostgreSQL goes through psycopg 3; SQLite lives in instance/."""
+    url = raw if raw is not None else os.environ.get("DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'portal.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _local_secret_key() -> str:
+    """A secret kept in instance/secret_key, so every worker process and restart shares it."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "si", "sì"}
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = ""
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Italian first: the interface speaks Italian unless the user picks English.
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+    LANGUAGES = ("it", "en")
+
+    # Social workers keep forms open all morning: a CSRF token lives as long as the working day
+    # and is bound to the session (Flask-WTF stores it there), which logout destroys.
+    WTF_CSRF_TIME_LIMIT = int(os.environ.get("WTF_CSRF_TIME_LIMIT", str(10 * 3600)))
+
+    SESSION_COOKIE_NAME = "reti_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "10")))
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    PASSWORD_MIN_LENGTH = 12
+    DEMO_PASSWORD = "demo-Torino-2026"  # noqa: S105 - the published password of the demo accounts
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = database_url()
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+
+    def __init__(self) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if len(secret) < 32 or secret in {"change-me", "dev", "secret"}:
+            raise RuntimeError(
+                "SECRET_KEY mancante o troppo corta: in produzione impostare SECRET_KEY "
+                "(almeno 32 caratteri casuali)."
+            )
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL mancante: in produzione serve PostgreSQL.")
+        super().__init__()
+        self.SECRET_KEY = secret
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    WTF_CSRF_TIME_LIMIT = 3600
+
+    def __init__(self, database_uri: str) -> None:
+        self.SQLALCHEMY_DATABASE_URI = database_url(database_uri)
+        self.SQLALCHEMY_ENGINE_OPTIONS = (
+            {} if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") else {"pool_pre_ping": True}
+        )
+        self.SECRET_KEY = secrets.token_urlsafe(32)
+
+
+def config_from_env() -> Config:
+    if os.environ.get("PORTAL_ENV", "").lower() == "production":
+        return ProductionConfig()
+    return Config()

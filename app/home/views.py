@@ -1,0 +1,33 @@
+"""The home page of each role."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app.admin.forms import ROLE_LABELS
+from app.auth.models import Role, User
+from app.extensions import db
+from app.home import bp
+from app.web.htmx import render
+from app.web.nav import nav_for
+
+
+@bp.get("/")
+@login_required
+def index() -> Response:
+    role = current_user.role_enum
+    context: dict[str, object] = {"areas": nav_for(role)[1:], "role_label": ROLE_LABELS[role]}
+    if role == Role.ADMIN:
+        rows = db.session.execute(
+            select(User.role, User.active, func.count()).group_by(User.role, User.active)
+        ).all()
+        counts: dict[str, dict[bool, int]] = {}
+        for user_role, active, n in rows:
+            counts.setdefault(user_role, {True: 0, False: 0})[active] = n
+        context["user_counts"] = [
+            (r, ROLE_LABELS[r], counts.get(r, {}).get(True, 0), counts.get(r, {}).get(False, 0))
+            for r in Role
+        ]
+    return render(f"home/{role.value}.html", **context)

@@ -1,0 +1,8 @@
+"""Every model of the portal, imported in one place for SQLAlchemy and Alembic."""
+
+from app.admin.models import Setting
+from app.audit.models import AuditEvent
+from app.auth.models import User
+from app.registry.models import Organization
+
+__all__ = ["AuditEvent", "Organization", "Setting", "User"]

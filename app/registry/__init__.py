@@ -1,0 +1,1 @@
+"""The shared registry of organizations (accredited entities, hubs, housing providers)."""

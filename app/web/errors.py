@@ -1,0 +1,83 @@
+"""Italian error pages, which also work for htmx requests (an alert in the message area)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.web.htmx import is_htmx
+
+MESSAGES = {
+    400: ("Richiesta non valida", "La richiesta non è stata compresa."),
+    403: ("Accesso non consentito", "Il tuo ruolo non permette di usare questa pagina."),
+    404: ("Pagina non trovata", "La pagina cercata non esiste o non è tra quelle che puoi vedere."),
+    405: ("Operazione non consentita", "Questa operazione non è disponibile su questa pagina."),
+    409: ("Operazione non possibile", "L'operazione non è possibile nello stato attuale."),
+    413: ("Dati troppo grandi", "I dati inviati superano la dimensione consentita."),
+    422: ("Dati non validi", "Alcuni dati non sono validi: controlla il modulo."),
+    429: ("Troppi tentativi", "Troppe richieste in poco tempo: riprova tra qualche minuto."),
+    500: ("Errore del sistema", "Si è verificato un errore imprevisto. Riprova più tardi."),
+}
+
+
+def _texts(code: int) -> tuple[str, str]:
+    title, text = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    return _(title), _(text)
+
+
+def error_response(code: int, detail: str | None = None) -> Response:
+    title, text = _texts(code)
+    if detail:
+        text = detail
+    if is_htmx():
+        response = make_response(
+            render_template("errors/_alert.html", code=code, title=title, text=text), code
+        )
+        # htmx 4 swaps error responses: put the alert in the page's message area instead.
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return make_response(
+        render_template("errors/error.html", code=code, title=title, text=text), code
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Response:
+        return error_response(
+            400,
+            _(
+                "Il modulo è scaduto o non è stato inviato da questa pagina. "
+                "Ricarica la pagina e riprova: i dati non sono stati salvati."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        code = error.code or 500
+        if code == 401:
+            return unauthorized_response()
+        return error_response(code)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError) -> Response:
+        return error_response(500)
+
+
+def unauthorized_response() -> Response:
+    """An expired or missing login: htmx is sent to the login page, never given it as a fragment."""
+    if is_htmx():
+        # The fragment URL is no place to come back to: return to the page the user was on.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path + (f"?{current.query}" if current.query else "")
+        login_url = url_for("auth.login", next=back or None)
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    return redirect(login_url, code=303)  # type: ignore[return-value]

@@ -1,0 +1,56 @@
+"""Italian formatting: dates dd/mm/yyyy, money € 1.234,56, times in Europe/Rome."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_decimal
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_rome(value).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def to_rome(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: the portal stores aware UTC datetimes")
+    return value.astimezone(ROME)
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return to_rome(value).strftime("%d/%m/%Y %H:%M")
+
+
+def format_money(value: Decimal | int | None, *, cents: bool = False) -> str:
+    """€ 1.234,56 (Italian separators, symbol first, always two decimals)."""
+    if value is None:
+        return ""
+    amount = Decimal(value) / 100 if cents else Decimal(value)
+    sign = "-" if amount < 0 else ""
+    text = format_decimal(abs(amount), format="#,##0.00", locale="it_IT")
+    return f"{sign}€ {text}"
+
+
+def format_number(value: int | Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, locale="it_IT")
+
+
+def register_filters(app: object) -> None:
+    app.jinja_env.filters.update(  # type: ignore[attr-defined]
+        date_it=format_date,
+        datetime_it=format_datetime,
+        money=format_money,
+        number=format_number,
+    )

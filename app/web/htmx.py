@@ -1,0 +1,36 @@
+"""Full page or fragment: the one place that decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, render_template, request
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps part of a page.
+
+    Boosted navigation and history restore (Back button) need the whole page, or the browser
+    would show a lone fragment.
+    """
+    return (
+        is_htmx()
+        and request.headers.get("HX-Request-Type", "partial") == "partial"
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(
+    page_template: str, fragment: str | None = None, status: int = 200, **context: Any
+) -> Response:
+    """Render `fragment` for a partial htmx request, else the full page (which includes it)."""
+    template = fragment if fragment is not None and wants_fragment() else page_template
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Request-Type")
+    return response

@@ -1,0 +1,48 @@
+"""The navigation: each role sees only the areas it may use, and only areas that exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.auth.models import Role
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    roles: frozenset[Role]
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("home.index", _l("Home"), ALL_ROLES),
+    NavItem("registry.index", _l("Enti"), frozenset(Role) - {Role.ADMIN}),
+    NavItem(
+        "households.index",
+        _l("Nuclei familiari"),
+        frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR}),
+    ),
+    NavItem(
+        "distributions.index",
+        _l("Distribuzioni"),
+        frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR}),
+    ),
+    NavItem(
+        "referrals.index", _l("Segnalazioni"), frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR})
+    ),
+    NavItem("housing.index", _l("Alloggi"), frozenset(Role) - {Role.ADMIN}),
+    NavItem("projects.index", _l("Progetti"), frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR})),
+    NavItem("reports.index", _l("Report"), frozenset({Role.COORDINATOR})),
+    NavItem("audit.index", _l("Registro attività"), frozenset({Role.COORDINATOR, Role.ADMIN})),
+    NavItem("admin.users", _l("Utenti"), frozenset({Role.ADMIN})),
+)
+
+
+def nav_for(role: str) -> list[NavItem]:
+    views = current_app.view_functions
+    return [item for item in NAV if item.endpoint in views and Role(role) in item.roles]

@@ -1,0 +1,136 @@
+"""Fixtures: app, db, client, login_as. The schema is built by the real Alembic migrations.
+
+DATABASE_URL selects the database (PostgreSQL in CI); by default a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+from tests import factories
+
+CHEAP_HASH = {"time_cost": 1, "memory_cost": 8192, "parallelism": 1}
+
+
+def _reset_schema(url: str) -> None:
+    """Start from an empty database: the migrations must build everything."""
+    if url.startswith("sqlite") or "sqlite" in url:
+        return
+    from sqlalchemy import create_engine
+
+    from app.config import database_url
+
+    engine = create_engine(database_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    _reset_schema(url)
+    return url
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own application context, as in production.
+
+    The tests hold an app context for their factories; without this, every request would share
+    its `g` (and so Flask-WTF's cached CSRF token). After the request, the test's own session
+    forgets what it had loaded, so assertions read what the database holds now.
+    """
+
+    def open(self, *args: object, **kwargs: object):  # type: ignore[override]
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if _db.session.registry.has():
+            _db.session.expire_all()
+        return response
+
+
+@pytest.fixture(scope="session")
+def app(database_uri: str) -> Iterator[Flask]:
+    config = TestConfig(database_uri)
+    config.PASSWORD_HASH_PARAMS = CHEAP_HASH  # type: ignore[attr-defined]
+    application = create_app(config)
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def _truncate() -> None:
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        for table in tables:
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[object]:
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+        _truncate()
+
+
+@pytest.fixture
+def client(app: Flask, db: object) -> FlaskClient:
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def csrf(client: FlaskClient) -> Callable[[str], str]:
+    """The CSRF token a real browser would have, read from a page of the site."""
+
+    def get(path: str = "/login") -> str:
+        return csrf_token_from(client.get(path).get_data(as_text=True))
+
+    return get
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, db: object) -> Callable[..., object]:
+    """Log the client in as a new user of `role` (and `org`), through the real login form."""
+
+    def login(role: str, org: object = None, **user_fields: object) -> object:
+        user = factories.user(role=role, organization=org, **user_fields)
+        _db.session.commit()
+        response = client.post(
+            "/login",
+            data={
+                "username": user.username,
+                "password": factories.PASSWORD,
+                "csrf_token": csrf_token_from(client.get("/login").get_data(as_text=True)),
+            },
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return user
+
+    return login
