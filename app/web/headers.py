@@ -5,13 +5,21 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_login import current_user
 
+# The Bootstrap Italia 2.18.3 bundle injects two <style> elements at load (one empty): they are
+# allowed by their exact hashes, so style-src needs no 'unsafe-inline'. A new vendored version
+# that injects other styles shows up as a CSP error in the browser tests.
+BOOTSTRAP_ITALIA_STYLE_HASHES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-wPXhisdsFu1DtHYH1D9W5isSGqS5vIPn6QJWSNLqfCM='",
+)
+
 CSP = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        "style-src 'self' " + " ".join(BOOTSTRAP_ITALIA_STYLE_HASHES),
         "img-src 'self' data:",
-        "font-src 'self'",
+        "font-src 'self' data:",
         "connect-src 'self'",
         "form-action 'self'",
         "base-uri 'self'",

@@ -1,0 +1,108 @@
+"""Browser harness: the portal served on a local port with demo data, driven by Debian's Chromium.
+
+Browser tests skip, with the reason, only where Chromium is absent; CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app.demo import seed_demo
+from app.extensions import db as _db
+from tests.conftest import _truncate
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium non trovato in {CHROMIUM}: installare il pacchetto Debian 'chromium'"
+        for item in items:
+            if "browser" in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="module")
+def live_server(app: Flask) -> Iterator[str]:
+    """The portal with the demo data, served by a real HTTP server in a thread."""
+    with app.app_context():
+        _truncate()
+        seed_demo()
+        _db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        _db.session.remove()
+        _truncate()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page(browser: object, live_server: str) -> Iterator[object]:
+    context = browser.new_context(base_url=live_server, locale="it-IT", timezone_id="Europe/Rome")  # type: ignore[attr-defined]
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def on_console(msg: object) -> None:
+        # A 422 is the portal's answer to a form with errors, shown to the user: not a fault.
+        if msg.type == "error" and "status of 422" not in msg.text:  # type: ignore[attr-defined]
+            errors.append(msg.text)  # type: ignore[attr-defined]
+
+    tab.on("console", on_console)
+    yield tab
+    context.close()
+    assert not errors, f"errori JavaScript o CSP nella pagina: {errors}"
+
+
+def assert_accessible(page: object, name: str) -> None:
+    """axe-core, WCAG 2.1 A and AA: zero violations; a screenshot is kept as an artefact."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+def login(page: object, username: str, password: str = "demo-Torino-2026") -> None:
+    page.goto("/login")  # type: ignore[attr-defined]
+    page.get_by_label("Nome utente").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Accedi").last.click()  # type: ignore[attr-defined]
