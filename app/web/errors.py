@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.extensions import db
 from app.web.htmx import is_htmx
 
 MESSAGES = {
@@ -66,6 +67,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> Response:
+        db.session.rollback()  # nothing half-written survives; the error page can still query
         return error_response(500)
 
 

@@ -1,4 +1,4 @@
-"""Each demo account logs in with a real browser and sees its home, with no WCAG 2.1 AA violation."""
+"""Each demo account logs in with a real browser and sees its home, with no WCAG 2.1 AA issue."""
 
 from __future__ import annotations
 
@@ -30,7 +30,11 @@ def test_demo_account_logs_in_and_sees_its_home(page, username):
     page.wait_for_url("**/")
     assert page.get_by_role("heading", level=1).inner_text() == f"Buongiorno, {name}"
     assert intro in page.locator("main").inner_text()
-    assert page.get_by_role("navigation", name="Navigazione principale").get_by_role("link", name=nav_label).is_visible()
+    assert (
+        page.get_by_role("navigation", name="Navigazione principale")
+        .get_by_role("link", name=nav_label)
+        .is_visible()
+    )
     assert "Ambiente dimostrativo" in page.locator(".demo-banner").inner_text()
     assert_accessible(page, f"home-{username}")
 

@@ -1,0 +1,81 @@
+"""Every route × every role: the answer each one gets. A new route without a row fails here."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db as _db
+from tests import factories
+from tests.conftest import csrf_token_from
+
+ROLES = ("anonymous", "admin", "coordinator", "entity_operator", "housing_provider")
+EXEMPT = {"static"}  # the vendored CSS, JS and fonts are public on purpose
+
+
+def answers(anonymous, admin, coordinator, entity_operator, housing_provider):
+    return dict(
+        zip(ROLES, (anonymous, admin, coordinator, entity_operator, housing_provider), strict=True)
+    )
+
+
+STAFF = answers(303, 200, 200, 200, 200)
+ADMIN_ONLY = answers(303, 200, 403, 403, 403)
+ADMIN_WRITE = answers(303, 303, 403, 403, 403)
+
+# (endpoint, method) -> (path, expected status per role). "{user}" is another user's id.
+MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
+    ("web.healthz", "GET"): ("/healthz", answers(200, 200, 200, 200, 200)),
+    ("web.set_language", "POST"): ("/lingua", answers(303, 303, 303, 303, 303)),
+    ("auth.login", "GET"): ("/login", answers(200, 302, 302, 302, 302)),
+    ("auth.login", "POST"): ("/login", answers(422, 302, 302, 302, 302)),
+    ("auth.logout", "POST"): ("/logout", answers(303, 303, 303, 303, 303)),
+    ("auth.account", "GET"): ("/account", STAFF),
+    ("auth.account", "POST"): ("/account", answers(303, 422, 422, 422, 422)),
+    ("home.index", "GET"): ("/", STAFF),
+    ("admin.users", "GET"): ("/admin/", ADMIN_ONLY),
+    ("admin.new_user", "GET"): ("/admin/users/new", ADMIN_ONLY),
+    ("admin.new_user", "POST"): ("/admin/users/new", answers(303, 422, 403, 403, 403)),
+    ("admin.edit_user", "GET"): ("/admin/users/{user}", ADMIN_ONLY),
+    ("admin.edit_user", "POST"): ("/admin/users/{user}", answers(303, 422, 403, 403, 403)),
+    ("admin.disable_user", "POST"): ("/admin/users/{user}/disable", ADMIN_WRITE),
+    ("admin.enable_user", "POST"): ("/admin/users/{user}/enable", ADMIN_WRITE),
+    ("admin.reset_password", "POST"): (
+        "/admin/users/{user}/reset-password",
+        answers(303, 200, 403, 403, 403),
+    ),
+}
+
+
+def test_every_route_has_a_row(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in EXEMPT
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    missing = routes - MATRIX.keys()
+    stale = MATRIX.keys() - routes
+    assert not missing, f"routes without a row in the role × route table: {sorted(missing)}"
+    assert not stale, f"rows for routes that no longer exist: {sorted(stale)}"
+
+
+CASES = [(key, role) for key in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("key", "role"), CASES, ids=[f"{k[0]}-{k[1]}-{r}" for k, r in CASES])
+def test_role_gets_the_expected_answer(client, login_as, key, role):
+    endpoint, method = key
+    path, expected = MATRIX[key]
+    if role != "anonymous":
+        login_as(role)
+    other = factories.user(role="coordinator")
+    _db.session.commit()
+    url = path.format(user=other.id)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        token = csrf_token_from(
+            client.get("/login" if role == "anonymous" else "/account").get_data(as_text=True)
+        )
+        response = client.post(url, data={"csrf_token": token})
+    assert response.status_code == expected[role], (endpoint, method, role, response.status_code)
