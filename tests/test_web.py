@@ -82,6 +82,8 @@ def test_server_error_is_an_italian_page(database_uri, db):
         raise RuntimeError("guasto simulato")
 
     response = other.test_client().get("/_guasto")
+    with other.app_context():
+        _db.engine.dispose()
     assert response.status_code == 500
     assert "Errore del sistema" in response.get_data(as_text=True)
 
