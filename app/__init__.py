@@ -60,11 +60,13 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
 
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.home import bp as home_bp
+    from app.registry import bp as registry_bp
     from app.web import bp as web_bp
 
-    for bp in (web_bp, auth_bp, home_bp, admin_bp):
+    for bp in (web_bp, auth_bp, home_bp, admin_bp, registry_bp, api_bp):
         app.register_blueprint(bp)
 
 
@@ -93,6 +95,7 @@ def register_web(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from app.cli import seed_demo_command
+    from app.cli import expire_accreditations_command, seed_demo_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(expire_accreditations_command)

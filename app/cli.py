@@ -23,3 +23,16 @@ def seed_demo_command(if_empty: bool) -> None:
         )
     summary = seed_demo()
     click.echo("Dati dimostrativi caricati: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+
+
+@click.command("expire-accreditations")
+@with_appcontext
+def expire_accreditations_command() -> None:
+    """Mark as expired every accreditation past its expiry date (daily; safe to run twice)."""
+    from app.clock import today
+    from app.extensions import db
+    from app.registry.operations import expire_accreditations
+
+    expired = expire_accreditations(today())
+    db.session.commit()
+    click.echo(f"Accreditamenti scaduti oggi: {len(expired)}")

@@ -1,4 +1,4 @@
-"""Demo data: the accounts of the stable contract and organizations across the 8 districts."""
+"""Demo data: the accounts of the stable contract and the registry across the 8 districts."""
 
 from __future__ import annotations
 
@@ -7,22 +7,11 @@ from sqlalchemy import func, select
 
 from app.admin.models import set_setting
 from app.audit.operations import record
+from app.clock import today
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
 from app.extensions import db
-from app.registry.models import Organization
-
-# (name, circoscrizione, job service, hub, housing provider)
-DEMO_ORGANIZATIONS: list[tuple[str, int, bool, bool, bool]] = [
-    ("Cooperativa Sociale Il Ponte", 6, True, True, False),
-    ("Associazione Orizzonti di Lavoro", 3, True, False, False),
-    ("Fondazione Casa Solidale Torino", 7, False, False, True),
-    ("Cooperativa Crocetta Insieme", 1, True, False, False),
-    ("Associazione Mirafiori Comunità", 2, False, True, False),
-    ("Snodo San Donato Solidale", 4, False, True, False),
-    ("Cooperativa Vallette al Lavoro", 5, True, False, False),
-    ("Associazione San Salvario Accoglie", 8, True, True, True),
-]
+from app.registry.demo import seed_registry
 
 # (username, full name, role, organization index or None)
 DEMO_USERS: list[tuple[str, str, Role, int | None]] = [
@@ -39,18 +28,7 @@ def database_is_empty() -> bool:
 
 
 def seed_demo() -> dict[str, int]:
-    organizations = [
-        Organization(
-            name=name,
-            circoscrizione=district,
-            is_job_service=job,
-            is_hub=hub,
-            is_housing_provider=housing,
-        )
-        for name, district, job, hub, housing in DEMO_ORGANIZATIONS
-    ]
-    db.session.add_all(organizations)
-    db.session.flush()
+    organizations = seed_registry(today())
     password_hash = hash_password(current_app.config["DEMO_PASSWORD"])
     users = []
     for username, full_name, role, org_index in DEMO_USERS:

@@ -3,6 +3,6 @@
 from app.admin.models import Setting
 from app.audit.models import AuditEvent
 from app.auth.models import User
-from app.registry.models import Organization
+from app.registry.models import Accreditation, Organization, Service, Site
 
-__all__ = ["AuditEvent", "Organization", "Setting", "User"]
+__all__ = ["Accreditation", "AuditEvent", "Organization", "Service", "Setting", "Site", "User"]

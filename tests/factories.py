@@ -7,8 +7,9 @@ from typing import Any
 
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
+from app.clock import today
 from app.extensions import db
-from app.registry.models import Organization
+from app.registry.models import Accreditation, Organization, Service, Site
 
 PASSWORD = "una-password-di-prova-lunga"
 _seq = itertools.count(1)
@@ -19,6 +20,7 @@ def organization(**fields: Any) -> Organization:
     n = next(_seq)
     values: dict[str, Any] = {
         "name": f"Ente di prova {n}",
+        "tax_code": tax_code(),
         "circoscrizione": (n % 8) + 1,
         "is_job_service": True,
         "is_hub": False,
@@ -59,3 +61,69 @@ def user(
     db.session.add(account)
     db.session.flush()
     return account
+
+
+_TAX_BASES = itertools.count(1000000)
+
+
+def tax_code() -> str:
+    """A valid, unique 11-digit codice fiscale of an organization (Luhn check digit)."""
+    from stdnum import luhn
+
+    base = f"{next(_TAX_BASES):07d}001"  # serial, then the tax office of Torino (001)
+    return base + luhn.calc_check_digit(base)
+
+
+def accreditation(org: Organization, **fields: Any) -> Accreditation:
+    from datetime import timedelta
+
+    values: dict[str, Any] = {
+        "organization_id": org.id,
+        "regional_number": f"ACC-LAV-{org.id:04d}",
+        "granted_on": today() - timedelta(days=400),
+        "expires_on": today() + timedelta(days=400),
+        "fn_information": True,
+        "fn_orientation": True,
+        "status": "active",
+    }
+    values.update(fields)
+    acc = Accreditation(**values)
+    db.session.add(acc)
+    db.session.flush()
+    db.session.refresh(org)
+    return acc
+
+
+def service(org: Organization, **fields: Any) -> Service:
+
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "organization_id": org.id,
+        "name": f"Servizio di prova {n}",
+        "service_type": "orientation",
+        "languages": ["it"],
+        "monthly_capacity": 5,
+        "active": True,
+        "last_verified": today(),
+    }
+    values.update(fields)
+    item = Service(**values)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def site(org: Organization, **fields: Any) -> Site:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "organization_id": org.id,
+        "name": f"Sede di prova {n}",
+        "address": f"Via Roma {n}",
+        "circoscrizione": org.circoscrizione,
+        "distribution_days": [],
+    }
+    values.update(fields)
+    item = Site(**values)
+    db.session.add(item)
+    db.session.flush()
+    return item

@@ -19,10 +19,18 @@ def answers(anonymous, admin, coordinator, entity_operator, housing_provider):
 
 
 STAFF = answers(303, 200, 200, 200, 200)
+READERS = answers(303, 200, 200, 200, 200)
+API = answers(401, 200, 200, 200, 200)
+API_UNKNOWN = answers(401, 404, 404, 404, 404)
+# Another organization's edit pages: the City may, an operator gets 404 (not there for them).
+CITY_EDITS = answers(303, 403, 200, 404, 404)
+CITY_EDIT_POSTS = answers(303, 403, 422, 404, 404)
+CITY_ONLY = answers(303, 403, 200, 403, 403)
 ADMIN_ONLY = answers(303, 200, 403, 403, 403)
 ADMIN_WRITE = answers(303, 303, 403, 403, 403)
 
-# (endpoint, method) -> (path, expected status per role). "{user}" is another user's id.
+# (endpoint, method) -> (path, expected status per role). "{user}" is another user's id;
+# "{org}", "{service}", "{site}" belong to an organization none of the logged-in users is in.
 MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("web.healthz", "GET"): ("/healthz", answers(200, 200, 200, 200, 200)),
     ("web.set_language", "POST"): ("/lingua", answers(303, 303, 303, 303, 303)),
@@ -43,6 +51,46 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/admin/users/{user}/reset-password",
         answers(303, 200, 403, 403, 403),
     ),
+    ("api.index", "GET"): ("/api/hsds/", API),
+    ("api.services", "GET"): ("/api/hsds/services", API),
+    ("api.service", "GET"): (
+        "/api/hsds/services/00000000-0000-4000-8000-000000000000",
+        API_UNKNOWN,
+    ),
+    ("api.organizations", "GET"): ("/api/hsds/organizations", API),
+    ("api.organization", "GET"): (
+        "/api/hsds/organizations/00000000-0000-4000-8000-000000000000",
+        API_UNKNOWN,
+    ),
+    ("registry.index", "GET"): ("/entities/", READERS),
+    ("registry.export_csv", "GET"): ("/entities/export.csv", READERS),
+    ("registry.new_organization", "GET"): ("/entities/new", CITY_ONLY),
+    ("registry.new_organization", "POST"): ("/entities/new", answers(303, 403, 422, 403, 403)),
+    ("registry.detail", "GET"): ("/entities/{org}", READERS),
+    ("registry.edit_organization", "GET"): ("/entities/{org}/edit", CITY_EDITS),
+    ("registry.edit_organization", "POST"): ("/entities/{org}/edit", CITY_EDIT_POSTS),
+    ("registry.edit_accreditation", "GET"): ("/entities/{org}/accreditation", CITY_EDITS),
+    ("registry.edit_accreditation", "POST"): ("/entities/{org}/accreditation", CITY_EDIT_POSTS),
+    ("registry.accreditation_action", "POST"): (
+        "/entities/{org}/accreditation/verify",
+        answers(303, 403, 303, 403, 403),
+    ),
+    ("registry.new_service", "GET"): ("/entities/{org}/services/new", CITY_EDITS),
+    ("registry.new_service", "POST"): ("/entities/{org}/services/new", CITY_EDIT_POSTS),
+    ("registry.edit_service", "GET"): ("/entities/{org}/services/{service}", CITY_EDITS),
+    ("registry.edit_service", "POST"): ("/entities/{org}/services/{service}", CITY_EDIT_POSTS),
+    ("registry.service_row", "GET"): (
+        "/entities/{org}/services/{service}/row",
+        answers(303, 403, 303, 404, 404),
+    ),
+    ("registry.confirm_service", "POST"): (
+        "/entities/{org}/services/{service}/confirm",
+        answers(303, 403, 303, 404, 404),
+    ),
+    ("registry.new_site", "GET"): ("/entities/{org}/sites/new", CITY_EDITS),
+    ("registry.new_site", "POST"): ("/entities/{org}/sites/new", CITY_EDIT_POSTS),
+    ("registry.edit_site", "GET"): ("/entities/{org}/sites/{site}", CITY_EDITS),
+    ("registry.edit_site", "POST"): ("/entities/{org}/sites/{site}", CITY_EDIT_POSTS),
 }
 
 
@@ -69,8 +117,12 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
     if role != "anonymous":
         login_as(role)
     other = factories.user(role="coordinator")
+    org = factories.organization(name="Ente di nessuno dei presenti")
+    factories.accreditation(org, status="pending")
+    service = factories.service(org)
+    site = factories.site(org)
     _db.session.commit()
-    url = path.format(user=other.id)
+    url = path.format(user=other.id, org=org.id, service=service.id, site=site.id)
     if method == "GET":
         response = client.get(url)
     else:

@@ -63,3 +63,31 @@ def test_seed_refuses_a_populated_database(app, db):
     result = run_seed(app)
     assert result.exit_code != 0
     assert "database vuoto" in result.output
+
+
+def test_demo_registry_covers_what_the_city_needs_to_see(app, db):
+    from app.clock import today
+    from app.registry.models import Accreditation, Service, Site
+
+    run_seed(app)
+    orgs = _db.session.scalars(select(Organization)).all()
+    now = today()
+    assert len(orgs) >= 12
+    accredited_jobs = [
+        o
+        for o in orgs
+        if o.is_job_service
+        and o.accreditation
+        and o.accreditation.effective_status(now) == "active"
+    ]
+    assert len(accredited_jobs) >= 6
+    assert sum(o.is_hub for o in orgs) >= 4
+    assert sum(o.is_housing_provider for o in orgs) >= 3
+    assert any(len(o.kinds) > 1 for o in orgs)
+    accreditations = _db.session.scalars(select(Accreditation)).all()
+    assert sum(a.expires_within(now) for a in accreditations) >= 1
+    assert any(a.status == "suspended" for a in accreditations)
+    assert _db.session.scalar(select(func.count()).select_from(Service)) >= 12
+    assert (
+        _db.session.scalar(select(func.count()).select_from(Site).where(Site.is_hub.is_(True))) >= 4
+    )

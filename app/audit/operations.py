@@ -74,6 +74,10 @@ def diff(obj: object, new_values: Mapping[str, Any]) -> dict[str, list[Any]]:
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     return str(value)
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin, UTCDateTime
-from app.registry.models import Organization
+
+if TYPE_CHECKING:
+    from app.registry.models import Organization
 
 
 class Role(enum.StrEnum):

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 
 from app.admin.forms import ROLE_LABELS
 from app.auth.models import Role, User
+from app.clock import today
 from app.extensions import db
 from app.home import bp
+from app.registry import dashboard
 from app.web.htmx import render
 from app.web.nav import nav_for
 
@@ -30,4 +32,10 @@ def index() -> Response:
             (r, ROLE_LABELS[r], counts.get(r, {}).get(True, 0), counts.get(r, {}).get(False, 0))
             for r in Role
         ]
+    if role == Role.COORDINATOR:
+        context["to_verify"] = dashboard.accreditations_to_verify()
+        context["expiring"] = dashboard.accreditations_expiring(today())
+    if role in (Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER) and current_user.organization_id:
+        context["stale_services"] = dashboard.stale_services(current_user.organization_id, today())
+    context["today"] = today()
     return render(f"home/{role.value}.html", **context)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, make_response, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.errors import DomainError
 from app.extensions import db
 from app.web.htmx import is_htmx
 
@@ -34,6 +44,8 @@ def error_response(code: int, detail: str | None = None) -> Response:
     title, text = _texts(code)
     if detail:
         text = detail
+    if request.path.startswith("/api/"):
+        return make_response(jsonify(error=text), code)
     if is_htmx():
         response = make_response(
             render_template("errors/_alert.html", code=code, title=title, text=text), code
@@ -48,6 +60,11 @@ def error_response(code: int, detail: str | None = None) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Response:
+        db.session.rollback()
+        return error_response(409, error.message)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Response:
         return error_response(

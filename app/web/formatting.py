@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 
-ROME = ZoneInfo("Europe/Rome")
+from app.clock import ROME
 
 
 def format_date(value: date | datetime | None) -> str:

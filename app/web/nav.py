@@ -21,7 +21,7 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("home.index", _l("Home"), ALL_ROLES),
-    NavItem("registry.index", _l("Enti"), frozenset(Role) - {Role.ADMIN}),
+    NavItem("registry.index", _l("Enti"), ALL_ROLES),
     NavItem(
         "households.index",
         _l("Nuclei familiari"),

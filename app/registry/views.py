@@ -1,0 +1,474 @@
+"""Registry pages: list with active search, detail, profile/accreditation/service/site editing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.models import Role
+from app.auth.policy import roles_required
+from app.clock import today
+from app.extensions import db
+from app.registry import bp, operations
+from app.registry.forms import (
+    AccreditationForm,
+    OrganizationForm,
+    ReasonForm,
+    ServiceForm,
+    SiteForm,
+)
+from app.registry.models import CIRCOSCRIZIONI, Organization, Service, Site
+from app.registry.policy import (
+    EDITORS,
+    READERS,
+    can_edit_organization,
+    can_manage_organizations,
+    can_verify_accreditation,
+    editable_organization_or_404,
+    editable_service_or_404,
+    editable_site_or_404,
+    visible_organization_or_404,
+)
+from app.registry.search import (
+    PAGE_SIZE,
+    OrganizationFilters,
+    count_query,
+    filtered_organizations,
+    service_counts,
+)
+from app.registry.vocabulary import (
+    ACCREDITATION_FUNCTIONS,
+    ACCREDITATION_STATUSES,
+    LANGUAGES,
+    LEGAL_FORMS,
+    ORGANIZATION_KINDS,
+    RUNTS_SECTIONS,
+    SERVICE_TYPES,
+    WEEKDAYS,
+)
+from app.web.htmx import render, wants_fragment
+
+VOCABULARY = {
+    "service_types": SERVICE_TYPES,
+    "languages": LANGUAGES,
+    "legal_forms": LEGAL_FORMS,
+    "runts_sections": RUNTS_SECTIONS,
+    "statuses": ACCREDITATION_STATUSES,
+    "kinds": ORGANIZATION_KINDS,
+    "weekdays": WEEKDAYS,
+    "circoscrizioni": CIRCOSCRIZIONI,
+    "functions": ACCREDITATION_FUNCTIONS,
+}
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+
+
+# List, export ------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> Response:
+    filters = OrganizationFilters.from_args(request.args)
+    now = today()
+    query = filtered_organizations(current_user, filters, now)
+    total = db.session.scalar(count_query(query)) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(filters.pagina, pages)
+    rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
+    return render(
+        "registry/index.html",
+        "registry/_results.html",
+        organizations=rows,
+        counts=service_counts([org.id for org in rows]),
+        filters=filters,
+        total=total,
+        page=page,
+        pages=pages,
+        today=now,
+        can_create=can_manage_organizations(current_user),
+        **VOCABULARY,
+    )
+
+
+@bp.get("/export.csv")
+@roles_required(*READERS)
+def export_csv() -> Response:
+    """The filtered list for a spreadsheet with Italian settings: `;`, UTF-8 with BOM."""
+    filters = OrganizationFilters.from_args(request.args)
+    now = today()
+    query = filtered_organizations(current_user, filters, now).options(
+        selectinload(Organization.services)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Denominazione"), _("Codice fiscale"), _("Forma giuridica"), _("Circoscrizione"),
+            _("Indirizzo"), _("Telefono"), _("Email"), _("Tipologie"), _("Accreditamento"),
+            _("Numero regionale"), _("Scadenza"), _("Servizi attivi"),
+        ]
+    )  # fmt: skip
+    for org in db.session.scalars(query).unique():
+        accreditation = org.accreditation
+        writer.writerow(
+            [
+                org.name,
+                org.tax_code or "",
+                str(LEGAL_FORMS.get(org.legal_form or "", "")),
+                org.circoscrizione,
+                org.address or "",
+                org.phone or "",
+                org.email or "",
+                ", ".join(str(ORGANIZATION_KINDS[k]) for k in org.kinds),
+                str(ACCREDITATION_STATUSES[accreditation.effective_status(now)])
+                if accreditation
+                else "",
+                accreditation.regional_number if accreditation else "",
+                accreditation.expires_on.strftime("%d/%m/%Y")
+                if accreditation and accreditation.expires_on
+                else "",
+                "; ".join(s.name for s in org.services if s.active),
+            ]
+        )
+    body = "\ufeff" + buffer.getvalue()
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="enti-{now.isoformat()}.csv"'
+    return response
+
+
+# Organization -----------------------------------------------------------------------------
+
+
+def _organization_values(form: OrganizationForm) -> dict[str, Any]:
+    return {
+        "name": (form.name.data or "").strip(),
+        "legal_form": form.legal_form.data,
+        "tax_code": form.tax_code.data,
+        "runts_section": form.runts_section.data or None,
+        "runts_number": (form.runts_number.data or "").strip() or None,
+        "address": (form.address.data or "").strip(),
+        "postal_code": form.postal_code.data or None,
+        "circoscrizione": int(form.circoscrizione.data),
+        "phone": (form.phone.data or "").strip() or None,
+        "email": (form.email.data or "").strip() or None,
+        "website": (form.website.data or "").strip() or None,
+        "description": (form.description.data or "").strip() or None,
+        "is_job_service": form.is_job_service.data,
+        "is_hub": form.is_hub.data,
+        "is_housing_provider": form.is_housing_provider.data,
+    }
+
+
+def _unique_tax_code(form: OrganizationForm, exclude_id: int | None) -> Organization | None:
+    if form.tax_code.errors or not form.tax_code.data:
+        return None
+    holder = operations.tax_code_holder(form.tax_code.data, exclude_id)
+    if holder is not None:
+        form.tax_code.errors = [_("Questo codice fiscale è già registrato per un altro ente.")]
+    return holder
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def new_organization() -> Response:
+    form = OrganizationForm()
+    duplicate = None
+    if form.validate_on_submit():
+        duplicate = _unique_tax_code(form, None)
+        if duplicate is None:
+            org = operations.create_organization(_organization_values(form))
+            db.session.commit()
+            flash(_("Ente registrato."), "success")
+            return _see_other("registry.detail", org_id=org.id)
+    return render(
+        "registry/organization_form.html",
+        form=form,
+        org=None,
+        duplicate=duplicate,
+        may_change_kinds=True,
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.get("/<int:org_id>")
+@roles_required(*READERS)
+def detail(org_id: int) -> Response:
+    org = visible_organization_or_404(current_user, org_id)
+    services = db.session.scalars(
+        select(Service)
+        .where(Service.organization_id == org.id)
+        .options(selectinload(Service.sites))
+        .order_by(Service.name)
+    ).all()
+    sites = db.session.scalars(
+        select(Site).where(Site.organization_id == org.id).order_by(Site.name)
+    ).all()
+    return render(
+        "registry/detail.html",
+        org=org,
+        services=services,
+        sites=sites,
+        today=today(),
+        can_edit=can_edit_organization(current_user, org),
+        can_verify=can_verify_accreditation(current_user),
+        reason_form=ReasonForm(),
+        **VOCABULARY,
+    )
+
+
+@bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_organization(org_id: int) -> Response:
+    org = editable_organization_or_404(current_user, org_id)
+    may_change_kinds = can_manage_organizations(current_user)
+    form = OrganizationForm(obj=org if request.method == "GET" else None)
+    if request.method == "GET":
+        form.circoscrizione.data = str(org.circoscrizione)
+        form.runts_section.data = org.runts_section or ""
+    duplicate = None
+    if form.validate_on_submit():
+        duplicate = _unique_tax_code(form, org.id)
+        if duplicate is None:
+            changes = operations.update_organization(
+                org, _organization_values(form), may_change_kinds=may_change_kinds
+            )
+            db.session.commit()
+            flash(
+                _("Dati dell'ente aggiornati.") if changes else _("Nessuna modifica da salvare."),
+                "success",
+            )
+            return _see_other("registry.detail", org_id=org.id)
+    return render(
+        "registry/organization_form.html",
+        form=form,
+        org=org,
+        duplicate=duplicate,
+        may_change_kinds=may_change_kinds,
+        status=422 if form.errors else 200,
+    )
+
+
+# Accreditation ----------------------------------------------------------------------------
+
+
+@bp.route("/<int:org_id>/accreditation", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_accreditation(org_id: int) -> Response:
+    org = editable_organization_or_404(current_user, org_id)
+    accreditation = org.accreditation
+    form = AccreditationForm(obj=accreditation if request.method == "GET" else None)
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in operations.ACCREDITATION_FIELDS}
+        values["regional_number"] = values["regional_number"].strip()
+        by_city = can_verify_accreditation(current_user)
+        saved = operations.save_accreditation(org, values, current_user, verified_by_city=by_city)
+        db.session.commit()
+        if saved.status == "pending":
+            flash(_("Dati di accreditamento salvati: la Città li verificherà."), "success")
+        else:
+            flash(_("Dati di accreditamento salvati."), "success")
+        return _see_other("registry.detail", org_id=org.id)
+    return render(
+        "registry/accreditation_form.html",
+        form=form,
+        org=org,
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.post("/<int:org_id>/accreditation/<action>")
+@roles_required(Role.COORDINATOR)
+def accreditation_action(org_id: int, action: str) -> Response:
+    org = visible_organization_or_404(current_user, org_id)
+    if org.accreditation is None or action not in operations.ACCREDITATION_TRANSITIONS:
+        abort(404)
+    form = ReasonForm()
+    reason = (form.reason.data or "").strip()[:500] if form.reason.data else None
+    if action == "suspend" and not form.validate_on_submit():
+        flash(_("Per sospendere un accreditamento serve la motivazione."), "danger")
+        return _see_other("registry.detail", org_id=org.id)
+    operations.transition_accreditation(org.accreditation, action, current_user, reason)
+    db.session.commit()
+    messages = {
+        "verify": _("Accreditamento verificato: l'ente è attivo."),
+        "suspend": _("Accreditamento sospeso: l'ente non riceve nuove segnalazioni."),
+        "reactivate": _("Accreditamento riattivato."),
+        "expire": _("Scadenza dell'accreditamento registrata."),
+    }
+    flash(messages[action], "success")
+    return _see_other("registry.detail", org_id=org.id)
+
+
+# Services (inline editing in the detail table) --------------------------------------------
+
+
+def _service_form(org: Organization, service: Service | None = None) -> ServiceForm:
+    form = ServiceForm(obj=service if request.method == "GET" else None)
+    form.sites.choices = [
+        SelectChoice(site.id, site.name)  # type: ignore[arg-type]
+        for site in db.session.scalars(
+            select(Site).where(Site.organization_id == org.id).order_by(Site.name)
+        )
+    ]
+    if request.method == "GET" and service is not None:
+        form.sites.data = [site.id for site in service.sites]
+    return form
+
+
+def _service_values(form: ServiceForm) -> tuple[dict[str, Any], list[int]]:
+    values = {name: getattr(form, name).data for name in operations.SERVICE_FIELDS}
+    values["name"] = values["name"].strip()
+    values["description"] = (values["description"] or "").strip() or None
+    return values, list(form.sites.data or [])
+
+
+def _sites_of(org: Organization, ids: list[int]) -> list[Site]:
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(Site).where(Site.organization_id == org.id, Site.id.in_(ids)))
+    )
+
+
+@bp.route("/<int:org_id>/services/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def new_service(org_id: int) -> Response:
+    org = editable_organization_or_404(current_user, org_id)
+    form = _service_form(org)
+    if request.method == "GET":
+        form.active.data = True
+        form.languages.data = ["it"]
+    if form.validate_on_submit():
+        values, site_ids = _service_values(form)
+        operations.create_service(org, values, _sites_of(org, site_ids), today())
+        db.session.commit()
+        flash(_("Servizio aggiunto."), "success")
+        return _see_other("registry.detail", org_id=org.id)
+    return render(
+        "registry/service_page.html",
+        form=form,
+        org=org,
+        service=None,
+        status=422 if form.errors else 200,
+        **VOCABULARY,
+    )
+
+
+@bp.route("/<int:org_id>/services/<int:service_id>", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_service(org_id: int, service_id: int) -> Response:
+    """GET: the edit form (a table row for htmx, a page otherwise). POST: save."""
+    service = editable_service_or_404(current_user, org_id, service_id)
+    org = service.organization
+    form = _service_form(org, service)
+    if form.validate_on_submit():
+        values, site_ids = _service_values(form)
+        changes = operations.update_service(service, values, _sites_of(org, site_ids), today())
+        db.session.commit()
+        if wants_fragment():
+            return _service_row(service, saved=True)
+        flash(_("Servizio aggiornato.") if changes else _("Servizio confermato."), "success")
+        return _see_other("registry.detail", org_id=org.id)
+    return render(
+        "registry/service_page.html",
+        "registry/_service_form_row.html",
+        form=form,
+        org=org,
+        service=service,
+        status=422 if form.errors else 200,
+        **VOCABULARY,
+    )
+
+
+def _service_row(service: Service, saved: bool = False) -> Response:
+    return render(
+        "registry/_service_row.html",
+        service=service,
+        org=service.organization,
+        can_edit=True,
+        today=today(),
+        saved=saved,
+        **VOCABULARY,
+    )
+
+
+@bp.get("/<int:org_id>/services/<int:service_id>/row")
+@roles_required(*EDITORS)
+def service_row(org_id: int, service_id: int) -> Response:
+    """The read-only row again (the Cancel button of the inline editor)."""
+    service = editable_service_or_404(current_user, org_id, service_id)
+    if not wants_fragment():
+        return _see_other("registry.detail", org_id=service.organization_id)
+    return _service_row(service)
+
+
+@bp.post("/<int:org_id>/services/<int:service_id>/confirm")
+@roles_required(*EDITORS)
+def confirm_service(org_id: int, service_id: int) -> Response:
+    service = editable_service_or_404(current_user, org_id, service_id)
+    operations.confirm_service(service, today())
+    db.session.commit()
+    if wants_fragment():
+        return _service_row(service, saved=True)
+    flash(_("Servizio confermato: dati verificati oggi."), "success")
+    return _see_other("registry.detail", org_id=service.organization_id)
+
+
+# Sites ------------------------------------------------------------------------------------
+
+
+def _site_values(form: SiteForm) -> dict[str, Any]:
+    values = {name: getattr(form, name).data for name in operations.SITE_FIELDS}
+    values["circoscrizione"] = int(form.circoscrizione.data)
+    for name in ("name", "address", "opening_hours", "phone", "postal_code"):
+        values[name] = (values[name] or "").strip() or None
+    if not values["is_hub"]:
+        values["distribution_days"] = []
+    return values
+
+
+@bp.route("/<int:org_id>/sites/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def new_site(org_id: int) -> Response:
+    org = editable_organization_or_404(current_user, org_id)
+    form = SiteForm()
+    if form.validate_on_submit():
+        operations.create_site(org, _site_values(form))
+        db.session.commit()
+        flash(_("Sede aggiunta."), "success")
+        return _see_other("registry.detail", org_id=org.id)
+    return render(
+        "registry/site_form.html", form=form, org=org, site=None, status=422 if form.errors else 200
+    )
+
+
+@bp.route("/<int:org_id>/sites/<int:site_id>", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_site(org_id: int, site_id: int) -> Response:
+    site = editable_site_or_404(current_user, org_id, site_id)
+    form = SiteForm(obj=site if request.method == "GET" else None)
+    if request.method == "GET":
+        form.circoscrizione.data = str(site.circoscrizione)
+    if form.validate_on_submit():
+        changes = operations.update_site(site, _site_values(form))
+        db.session.commit()
+        flash(_("Sede aggiornata.") if changes else _("Nessuna modifica da salvare."), "success")
+        return _see_other("registry.detail", org_id=site.organization_id)
+    return render(
+        "registry/site_form.html",
+        form=form,
+        org=site.organization,
+        site=site,
+        status=422 if form.errors else 200,
+    )
