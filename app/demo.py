@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from app.admin.models import set_setting
 from app.audit.operations import record
-from app.clock import today
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
+from app.clock import today
 from app.extensions import db
 from app.registry.demo import seed_registry
 
