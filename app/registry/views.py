@@ -86,7 +86,7 @@ def index() -> Response:
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(filters.pagina, pages)
     rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
-    return render(
+    response = render(
         "registry/index.html",
         "registry/_results.html",
         organizations=rows,
@@ -99,6 +99,10 @@ def index() -> Response:
         can_create=can_manage_organizations(current_user),
         **VOCABULARY,
     )
+    if wants_fragment():
+        # The address bar shows the short, shareable form of the search (no empty filters).
+        response.headers["HX-Push-Url"] = url_for("registry.index", **filters.url_args())
+    return response
 
 
 @bp.get("/export.csv")

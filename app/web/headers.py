@@ -18,6 +18,10 @@ CSP = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self' " + " ".join(BOOTSTRAP_ITALIA_STYLE_HASHES),
+        # When htmx swaps a row back in, it copies the old element's style attribute onto the
+        # new one, and Bootstrap Italia leaves empty ones (style=""). Only the empty value is
+        # allowed: no real inline style can pass.
+        "style-src-attr 'unsafe-hashes' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
         "img-src 'self' data:",
         "font-src 'self' data:",
         "connect-src 'self'",
