@@ -36,3 +36,37 @@ def test_every_table_has_a_named_primary_key(db):
     inspector = inspect(_db.engine)
     for table in _db.metadata.sorted_tables:
         assert inspector.get_pk_constraint(table.name)["constrained_columns"]
+
+
+def test_upgrading_a_foundation_database_keeps_its_organizations(tmp_path):
+    """0001 -> head on a database with data: existing organizations get a UUID and stay active
+    (run on SQLite, the embedded default, whose table rebuilds are the risky part)."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.config import TestConfig
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_app(TestConfig(url))
+    with old.app_context():
+        upgrade(revision="0001")
+        with _db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO organization (name, circoscrizione, is_job_service, is_hub, "
+                "is_housing_provider, created_at, updated_at) "
+                "VALUES ('Ente storico', 3, 1, 0, 0, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO user_account (username, full_name, email, role, organization_id, active, "
+                "password_hash, must_change_password, session_token, created_at, updated_at) "
+                "VALUES ('storico', 'Utente Storico', 's@example.org', 'entity_operator', 1, 1, 'x', 0, "
+                "'tok', '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+            )
+        upgrade()
+        with _db.engine.connect() as conn:
+            row = conn.exec_driver_sql("SELECT uuid, active FROM organization").one()
+            user_org = conn.exec_driver_sql("SELECT organization_id FROM user_account").scalar()
+        _db.engine.dispose()
+    assert len(row[0]) == 36
+    assert row[1] == 1
+    assert user_org == 1
