@@ -63,10 +63,11 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.home import bp as home_bp
+    from app.households import bp as households_bp
     from app.registry import bp as registry_bp
     from app.web import bp as web_bp
 
-    for bp in (web_bp, auth_bp, home_bp, admin_bp, registry_bp, api_bp):
+    for bp in (web_bp, auth_bp, home_bp, admin_bp, registry_bp, api_bp, households_bp):
         app.register_blueprint(bp)
 
 
@@ -80,6 +81,9 @@ def register_web(app: Flask) -> None:
     register_error_handlers(app)
     register_headers(app)
     register_filters(app)
+    from app.audit.labels import audit_label
+
+    app.jinja_env.globals["audit_label"] = audit_label
 
     @app.context_processor
     def layout_context() -> dict[str, object]:

@@ -3,6 +3,19 @@
 from app.admin.models import Setting
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.households.models import Distribution, Household, JointCareRequest, Person
 from app.registry.models import Accreditation, Organization, Service, Site
 
-__all__ = ["Accreditation", "AuditEvent", "Organization", "Service", "Setting", "Site", "User"]
+__all__ = [
+    "Accreditation",
+    "AuditEvent",
+    "Distribution",
+    "Household",
+    "JointCareRequest",
+    "Organization",
+    "Person",
+    "Service",
+    "Setting",
+    "Site",
+    "User",
+]

@@ -127,3 +127,75 @@ def site(org: Organization, **fields: Any) -> Site:
     db.session.add(item)
     db.session.flush()
     return item
+
+
+_CF_SEQ = itertools.count(1)
+
+
+def codice_fiscale(
+    birth_date: Any = None, sex: str = "F", last: str = "ROSSI", first: str = "MARIA"
+) -> str:
+    """A valid personal codice fiscale consistent with birth date and sex, unique per call."""
+    from datetime import date
+
+    from stdnum.it import codicefiscale as cf
+
+    birth_date = birth_date or date(1990, 1, 1)
+    n = next(_CF_SEQ)
+    consonants = "BCDFGHJKLMNPQRSTVWXZ"
+    surname = "".join(consonants[(n // 400 + i) % 20] for i in range(3))
+    name = consonants[(n // 20) % 20] + consonants[n % 20] + "X"
+    day = birth_date.day + (40 if sex == "F" else 0)
+    body = f"{surname}{name}{birth_date.year % 100:02d}{'ABCDEHLMPRST'[birth_date.month - 1]}{day:02d}L219"
+    return body + cf.calc_check_digit(body)
+
+
+def household(org: Organization | None = None, members: int = 1, **fields: Any) -> Any:
+    from datetime import date
+
+    from app.households.models import Household
+
+    org = org or organization(is_hub=True)
+    values: dict[str, Any] = {
+        "organization_id": org.id,
+        "circoscrizione": org.circoscrizione,
+        "address": f"Via Prova {next(_seq)}",
+        "needs": ["work"],
+        "status": "active",
+        "privacy_notice_on": date(2026, 1, 10),
+        "sharing_scope": "all_partners",
+        "sharing_authorised_on": date(2026, 1, 10),
+    }
+    values.update(fields)
+    item = Household(**values)
+    db.session.add(item)
+    db.session.flush()
+    for index in range(members):
+        person(item, relation="reference" if index == 0 else "child")
+    db.session.refresh(item)
+    return item
+
+
+def person(household: Any, **fields: Any) -> Any:
+    from datetime import date
+
+    from app.households.models import Person
+
+    n = next(_seq)
+    birth = fields.pop("birth_date", date(1980 + n % 20, 1 + n % 12, 1 + n % 28))
+    sex = fields.pop("sex", "F" if n % 2 else "M")
+    values: dict[str, Any] = {
+        "household_id": household.id,
+        "first_name": f"Nome{n}",
+        "last_name": f"Cognome{n}",
+        "codice_fiscale": codice_fiscale(birth, sex),
+        "birth_date": birth,
+        "sex": sex,
+        "relation": "reference",
+        "languages": ["it"],
+    }
+    values.update(fields)
+    item = Person(**values)
+    db.session.add(item)
+    db.session.flush()
+    return item

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db as _db
+from app.households.models import JointCareRequest
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -26,6 +27,11 @@ API_UNKNOWN = answers(401, 404, 404, 404, 404)
 CITY_EDITS = answers(303, 403, 200, 404, 404)
 CITY_EDIT_POSTS = answers(303, 403, 422, 404, 404)
 CITY_ONLY = answers(303, 403, 200, 403, 403)
+HOUSEHOLD_READERS = answers(303, 403, 200, 200, 403)
+# Another organization's household: the City reads it; an operator gets 404; no one else gets in.
+OTHER_HOUSEHOLD = answers(303, 403, 200, 404, 403)
+OWNER_ONLY = answers(303, 403, 403, 404, 403)
+OPERATOR_ONLY = answers(303, 403, 403, 200, 403)
 ADMIN_ONLY = answers(303, 200, 403, 403, 403)
 ADMIN_WRITE = answers(303, 303, 403, 403, 403)
 
@@ -91,6 +97,33 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("registry.new_site", "POST"): ("/entities/{org}/sites/new", CITY_EDIT_POSTS),
     ("registry.edit_site", "GET"): ("/entities/{org}/sites/{site}", CITY_EDITS),
     ("registry.edit_site", "POST"): ("/entities/{org}/sites/{site}", CITY_EDIT_POSTS),
+    ("households.index", "GET"): ("/households/", HOUSEHOLD_READERS),
+    ("households.new", "GET"): ("/households/new", OPERATOR_ONLY),
+    ("households.new", "POST"): ("/households/new", answers(303, 403, 403, 422, 403)),
+    ("households.add_member_row", "POST"): ("/households/new/members/add", OPERATOR_ONLY),
+    ("households.remove_member_row", "POST"): ("/households/new/members/remove/0", OPERATOR_ONLY),
+    ("households.request_joint_care", "POST"): (
+        "/households/joint-care",
+        answers(303, 403, 403, 400, 403),
+    ),
+    ("households.decide_joint_care", "POST"): (
+        "/households/joint-care/{joint}/accept",
+        answers(303, 403, 303, 403, 403),
+    ),
+    ("households.detail", "GET"): ("/households/{household}", OTHER_HOUSEHOLD),
+    ("households.edit", "GET"): ("/households/{household}/edit", OWNER_ONLY),
+    ("households.edit", "POST"): ("/households/{household}/edit", OWNER_ONLY),
+    ("households.new_member", "GET"): ("/households/{household}/members/new", OWNER_ONLY),
+    ("households.new_member", "POST"): ("/households/{household}/members/new", OWNER_ONLY),
+    ("households.edit_member", "GET"): ("/households/{household}/members/{person}", OWNER_ONLY),
+    ("households.edit_member", "POST"): ("/households/{household}/members/{person}", OWNER_ONLY),
+    ("households.privacy_notice", "POST"): ("/households/{household}/privacy-notice", OWNER_ONLY),
+    ("households.authorise_sharing", "POST"): ("/households/{household}/sharing", OWNER_ONLY),
+    ("households.withdraw_sharing", "POST"): (
+        "/households/{household}/sharing/withdraw",
+        OWNER_ONLY,
+    ),
+    ("households.close", "POST"): ("/households/{household}/close", OWNER_ONLY),
 }
 
 
@@ -121,8 +154,21 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
     factories.accreditation(org, status="pending")
     service = factories.service(org)
     site = factories.site(org)
+    household = factories.household(org)
+    joint = JointCareRequest(
+        household_id=household.id, requesting_organization_id=factories.organization().id
+    )
+    _db.session.add(joint)
     _db.session.commit()
-    url = path.format(user=other.id, org=org.id, service=service.id, site=site.id)
+    url = path.format(
+        user=other.id,
+        org=org.id,
+        service=service.id,
+        site=site.id,
+        household=household.id,
+        person=household.members[0].id,
+        joint=joint.id,
+    )
     if method == "GET":
         response = client.get(url)
     else:

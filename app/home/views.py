@@ -11,6 +11,7 @@ from app.auth.models import Role, User
 from app.clock import today
 from app.extensions import db
 from app.home import bp
+from app.households.models import JointCareRequest
 from app.registry import dashboard
 from app.web.htmx import render
 from app.web.nav import nav_for
@@ -35,6 +36,11 @@ def index() -> Response:
     if role == Role.COORDINATOR:
         context["to_verify"] = dashboard.accreditations_to_verify()
         context["expiring"] = dashboard.accreditations_expiring(today())
+        context["joint_requests"] = db.session.scalars(
+            select(JointCareRequest)
+            .where(JointCareRequest.status == "pending")
+            .order_by(JointCareRequest.created_at)
+        ).all()
     if role in (Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER) and current_user.organization_id:
         context["stale_services"] = dashboard.stale_services(current_user.organization_id, today())
     context["today"] = today()

@@ -1,0 +1,232 @@
+"""Household intake and editing forms."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from app.clock import today
+from app.households import codice_fiscale as cf
+from app.households.vocabulary import (
+    EDUCATION,
+    EMPLOYMENT,
+    HOUSING,
+    NEEDS,
+    RELATIONS,
+    SEXES,
+    SHARING_SCOPES,
+)
+from app.registry.forms import MultiCheckboxField, choices, circoscrizione_choices, no_markup
+from app.registry.vocabulary import LANGUAGES
+
+ISEE_MAX = Decimal("100000")
+
+
+class EuroField(DecimalField):
+    """An amount in euro typed the Italian way: 6532,40 or 6.532,40 (6532.40 is accepted too)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].replace("€", "").replace(" ", "").strip()
+        if "," in text:
+            text = text.replace(".", "").replace(",", ".")
+        try:
+            self.data = Decimal(text).quantize(Decimal("0.01"))
+            if not self.data.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            self.data = None
+            raise ValueError(
+                self.gettext("Scrivi un importo in euro, per esempio 6532,40.")
+            ) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{self.data:.2f}".replace(".", ",")
+
+
+def not_in_future(form: Form, field: DateField) -> None:
+    if field.data and field.data > today():
+        raise ValidationError(_l("La data non può essere nel futuro."))
+
+
+class PersonForm(Form):
+    """One member of the household (also used inside the intake form's list of members)."""
+
+    first_name = StringField(
+        _l("Nome"), validators=[DataRequired(_l("Inserisci il nome.")), Length(max=100), no_markup]
+    )
+    last_name = StringField(
+        _l("Cognome"),
+        validators=[DataRequired(_l("Inserisci il cognome.")), Length(max=100), no_markup],
+    )
+    codice_fiscale = StringField(
+        _l("Codice fiscale"),
+        validators=[Optional(), Length(max=32)],
+        description=_l("16 caratteri. Lascia vuoto solo se la persona non ne ha uno."),
+    )
+    birth_date = DateField(
+        _l("Data di nascita"),
+        validators=[InputRequired(_l("Inserisci una data valida (gg/mm/aaaa).")), not_in_future],
+    )
+    sex = SelectField(
+        _l("Sesso"),
+        choices=choices(SEXES, _l("Scegli")),
+        validators=[DataRequired(_l("Indica il sesso (serve a verificare il codice fiscale)."))],
+    )
+    relation = SelectField(
+        _l("Relazione con la persona di riferimento"),
+        choices=choices(RELATIONS),
+        validators=[DataRequired(_l("Indica la relazione."))],
+    )
+    employment_status = SelectField(
+        _l("Condizione lavorativa"), choices=choices(EMPLOYMENT, _l("Non indicata"))
+    )
+    education = SelectField(_l("Titolo di studio"), choices=choices(EDUCATION, _l("Non indicato")))
+    languages = SelectMultipleField(
+        _l("Lingue parlate"),
+        choices=choices(LANGUAGES),
+        description=_l("Tieni premuto Ctrl per sceglierne più di una."),
+    )
+
+    def validate_codice_fiscale(self, field: StringField) -> None:
+        if not field.data:
+            field.data = None
+            return
+        problem = cf.format_problem(field.data)
+        if problem is None:
+            field.data = cf.normalise(field.data)
+            problem = cf.consistency_problem(field.data, self.birth_date.data, self.sex.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def values(self) -> dict[str, object]:
+        return {
+            "first_name": (self.first_name.data or "").strip(),
+            "last_name": (self.last_name.data or "").strip(),
+            "codice_fiscale": self.codice_fiscale.data or None,
+            "birth_date": self.birth_date.data,
+            "sex": self.sex.data,
+            "relation": self.relation.data,
+            "employment_status": self.employment_status.data or None,
+            "education": self.education.data or None,
+            "languages": list(self.languages.data or []),
+        }
+
+
+class MemberForm(FlaskForm, PersonForm):  # type: ignore[misc]
+    """A member added or edited on their own page."""
+
+
+class HouseholdFieldsMixin:
+    address = StringField(
+        _l("Indirizzo di residenza o domicilio"),
+        validators=[Optional(), Length(max=200), no_markup],
+    )
+    circoscrizione = SelectField(
+        _l("Circoscrizione"),
+        choices=circoscrizione_choices(_l("Scegli la circoscrizione")),
+        validators=[DataRequired(_l("Scegli la circoscrizione."))],
+    )
+    isee_value = EuroField(
+        _l("Valore ISEE (euro)"),
+        validators=[
+            Optional(),
+            NumberRange(0, ISEE_MAX, _l("Un valore ISEE tra 0 e 100.000 euro.")),
+        ],
+        description=_l("Per esempio 6532,40"),
+    )
+    isee_expires_on = DateField(_l("Scadenza dell'ISEE"), validators=[Optional()])
+    housing_situation = SelectField(
+        _l("Situazione abitativa"), choices=choices(HOUSING, _l("Non indicata"))
+    )
+    needs = MultiCheckboxField(
+        _l("Bisogni"),
+        choices=choices(NEEDS),
+        validators=[DataRequired(_l("Indica almeno un bisogno."))],
+    )
+    notes = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+
+
+class HouseholdForm(HouseholdFieldsMixin, FlaskForm):
+    """The household's own data, edited after intake."""
+
+
+class IntakeForm(HouseholdFieldsMixin, FlaskForm):
+    members = FieldList(FormField(PersonForm), min_entries=1, max_entries=20)
+    privacy_notice_given = BooleanField(
+        _l("Ho consegnato e spiegato l'informativa sul trattamento dei dati personali")
+    )
+    privacy_notice_on = DateField(
+        _l("Data di consegna dell'informativa"), validators=[Optional(), not_in_future]
+    )
+    confirm_not_duplicate = BooleanField(
+        _l("Ho verificato: non si tratta delle stesse persone già registrate")
+    )
+
+    def validate_members(self, field: FieldList) -> None:
+        references = [m for m in field.entries if m.form.relation.data == "reference"]
+        if len(references) != 1:
+            raise ValidationError(_l("Indica una e una sola persona di riferimento."))
+        codes = [m.form.codice_fiscale.data for m in field.entries if m.form.codice_fiscale.data]
+        if len(codes) != len(set(codes)):
+            raise ValidationError(_l("Lo stesso codice fiscale compare due volte."))
+
+    def validate_privacy_notice_on(self, field: DateField) -> None:
+        if self.privacy_notice_given.data and not field.data:
+            raise ValidationError(_l("Indica la data di consegna dell'informativa."))
+
+
+class SharingForm(FlaskForm):
+    scope = SelectField(
+        _l("Con chi si possono condividere i dati"),
+        choices=choices(SHARING_SCOPES),
+        validators=[DataRequired(_l("Scegli con chi."))],
+    )
+    authorised_on = DateField(
+        _l("Data dell'autorizzazione firmata"),
+        validators=[InputRequired(_l("Inserisci una data valida (gg/mm/aaaa).")), not_in_future],
+    )
+
+
+class DateOnlyForm(FlaskForm):
+    on = DateField(
+        _l("Data"),
+        validators=[InputRequired(_l("Inserisci una data valida (gg/mm/aaaa).")), not_in_future],
+    )
+
+
+class JointCareForm(FlaskForm):
+    codice_fiscale = StringField(validators=[DataRequired(), Length(max=32)])
+    message = TextAreaField(_l("Messaggio per la Città"), validators=[Optional(), Length(max=1000)])
+
+
+class DecisionForm(FlaskForm):
+    note = TextAreaField(_l("Nota"), validators=[Optional(), Length(max=1000)])

@@ -1,0 +1,186 @@
+"""Households taken in charge, their members, privacy records, and the hubs' distributions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, TimestampMixin, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.registry.models import Organization, Site
+
+YOUTH_MIN_AGE = 18
+YOUTH_MAX_AGE = 29
+
+
+def age_on(birth_date: date, today: date) -> int:
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
+
+
+class Household(TimestampMixin, Base):
+    __tablename__ = "household"
+    __table_args__ = (
+        CheckConstraint("circoscrizione BETWEEN 1 AND 8", name="circoscrizione"),
+        CheckConstraint("isee_value IS NULL OR isee_value >= 0", name="isee_not_negative"),
+        CheckConstraint("status IN ('active', 'closed')", name="status"),
+        Index("ix_household_organization_status", "organization_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
+    case_worker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    address: Mapped[str | None] = mapped_column(String(200))
+    circoscrizione: Mapped[int] = mapped_column(Integer, index=True)
+    isee_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    isee_expires_on: Mapped[date | None] = mapped_column(Date)
+    housing_situation: Mapped[str | None] = mapped_column(String(32))
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Privacy: the notice given to the family, and their authorisation to share with partners.
+    privacy_notice_on: Mapped[date | None] = mapped_column(Date)
+    privacy_notice_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    sharing_scope: Mapped[str | None] = mapped_column(String(32))
+    sharing_authorised_on: Mapped[date | None] = mapped_column(Date)
+    sharing_withdrawn_on: Mapped[date | None] = mapped_column(Date)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+    case_worker: Mapped[User | None] = relationship(foreign_keys=[case_worker_id])
+    privacy_notice_by: Mapped[User | None] = relationship(foreign_keys=[privacy_notice_by_id])
+    members: Mapped[list[Person]] = relationship(
+        back_populates="household",
+        order_by="(Person.relation != 'reference', Person.birth_date, Person.id)",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def reference_person(self) -> Person | None:
+        return next((m for m in self.members if m.relation == "reference"), None)
+
+    @property
+    def sharing_in_force(self) -> bool:
+        return self.sharing_authorised_on is not None and self.sharing_withdrawn_on is None
+
+    @property
+    def display_name(self) -> str:
+        ref = self.reference_person
+        return f"{ref.last_name} {ref.first_name}" if ref else f"#{self.id}"
+
+
+class Person(TimestampMixin, Base):
+    __tablename__ = "person"
+    __table_args__ = (
+        CheckConstraint("sex IS NULL OR sex IN ('M', 'F')", name="sex"),
+        Index("ix_person_names", "last_name", "first_name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    codice_fiscale: Mapped[str | None] = mapped_column(String(16), unique=True)
+    birth_date: Mapped[date | None] = mapped_column(Date, index=True)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    relation: Mapped[str] = mapped_column(String(16), default="reference")
+    employment_status: Mapped[str | None] = mapped_column(String(32))
+    education: Mapped[str | None] = mapped_column(String(32))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    household: Mapped[Household] = relationship(back_populates="members")
+
+    def age(self, today: date) -> int | None:
+        return age_on(self.birth_date, today) if self.birth_date else None
+
+    def is_youth(self, today: date) -> bool:
+        age = self.age(today)
+        return age is not None and YOUTH_MIN_AGE <= age <= YOUTH_MAX_AGE
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Distribution(Base):
+    __tablename__ = "distribution"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("kind IN ('food_basket', 'basic_necessities')", name="kind"),
+        Index("ix_distribution_household_date", "household_id", "distributed_on"),
+        Index("ix_distribution_site_date", "site_id", "distributed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="RESTRICT"))
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="RESTRICT"), index=True
+    )
+    distributed_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    operator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    household: Mapped[Household] = relationship()
+    site: Mapped[Site] = relationship()
+    operator: Mapped[User | None] = relationship()
+
+
+class JointCareRequest(TimestampMixin, Base):
+    """An organization asks the City to follow, together with the owner, a person it met."""
+
+    __tablename__ = "joint_care_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'accepted', 'declined')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    requesting_organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE")
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    message: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decision_note: Mapped[str | None] = mapped_column(String(1000))
+
+    household: Mapped[Household] = relationship()
+    requesting_organization: Mapped[Organization] = relationship()

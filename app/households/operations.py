@@ -1,0 +1,238 @@
+"""Household state changes: mutate, audit in the same transaction, flush. Views commit."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, or_, select
+
+from app.audit.operations import diff, record
+from app.auth.models import User
+from app.db import utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Household, JointCareRequest, Person
+
+HOUSEHOLD_FIELDS = (
+    "address", "circoscrizione", "isee_value", "isee_expires_on", "housing_situation", "needs",
+    "notes", "case_worker_id",
+)  # fmt: skip
+PERSON_FIELDS = (
+    "first_name", "last_name", "codice_fiscale", "birth_date", "sex", "relation",
+    "employment_status", "education", "languages",
+)  # fmt: skip
+
+
+# Duplicates ---------------------------------------------------------------------------------
+
+
+def person_with_codice_fiscale(
+    codice_fiscale: str, exclude_person_id: int | None = None
+) -> Person | None:
+    query = select(Person).where(Person.codice_fiscale == codice_fiscale)
+    if exclude_person_id is not None:
+        query = query.where(Person.id != exclude_person_id)
+    return db.session.scalar(query)
+
+
+def similar_people(
+    first_name: str,
+    last_name: str,
+    birth_date: date | None,
+    address: str | None,
+    exclude_household_id: int | None = None,
+) -> list[Person]:
+    """People who may be the same person: same name, surname and birth date, or any 3 of name,
+    surname, birth date and household address."""
+    first, last = first_name.strip().lower(), last_name.strip().lower()
+    addr = (address or "").strip().lower()
+    score = (
+        case((func.lower(Person.first_name) == first, 1), else_=0)
+        + case((func.lower(Person.last_name) == last, 1), else_=0)
+        + case((and_(birth_date is not None, Person.birth_date == birth_date), 1), else_=0)
+        + case((and_(addr != "", func.lower(Household.address) == addr), 1), else_=0)
+    )
+    query = (
+        select(Person)
+        .join(Household)
+        .where(
+            or_(func.lower(Person.last_name) == last, Person.birth_date == birth_date),
+            Household.anonymised_at.is_(None),
+            score >= 3,
+        )
+        .limit(10)
+    )
+    if exclude_household_id is not None:
+        query = query.where(Household.id != exclude_household_id)
+    return list(db.session.scalars(query))
+
+
+# Households ---------------------------------------------------------------------------------
+
+
+def take_in_charge(
+    org_id: int,
+    values: dict[str, Any],
+    members: list[dict[str, Any]],
+    actor: User,
+    dismissed_duplicates: list[int],
+) -> Household:
+    household = Household(
+        organization_id=org_id, status="active", **{k: values.get(k) for k in HOUSEHOLD_FIELDS}
+    )
+    household.case_worker_id = values.get("case_worker_id") or actor.id
+    if values.get("privacy_notice_given"):
+        household.privacy_notice_on = values.get("privacy_notice_on")
+        household.privacy_notice_by_id = actor.id
+    db.session.add(household)
+    for member in members:
+        household.members.append(Person(**{k: member.get(k) for k in PERSON_FIELDS}))
+    db.session.flush()
+    record(
+        "household_taken_in_charge",
+        household,
+        {
+            "organization_id": org_id,
+            "members": [p.id for p in household.members],
+            "circoscrizione": household.circoscrizione,
+        },
+    )
+    for person in household.members:
+        record("person_created", person, {"household_id": household.id})
+    if dismissed_duplicates:
+        record(
+            "duplicate_warning_dismissed",
+            household,
+            {"similar_people": sorted(set(dismissed_duplicates))},
+        )
+    return household
+
+
+def update_household(household: Household, values: dict[str, Any]) -> dict[str, list[Any]]:
+    wanted = {k: values[k] for k in HOUSEHOLD_FIELDS if k in values}
+    changes = diff(household, wanted)
+    for field in changes:
+        setattr(household, field, wanted[field])
+    if changes:
+        record("household_updated", household, changes)
+    db.session.flush()
+    return changes
+
+
+def add_member(household: Household, values: dict[str, Any]) -> Person:
+    if values.get("relation") == "reference" and household.reference_person is not None:
+        raise DomainError(_("Il nucleo ha già una persona di riferimento."))
+    person = Person(household_id=household.id, **{k: values.get(k) for k in PERSON_FIELDS})
+    db.session.add(person)
+    db.session.flush()
+    record("person_created", person, {"household_id": household.id})
+    return person
+
+
+def update_member(person: Person, values: dict[str, Any]) -> dict[str, list[Any]]:
+    wanted = {k: values[k] for k in PERSON_FIELDS if k in values}
+    changes = diff(person, wanted)
+    for field in changes:
+        setattr(person, field, wanted[field])
+    if changes:
+        record("person_updated", person, changes)
+    db.session.flush()
+    return changes
+
+
+def record_privacy_notice(household: Household, on: date, actor: User) -> None:
+    old = household.privacy_notice_on
+    household.privacy_notice_on = on
+    household.privacy_notice_by_id = actor.id
+    record(
+        "privacy_notice_recorded",
+        household,
+        {"privacy_notice_on": [old.isoformat() if old else None, on.isoformat()]},
+    )
+    db.session.flush()
+
+
+def authorise_sharing(household: Household, scope: str, on: date) -> None:
+    if household.privacy_notice_on is None:
+        raise DomainError(
+            _("Registra prima l'informativa privacy consegnata: l'autorizzazione viene dopo.")
+        )
+    changes = {
+        "sharing_scope": [household.sharing_scope, scope],
+        "sharing_authorised_on": [
+            household.sharing_authorised_on.isoformat()
+            if household.sharing_authorised_on
+            else None,
+            on.isoformat(),
+        ],
+    }
+    household.sharing_scope = scope
+    household.sharing_authorised_on = on
+    household.sharing_withdrawn_on = None
+    record("sharing_authorised", household, changes)
+    db.session.flush()
+
+
+def withdraw_sharing(household: Household, on: date) -> None:
+    if not household.sharing_in_force:
+        raise DomainError(_("Non c'è un'autorizzazione alla condivisione da revocare."))
+    household.sharing_withdrawn_on = on
+    record("sharing_withdrawn", household, {"sharing_withdrawn_on": on.isoformat()})
+    db.session.flush()
+
+
+def close_household(household: Household, on: date) -> None:
+    if household.status == "closed":
+        raise DomainError(_("Il nucleo è già chiuso."))
+    household.status = "closed"
+    household.closed_on = on
+    record(
+        "household_closed", household, {"status": ["active", "closed"], "closed_on": on.isoformat()}
+    )
+    db.session.flush()
+
+
+def request_joint_care(
+    household: Household, requesting_org_id: int, actor: User, message: str | None
+) -> JointCareRequest:
+    if household.organization_id == requesting_org_id:
+        raise DomainError(_("Il nucleo è già in carico al tuo ente."))
+    pending = db.session.scalar(
+        select(JointCareRequest).where(
+            JointCareRequest.household_id == household.id,
+            JointCareRequest.requesting_organization_id == requesting_org_id,
+            JointCareRequest.status == "pending",
+        )
+    )
+    if pending is not None:
+        return pending
+    request = JointCareRequest(
+        household_id=household.id,
+        requesting_organization_id=requesting_org_id,
+        requested_by_id=actor.id,
+        message=message,
+        status="pending",
+    )
+    db.session.add(request)
+    db.session.flush()
+    record("joint_care_requested", request, {"household_id": household.id})
+    return request
+
+
+def decide_joint_care(
+    request: JointCareRequest, accept: bool, note: str | None, actor: User
+) -> None:
+    if request.status != "pending":
+        raise DomainError(_("Questa richiesta ha già avuto una risposta."))
+    request.status = "accepted" if accept else "declined"
+    request.decided_by_id = actor.id
+    request.decision_note = note
+    record("joint_care_" + request.status, request, {"status": ["pending", request.status]})
+    db.session.flush()
+
+
+def record_view(household: Household) -> None:
+    """Every opening of a household's personal data is in the audit log: who viewed whom, when."""
+    record("household_viewed", household, {"viewed_at": utcnow().isoformat()})

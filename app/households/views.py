@@ -1,0 +1,550 @@
+"""Household pages: list, intake, detail, edit, members, privacy records, joint care."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import String, cast, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
+
+from app.audit.models import AuditEvent
+from app.auth.models import Role, User
+from app.auth.policy import roles_required
+from app.clock import today
+from app.extensions import db
+from app.households import bp, operations
+from app.households import codice_fiscale as cf
+from app.households.forms import (
+    DateOnlyForm,
+    DecisionForm,
+    HouseholdForm,
+    IntakeForm,
+    JointCareForm,
+    MemberForm,
+    SharingForm,
+)
+from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.households.policy import (
+    USERS,
+    can_edit_household,
+    can_exercise_data_rights,
+    editable_household_or_404,
+    visible_distributions,
+    visible_household_or_404,
+    visible_households,
+    visible_person_or_404,
+)
+from app.households.vocabulary import (
+    DISTRIBUTION_KINDS,
+    EDUCATION,
+    EMPLOYMENT,
+    HOUSEHOLD_STATUSES,
+    HOUSING,
+    NEEDS,
+    RELATIONS,
+    SEXES,
+    SHARING_SCOPES,
+)
+from app.registry.models import CIRCOSCRIZIONI
+from app.registry.vocabulary import LANGUAGES
+from app.web.htmx import render, wants_fragment
+
+PAGE_SIZE = 25
+VOCABULARY = {
+    "relations": RELATIONS,
+    "sexes": SEXES,
+    "employment": EMPLOYMENT,
+    "education": EDUCATION,
+    "housing": HOUSING,
+    "needs_labels": NEEDS,
+    "scopes": SHARING_SCOPES,
+    "statuses": HOUSEHOLD_STATUSES,
+    "kinds": DISTRIBUTION_KINDS,
+    "languages": LANGUAGES,
+    "circoscrizioni": CIRCOSCRIZIONI,
+}
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+
+
+# List ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    q: str = ""
+    circ: int | None = None
+    bisogno: str = ""
+    stato: str = "active"
+    pagina: int = 1
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str]) -> HouseholdFilters:
+        circ = args.get("circ", type=int)
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            circ=circ if circ in range(1, 9) else None,
+            bisogno=args.get("bisogno", "") if args.get("bisogno") in NEEDS else "",
+            stato=args.get("stato", "active")
+            if args.get("stato") in ("active", "closed", "tutti")
+            else "active",
+            pagina=max(min(args.get("pagina", 1, type=int) or 1, 100000), 1),
+        )
+
+    def url_args(self, **overrides: object) -> dict[str, object]:
+        values = {
+            "q": self.q,
+            "circ": self.circ,
+            "bisogno": self.bisogno,
+            "stato": self.stato,
+            "pagina": self.pagina,
+        }
+        values.update(overrides)
+        defaults = {"stato": "active", "pagina": 1}
+        return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
+
+
+def filtered_households(user: User, filters: HouseholdFilters) -> Any:
+    query = visible_households(user)
+    if filters.q:
+        term = filters.q.lower()
+        code = cf.normalise(filters.q)
+        query = query.where(
+            exists().where(
+                Person.household_id == Household.id,
+                or_(
+                    Person.codice_fiscale == code,
+                    func.lower(Person.last_name).like(f"{term}%"),
+                    func.lower(Person.first_name).like(f"{term}%"),
+                    func.lower(Person.last_name + " " + Person.first_name).like(f"{term}%"),
+                    func.lower(Person.first_name + " " + Person.last_name).like(f"{term}%"),
+                ),
+            )
+        )
+    if filters.circ:
+        query = query.where(Household.circoscrizione == filters.circ)
+    if filters.bisogno:
+        query = query.where(cast(Household.needs, String).like(f'%"{filters.bisogno}"%'))
+    if filters.stato != "tutti":
+        query = query.where(Household.status == filters.stato)
+    return query
+
+
+@bp.get("/")
+@roles_required(*USERS)
+def index() -> Response:
+    filters = HouseholdFilters.from_args(request.args)
+    query = filtered_households(current_user, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(filters.pagina, pages)
+    rows = db.session.scalars(
+        query.options(selectinload(Household.members))
+        .order_by(Household.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    response = render(
+        "households/index.html",
+        "households/_results.html",
+        households=rows,
+        filters=filters,
+        total=total,
+        page=page,
+        pages=pages,
+        show_organization=current_user.has_role(Role.COORDINATOR),
+        can_take_in_charge=current_user.has_role(Role.ENTITY_OPERATOR),
+        **VOCABULARY,
+    )
+    if wants_fragment():
+        response.headers["HX-Push-Url"] = url_for("households.index", **filters.url_args())
+    return response
+
+
+# Intake --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Conflict:
+    """A member of the intake form who is already on file."""
+
+    index: int
+    person: Person
+    own: bool
+
+
+def _conflicts(form: IntakeForm, org_id: int) -> tuple[list[Conflict], list[tuple[int, Person]]]:
+    """Same codice fiscale already on file (blocking), and similar people (a warning)."""
+    blocking: list[Conflict] = []
+    similar: list[tuple[int, Person]] = []
+    for index, entry in enumerate(form.members.entries):
+        member = entry.form
+        if member.codice_fiscale.data:
+            existing = operations.person_with_codice_fiscale(member.codice_fiscale.data)
+            if existing is not None:
+                blocking.append(
+                    Conflict(index, existing, existing.household.organization_id == org_id)
+                )
+                continue
+        for person in operations.similar_people(
+            member.first_name.data or "",
+            member.last_name.data or "",
+            member.birth_date.data,
+            form.address.data,
+        ):
+            similar.append((index, person))
+    return blocking, similar
+
+
+def _intake_values(form: IntakeForm) -> dict[str, Any]:
+    return {
+        "address": (form.address.data or "").strip() or None,
+        "circoscrizione": int(form.circoscrizione.data),
+        "isee_value": form.isee_value.data,
+        "isee_expires_on": form.isee_expires_on.data,
+        "housing_situation": form.housing_situation.data or None,
+        "needs": list(form.needs.data or []),
+        "notes": (form.notes.data or "").strip() or None,
+        "privacy_notice_given": form.privacy_notice_given.data,
+        "privacy_notice_on": form.privacy_notice_on.data,
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ENTITY_OPERATOR)
+def new() -> Response:
+    form = IntakeForm()
+    if request.method == "GET":
+        form.privacy_notice_on.data = today()
+        form.members.entries[0].form.relation.data = "reference"
+    blocking: list[Conflict] = []
+    similar: list[tuple[int, Person]] = []
+    if form.validate_on_submit():
+        blocking, similar = _conflicts(form, current_user.organization_id)
+        for conflict in blocking:
+            field = form.members.entries[conflict.index].form.codice_fiscale
+            field.errors = [
+                _("Questa persona è già in carico al tuo ente.")
+                if conflict.own
+                else _(
+                    "Questa persona è già seguita da %(org)s.",
+                    org=conflict.person.household.organization.name,
+                )
+            ]
+        if not blocking and (not similar or form.confirm_not_duplicate.data):
+            household = operations.take_in_charge(
+                current_user.organization_id,
+                _intake_values(form),
+                [entry.form.values() for entry in form.members.entries],
+                current_user,
+                [person.id for _index, person in similar],
+            )
+            db.session.commit()
+            flash(_("Nucleo preso in carico."), "success")
+            return _see_other("households.detail", household_id=household.id)
+    status = 422 if (form.errors or blocking or similar) and form.is_submitted() else 200
+    return render(
+        "households/new.html",
+        form=form,
+        blocking=blocking,
+        similar=similar,
+        joint_care_form=JointCareForm(),
+        status=status,
+        **VOCABULARY,
+    )
+
+
+def _members_response(form: IntakeForm) -> Response:
+    if wants_fragment():
+        return render("households/_members.html", form=form, **VOCABULARY)
+    return render(
+        "households/new.html",
+        form=form,
+        blocking=[],
+        similar=[],
+        joint_care_form=JointCareForm(),
+        **VOCABULARY,
+    )
+
+
+@bp.post("/new/members/add")
+@roles_required(Role.ENTITY_OPERATOR)
+def add_member_row() -> Response:
+    """Another member row, keeping everything already typed (the rows come back filled in)."""
+    form = IntakeForm()
+    if len(form.members.entries) < form.members.max_entries:
+        form.members.append_entry()
+        form.members.entries[-1].form.relation.data = "child"
+    return _members_response(form)
+
+
+@bp.post("/new/members/remove/<int:index>")
+@roles_required(Role.ENTITY_OPERATOR)
+def remove_member_row(index: int) -> Response:
+    form = IntakeForm()
+    entries = form.members.entries
+    position = next((i for i, entry in enumerate(entries) if entry.id == f"members-{index}"), None)
+    if position is not None and len(entries) > 1:
+        entries.pop(position)
+    return _members_response(form)
+
+
+@bp.post("/joint-care")
+@roles_required(Role.ENTITY_OPERATOR)
+def request_joint_care() -> Response:
+    """Ask the City for joint care of a person another entity follows (their data stays hidden)."""
+    form = JointCareForm()
+    if not form.validate_on_submit():
+        abort(400)
+    person = operations.person_with_codice_fiscale(cf.normalise(form.codice_fiscale.data or ""))
+    if person is None:
+        abort(404)
+    operations.request_joint_care(
+        person.household,
+        current_user.organization_id,
+        current_user,
+        (form.message.data or "").strip() or None,
+    )
+    db.session.commit()
+    flash(_("Richiesta di presa in carico congiunta inviata alla Città."), "success")
+    return _see_other("households.index")
+
+
+@bp.post("/joint-care/<int:request_id>/<decision>")
+@roles_required(Role.COORDINATOR)
+def decide_joint_care(request_id: int, decision: str) -> Response:
+    joint = db.session.get(JointCareRequest, request_id)
+    if joint is None or decision not in ("accept", "decline"):
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    operations.decide_joint_care(
+        joint, decision == "accept", (form.note.data or "").strip() or None, current_user
+    )
+    db.session.commit()
+    flash(_("Risposta registrata."), "success")
+    return _see_other("households.detail", household_id=joint.household_id)
+
+
+# Detail --------------------------------------------------------------------------------------
+
+
+def _audit_trail(household: Household) -> list[AuditEvent]:
+    person_ids = [m.id for m in household.members]
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(
+                or_(
+                    (AuditEvent.object_type == "household")
+                    & (AuditEvent.object_id == household.id),
+                    (AuditEvent.object_type == "person")
+                    & AuditEvent.object_id.in_(person_ids or [-1]),
+                )
+            )
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(50)
+        )
+    )
+
+
+@bp.get("/<int:household_id>")
+@roles_required(*USERS)
+def detail(household_id: int) -> Response:
+    household = visible_household_or_404(current_user, household_id)
+    operations.record_view(household)
+    db.session.commit()
+    distributions = db.session.scalars(
+        visible_distributions(current_user)
+        .where(Distribution.household_id == household.id)
+        .options(selectinload(Distribution.site))
+        .order_by(Distribution.distributed_on.desc(), Distribution.id.desc())
+        .limit(24)
+    ).all()
+    trail = _audit_trail(household)
+    actors = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(User.id.in_({e.actor_id for e in trail if e.actor_id} or {-1}))
+        )
+    }
+    joint_requests = (
+        db.session.scalars(
+            select(JointCareRequest)
+            .where(JointCareRequest.household_id == household.id)
+            .order_by(JointCareRequest.created_at.desc())
+        ).all()
+        if current_user.has_role(Role.COORDINATOR)
+        else []
+    )
+    return render(
+        "households/detail.html",
+        household=household,
+        distributions=distributions,
+        trail=trail,
+        actors=actors,
+        joint_requests=joint_requests,
+        today=today(),
+        can_edit=can_edit_household(current_user, household),
+        can_exercise_rights=can_exercise_data_rights(current_user),
+        sharing_form=SharingForm(formdata=None, authorised_on=today()),
+        date_form=DateOnlyForm(formdata=None, on=today()),
+        decision_form=DecisionForm(formdata=None),
+        **VOCABULARY,
+    )
+
+
+# Editing (owning organization only) ----------------------------------------------------------
+
+
+@bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ENTITY_OPERATOR)
+def edit(household_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    form = HouseholdForm(obj=household if request.method == "GET" else None)
+    if request.method == "GET":
+        form.circoscrizione.data = str(household.circoscrizione)
+        form.housing_situation.data = household.housing_situation or ""
+    if form.validate_on_submit():
+        values = {
+            "address": (form.address.data or "").strip() or None,
+            "circoscrizione": int(form.circoscrizione.data),
+            "isee_value": form.isee_value.data,
+            "isee_expires_on": form.isee_expires_on.data,
+            "housing_situation": form.housing_situation.data or None,
+            "needs": list(form.needs.data or []),
+            "notes": (form.notes.data or "").strip() or None,
+        }
+        changes = operations.update_household(household, values)
+        db.session.commit()
+        flash(
+            _("Dati del nucleo aggiornati.") if changes else _("Nessuna modifica da salvare."),
+            "success",
+        )
+        return _see_other("households.detail", household_id=household.id)
+    return render(
+        "households/edit.html", form=form, household=household, status=422 if form.errors else 200
+    )
+
+
+def _member_conflict(form: MemberForm, person_id: int | None) -> bool:
+    code = form.codice_fiscale.data
+    if not code:
+        return False
+    existing = operations.person_with_codice_fiscale(code, exclude_person_id=person_id)
+    if existing is None:
+        return False
+    form.codice_fiscale.errors = [_("Questo codice fiscale è già registrato per un'altra persona.")]
+    return True
+
+
+@bp.route("/<int:household_id>/members/new", methods=["GET", "POST"])
+@roles_required(Role.ENTITY_OPERATOR)
+def new_member(household_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    form = MemberForm()
+    if request.method == "GET":
+        form.relation.data = "child"
+    if form.validate_on_submit() and not _member_conflict(form, None):
+        operations.add_member(household, form.values())
+        db.session.commit()
+        flash(_("Componente aggiunto."), "success")
+        return _see_other("households.detail", household_id=household.id)
+    return render(
+        "households/member_form.html", form=form, household=household, person=None,
+        status=422 if form.errors else 200,
+    )  # fmt: skip
+
+
+@bp.route("/<int:household_id>/members/<int:person_id>", methods=["GET", "POST"])
+@roles_required(Role.ENTITY_OPERATOR)
+def edit_member(household_id: int, person_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    person = visible_person_or_404(current_user, household, person_id)
+    form = MemberForm(obj=person if request.method == "GET" else None)
+    if form.validate_on_submit() and not _member_conflict(form, person.id):
+        if (
+            form.relation.data == "reference"
+            and person.relation != "reference"
+            and household.reference_person
+        ):
+            form.relation.errors = [_("Il nucleo ha già una persona di riferimento.")]
+        else:
+            changes = operations.update_member(person, form.values())
+            db.session.commit()
+            flash(
+                _("Componente aggiornato.") if changes else _("Nessuna modifica da salvare."),
+                "success",
+            )
+            return _see_other("households.detail", household_id=household.id)
+    return render(
+        "households/member_form.html", form=form, household=household, person=person,
+        status=422 if form.errors else 200,
+    )  # fmt: skip
+
+
+# Privacy records and closing -----------------------------------------------------------------
+
+
+@bp.post("/<int:household_id>/privacy-notice")
+@roles_required(Role.ENTITY_OPERATOR)
+def privacy_notice(household_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    form = DateOnlyForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.on.errors) or _("Dati non validi."), "danger")
+        return _see_other("households.detail", household_id=household.id)
+    operations.record_privacy_notice(household, form.on.data, current_user)
+    db.session.commit()
+    flash(_("Consegna dell'informativa registrata."), "success")
+    return _see_other("households.detail", household_id=household.id)
+
+
+@bp.post("/<int:household_id>/sharing")
+@roles_required(Role.ENTITY_OPERATOR)
+def authorise_sharing(household_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    form = SharingForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for f in form for e in f.errors) or _("Dati non validi."), "danger")
+        return _see_other("households.detail", household_id=household.id)
+    operations.authorise_sharing(household, form.scope.data, form.authorised_on.data)
+    db.session.commit()
+    flash(_("Autorizzazione alla condivisione registrata."), "success")
+    return _see_other("households.detail", household_id=household.id)
+
+
+@bp.post("/<int:household_id>/sharing/withdraw")
+@roles_required(Role.ENTITY_OPERATOR)
+def withdraw_sharing(household_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    form = DateOnlyForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.on.errors) or _("Dati non validi."), "danger")
+        return _see_other("households.detail", household_id=household.id)
+    operations.withdraw_sharing(household, form.on.data)
+    db.session.commit()
+    flash(_("Revoca dell'autorizzazione registrata."), "success")
+    return _see_other("households.detail", household_id=household.id)
+
+
+@bp.post("/<int:household_id>/close")
+@roles_required(Role.ENTITY_OPERATOR)
+def close(household_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    form = DateOnlyForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.on.errors) or _("Dati non validi."), "danger")
+        return _see_other("households.detail", household_id=household.id)
+    operations.close_household(household, form.on.data)
+    db.session.commit()
+    flash(_("Presa in carico chiusa."), "success")
+    return _see_other("households.detail", household_id=household.id)
