@@ -124,6 +124,13 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         OWNER_ONLY,
     ),
     ("households.close", "POST"): ("/households/{household}/close", OWNER_ONLY),
+    ("households.export_person_json", "GET"): (
+        "/households/{household}/people/{person}/export.json",
+        CITY_ONLY,
+    ),
+    ("households.export_person", "GET"): ("/households/{household}/people/{person}/export", CITY_ONLY),
+    ("households.anonymise", "GET"): ("/households/{household}/anonymise", CITY_ONLY),
+    ("households.anonymise", "POST"): ("/households/{household}/anonymise", answers(303, 403, 409, 403, 403)),
 }
 
 

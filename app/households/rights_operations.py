@@ -1,0 +1,484 @@
+"""Data-subject rights: what the portal holds about one person (GDPR art. 15), and the
+anonymisation of closed households once the retention period is over (art. 5(1)(e), art. 17).
+
+What "everything held about one person" means here:
+- the person's own record (every field);
+- the household record, because it concerns the person too: address, circoscrizione, ISEE,
+  housing, needs, notes, who holds the case, privacy notice and sharing authorisation;
+- the other members only as relation and age: their names, codici fiscali and birth dates are
+  third-party data (art. 15(4)) and stay out of the export;
+- the distributions the household received and the joint-care requests about it;
+- the audit trail: every event whose object is the person, their household, the household's
+  distributions or joint-care requests (who viewed or changed what, and when). Changed values
+  are given only for the fields of the person or of the household; other keys (other members'
+  ids, possible duplicates in other households) are left out. Once a household is anonymised,
+  no changed values are given at all, or the export would undo the anonymisation.
+
+Operations add the audit event and flush; the view commits.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
+
+from app.admin.models import get_setting
+from app.audit.labels import audit_label
+from app.audit.models import AuditEvent
+from app.audit.operations import record
+from app.auth.models import User
+from app.db import utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.households.operations import HOUSEHOLD_FIELDS, PERSON_FIELDS
+from app.households.vocabulary import (
+    DISTRIBUTION_KINDS,
+    EDUCATION,
+    EMPLOYMENT,
+    HOUSEHOLD_STATUSES,
+    HOUSING,
+    NEEDS,
+    RELATIONS,
+    SEXES,
+    SHARING_SCOPES,
+)
+from app.registry.models import CIRCOSCRIZIONI, Organization, Site
+from app.registry.vocabulary import LANGUAGES
+from app.web.formatting import format_date, format_money, to_rome
+
+RETENTION_SETTING = "household_retention_years"
+DEFAULT_RETENTION_YEARS = 5
+ANONYMOUS_LAST_NAME = "Anonimo"
+EXPORT_FORMATS = ("json", "html")
+
+JOINT_CARE_STATUSES = {
+    "pending": _l("in attesa"),
+    "accepted": _l("accolta"),
+    "declined": _l("non accolta"),
+}
+
+# Audit keys whose values are the person's or the household's own data: only these are exported.
+AUDIT_KEYS_EXPORTED = (
+    frozenset(PERSON_FIELDS)
+    | (frozenset(HOUSEHOLD_FIELDS) - {"case_worker_id"})
+    | {
+        "status",
+        "closed_on",
+        "privacy_notice_on",
+        "sharing_scope",
+        "sharing_authorised_on",
+        "sharing_withdrawn_on",
+        "distributed_on",
+        "kind",
+        "quantity",
+        "format",
+    }
+)
+
+
+# Names of the fields that can appear among the changed values of the audit trail.
+FIELD_LABELS = {
+    "first_name": _l("Nome"),
+    "last_name": _l("Cognome"),
+    "codice_fiscale": _l("Codice fiscale"),
+    "birth_date": _l("Data di nascita"),
+    "sex": _l("Sesso"),
+    "relation": _l("Relazione"),
+    "employment_status": _l("Lavoro"),
+    "education": _l("Studi"),
+    "languages": _l("Lingue"),
+    "address": _l("Indirizzo"),
+    "circoscrizione": _l("Circoscrizione"),
+    "isee_value": _l("ISEE"),
+    "isee_expires_on": _l("Scadenza ISEE"),
+    "housing_situation": _l("Situazione abitativa"),
+    "needs": _l("Bisogni"),
+    "notes": _l("Note"),
+    "status": _l("Stato"),
+    "closed_on": _l("Chiuso il"),
+    "privacy_notice_on": _l("Informativa consegnata"),
+    "sharing_scope": _l("Ambito della condivisione"),
+    "sharing_authorised_on": _l("Condivisione autorizzata il"),
+    "sharing_withdrawn_on": _l("Condivisione revocata il"),
+    "distributed_on": _l("Data"),
+    "kind": _l("Tipo"),
+    "quantity": _l("Quantità"),
+    "format": _l("Formato"),
+}
+CODED_FIELDS: dict[str, dict[str, Any]] = {
+    "sex": SEXES,
+    "relation": RELATIONS,
+    "employment_status": EMPLOYMENT,
+    "education": EDUCATION,
+    "languages": LANGUAGES,
+    "housing_situation": HOUSING,
+    "needs": NEEDS,
+    "status": {**HOUSEHOLD_STATUSES, **JOINT_CARE_STATUSES},
+    "sharing_scope": SHARING_SCOPES,
+    "kind": DISTRIBUTION_KINDS,
+}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# Export ----------------------------------------------------------------------------------------
+
+
+def _coded(vocabulary: dict[str, Any], code: str | None) -> dict[str, str] | None:
+    if code is None:
+        return None
+    return {"code": code, "label": str(vocabulary.get(code, code))}
+
+
+def _coded_list(vocabulary: dict[str, Any], codes: list[str] | None) -> list[dict[str, str]]:
+    return [{"code": code, "label": str(vocabulary.get(code, code))} for code in codes or []]
+
+
+def _person_data(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "codice_fiscale": person.codice_fiscale,
+        "birth_date": person.birth_date,
+        "sex": _coded(SEXES, person.sex),
+        "relation": _coded(RELATIONS, person.relation),
+        "employment_status": _coded(EMPLOYMENT, person.employment_status),
+        "education": _coded(EDUCATION, person.education),
+        "languages": _coded_list(LANGUAGES, person.languages),
+        "recorded_at": person.created_at,
+        "updated_at": person.updated_at,
+    }
+
+
+def _household_data(household: Household) -> dict[str, Any]:
+    return {
+        "id": household.id,
+        "organization": household.organization.name,
+        "case_worker": household.case_worker.full_name if household.case_worker else None,
+        "taken_in_charge_at": household.created_at,
+        "status": _coded(HOUSEHOLD_STATUSES, household.status),
+        "closed_on": household.closed_on,
+        "anonymised_at": household.anonymised_at,
+        "address": household.address,
+        "circoscrizione": {
+            "number": household.circoscrizione,
+            "name": CIRCOSCRIZIONI.get(household.circoscrizione, ""),
+        },
+        "isee_value": household.isee_value,
+        "isee_expires_on": household.isee_expires_on,
+        "housing_situation": _coded(HOUSING, household.housing_situation),
+        "needs": _coded_list(NEEDS, household.needs),
+        "notes": household.notes,
+        "privacy_notice": {
+            "given_on": household.privacy_notice_on,
+            "given_by": household.privacy_notice_by.full_name
+            if household.privacy_notice_by
+            else None,
+        },
+        "sharing_authorisation": {
+            "scope": _coded(SHARING_SCOPES, household.sharing_scope),
+            "authorised_on": household.sharing_authorised_on,
+            "withdrawn_on": household.sharing_withdrawn_on,
+            "in_force": household.sharing_in_force,
+        },
+    }
+
+
+def _other_members(person: Person, today: date) -> list[dict[str, Any]]:
+    """Third parties: relation and age only, never names, codici fiscali or birth dates."""
+    return [
+        {"relation": _coded(RELATIONS, member.relation), "age": member.age(today)}
+        for member in person.household.members
+        if member.id != person.id
+    ]
+
+
+def _distributions(household: Household) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(Distribution)
+        .where(Distribution.household_id == household.id)
+        .options(joinedload(Distribution.site).joinedload(Site.organization))
+        .order_by(Distribution.distributed_on, Distribution.id)
+    ).all()
+    return [
+        {
+            "date": row.distributed_on,
+            "hub": row.site.name,
+            "hub_address": row.site.address,
+            "organization": row.site.organization.name,
+            "kind": _coded(DISTRIBUTION_KINDS, row.kind),
+            "quantity": row.quantity,
+            "reason_for_extra": row.override_reason,
+        }
+        for row in rows
+    ]
+
+
+def _joint_care_requests(household: Household) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(JointCareRequest)
+        .where(JointCareRequest.household_id == household.id)
+        .options(joinedload(JointCareRequest.requesting_organization))
+        .order_by(JointCareRequest.created_at, JointCareRequest.id)
+    ).all()
+    return [
+        {
+            "requested_at": row.created_at,
+            "requesting_organization": row.requesting_organization.name,
+            "status": _coded(JOINT_CARE_STATUSES, row.status),
+            "message": row.message,
+            "decision_note": row.decision_note,
+            "updated_at": row.updated_at,
+        }
+        for row in rows
+    ]
+
+
+def audit_trail(person: Person) -> list[dict[str, Any]]:
+    """Every audit event about the person, their household and what hangs off the household."""
+    household_id = person.household_id
+    actor = aliased(User)
+    actor_org = aliased(Organization)
+    rows = db.session.execute(
+        select(AuditEvent, actor.full_name, actor_org.name)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .outerjoin(actor_org, actor_org.id == AuditEvent.actor_organization_id)
+        .where(
+            or_(
+                (AuditEvent.object_type == "person") & (AuditEvent.object_id == person.id),
+                (AuditEvent.object_type == "household") & (AuditEvent.object_id == household_id),
+                (AuditEvent.object_type == "distribution")
+                & AuditEvent.object_id.in_(
+                    select(Distribution.id).where(Distribution.household_id == household_id)
+                ),
+                (AuditEvent.object_type == "joint_care_request")
+                & AuditEvent.object_id.in_(
+                    select(JointCareRequest.id).where(JointCareRequest.household_id == household_id)
+                ),
+            )
+        )
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ).all()
+    anonymised = person.household.anonymised_at is not None
+    trail = []
+    for event, actor_name, org_name in rows:
+        if event.actor_id is None:
+            who, where = str(_("procedura automatica")), None
+        else:
+            who, where = actor_name, org_name or str(_("Città di Torino"))
+        changes = {}
+        if not anonymised and isinstance(event.changes, dict):
+            changes = {k: v for k, v in event.changes.items() if k in AUDIT_KEYS_EXPORTED}
+        trail.append(
+            {
+                "at": event.created_at,
+                "action": {"code": event.action, "label": audit_label(event.action)},
+                "object": {"type": event.object_type, "id": event.object_id},
+                "actor": who,
+                "actor_organization": where,
+                "changes": changes,
+            }
+        )
+    return trail
+
+
+def record_export(person: Person, export_format: str) -> AuditEvent:
+    """The export itself is a view of personal data: audited in the same transaction."""
+    if export_format not in EXPORT_FORMATS:
+        raise ValueError(export_format)
+    event = record(
+        "person_data_exported",
+        person,
+        {"format": export_format, "household_id": person.household_id},
+    )
+    db.session.flush()
+    return event
+
+
+def person_export(person: Person, actor: User, today: date) -> dict[str, Any]:
+    """Everything held about `person`, as Python values (dates, Decimal, aware datetimes)."""
+    household = person.household
+    return {
+        "export": {
+            "generated_at": utcnow(),
+            "generated_by": actor.full_name,
+            "controller": str(_("Città di Torino")),
+            "scope": str(
+                _(
+                    "Dati della persona e del suo nucleo familiare, distribuzioni ricevute, "
+                    "richieste di presa in carico congiunta e registro delle attività. "
+                    "Degli altri componenti del nucleo si indicano solo la relazione e l'età: "
+                    "i loro dati sono dati di terzi."
+                )
+            ),
+        },
+        "person": _person_data(person),
+        "household": _household_data(household),
+        "other_members": _other_members(person, today),
+        "distributions": _distributions(household),
+        "joint_care_requests": _joint_care_requests(household),
+        "audit_trail": audit_trail(person),
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Dates ISO 8601, times ISO 8601 in Europe/Rome, money as a string with two decimals."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime):
+        return to_rome(value).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.01'))}"
+    return value
+
+
+def change_text(field: str, value: Any) -> str:
+    """One changed value of the audit trail for the printable page: `old → new`, with the
+    Italian labels of coded values and dates dd/mm/yyyy."""
+    if isinstance(value, list) and len(value) == 2:  # [old, new]
+        return f"{_value_text(field, value[0])} → {_value_text(field, value[1])}"
+    return _value_text(field, value)
+
+
+def _value_text(field: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(_value_text(field, item) for item in value)
+    if field in CODED_FIELDS and isinstance(value, str):
+        return str(CODED_FIELDS[field].get(value, value))
+    if field == "isee_value":
+        try:
+            return format_money(Decimal(str(value)))
+        except ArithmeticError:
+            return str(value)
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return format_date(date.fromisoformat(value))
+    return str(value)
+
+
+# Anonymisation ---------------------------------------------------------------------------------
+
+
+def retention_years() -> int:
+    """Years a closed household is kept (setting); a missing or meaningless value means 5."""
+    value = get_setting(RETENTION_SETTING, DEFAULT_RETENTION_YEARS)
+    try:
+        years = int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_RETENTION_YEARS
+    return years if years >= 1 else DEFAULT_RETENTION_YEARS
+
+
+def anonymisable_from(closed_on: date, years: int) -> date:
+    """The first day after the retention period (a 29 February closure waits until 1 March)."""
+    try:
+        return closed_on.replace(year=closed_on.year + years)
+    except ValueError:
+        return date(closed_on.year + years, 3, 1)
+
+
+def anonymisation_refusal(household: Household, today: date) -> str | None:
+    """Why the household cannot be anonymised today, or None when it can."""
+    if household.anonymised_at is not None:
+        return _(
+            "Il nucleo è già stato anonimizzato il %(date)s.",
+            date=format_date(household.anonymised_at),
+        )
+    years = retention_years()
+    if household.status != "closed":
+        return ngettext(
+            "Il nucleo è ancora in carico: si può anonimizzare solo un nucleo chiuso da "
+            "almeno %(num)d anno.",
+            "Il nucleo è ancora in carico: si può anonimizzare solo un nucleo chiuso da "
+            "almeno %(num)d anni.",
+            years,
+        )
+    if household.closed_on is None:
+        return _("Manca la data di chiusura del nucleo: registrala prima di anonimizzare.")
+    allowed_on = anonymisable_from(household.closed_on, years)
+    if today < allowed_on:
+        return _(
+            "Il nucleo è chiuso dal %(closed_on)s: si può anonimizzare dal %(allowed_on)s.",
+            closed_on=format_date(household.closed_on),
+            allowed_on=format_date(allowed_on),
+        )
+    return None
+
+
+def anonymise_household(household: Household, today: date) -> dict[str, int]:
+    """Erase what identifies the family; keep what the reports count.
+
+    Members: names become "Persona N Anonimo", no codice fiscale, birth date 1 January of the
+    same year (age bands survive); sex, relation, work, education and languages stay.
+    Household: no address, notes or ISEE value; circoscrizione, needs, housing and status stay.
+    Distributions and joint-care requests stay, without their free-text notes (they may name
+    people). The audit event holds counts only. Past audit events are never touched.
+    """
+    # Two coordinators pressing the button together: the second waits, then sees it done.
+    db.session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+    db.session.refresh(household, ["status", "closed_on", "anonymised_at"])
+    refusal = anonymisation_refusal(household, today)
+    if refusal is not None:
+        raise DomainError(refusal)
+    members = list(household.members)
+    for index, member in enumerate(members, start=1):
+        member.first_name = f"Persona {index}"
+        member.last_name = ANONYMOUS_LAST_NAME
+        member.codice_fiscale = None
+        if member.birth_date is not None:
+            member.birth_date = date(member.birth_date.year, 1, 1)
+    household.address = None
+    household.notes = None
+    household.isee_value = None
+    household.anonymised_at = utcnow()
+    distributions = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Distribution)
+            .where(Distribution.household_id == household.id)
+        )
+        or 0
+    )
+    db.session.execute(
+        update(Distribution)
+        .where(Distribution.household_id == household.id)
+        .values(override_reason=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    joint_requests = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(JointCareRequest)
+            .where(JointCareRequest.household_id == household.id)
+        )
+        or 0
+    )
+    db.session.execute(
+        update(JointCareRequest)
+        .where(JointCareRequest.household_id == household.id)
+        .values(message=None, decision_note=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    counts = {
+        "members": len(members),
+        "distributions": distributions,
+        "joint_care_requests": joint_requests,
+        "retention_years": retention_years(),
+    }
+    record("household_anonymised", household, counts)
+    db.session.flush()
+    return counts
