@@ -11,6 +11,7 @@ from app.auth.models import Role, User
 from app.auth.passwords import hash_password
 from app.clock import today
 from app.extensions import db
+from app.households.demo import seed_households
 from app.registry.demo import seed_registry
 
 # (username, full name, role, organization index or None)
@@ -28,7 +29,8 @@ def database_is_empty() -> bool:
 
 
 def seed_demo() -> dict[str, int]:
-    organizations = seed_registry(today())
+    day = today()
+    organizations = seed_registry(day)
     password_hash = hash_password(current_app.config["DEMO_PASSWORD"])
     users = []
     for username, full_name, role, org_index in DEMO_USERS:
@@ -43,7 +45,8 @@ def seed_demo() -> dict[str, int]:
         users.append(user)
     db.session.add_all(users)
     db.session.flush()
+    households = seed_households(organizations, {u.username: u for u in users}, day)
     set_setting("demo_data", True)
     record("demo_data_loaded", changes={"organizations": len(organizations), "users": len(users)})
     db.session.commit()
-    return {"enti": len(organizations), "utenti": len(users)}
+    return {"enti": len(organizations), "utenti": len(users), **households}

@@ -91,3 +91,24 @@ def test_demo_registry_covers_what_the_city_needs_to_see(app, db):
     assert (
         _db.session.scalar(select(func.count()).select_from(Site).where(Site.is_hub.is_(True))) >= 4
     )
+
+
+def test_demo_households_are_many_valid_and_everywhere(app, db):
+    from app.clock import today
+    from app.households.codice_fiscale import consistency_problem, format_problem
+    from app.households.models import Distribution, Household, Person
+
+    run_seed(app)
+    households = _db.session.scalars(select(Household)).all()
+    assert len(households) >= 60
+    assert {h.circoscrizione for h in households} == set(range(1, 9))
+    people = _db.session.scalars(select(Person)).all()
+    with app.test_request_context():
+        for person in people:
+            assert format_problem(person.codice_fiscale) is None
+            assert consistency_problem(person.codice_fiscale, person.birth_date, person.sex) is None
+    assert sum(p.is_youth(today()) for p in people) >= 20
+    ente1 = _db.session.scalar(select(User).where(User.username == "ente1"))
+    assert sum(h.organization_id == ente1.organization_id for h in households) >= 10
+    months = {d.distributed_on.replace(day=1) for d in _db.session.scalars(select(Distribution))}
+    assert len(months) >= 3

@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "joint_care_declined": _l("presa in carico congiunta non accolta"),
     "distribution_recorded": _l("distribuzione registrata"),
     "demo_data_loaded": _l("dati dimostrativi caricati"),
+    "demo_households_loaded": _l("nuclei dimostrativi caricati"),
 }
 
 
