@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -26,6 +27,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import TextInput
 
 from app.clock import today
 from app.households import codice_fiscale as cf
@@ -45,7 +47,16 @@ ISEE_MAX = Decimal("100000")
 
 
 class EuroField(DecimalField):
-    """An amount in euro typed the Italian way: 6532,40 or 6.532,40 (6532.40 is accepted too)."""
+    """An amount in euro typed the Italian way: 6532,40 or 6.532,40 (6532.40 is accepted too).
+
+    A text input (with the numeric keyboard on phones): a number input refuses the comma.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
