@@ -62,12 +62,22 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.distributions import bp as distributions_bp
     from app.home import bp as home_bp
     from app.households import bp as households_bp
     from app.registry import bp as registry_bp
     from app.web import bp as web_bp
 
-    for bp in (web_bp, auth_bp, home_bp, admin_bp, registry_bp, api_bp, households_bp):
+    for bp in (
+        web_bp,
+        auth_bp,
+        home_bp,
+        admin_bp,
+        registry_bp,
+        api_bp,
+        households_bp,
+        distributions_bp,
+    ):
         app.register_blueprint(bp)
 
 

@@ -69,6 +69,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "10")))
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
+    # A form of the portal never needs more; larger bodies get the Italian 413 page.
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+
     PASSWORD_MIN_LENGTH = 12
     DEMO_PASSWORD = "demo-Torino-2026"  # noqa: S105 - the published password of the demo accounts
 

@@ -128,9 +128,26 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/households/{household}/people/{person}/export.json",
         CITY_ONLY,
     ),
-    ("households.export_person", "GET"): ("/households/{household}/people/{person}/export", CITY_ONLY),
+    ("households.export_person", "GET"): (
+        "/households/{household}/people/{person}/export",
+        CITY_ONLY,
+    ),
     ("households.anonymise", "GET"): ("/households/{household}/anonymise", CITY_ONLY),
-    ("households.anonymise", "POST"): ("/households/{household}/anonymise", answers(303, 403, 409, 403, 403)),
+    ("households.anonymise", "POST"): (
+        "/households/{household}/anonymise",
+        answers(303, 403, 409, 403, 403),
+    ),
+    ("distributions.index", "GET"): ("/distributions/", answers(303, 403, 200, 200, 403)),
+    ("distributions.record", "POST"): ("/distributions/", answers(303, 403, 403, 403, 403)),
+    ("distributions.find", "GET"): (
+        "/distributions/find?q=rossi",
+        answers(303, 403, 403, 403, 403),
+    ),
+    ("distributions.counter_form", "GET"): (
+        "/distributions/form",
+        answers(303, 403, 403, 403, 403),
+    ),
+    ("distributions.counts", "GET"): ("/distributions/counts", answers(303, 403, 200, 200, 403)),
 }
 
 

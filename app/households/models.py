@@ -135,6 +135,7 @@ class Distribution(Base):
         CheckConstraint("kind IN ('food_basket', 'basic_necessities')", name="kind"),
         Index("ix_distribution_household_date", "household_id", "distributed_on"),
         Index("ix_distribution_site_date", "site_id", "distributed_on"),
+        Index("ix_distribution_distributed_on", "distributed_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -21,12 +21,16 @@ def fill_member(page, index, first, last, birth, sex, relation):
     page.locator(f"#members-{index}-codice_fiscale").fill(codice_fiscale(birth, sex))
 
 
-def test_operator_takes_a_household_in_charge_and_another_entity_cannot_find_it(page, browser, live_server):
+def test_operator_takes_a_household_in_charge_and_another_entity_cannot_find_it(
+    page, browser, live_server
+):
     from datetime import date
 
     login(page, "ente1")
     page.wait_for_url("**/")
-    page.get_by_role("navigation", name="Navigazione principale").get_by_role("link", name="Nuclei familiari").click()
+    page.get_by_role("navigation", name="Navigazione principale").get_by_role(
+        "link", name="Nuclei familiari"
+    ).click()
     page.wait_for_url("**/households/")
     page.get_by_role("link", name="Nuova presa in carico").click()
     page.wait_for_url("**/households/new")

@@ -1,0 +1,275 @@
+"""The hubs' distribution log: find the household, record what was given, see the list and the
+month's counts. Operators of a hub record; the City reads; other roles have no business here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import format_date as babel_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.models import Role
+from app.auth.policy import roles_required
+from app.clock import today
+from app.distributions import bp, operations
+from app.distributions.forms import DistributionForm, optional_int
+from app.distributions.queries import (
+    MIN_QUERY_LENGTH,
+    find_households,
+    hub_sites,
+    last_distributions,
+    month_start,
+    monthly_counts,
+    next_month,
+    normalised_query,
+    parse_month,
+    previous_month,
+    recent_distributions,
+    visible_hub_organizations,
+)
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Distribution, Household
+from app.households.policy import can_record_distributions, visible_household_or_404
+from app.households.vocabulary import DISTRIBUTION_KINDS
+from app.registry.models import Site
+from app.web.htmx import render, wants_fragment
+
+READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
+PAGE = "distributions/index.html"
+
+
+# Helpers ------------------------------------------------------------------------------------
+
+
+def _recorder_sites_or_403() -> list[Site]:
+    """Recording is for operators of a hub organization; the City and others only read."""
+    if not can_record_distributions(current_user):
+        abort(403)
+    return hub_sites(current_user)
+
+
+def _mode(sites: list[Site]) -> str:
+    if current_user.has_role(Role.COORDINATOR):
+        return "city"
+    if not can_record_distributions(current_user):
+        return "no_hub"
+    return "recorder" if sites else "no_sites"
+
+
+def _new_form(sites: list[Site], household: Household | None = None, **kwargs: Any) -> Any:
+    form = DistributionForm(**kwargs)
+    form.site_id.choices = [SelectChoice(s.id, s.name) for s in sites]  # type: ignore[arg-type]
+    if len(sites) > 1:
+        form.site_id.choices.insert(0, SelectChoice("", _("Scegli lo snodo")))  # type: ignore[arg-type]
+    if form.site_id.data is None and len(sites) == 1:
+        form.site_id.data = sites[0].id
+    if household is not None and not form.household_id.data:
+        form.household_id.data = str(household.id)
+    form.distributed_on.render_kw = {"max": today().isoformat()}
+    return form
+
+
+def _month_context(month: Any) -> dict[str, Any]:
+    following = next_month(month)
+    return {
+        "month": month,
+        "month_label": babel_date(month, "LLLL yyyy"),
+        "previous_month": previous_month(month),
+        "previous_label": babel_date(previous_month(month), "LLLL yyyy"),
+        "next_month": following if following <= month_start(today()) else None,
+        "next_label": babel_date(following, "LLLL yyyy"),
+        "counts": monthly_counts(current_user, month),
+    }
+
+
+def _household_history(household: Household | None) -> tuple[Any, bool]:
+    if household is None:
+        return None, False
+    return last_distributions(current_user, [household.id], today()).get(
+        household.id, (None, False)
+    )
+
+
+def _respond(fragment: str | None, status: int = 200, **context: Any) -> Response:
+    """The fragment for a partial htmx request; else the whole page, which includes it."""
+    context.setdefault("kinds", DISTRIBUTION_KINDS)
+    context.setdefault("min_query_length", MIN_QUERY_LENGTH)
+    if fragment is None or not wants_fragment():
+        if "sites" not in context:
+            context["sites"] = hub_sites(current_user)
+        sites = context["sites"]
+        mode = context.setdefault("mode", _mode(sites))
+        if mode == "recorder" and "form" not in context:
+            context["form"] = _new_form(sites)
+        context.setdefault("q", "")
+        context.setdefault("hits", None)
+        context.setdefault("recent", recent_distributions(current_user))
+        if "counts" not in context:
+            context.update(_month_context(parse_month(request.args.get("mese"), today())))
+        context.setdefault("household", None)
+    if "household" in context and "history" not in context:
+        context["history"] = _household_history(context["household"])
+    return render(PAGE, fragment, status=status, **context)
+
+
+def _posted_household() -> Household | None:
+    """The household named in the form: None when missing, 404 when not the user's to see."""
+    raw = (request.form.get("household_id") or "").strip()
+    if not raw:
+        return None
+    household_id = optional_int(raw)
+    if not household_id or household_id < 1:
+        abort(404)
+    return visible_household_or_404(current_user, household_id)
+
+
+def _ask_reason(form: Any, previous: list[Distribution]) -> list[dict[str, Any]]:
+    """The reason field becomes required; returns the warning listing the baskets already
+    given that month, naming the hub where the registry shows it."""
+    form.override_reason.flags.required = True
+    form.override_reason.render_kw = {"autofocus": True}
+    shown = visible_hub_organizations(current_user, {d.organization_id for d in previous})
+    return [
+        {
+            "on": d.distributed_on,
+            "hub": d.site.name if d.organization_id in shown else None,
+            "organization": d.site.organization.name if d.organization_id in shown else None,
+        }
+        for d in previous
+    ]
+
+
+# Pages and fragments ------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> Response:
+    return _respond(None)
+
+
+@bp.get("/find")
+@roles_required(*READERS)
+def find() -> Response:
+    """Active search at the counter: households in charge, by codice fiscale or name."""
+    sites = _recorder_sites_or_403()
+    q = normalised_query(request.args.get("q"))
+    hits = find_households(current_user, q, today()) if len(q) >= MIN_QUERY_LENGTH else None
+    return _respond("distributions/_finder_results.html", q=q, hits=hits, sites=sites)
+
+
+@bp.get("/form")
+@roles_required(*READERS)
+def counter_form() -> Response:
+    """The form with a household chosen in the finder (or none, to start again)."""
+    sites = _recorder_sites_or_403()
+    household = None
+    raw = request.args.get("household_id")
+    if raw is not None and raw.strip():
+        household_id = optional_int(raw)
+        if not household_id or household_id < 1:
+            abort(404)
+        household = visible_household_or_404(current_user, household_id)
+        if household.status != "active" or household.anonymised_at is not None:
+            raise DomainError(_("Il nucleo non è più in carico: non si registrano distribuzioni."))
+    form = _new_form(sites, household, formdata=None)
+    if household is not None:
+        (form.site_id if len(sites) > 1 else form.kind).render_kw = {"autofocus": True}
+    return _respond("distributions/_form.html", form=form, household=household, sites=sites)
+
+
+@bp.get("/counts")
+@roles_required(*READERS)
+def counts() -> Response:
+    """The month's counts per hub and kind (the month selector of the page)."""
+    month = parse_month(request.args.get("mese"), today())
+    response = _respond("distributions/_counts.html", **_month_context(month))
+    if wants_fragment():
+        response.headers["HX-Push-Url"] = url_for(
+            "distributions.index", mese=month.strftime("%Y-%m")
+        )
+    return response
+
+
+@bp.post("/")
+@roles_required(*READERS)
+def record() -> Response:
+    sites = _recorder_sites_or_403()
+    household = _posted_household()
+    form = _new_form(sites)
+    warning = None
+    if form.validate_on_submit() and household is not None:
+        site = next(s for s in sites if s.id == form.site_id.data)
+        try:
+            distribution = operations.record_distribution(
+                household,
+                site,
+                form.kind.data,
+                form.quantity.data,
+                form.distributed_on.data,
+                current_user,
+                form.override_reason.data,
+            )
+        except operations.SecondBasketNeedsReason as second:
+            warning = _ask_reason(form, second.previous)
+            if "override_reason" in request.form:  # the user saw the warning and left it empty
+                form.override_reason.errors = [
+                    _("Scrivi il motivo per registrare un altro paniere nello stesso mese.")
+                ]
+        else:
+            db.session.commit()
+            return _recorded(distribution, household, sites)
+    elif (
+        household is not None
+        and form.kind.data == operations.FOOD_BASKET
+        and isinstance(form.distributed_on.data, date)
+        and not form.distributed_on.errors
+    ):
+        # Other fields need fixing: say now, not after, that a reason will be needed too.
+        previous = operations.food_baskets_in_month(household, form.distributed_on.data)
+        if previous:
+            warning = _ask_reason(form, previous)
+    return _respond(
+        "distributions/_form.html",
+        status=422,
+        form=form,
+        household=household,
+        warning=warning,
+        sites=sites,
+    )
+
+
+def _recorded(distribution: Distribution, household: Household, sites: list[Site]) -> Response:
+    kind = DISTRIBUTION_KINDS[distribution.kind]
+    if not wants_fragment():
+        flash(
+            _(
+                "Distribuzione registrata: %(kind)s a %(name)s.",
+                kind=kind,
+                name=household.display_name,
+            ),
+            "success",
+        )
+        return redirect(url_for("distributions.index"), code=303)  # type: ignore[return-value]
+    form = _new_form(sites, formdata=None)
+    form.site_id.data = distribution.site_id
+    return render(
+        "distributions/_recorded.html",
+        form=form,
+        household=None,
+        history=(None, False),
+        saved=distribution,
+        saved_household=household,
+        q="",
+        hits=None,
+        reset_finder=True,
+        recent=recent_distributions(current_user),
+        kinds=DISTRIBUTION_KINDS,
+        min_query_length=MIN_QUERY_LENGTH,
+        **_month_context(month_start(distribution.distributed_on)),
+    )
