@@ -146,7 +146,8 @@ def codice_fiscale(
     surname = "".join(consonants[(n // 400 + i) % 20] for i in range(3))
     name = consonants[(n // 20) % 20] + consonants[n % 20] + "X"
     day = birth_date.day + (40 if sex == "F" else 0)
-    body = f"{surname}{name}{birth_date.year % 100:02d}{'ABCDEHLMPRST'[birth_date.month - 1]}{day:02d}L219"
+    month = "ABCDEHLMPRST"[birth_date.month - 1]
+    body = f"{surname}{name}{birth_date.year % 100:02d}{month}{day:02d}L219"
     return body + cf.calc_check_digit(body)
 
 

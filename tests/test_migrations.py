@@ -57,10 +57,11 @@ def test_upgrading_a_foundation_database_keeps_its_organizations(tmp_path):
                 "VALUES ('Ente storico', 3, 1, 0, 0, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
             )
             conn.exec_driver_sql(
-                "INSERT INTO user_account (username, full_name, email, role, organization_id, active, "
-                "password_hash, must_change_password, session_token, created_at, updated_at) "
-                "VALUES ('storico', 'Utente Storico', 's@example.org', 'entity_operator', 1, 1, 'x', 0, "
-                "'tok', '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+                "INSERT INTO user_account (username, full_name, email, role, organization_id, "
+                "active, password_hash, must_change_password, session_token, created_at, "
+                "updated_at) VALUES ('storico', 'Utente Storico', 's@example.org', "
+                "'entity_operator', 1, 1, 'x', 0, 'tok', '2026-01-01 10:00:00', "
+                "'2026-01-01 10:00:00')"
             )
         upgrade()
         with _db.engine.connect() as conn:
