@@ -63,10 +63,36 @@ def test_operator_takes_a_household_in_charge_and_another_entity_cannot_find_it(
     assert "scheda consultata" in page.locator(".audit-timeline").inner_text()
     assert_accessible(page, "household-detail")
 
+    # Two food baskets at the hub counter: the second one warns and needs a reason.
+    page.get_by_role("navigation", name="Navigazione principale").get_by_role("link", name="Distribuzioni").click()
+    page.wait_for_url("**/distributions/")
+    for attempt in (1, 2):
+        page.get_by_label("Cerca il nucleo per codice fiscale o cognome").fill("Zerhouni")
+        page.get_by_role("link", name="Seleziona Zerhouni Fatima").click()
+        form = page.locator("#distribution-form")
+        form.get_by_text("Zerhouni Fatima").wait_for()
+        form.get_by_label("Tipo", exact=True).select_option("food_basket")
+        form.get_by_role("button", name="Registra").click()
+        if attempt == 1:
+            page.locator("#distribution-form .alert-success").wait_for()
+            assert_accessible(page, "distribution-first-basket")
+    warning = page.locator("#second-basket-warning")
+    warning.wait_for()
+    assert "già ricevuto un paniere alimentare" in warning.inner_text()
+    assert_accessible(page, "distribution-second-basket-warning")
+    page.get_by_label("Motivo del secondo paniere").fill("Nucleo numeroso, autorizzato dall'assistente sociale")
+    page.get_by_role("button", name="Registra comunque").click()
+    page.locator("#distribution-form .alert-success").wait_for()
+    recent = page.locator("main").inner_text()
+    assert recent.count("Zerhouni Fatima") >= 2
+    assert "secondo paniere del mese" in recent
+
     other = browser.new_context(base_url=live_server)
     ente2 = other.new_page()
     login(ente2, "ente2")
     ente2.wait_for_url("**/")
+    ente2.goto("/distributions/")
+    assert "Zerhouni" not in ente2.locator("main").inner_text()
     ente2.goto("/households/?q=Zerhouni")
     assert "0 nuclei trovati" in ente2.locator("#household-results").inner_text()
     response = ente2.goto(household_url)
