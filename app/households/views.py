@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -494,57 +495,70 @@ def edit_member(household_id: int, person_id: int) -> Response:
 # Privacy records and closing -----------------------------------------------------------------
 
 
+def _household_action(
+    household_id: int,
+    form: DateOnlyForm | SharingForm,
+    act: Callable[[Household, Any], None],
+    done: str,
+) -> Response:
+    """The small privacy and closing forms of the detail page: validate, act, commit, go back.
+    A refused value comes back as a message on the detail page; nothing is changed."""
+    household = editable_household_or_404(current_user, household_id)
+    if form.validate_on_submit():
+        act(household, form)
+        db.session.commit()
+        flash(done, "success")
+    else:
+        flash(
+            " ".join(str(e) for field in form for e in field.errors) or _("Dati non validi."),
+            "danger",
+        )
+    return _see_other("households.detail", household_id=household.id)
+
+
 @bp.post("/<int:household_id>/privacy-notice")
 @roles_required(Role.ENTITY_OPERATOR)
 def privacy_notice(household_id: int) -> Response:
-    household = editable_household_or_404(current_user, household_id)
-    form = DateOnlyForm()
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for e in form.on.errors) or _("Dati non validi."), "danger")
-        return _see_other("households.detail", household_id=household.id)
-    operations.record_privacy_notice(household, form.on.data, current_user)
-    db.session.commit()
-    flash(_("Consegna dell'informativa registrata."), "success")
-    return _see_other("households.detail", household_id=household.id)
+    return _household_action(
+        household_id,
+        DateOnlyForm(),
+        lambda household, form: operations.record_privacy_notice(
+            household, form.on.data, current_user
+        ),
+        _("Consegna dell'informativa registrata."),
+    )
 
 
 @bp.post("/<int:household_id>/sharing")
 @roles_required(Role.ENTITY_OPERATOR)
 def authorise_sharing(household_id: int) -> Response:
-    household = editable_household_or_404(current_user, household_id)
-    form = SharingForm()
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for f in form for e in f.errors) or _("Dati non validi."), "danger")
-        return _see_other("households.detail", household_id=household.id)
-    operations.authorise_sharing(household, form.scope.data, form.authorised_on.data)
-    db.session.commit()
-    flash(_("Autorizzazione alla condivisione registrata."), "success")
-    return _see_other("households.detail", household_id=household.id)
+    return _household_action(
+        household_id,
+        SharingForm(),
+        lambda household, form: operations.authorise_sharing(
+            household, form.scope.data, form.authorised_on.data
+        ),
+        _("Autorizzazione alla condivisione registrata."),
+    )
 
 
 @bp.post("/<int:household_id>/sharing/withdraw")
 @roles_required(Role.ENTITY_OPERATOR)
 def withdraw_sharing(household_id: int) -> Response:
-    household = editable_household_or_404(current_user, household_id)
-    form = DateOnlyForm()
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for e in form.on.errors) or _("Dati non validi."), "danger")
-        return _see_other("households.detail", household_id=household.id)
-    operations.withdraw_sharing(household, form.on.data)
-    db.session.commit()
-    flash(_("Revoca dell'autorizzazione registrata."), "success")
-    return _see_other("households.detail", household_id=household.id)
+    return _household_action(
+        household_id,
+        DateOnlyForm(),
+        lambda household, form: operations.withdraw_sharing(household, form.on.data),
+        _("Revoca dell'autorizzazione registrata."),
+    )
 
 
 @bp.post("/<int:household_id>/close")
 @roles_required(Role.ENTITY_OPERATOR)
 def close(household_id: int) -> Response:
-    household = editable_household_or_404(current_user, household_id)
-    form = DateOnlyForm()
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for e in form.on.errors) or _("Dati non validi."), "danger")
-        return _see_other("households.detail", household_id=household.id)
-    operations.close_household(household, form.on.data)
-    db.session.commit()
-    flash(_("Presa in carico chiusa."), "success")
-    return _see_other("households.detail", household_id=household.id)
+    return _household_action(
+        household_id,
+        DateOnlyForm(),
+        lambda household, form: operations.close_household(household, form.on.data),
+        _("Presa in carico chiusa."),
+    )
