@@ -79,4 +79,6 @@ def test_placeholders_survive_translation():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         wanted = set(re.findall(r"%\(\w+\)[sd]", " ".join(ids)))
         for text in strings:
+            if not text:
+                continue  # untranslated: the test above reports it
             assert set(re.findall(r"%\(\w+\)[sd]", text)) == wanted, message.id
