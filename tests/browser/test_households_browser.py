@@ -64,7 +64,8 @@ def test_operator_takes_a_household_in_charge_and_another_entity_cannot_find_it(
     assert_accessible(page, "household-detail")
 
     # Two food baskets at the hub counter: the second one warns and needs a reason.
-    page.get_by_role("navigation", name="Navigazione principale").get_by_role("link", name="Distribuzioni").click()
+    nav = page.get_by_role("navigation", name="Navigazione principale")
+    nav.get_by_role("link", name="Distribuzioni").click()
     page.wait_for_url("**/distributions/")
     for attempt in (1, 2):
         page.get_by_label("Cerca il nucleo per codice fiscale o cognome").fill("Zerhouni")
@@ -80,7 +81,8 @@ def test_operator_takes_a_household_in_charge_and_another_entity_cannot_find_it(
     warning.wait_for()
     assert "già ricevuto un paniere alimentare" in warning.inner_text()
     assert_accessible(page, "distribution-second-basket-warning")
-    page.get_by_label("Motivo del secondo paniere").fill("Nucleo numeroso, autorizzato dall'assistente sociale")
+    reason = "Nucleo numeroso, autorizzato dall'assistente sociale"
+    page.get_by_label("Motivo del secondo paniere").fill(reason)
     page.get_by_role("button", name="Registra comunque").click()
     page.locator("#distribution-form .alert-success").wait_for()
     recent = page.locator("main").inner_text()
