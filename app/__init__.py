@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import Config, config_from_env
-from app.extensions import babel, csrf, db, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
 
     from app.auth.setup import register_auth
 
@@ -113,3 +114,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(expire_accreditations_command)
+
+    from app.maintenance.cli import register_maintenance_commands
+
+    register_maintenance_commands(app)

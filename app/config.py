@@ -72,6 +72,25 @@ class Config:
     # A form of the portal never needs more; larger bodies get the Italian 413 page.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
+    # Sessions end after this much inactivity, and in any case PERMANENT_SESSION_LIFETIME after
+    # the login (the absolute lifetime).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+
+    # Login throttling (Flask-Limiter). Only refused attempts count; the windows slide, so
+    # nobody can lock a colleague out for good. A shared storage (e.g. "redis://...") lets
+    # several worker processes count together.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False  # Retry-After is set on the 429 answer only
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
+
+    # Two-factor authentication (TOTP) for the City's coordinators and administrators.
+    TOTP_REQUIRED_FOR_CITY = _bool("TOTP_REQUIRED_FOR_CITY", False)
+    TOTP_ISSUER = "Reti Torino"
+    TOTP_MAX_ATTEMPTS = 5
+    TOTP_PENDING_MINUTES = 5
+    TOTP_LIMIT_PER_ACCOUNT = os.environ.get("TOTP_LIMIT_PER_ACCOUNT", "10 per 10 minutes")
+
     PASSWORD_MIN_LENGTH = 12
     DEMO_PASSWORD = "demo-Torino-2026"  # noqa: S105 - the published password of the demo accounts
 
@@ -85,6 +104,7 @@ class Config:
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    TOTP_REQUIRED_FOR_CITY = _bool("TOTP_REQUIRED_FOR_CITY", True)
 
     def __init__(self) -> None:
         secret = os.environ.get("SECRET_KEY", "")
@@ -103,6 +123,12 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     WTF_CSRF_TIME_LIMIT = 3600
+    # The whole suite logs in from 127.0.0.1 many times: the throttling tests lower these.
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_LIMIT_PER_ACCOUNT = "10000 per minute"
+    LOGIN_LIMIT_PER_ADDRESS = "10000 per minute"
+    TOTP_LIMIT_PER_ACCOUNT = "10000 per minute"
+    TOTP_REQUIRED_FOR_CITY = False
 
     def __init__(self, database_uri: str) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(database_uri)

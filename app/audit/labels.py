@@ -6,8 +6,16 @@ from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS = {
     "login": _l("accesso al portale"),
+    "access_denied": _l("accesso negato a una pagina"),
     "login_failed": _l("accesso non riuscito"),
     "logout": _l("uscita dal portale"),
+    "login_throttled": _l("accesso bloccato: troppi tentativi"),
+    "totp_enabled": _l("verifica in due passaggi attivata"),
+    "totp_disabled": _l("verifica in due passaggi disattivata"),
+    "totp_failed": _l("codice di verifica errato"),
+    "totp_enable_failed": _l("attivazione della verifica in due passaggi non riuscita"),
+    "totp_disable_failed": _l("disattivazione della verifica in due passaggi non riuscita"),
+    "totp_attempts_exhausted": _l("accesso interrotto: troppi codici errati"),
     "password_changed": _l("password cambiata"),
     "password_change_failed": _l("cambio password non riuscito"),
     "user_created": _l("account creato"),
@@ -47,6 +55,7 @@ ACTION_LABELS = {
     "distribution_recorded": _l("distribuzione registrata"),
     "demo_data_loaded": _l("dati dimostrativi caricati"),
     "demo_households_loaded": _l("nuclei dimostrativi caricati"),
+    "retention_applied": _l("conservazione dei dati applicata: nuclei anonimizzati"),
 }
 
 

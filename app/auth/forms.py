@@ -6,7 +6,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from app.auth.common import is_common
 
 
 class LoginForm(FlaskForm):
@@ -20,9 +22,14 @@ class LoginForm(FlaskForm):
 
 
 def password_policy(form: FlaskForm, field: PasswordField) -> None:
+    """At least PASSWORD_MIN_LENGTH characters and not a common password; no composition rules."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(field.data or "") < minimum:
         raise ValidationError(_l("La password deve avere almeno %(n)d caratteri.", n=minimum))
+    if is_common(field.data or ""):
+        raise ValidationError(
+            _l("Questa password è tra le più usate e facili da indovinare: scegline un'altra.")
+        )
 
 
 class NewPasswordMixin:
@@ -48,6 +55,24 @@ class NewPasswordMixin:
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     current_password = PasswordField(
+        _l("Password attuale"),
+        validators=[DataRequired(_l("Inserisci la password attuale.")), Length(max=1024)],
+    )
+
+
+class TotpCodeForm(FlaskForm):
+    code = StringField(
+        _l("Codice di verifica"),
+        validators=[
+            DataRequired(_l("Inserisci il codice di 6 cifre.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_l("Il codice è di 6 cifre.")),
+        ],
+        description=_l("Il codice di 6 cifre mostrato dall'app di autenticazione."),
+    )
+
+
+class DisableTotpForm(FlaskForm):
+    password = PasswordField(
         _l("Password attuale"),
         validators=[DataRequired(_l("Inserisci la password attuale.")), Length(max=1024)],
     )

@@ -59,6 +59,10 @@ class User(TimestampMixin, Base):
     # (logout, password change, disabling) makes every copy of an old cookie worthless.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # TOTP second factor: the base32 secret (stored in clear for now; encrypting it at rest is a
+    # follow-up) and the last accepted time step, so a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
 
@@ -83,6 +87,15 @@ class User(TimestampMixin, Base):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_secret is not None
+
+    @property
+    def is_city_staff(self) -> bool:
+        """Coordinators and administrators: the accounts that must use two factors if required."""
+        return self.role in (Role.COORDINATOR, Role.ADMIN)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

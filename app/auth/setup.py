@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, flash, redirect, request, url_for
+import time
+
+from flask import Flask, Response, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from app.auth.models import User
@@ -18,6 +20,7 @@ PASSWORD_CHANGE_EXEMPT = {
     "web.healthz",
     "web.set_language",
 }
+TOTP_ENROLMENT_EXEMPT = PASSWORD_CHANGE_EXEMPT | {"auth.totp_setup"}
 
 
 @login_manager.user_loader
@@ -39,6 +42,29 @@ def register_auth(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @app.before_request
+    def end_stale_session() -> Response | None:
+        """Idle timeout and absolute lifetime: past either, the login is over."""
+        if request.endpoint == "static" or "_user_id" not in session:
+            return None
+        now = int(time.time())
+        login_at = session.get("login_at")
+        seen_at = session.get("seen_at")
+        idle = app.config["SESSION_IDLE_MINUTES"] * 60
+        lifetime = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+        if (
+            not isinstance(login_at, int)
+            or not isinstance(seen_at, int)
+            or now - seen_at > idle
+            or now - login_at > lifetime
+        ):
+            logout_user()
+            session.clear()
+            flash(_("La sessione è scaduta: accedi di nuovo per continuare."), "info")
+            return unauthorized_response()
+        session["seen_at"] = now
+        return None
+
+    @app.before_request
     def force_password_change() -> Response | None:
         if (
             current_user.is_authenticated
@@ -48,3 +74,23 @@ def register_auth(app: Flask) -> None:
             flash(_("Prima di continuare scegli una nuova password."), "warning")
             return redirect(url_for("auth.account"), code=303)  # type: ignore[return-value]
         return None
+
+    @app.before_request
+    def force_totp_enrolment() -> Response | None:
+        if (
+            app.config["TOTP_REQUIRED_FOR_CITY"]
+            and current_user.is_authenticated
+            and current_user.is_city_staff
+            and not current_user.totp_enabled
+            and request.endpoint not in TOTP_ENROLMENT_EXEMPT
+        ):
+            flash(_("Prima di continuare attiva la verifica in due passaggi."), "warning")
+            return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
+        return None
+
+    @app.after_request
+    def retry_after(response: Response) -> Response:
+        """A throttled login says when to try again (set by the limiter's breach callback)."""
+        if response.status_code == 429 and "retry_after" in g:
+            response.headers["Retry-After"] = str(g.retry_after)
+        return response

@@ -20,18 +20,14 @@ from app.clock import today
 from app.distributions.operations import MAX_QUANTITY, REASON_MAX_LENGTH
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.registry.forms import choices
+from app.web.fields import bounded_int
 
 QUANTITY_MESSAGE = _l("La quantità deve essere un numero intero da 1 a 100.")
 DATE_MESSAGE = _l("Inserisci una data valida (gg/mm/aaaa).")
 
 
 def optional_int(value: Any) -> int | None:
-    if value is None or isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
+    return bounded_int(value)
 
 
 class QuantityField(IntegerField):

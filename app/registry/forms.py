@@ -40,6 +40,7 @@ from app.registry.vocabulary import (
     SERVICE_TYPES,
     WEEKDAYS,
 )
+from app.web.fields import WholeNumberField
 
 
 def choices(mapping: Mapping[str, object], empty: object | None = None) -> list[SelectChoice]:
@@ -205,17 +206,17 @@ class ServiceForm(FlaskForm):
         choices=choices(LANGUAGES),
         validators=[DataRequired(_l("Indica almeno una lingua."))],
     )
-    age_min = IntegerField(
+    age_min = WholeNumberField(
         _l("Età minima"),
         validators=[Optional(), NumberRange(0, 120, _l("Un'età tra 0 e 120 anni."))],
     )
-    age_max = IntegerField(
+    age_max = WholeNumberField(
         _l("Età massima"),
         validators=[Optional(), NumberRange(0, 120, _l("Un'età tra 0 e 120 anni."))],
     )
     youth_focus = BooleanField(_l("Rivolto ai giovani (18-29 anni)"))
     neet_focus = BooleanField(_l("Rivolto a giovani NEET"))
-    monthly_capacity = IntegerField(
+    monthly_capacity = WholeNumberField(
         _l("Posti al mese"),
         validators=[
             InputRequired(_l("Indica quanti invii al mese il servizio può accogliere.")),
@@ -271,7 +272,7 @@ class SiteForm(FlaskForm):
     )
     is_hub = BooleanField(_l("Snodo Torino Solidale (distribuzione di panieri)"))
     distribution_days = MultiCheckboxField(_l("Giorni di distribuzione"), choices=choices(WEEKDAYS))
-    households_served = IntegerField(
+    households_served = WholeNumberField(
         _l("Nuclei serviti"),
         validators=[Optional(), NumberRange(0, 100000, _l("Un numero intero, zero o più."))],
     )

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -80,12 +81,40 @@ def register_error_handlers(app: Flask) -> None:
         code = error.code or 500
         if code == 401:
             return unauthorized_response()
+        if code in (403, 404) and current_user.is_authenticated:
+            record_denied_access(code)
         return error_response(code)
+
+    @app.before_request
+    def refuse_nul_bytes() -> Response | None:
+        """A NUL byte is never part of what a person types: refuse the request as a whole
+        (PostgreSQL could not store it, and it is a classic way to smuggle data past checks)."""
+        values = [*request.args.values(), *request.args.keys()]
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values += [*request.form.values(), *request.form.keys()]
+        if any("\x00" in value for value in values):
+            return error_response(400, _("La richiesta contiene caratteri non ammessi."))
+        return None
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> Response:
         db.session.rollback()  # nothing half-written survives; the error page can still query
         return error_response(500)
+
+
+def record_denied_access(code: int) -> None:
+    """Every refused access of a logged-in user is in the audit log (what was asked, by whom)."""
+    from app.audit.operations import record
+
+    db.session.rollback()
+    record(
+        "access_denied",
+        changes={"status": code, "method": request.method, "path": request.path[:300]},
+    )
+    db.session.commit()
 
 
 def unauthorized_response() -> Response:

@@ -1,0 +1,1 @@
+"""Maintenance tasks run from the command line: retention of personal data, backup and restore."""
