@@ -16,6 +16,13 @@ from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(config or config_from_env())
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:
+        # Client address and scheme from the reverse proxy: login throttling per address and
+        # Secure cookies depend on them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_web(app)

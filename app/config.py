@@ -69,6 +69,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "10")))
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
+    # Reverse proxies in front of the portal (X-Forwarded-For/-Proto are trusted from this many).
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+
     # A form of the portal never needs more; larger bodies get the Italian 413 page.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
