@@ -102,6 +102,11 @@ def register_web(app: Flask) -> None:
     from app.audit.labels import audit_label
 
     app.jinja_env.globals["audit_label"] = audit_label
+    from app.registry.models import CIRCOSCRIZIONI
+
+    app.jinja_env.globals["district_options"] = [
+        (number, f"{number} · {areas}") for number, areas in CIRCOSCRIZIONI.items()
+    ]
 
     @app.context_processor
     def layout_context() -> dict[str, object]:
