@@ -66,6 +66,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Re-send the cookie only when the session changed: otherwise a slow response for a static
+    # file (which loads the session) can land after a page's response and put back an older
+    # session, losing what that page stored (a CSRF token, a pending two-factor enrolment).
+    SESSION_REFRESH_EACH_REQUEST = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "10")))
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 

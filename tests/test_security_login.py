@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.auth.common import common_passwords, is_common
 from app.auth.models import User
+from app.auth.sealing import seal, unseal
 from app.config import Config, ProductionConfig
 from app.extensions import db as _db
 from app.extensions import limiter
@@ -222,7 +223,7 @@ def test_idle_minutes_is_a_setting(app):
 
 def totp_user(role="coordinator", **fields):
     secret = pyotp.random_base32()
-    user = factories.user(role=role, totp_secret=secret, **fields)
+    user = factories.user(role=role, totp_secret=seal(secret), **fields)
     _db.session.commit()
     return user, secret
 
@@ -237,7 +238,9 @@ def test_enrolment_shows_a_qr_code_and_needs_a_right_code(client, login_as):
     encoded = body.split(prefix, 1)[1].split('"', 1)[0]
     assert b"<svg" in base64.b64decode(encoded)
     with client.session_transaction() as sess:
-        secret = sess["totp_enrolment"]
+        sealed = sess["totp_enrolment"]
+    secret = unseal(sealed)
+    assert secret not in sealed  # the session cookie carries it sealed
     assert secret[:4] in body  # the key is shown for manual entry
 
     response = post_code(client, wrong_code(secret), "/account/2fa")
@@ -246,7 +249,9 @@ def test_enrolment_shows_a_qr_code_and_needs_a_right_code(client, login_as):
 
     response = post_code(client, pyotp.TOTP(secret).now(), "/account/2fa")
     assert response.status_code == 303
-    assert _db.session.get(User, user.id).totp_secret == secret
+    stored = _db.session.get(User, user.id).totp_secret
+    assert secret not in stored  # sealed at rest: a database copy does not reveal it
+    assert unseal(stored) == secret
     assert actions("totp_enabled")
 
 
@@ -342,7 +347,7 @@ def test_disabling_totp_needs_the_password_and_is_audited(client, db):
     token = csrf_token_from(client.get("/account/2fa").get_data(as_text=True))
     response = client.post("/account/2fa/disable", data={"password": WRONG, "csrf_token": token})
     assert response.status_code == 422
-    assert _db.session.get(User, user.id).totp_secret == secret
+    assert unseal(_db.session.get(User, user.id).totp_secret) == secret
     response = client.post(
         "/account/2fa/disable", data={"password": factories.PASSWORD, "csrf_token": token}
     )
@@ -384,7 +389,7 @@ def test_required_totp_cannot_be_disabled(app, client, db):
             "/account/2fa/disable", data={"password": factories.PASSWORD, "csrf_token": token}
         )
         assert response.status_code == 303
-        assert _db.session.get(User, user.id).totp_secret == secret
+        assert unseal(_db.session.get(User, user.id).totp_secret) == secret
     finally:
         app.config["TOTP_REQUIRED_FOR_CITY"] = False
 

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.auth.sealing import seal
 from app.extensions import db as _db
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -69,7 +70,7 @@ def test_no_codice_fiscale_password_totp_code_or_cookie_in_the_logs(app, client,
     factories.site(hub, is_hub=True)
     operator = factories.user(role="entity_operator", organization=hub)
     secret = pyotp.random_base32()
-    coordinator = factories.user(role="coordinator", totp_secret=secret)
+    coordinator = factories.user(role="coordinator", totp_secret=seal(secret))
     _db.session.commit()
     secrets: list[str] = [WRONG_PASSWORD, factories.PASSWORD]
 

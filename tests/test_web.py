@@ -156,3 +156,12 @@ def test_dates_are_dd_mm_yyyy_and_times_are_in_rome():
 )
 def test_safe_next_keeps_only_local_paths(target, expected):
     assert safe_next(target, "/") == expected
+
+
+def test_static_files_never_rewrite_the_session_cookie(client, login_as):
+    """A static file answered late must not put back an older session over a page's one."""
+    login_as("coordinator")
+    response = client.get("/static/css/app.css")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    response.close()

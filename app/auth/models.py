@@ -61,7 +61,7 @@ class User(TimestampMixin, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # TOTP second factor: the base32 secret (stored in clear for now; encrypting it at rest is a
     # follow-up) and the last accepted time step, so a code cannot be used twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # sealed: app/auth/sealing.py
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.audit.operations import record
 from app.auth.models import User
 from app.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
+from app.auth.sealing import seal, unseal
 from app.db import utcnow
 from app.extensions import db
 
@@ -100,9 +101,10 @@ def matching_totp_step(
 
 def verify_totp(user: User, code: str) -> bool:
     """Check the code of a user's second factor; an accepted code cannot be used again."""
-    if user.totp_secret is None:
+    secret = unseal(user.totp_secret) if user.totp_secret is not None else None
+    if secret is None:
         return False
-    step = matching_totp_step(user.totp_secret, code, user.totp_last_step)
+    step = matching_totp_step(secret, code, user.totp_last_step)
     if step is None:
         record("totp_failed", user, actor=user)
         db.session.flush()
@@ -119,7 +121,7 @@ def enable_totp(user: User, secret: str, code: str) -> bool:
         record("totp_enable_failed", user, actor=user)
         db.session.flush()
         return False
-    user.totp_secret = secret
+    user.totp_secret = seal(secret)
     user.totp_last_step = step
     record("totp_enabled", user, actor=user)
     db.session.flush()

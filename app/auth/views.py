@@ -16,6 +16,7 @@ from app.audit.operations import record
 from app.auth import bp, operations
 from app.auth.forms import ChangePasswordForm, DisableTotpForm, LoginForm, TotpCodeForm
 from app.auth.models import User
+from app.auth.sealing import seal, unseal
 from app.extensions import db, limiter
 from app.web.htmx import render
 from app.web.views import safe_next
@@ -222,7 +223,7 @@ def _totp_page(
         "required": totp_required(user),
     }
     if not user.totp_enabled:
-        secret = session["totp_enrolment"]
+        secret = unseal(session["totp_enrolment"]) or ""
         context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
         context["qr"] = operations.totp_qr_data_uri(operations.totp_uri(user, secret))
     return render("auth/totp.html", status=status, **context)
@@ -236,12 +237,14 @@ def totp_setup() -> Response:
         if request.method == "POST":
             return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
         return _totp_page(user, None, DisableTotpForm(), 200)
-    if not session.get("totp_enrolment"):
-        # The secret waits in the (signed, HttpOnly) session until a code proves it works.
-        session["totp_enrolment"] = operations.new_totp_secret()
+    if not session.get("totp_enrolment") or unseal(session["totp_enrolment"]) is None:
+        # The secret waits, sealed, in the session until a code proves the app has it.
+        session["totp_enrolment"] = seal(operations.new_totp_secret())
     form = TotpCodeForm()
     if form.validate_on_submit():
-        if operations.enable_totp(user, session["totp_enrolment"], form.code.data or ""):
+        if operations.enable_totp(
+            user, unseal(session["totp_enrolment"]) or "", form.code.data or ""
+        ):
             db.session.commit()
             session.pop("totp_enrolment", None)
             flash(_("Verifica in due passaggi attivata."), "success")
