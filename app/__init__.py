@@ -73,6 +73,8 @@ def register_blueprints(app: Flask) -> None:
     from app.distributions import bp as distributions_bp
     from app.home import bp as home_bp
     from app.households import bp as households_bp
+    from app.notifications import bp as notifications_bp
+    from app.referrals import bp as referrals_bp
     from app.registry import bp as registry_bp
     from app.web import bp as web_bp
 
@@ -84,6 +86,8 @@ def register_blueprints(app: Flask) -> None:
         registry_bp,
         api_bp,
         households_bp,
+        referrals_bp,
+        notifications_bp,
         distributions_bp,
     ):
         app.register_blueprint(bp)

@@ -4,6 +4,8 @@ from app.admin.models import Setting
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.notifications.models import Notification
+from app.referrals.models import Referral, ReferralStatusChange
 from app.registry.models import Accreditation, Organization, Service, Site
 
 __all__ = [
@@ -12,8 +14,11 @@ __all__ = [
     "Distribution",
     "Household",
     "JointCareRequest",
+    "Notification",
     "Organization",
     "Person",
+    "Referral",
+    "ReferralStatusChange",
     "Service",
     "Setting",
     "Site",

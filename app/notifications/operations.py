@@ -1,0 +1,85 @@
+"""notify(): tell users that something waits for them; mark it read when they open it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from app.auth.models import Role, User
+from app.db import utcnow
+from app.extensions import db
+from app.notifications.models import Notification
+
+
+def coordinators() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.role == Role.COORDINATOR.value, User.active.is_(True))
+        )
+    )
+
+
+def operators_of(organization_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.organization_id == organization_id,
+                User.role == Role.ENTITY_OPERATOR.value,
+                User.active.is_(True),
+            )
+        )
+    )
+
+
+def notify(
+    users: Iterable[User],
+    kind: str,
+    obj: Any,
+    params: dict[str, Any] | None = None,
+    *,
+    exclude: User | None = None,
+) -> int:
+    """One unread notification per user (never to the person who did the thing)."""
+    count = 0
+    for user in users:
+        if exclude is not None and user.id == exclude.id:
+            continue
+        db.session.add(
+            Notification(
+                user_id=user.id,
+                kind=kind,
+                object_type=obj.__tablename__,
+                object_id=obj.id,
+                params=params or {},
+            )
+        )
+        count += 1
+    return count
+
+
+def mark_read(user: User, object_type: str, object_id: int) -> int:
+    """Opening an object reads the user's notifications about it."""
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.object_type == object_type,
+            Notification.object_id == object_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def unread_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )

@@ -1,0 +1,137 @@
+"""Matching: rank the job services that can take a person for a need. A pure function.
+
+`rank()` knows nothing of the database: `queries.offers()` loads what it needs. Hard filters
+(a service failing one never appears): service active, organization actively accredited, age
+within the service's range, a place left this month. Score factors, each with its reason in plain
+words: service type against the need, same circoscrizione (then a neighbouring one), a shared
+language other than Italian, youth focus for people aged 18-29, NEET focus, capacity headroom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.households.models import YOUTH_MAX_AGE, YOUTH_MIN_AGE
+from app.referrals.vocabulary import NEEDS
+from app.registry.models import NEIGHBOURS
+
+PRIMARY_TYPE_POINTS = 40
+RELATED_TYPE_POINTS = 20
+SAME_DISTRICT_POINTS = 25
+NEIGHBOUR_DISTRICT_POINTS = 10
+LANGUAGE_POINTS = 15
+YOUTH_POINTS = 10
+NEET_POINTS = 5
+HEADROOM_POINTS = 10  # all of them when every place of the month is free
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The person to refer, as matching sees them."""
+
+    age: int | None
+    languages: frozenset[str]
+    circoscrizione: int
+    neet: bool = False
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A service as matching sees it."""
+
+    service_id: int
+    organization_id: int
+    service_type: str
+    circoscrizioni: frozenset[int]
+    languages: frozenset[str]
+    age_min: int | None
+    age_max: int | None
+    youth_focus: bool
+    neet_focus: bool
+    capacity: int
+    used: int
+    active: bool = True
+    accredited: bool = True
+
+    @property
+    def places_left(self) -> int:
+        return max(self.capacity - self.used, 0)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    offer: Offer
+    score: int
+    # (code, params): rendered in the user's language by `reason_text`.
+    reasons: tuple[tuple[str, dict[str, Any]], ...] = field(default=())
+
+    @property
+    def service_id(self) -> int:
+        return self.offer.service_id
+
+
+def ineligibility(subject: Subject, offer: Offer) -> str | None:
+    """Why the service cannot take the person at all, or None."""
+    if not offer.active:
+        return "service_inactive"
+    if not offer.accredited:
+        return "not_accredited"
+    if offer.age_min is not None or offer.age_max is not None:
+        if subject.age is None:
+            return "age_unknown"
+        if offer.age_min is not None and subject.age < offer.age_min:
+            return "too_young"
+        if offer.age_max is not None and subject.age > offer.age_max:
+            return "too_old"
+    if offer.places_left <= 0:
+        return "full"
+    return None
+
+
+def score(subject: Subject, need: str, offer: Offer) -> Suggestion:
+    points = 0
+    reasons: list[tuple[str, dict[str, Any]]] = []
+    _label, primary, related = NEEDS[need]
+    if offer.service_type in primary:
+        points += PRIMARY_TYPE_POINTS
+        reasons.append(("type_primary", {"type": offer.service_type}))
+    elif offer.service_type in related:
+        points += RELATED_TYPE_POINTS
+        reasons.append(("type_related", {"type": offer.service_type}))
+    if subject.circoscrizione in offer.circoscrizioni:
+        points += SAME_DISTRICT_POINTS
+        reasons.append(("same_district", {"circ": subject.circoscrizione}))
+    else:
+        near = sorted(offer.circoscrizioni & NEIGHBOURS.get(subject.circoscrizione, frozenset()))
+        if near:
+            points += NEIGHBOUR_DISTRICT_POINTS
+            reasons.append(("neighbour_district", {"circ": near[0]}))
+    shared = sorted((subject.languages & offer.languages) - {"it"})
+    if shared:
+        points += LANGUAGE_POINTS
+        reasons.append(("language", {"languages": shared}))
+    if (
+        offer.youth_focus
+        and subject.age is not None
+        and YOUTH_MIN_AGE <= subject.age <= YOUTH_MAX_AGE
+    ):
+        points += YOUTH_POINTS
+        reasons.append(("youth", {}))
+    if offer.neet_focus and subject.neet:
+        points += NEET_POINTS
+        reasons.append(("neet", {}))
+    points += HEADROOM_POINTS * offer.places_left // offer.capacity
+    reasons.append(("places_left", {"n": offer.places_left}))
+    return Suggestion(offer=offer, score=points, reasons=tuple(reasons))
+
+
+def rank(subject: Subject, need: str, offers: Iterable[Offer]) -> list[Suggestion]:
+    """Eligible services, best first; ties broken by service id so the order is stable."""
+    suggestions = [score(subject, need, o) for o in offers if ineligibility(subject, o) is None]
+    return sorted(suggestions, key=lambda s: (-s.score, s.offer.service_id))
+
+
+def reasons_json(suggestion: Suggestion) -> list[list[Any]]:
+    return [[code, params] for code, params in suggestion.reasons]

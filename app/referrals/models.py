@@ -1,0 +1,115 @@
+"""Referral (segnalazione) and its status history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, TimestampMixin, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.households.models import Household, Person
+    from app.registry.models import Organization, Service
+
+STATUSES = (
+    "draft",
+    "submitted",
+    "approved",
+    "rejected",
+    "accepted",
+    "declined",
+    "in_progress",
+    "completed",
+    "failed",
+    "cancelled",
+)
+OPEN_STATUSES = ("draft", "submitted", "approved", "accepted", "in_progress")
+# Waiting for somebody's answer: overdue after N working days without one.
+AWAITING_ANSWER = ("submitted", "approved")
+# Accepted by the receiving entity: these consume the service's monthly capacity.
+CONSUMING_STATUSES = ("accepted", "in_progress", "completed", "failed")
+
+
+class Referral(TimestampMixin, Base):
+    __tablename__ = "referral"
+    __table_args__ = (
+        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")", name="status"),
+        Index("ix_referral_status_changed", "status", "status_changed_at"),
+        Index("ix_referral_from_org_status", "from_organization_id", "status"),
+        Index("ix_referral_to_org_status", "to_organization_id", "status"),
+        Index("ix_referral_service_accepted", "service_id", "accepted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    from_organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="RESTRICT")
+    )
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"))
+    # The service's organization, kept on the row so scoping needs no join.
+    to_organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="RESTRICT")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    need: Mapped[str] = mapped_column(String(32))
+    motivation: Mapped[str] = mapped_column(Text)
+    match_score: Mapped[int | None] = mapped_column(Integer)
+    # [[code, {params}], ...] as computed by matching.rank() when the service was chosen.
+    match_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last coded reason: of a rejection, a decline or an outcome.
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_note: Mapped[str | None] = mapped_column(String(1000))
+
+    household: Mapped[Household] = relationship()
+    person: Mapped[Person | None] = relationship()
+    from_organization: Mapped[Organization] = relationship(foreign_keys=[from_organization_id])
+    to_organization: Mapped[Organization] = relationship(foreign_keys=[to_organization_id])
+    service: Mapped[Service] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    history: Mapped[list[ReferralStatusChange]] = relationship(
+        back_populates="referral",
+        order_by="(ReferralStatusChange.created_at, ReferralStatusChange.id)",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ReferralStatusChange(Base):
+    """One step of a referral's life: who moved it from what to what, and why."""
+
+    __tablename__ = "referral_status_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    actor_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL")
+    )
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship()

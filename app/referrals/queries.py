@@ -1,0 +1,122 @@
+"""Reading referrals and the services they can go to: capacity, offers, overdue cut-off."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import selectinload
+
+from app.admin.models import get_setting
+from app.extensions import db
+from app.households.models import Household, Person
+from app.referrals.matching import Offer, Subject
+from app.referrals.models import AWAITING_ANSWER, CONSUMING_STATUSES, OPEN_STATUSES, Referral
+from app.registry.models import Organization, Service
+from app.registry.policy import referral_target_organizations
+from app.workdays import local_date, month_start_utc, overdue_before, start_of_day_utc
+
+OVERDUE_SETTING = "referral_overdue_working_days"
+OVERDUE_DEFAULT = 5
+
+
+def overdue_working_days() -> int:
+    value = get_setting(OVERDUE_SETTING, OVERDUE_DEFAULT)
+    return value if isinstance(value, int) and value > 0 else OVERDUE_DEFAULT
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """SQL for "waiting for an answer for more than N working days"."""
+    cutoff = start_of_day_utc(overdue_before(today, overdue_working_days()))
+    return and_(Referral.status.in_(AWAITING_ANSWER), Referral.status_changed_at < cutoff)
+
+
+def is_overdue(referral: Referral, today: date, working_days: int) -> bool:
+    return referral.status in AWAITING_ANSWER and local_date(
+        referral.status_changed_at
+    ) < overdue_before(today, working_days)
+
+
+def places_used(service_ids: list[int], today: date) -> dict[int, int]:
+    """Referrals accepted this month, by service: they consume the monthly capacity."""
+    if not service_ids:
+        return {}
+    rows = db.session.execute(
+        select(Referral.service_id, func.count())
+        .where(
+            Referral.service_id.in_(service_ids),
+            Referral.status.in_(CONSUMING_STATUSES),
+            Referral.accepted_at >= month_start_utc(today),
+        )
+        .group_by(Referral.service_id)
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def is_referral_target(organization_id: int, today: date) -> bool:
+    return (
+        db.session.scalar(
+            referral_target_organizations(today)
+            .with_only_columns(Organization.id)
+            .where(Organization.id == organization_id)
+        )
+        is not None
+    )
+
+
+def offer_for(service: Service, used: int, accredited: bool) -> Offer:
+    districts = frozenset(site.circoscrizione for site in service.sites) or frozenset(
+        {service.organization.circoscrizione}
+    )
+    return Offer(
+        service_id=service.id,
+        organization_id=service.organization_id,
+        service_type=service.service_type,
+        circoscrizioni=districts,
+        languages=frozenset(service.languages or ()),
+        age_min=service.age_min,
+        age_max=service.age_max,
+        youth_focus=service.youth_focus,
+        neet_focus=service.neet_focus,
+        capacity=service.monthly_capacity,
+        used=used,
+        active=service.active,
+        accredited=accredited,
+    )
+
+
+def offers(today: date) -> list[Offer]:
+    """The active services of the organizations that may receive referrals today."""
+    targets = referral_target_organizations(today).with_only_columns(Organization.id)
+    services = db.session.scalars(
+        select(Service)
+        .where(Service.active.is_(True), Service.organization_id.in_(targets))
+        .options(selectinload(Service.sites), selectinload(Service.organization))
+    ).all()
+    used = places_used([s.id for s in services], today)
+    return [offer_for(s, used.get(s.id, 0), True) for s in services]
+
+
+def subject_for(household: Household, person: Person | None, today: date) -> Subject:
+    languages = frozenset(person.languages or ()) if person else frozenset()
+    return Subject(
+        age=person.age(today) if person else None,
+        languages=languages,
+        circoscrizione=household.circoscrizione,
+        neet=bool(person and person.employment_status == "neet"),
+    )
+
+
+def open_referral_for(
+    person_id: int | None, household_id: int, need: str, exclude_id: int | None = None
+) -> Referral | None:
+    query = select(Referral).where(
+        Referral.household_id == household_id,
+        Referral.need == need,
+        Referral.status.in_(OPEN_STATUSES),
+    )
+    if person_id is not None:
+        query = query.where(Referral.person_id == person_id)
+    if exclude_id is not None:
+        query = query.where(Referral.id != exclude_id)
+    return db.session.scalars(query.limit(1)).first()
