@@ -118,11 +118,24 @@ def register_web(app: Flask) -> None:
             g.demo_data = bool(get_setting("demo_data", False))
         nav = nav_for(current_user.role) if current_user.is_authenticated else []
         return {
+            "unread_notifications": unread_notifications(),
             "nav_items": nav,
             "demo_data": g.demo_data,
             "current_locale": select_locale(),
             "current_endpoint": request.endpoint,
         }
+
+
+def unread_notifications() -> int | None:
+    """The unread badge of the header, for the roles that receive notifications."""
+    from app.notifications.operations import unread_count
+    from app.notifications.views import RECIPIENTS
+
+    if not current_user.is_authenticated or not current_user.has_role(*RECIPIENTS):
+        return None
+    if "unread_notifications" not in g:
+        g.unread_notifications = unread_count(current_user)
+    return g.unread_notifications
 
 
 def register_cli(app: Flask) -> None:

@@ -17,6 +17,7 @@ from app.clock import today
 from app.extensions import db as _db
 from app.households.models import Distribution, Household, Person
 from app.households.rights_operations import anonymisable_from
+from app.referrals.models import Referral, ReferralStatusChange
 from app.web.formatting import format_date
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -415,3 +416,64 @@ def test_anonymisation_without_csrf_token_is_refused(client, login_as, family):
     assert response.status_code == 400
     assert snapshot(household.id) == before
     assert events("household_anonymised") == []
+
+
+def _referral(family, motivation):
+    """A closed referral of the family to another entity's service, with a noted decline."""
+    receiver = factories.organization(name="Servizio Lavoro Borgo Po", is_job_service=True)
+    service = factories.service(receiver, name="Orientamento al lavoro")
+    household = family["household"]
+    referral = Referral(
+        household_id=household.id,
+        person_id=family["person"].id,
+        from_organization_id=household.organization_id,
+        service_id=service.id,
+        to_organization_id=receiver.id,
+        need="job_search",
+        motivation=motivation,
+        status="declined",
+        reason_code="other",
+        reason_note="Il signor Rossi non ha risposto",
+    )
+    _db.session.add(referral)
+    _db.session.flush()
+    _db.session.add(
+        ReferralStatusChange(
+            referral_id=referral.id,
+            from_status="approved",
+            to_status="declined",
+            reason_code="other",
+            note="Il signor Rossi non ha risposto",
+        )
+    )
+    _db.session.commit()
+    return referral
+
+
+def test_export_lists_the_referrals_of_the_household(client, login_as, family):
+    _referral(family, "Cerca lavoro come magazziniere")
+    login_as("coordinator")
+
+    data = json.loads(client.get(export_url(family["household"], family["person"])).data)
+
+    (referral,) = data["referrals"]
+    assert referral["service"] == "Orientamento al lavoro"
+    assert referral["status"]["label"] == "rifiutata dall'ente"
+    assert referral["motivation"] == "Cerca lavoro come magazziniere"
+    assert referral["reason_note"] == "Il signor Rossi non ha risposto"
+
+
+def test_anonymisation_erases_the_free_text_of_referrals(client, login_as, family):
+    referral = _referral(family, "Cerca lavoro come magazziniere, parla con Mario Rossi")
+    household = closed_family(family, date(today().year - 6, 3, 15))
+    login_as("coordinator")
+
+    assert post(client, f"/households/{household.id}/anonymise").status_code == 303
+
+    referral = _db.session.get(Referral, referral.id)
+    assert referral.motivation == ""
+    assert referral.reason_note is None
+    assert referral.reason_code == "other"  # the coded reason is what reports count
+    assert all(change.note is None for change in referral.history)
+    (event,) = events("household_anonymised")
+    assert event.changes["referrals"] == 1

@@ -12,6 +12,8 @@ from app.clock import today
 from app.extensions import db
 from app.home import bp
 from app.households.models import JointCareRequest
+from app.referrals import dashboard as referral_dashboard
+from app.referrals.vocabulary import STATUS_BADGES, STATUSES
 from app.registry import dashboard
 from app.web.htmx import render
 from app.web.nav import nav_for
@@ -34,6 +36,7 @@ def index() -> Response:
             for r in Role
         ]
     if role == Role.COORDINATOR:
+        context["referral_queue"] = referral_dashboard.coordinator_queue(today())
         context["to_verify"] = dashboard.accreditations_to_verify()
         context["expiring"] = dashboard.accreditations_expiring(today())
         context["joint_requests"] = db.session.scalars(
@@ -41,6 +44,11 @@ def index() -> Response:
             .where(JointCareRequest.status == "pending")
             .order_by(JointCareRequest.created_at)
         ).all()
+    if role == Role.ENTITY_OPERATOR and current_user.organization_id:
+        context["incoming"] = referral_dashboard.incoming(current_user.organization_id, today())
+        context["outgoing"] = referral_dashboard.outgoing_counts(current_user.organization_id)
+        context["referral_statuses"] = STATUSES
+        context["status_badges"] = STATUS_BADGES
     if role in (Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER) and current_user.organization_id:
         context["stale_services"] = dashboard.stale_services(current_user.organization_id, today())
     context["today"] = today()

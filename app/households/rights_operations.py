@@ -7,12 +7,12 @@ What "everything held about one person" means here:
   housing, needs, notes, who holds the case, privacy notice and sharing authorisation;
 - the other members only as relation and age: their names, codici fiscali and birth dates are
   third-party data (art. 15(4)) and stay out of the export;
-- the distributions the household received and the joint-care requests about it;
+- the distributions the household received, the joint-care requests and the referrals about it;
 - the audit trail: every event whose object is the person, their household, the household's
-  distributions or joint-care requests (who viewed or changed what, and when). Changed values
-  are given only for the fields of the person or of the household; other keys (other members'
-  ids, possible duplicates in other households) are left out. Once a household is anonymised,
-  no changed values are given at all, or the export would undo the anonymisation.
+  distributions, joint-care requests or referrals (who viewed or changed what, and when).
+  Changed values are given only for the fields of the person or of the household; other keys
+  (other members' ids, possible duplicates in other households) are left out. Once a household
+  is anonymised, no changed values are given at all, or the export would undo the anonymisation.
 
 Operations add the audit event and flush; the view commits.
 """
@@ -51,6 +51,10 @@ from app.households.vocabulary import (
     SEXES,
     SHARING_SCOPES,
 )
+from app.referrals.models import Referral, ReferralStatusChange
+from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS
+from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
+from app.referrals.vocabulary import reason_label
 from app.registry.models import CIRCOSCRIZIONI, Organization, Site
 from app.registry.vocabulary import LANGUAGES
 from app.web.formatting import format_date, format_money, to_rome
@@ -243,6 +247,29 @@ def _joint_care_requests(household: Household) -> list[dict[str, Any]]:
     ]
 
 
+def _referrals(household: Household) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(Referral)
+        .where(Referral.household_id == household.id)
+        .options(joinedload(Referral.service), joinedload(Referral.to_organization))
+        .order_by(Referral.created_at, Referral.id)
+    ).all()
+    return [
+        {
+            "created_at": row.created_at,
+            "need": _coded(REFERRAL_NEEDS, row.need),
+            "service": row.service.name,
+            "organization": row.to_organization.name,
+            "status": _coded(REFERRAL_STATUSES, row.status),
+            "motivation": row.motivation or None,
+            "reason": str(reason_label(row.status, row.reason_code)) if row.reason_code else None,
+            "reason_note": row.reason_note,
+            "updated_at": row.status_changed_at,
+        }
+        for row in rows
+    ]
+
+
 def audit_trail(person: Person) -> list[dict[str, Any]]:
     """Every audit event about the person, their household and what hangs off the household."""
     household_id = person.household_id
@@ -263,6 +290,10 @@ def audit_trail(person: Person) -> list[dict[str, Any]]:
                 (AuditEvent.object_type == "joint_care_request")
                 & AuditEvent.object_id.in_(
                     select(JointCareRequest.id).where(JointCareRequest.household_id == household_id)
+                ),
+                (AuditEvent.object_type == "referral")
+                & AuditEvent.object_id.in_(
+                    select(Referral.id).where(Referral.household_id == household_id)
                 ),
             )
         )
@@ -326,6 +357,7 @@ def person_export(person: Person, actor: User, today: date) -> dict[str, Any]:
         "other_members": _other_members(person, today),
         "distributions": _distributions(household),
         "joint_care_requests": _joint_care_requests(household),
+        "referrals": _referrals(household),
         "audit_trail": audit_trail(person),
     }
 
@@ -425,8 +457,9 @@ def anonymise_household(household: Household, today: date) -> dict[str, int]:
     Members: names become "Persona N Anonimo", no codice fiscale, birth date 1 January of the
     same year (age bands survive); sex, relation, work, education and languages stay.
     Household: no address, notes or ISEE value; circoscrizione, needs, housing and status stay.
-    Distributions and joint-care requests stay, without their free-text notes (they may name
-    people). The audit event holds counts only. Past audit events are never touched.
+    Distributions, joint-care requests and referrals stay, without their free-text notes and
+    motivations (they may name people). The audit event holds counts only. Past audit events
+    are never touched.
     """
     # Two coordinators pressing the button together: the second waits, then sees it done.
     db.session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
@@ -473,8 +506,31 @@ def anonymise_household(household: Household, today: date) -> dict[str, int]:
         .values(message=None, decision_note=None)
         .execution_options(synchronize_session="fetch")
     )
+    referrals = (
+        db.session.scalar(
+            select(func.count()).select_from(Referral).where(Referral.household_id == household.id)
+        )
+        or 0
+    )
+    db.session.execute(
+        update(Referral)
+        .where(Referral.household_id == household.id)
+        .values(motivation="", reason_note=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(
+        update(ReferralStatusChange)
+        .where(
+            ReferralStatusChange.referral_id.in_(
+                select(Referral.id).where(Referral.household_id == household.id)
+            )
+        )
+        .values(note=None)
+        .execution_options(synchronize_session="fetch")
+    )
     counts = {
         "members": len(members),
+        "referrals": referrals,
         "distributions": distributions,
         "joint_care_requests": joint_requests,
         "retention_years": retention_years(),

@@ -1,1 +1,56 @@
-"""Notification pages."""
+"""The user's notifications: the list and marking all read. Opening the object a notification
+is about (the referral page) marks it read."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from app.auth.models import Role
+from app.auth.policy import roles_required
+from app.db import utcnow
+from app.extensions import db
+from app.notifications import bp
+from app.notifications.labels import target_url, text
+from app.notifications.models import Notification
+from app.web.htmx import render
+
+PAGE_SIZE = 25
+# Roles that get notifications (housing providers will, for placements).
+RECIPIENTS = (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER)
+
+
+@bp.get("/")
+@roles_required(*RECIPIENTS)
+def index() -> Response:
+    mine = select(Notification).where(Notification.user_id == current_user.id)
+    total = db.session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(request.args.get("pagina", 1, type=int) or 1, 1), pages)
+    rows = db.session.scalars(
+        mine.order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render(
+        "notifications/index.html",
+        notifications=[(n, text(n), target_url(n)) for n in rows],
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+@bp.post("/read-all")
+@roles_required(*RECIPIENTS)
+def read_all() -> Response:
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    flash(_("Tutte le notifiche sono segnate come lette."), "success")
+    return redirect(url_for("notifications.index"), code=303)  # type: ignore[return-value]
