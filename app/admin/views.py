@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app.admin import bp, operations
+from app.admin import bp, operations, settings
 from app.admin.forms import ROLE_LABELS, NewUserForm, UserForm
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
@@ -136,3 +136,23 @@ def reset_password(user_id: int) -> Response:
     password = operations.reset_password(user)
     db.session.commit()
     return render("admin/password_shown.html", user=user, password=password, created=False)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def settings_page() -> Response:
+    form = settings.settings_form(request.form if request.method == "POST" else None)
+    if form.validate_on_submit():
+        changes = settings.save({spec.key: form[spec.key].data for spec in settings.SETTINGS})
+        db.session.commit()
+        flash(
+            _("Impostazioni salvate.") if changes else _("Nessuna modifica da salvare."),
+            "success",
+        )
+        return redirect(url_for("admin.settings_page"), code=303)  # type: ignore[return-value]
+    return render(
+        "admin/settings.html",
+        form=form,
+        specs=settings.SETTINGS,
+        status=422 if form.errors else 200,
+    )

@@ -40,6 +40,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("reports.index", _l("Report"), frozenset({Role.COORDINATOR})),
     NavItem("audit.index", _l("Registro attività"), frozenset({Role.COORDINATOR, Role.ADMIN})),
     NavItem("admin.users", _l("Utenti"), frozenset({Role.ADMIN})),
+    NavItem("admin.settings_page", _l("Impostazioni"), frozenset({Role.ADMIN})),
 )
 
 

@@ -1,0 +1,78 @@
+"""The admin's settings page: values with bounds, audited, refused when out of range."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.admin.models import get_setting, set_setting
+from app.audit.models import AuditEvent
+from app.extensions import db as _db
+from app.households.rights_operations import retention_years
+from app.referrals.queries import overdue_working_days
+from tests.conftest import csrf_token_from
+
+
+def _post(client, **values):
+    token = csrf_token_from(client.get("/admin/settings").get_data(as_text=True))
+    data = {"referral_overdue_working_days": "5", "household_retention_years": "5"}
+    data.update({k: str(v) for k, v in values.items()})
+    return client.post("/admin/settings", data={**data, "csrf_token": token})
+
+
+def test_page_shows_the_current_values(client, login_as):
+    set_setting("referral_overdue_working_days", 7)
+    _db.session.commit()
+    login_as("admin")
+
+    html = client.get("/admin/settings").get_data(as_text=True)
+
+    assert 'name="referral_overdue_working_days"' in html
+    assert 'value="7"' in html
+    assert 'value="5"' in html  # retention years: the default
+
+
+def test_admin_changes_the_overdue_days_and_the_change_is_audited(client, login_as):
+    login_as("admin")
+
+    response = _post(client, referral_overdue_working_days=3)
+
+    assert response.status_code == 303
+    assert overdue_working_days() == 3
+    assert retention_years() == 5
+    event = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings_changed"))
+    assert event.changes == {"referral_overdue_working_days": [5, 3]}
+
+
+def test_out_of_range_or_not_a_number_is_refused_next_to_the_field(client, login_as):
+    login_as("admin")
+
+    response = _post(client, referral_overdue_working_days=0, household_retention_years="dieci")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Scegli un valore tra 1 e 60." in html
+    assert "Scrivi un numero intero." in html
+    assert 'value="0"' in html  # the input is kept
+    assert get_setting("referral_overdue_working_days") is None
+    assert (
+        _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings_changed"))
+        is None
+    )
+
+
+def test_saving_unchanged_values_writes_nothing(client, login_as):
+    login_as("admin")
+
+    response = _post(client)
+
+    assert response.status_code == 303
+    assert (
+        _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings_changed"))
+        is None
+    )
+
+
+def test_only_admins_reach_the_settings(client, login_as):
+    login_as("coordinator")
+
+    assert client.get("/admin/settings").status_code == 403
