@@ -4,6 +4,7 @@ from app.admin.models import Setting
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.notifications.models import Notification
 from app.referrals.models import Referral, ReferralStatusChange
 from app.registry.models import Accreditation, Organization, Service, Site
@@ -13,14 +14,18 @@ __all__ = [
     "AuditEvent",
     "Distribution",
     "Household",
+    "HousingRiskCase",
+    "HousingUnit",
     "JointCareRequest",
     "Notification",
     "Organization",
     "Person",
+    "Placement",
     "Referral",
     "ReferralStatusChange",
     "Service",
     "Setting",
     "Site",
     "User",
+    "WellbeingCheck",
 ]
