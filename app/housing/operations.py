@@ -1,0 +1,547 @@
+"""Housing state changes: vacancies, placements, follow-ups, eviction cases.
+
+Vacancies change only through conditional UPDATE statements (`vacancies > 0`, `version = :seen`),
+so two people, or two requests racing for the last place, can never both win; the database CHECK
+constraints are the last line. Every change writes its audit event (and its notifications) in the
+caller's transaction; anything refused raises DomainError and changes nothing. Views commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select, update
+
+from app.audit.operations import diff, record
+from app.auth.models import Role, User
+from app.clock import today as current_day
+from app.db import utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Household
+from app.housing.models import (
+    HOLDING_STATUSES,
+    HousingRiskCase,
+    HousingUnit,
+    Placement,
+    WellbeingCheck,
+)
+from app.housing.policy import Side, can_propose_for, can_record_checks, sides
+from app.housing.vocabulary import (
+    CANCEL_REASONS,
+    DECLINE_REASONS,
+    EXIT_REASONS,
+    PLACEMENT_STATUSES,
+    REJECT_REASONS,
+    RISK_OUTCOMES,
+    WELLBEING,
+)
+from app.notifications.operations import coordinators, notify, operators_of
+
+UNIT_FIELDS = (
+    "name", "kind", "address", "circoscrizione", "capacity", "target_groups", "accessible",
+    "max_stay_days", "monthly_cost", "notes", "active",
+)  # fmt: skip
+RISK_FIELDS = (
+    "kind", "arrears_amount", "notice_on", "hearing_on", "execution_on", "actions", "notes",
+)  # fmt: skip
+SHARING_SCOPES_FOR_HOUSING = ("housing", "all_partners")
+
+
+class VersionConflict(DomainError):
+    """Someone else changed the unit since the user loaded it: show them the current state."""
+
+    def __init__(self, message: str, unit: HousingUnit) -> None:
+        super().__init__(message)
+        self.unit = unit
+
+
+# Units and vacancies ------------------------------------------------------------------------
+
+
+def _current(unit_id: int) -> HousingUnit:
+    unit = db.session.get(HousingUnit, unit_id, populate_existing=True)
+    if unit is None:
+        raise DomainError(_("L'alloggio non esiste più."))
+    return unit
+
+
+def _conflict(unit_id: int) -> VersionConflict:
+    unit = _current(unit_id)
+    return VersionConflict(
+        _(
+            "Nel frattempo qualcun altro ha aggiornato questo alloggio: ora i posti liberi sono "
+            "%(n)s su %(capacity)s. Controlla e riprova.",
+            n=unit.vacancies,
+            capacity=unit.capacity,
+        ),
+        unit,
+    )
+
+
+def create_unit(provider_id: int, values: dict[str, Any], actor: User) -> HousingUnit:
+    vacancies = values.get("vacancies") or 0
+    if not 0 <= vacancies <= values["capacity"]:
+        raise DomainError(_("I posti liberi devono essere tra 0 e la capienza."))
+    unit = HousingUnit(
+        provider_id=provider_id,
+        vacancies=vacancies,
+        vacancies_updated_at=utcnow(),
+        **{k: values.get(k) for k in UNIT_FIELDS},
+    )
+    db.session.add(unit)
+    db.session.flush()
+    record(
+        "housing_unit_created",
+        unit,
+        {"capacity": unit.capacity, "vacancies": unit.vacancies, "kind": unit.kind},
+        actor=actor,
+    )
+    return unit
+
+
+def update_unit(
+    unit: HousingUnit, values: dict[str, Any], seen_version: int, actor: User
+) -> dict[str, list[Any]]:
+    """Change the unit's data (not its free places) if nobody changed it since `seen_version`."""
+    if unit.version != seen_version:
+        raise _conflict(unit.id)
+    wanted = {k: values[k] for k in UNIT_FIELDS if k in values}
+    capacity = wanted.get("capacity", unit.capacity)
+    if capacity < unit.vacancies:
+        raise DomainError(
+            _(
+                "La capienza non può essere inferiore ai posti liberi (%(n)s): "
+                "aggiorna prima i posti liberi.",
+                n=unit.vacancies,
+            )
+        )
+    changes = diff(unit, wanted)
+    for field in changes:
+        setattr(unit, field, wanted[field])
+    if changes:
+        record("housing_unit_updated", unit, changes, actor=actor)
+    db.session.flush()  # the mapper's version check refuses a change raced in meanwhile
+    return changes
+
+
+def set_vacancies(unit: HousingUnit, vacancies: int, seen_version: int, actor: User) -> int:
+    """The provider sets the free places; refused when out of range or changed meanwhile."""
+    if vacancies < 0:
+        raise DomainError(_("I posti liberi non possono essere meno di zero."))
+    if vacancies > unit.capacity:
+        raise DomainError(
+            _(
+                "I posti liberi non possono superare la capienza dell'alloggio (%(capacity)s).",
+                capacity=unit.capacity,
+            )
+        )
+    old = unit.vacancies
+    result = db.session.execute(
+        update(HousingUnit)
+        .where(
+            HousingUnit.id == unit.id,
+            HousingUnit.version == seen_version,
+            HousingUnit.capacity >= vacancies,
+        )
+        .values(
+            vacancies=vacancies,
+            version=HousingUnit.version + 1,
+            vacancies_updated_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict(unit.id)
+    _current(unit.id)
+    record("vacancies_changed", unit, {"vacancies": [old, vacancies]}, actor=actor)
+    return vacancies
+
+
+def adjust_vacancies(unit: HousingUnit, delta: int, seen_version: int, actor: User) -> int:
+    """One click: +1 or -1 on what the provider saw."""
+    return set_vacancies(unit, unit.vacancies + delta, seen_version, actor)
+
+
+def confirm_vacancies(unit: HousingUnit, seen_version: int, actor: User) -> None:
+    """ "Still correct": refreshes the unit's last update without changing anything."""
+    set_vacancies(unit, unit.vacancies, seen_version, actor)
+
+
+def _reserve_place(unit: HousingUnit) -> None:
+    result = db.session.execute(
+        update(HousingUnit)
+        .where(HousingUnit.id == unit.id, HousingUnit.vacancies > 0, HousingUnit.active.is_(True))
+        .values(vacancies=HousingUnit.vacancies - 1, version=HousingUnit.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        _current(unit.id)
+        raise DomainError(
+            _("L'alloggio «%(name)s» non ha posti liberi.", name=unit.name)
+            if unit.active
+            else _("L'alloggio «%(name)s» non è disponibile.", name=unit.name)
+        )
+    _current(unit.id)
+
+
+def _release_place(unit: HousingUnit) -> None:
+    db.session.execute(
+        update(HousingUnit)
+        .where(HousingUnit.id == unit.id, HousingUnit.vacancies < HousingUnit.capacity)
+        .values(vacancies=HousingUnit.vacancies + 1, version=HousingUnit.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    _current(unit.id)
+
+
+# Placements ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: tuple[str, ...]
+    target: str
+    side: Side
+    label: object
+    reasons: dict[str, object] | None = None
+    releases_place: bool = False
+
+
+STEPS: dict[str, Step] = {
+    "approve": Step(("proposed",), "approved", Side.COORDINATOR, _l("approvare")),
+    "reject": Step(
+        ("proposed",), "rejected", Side.COORDINATOR, _l("respingere"), REJECT_REASONS, True
+    ),
+    "accept": Step(("approved",), "accepted", Side.PROVIDER, _l("accettare")),
+    "decline": Step(
+        ("approved",), "declined", Side.PROVIDER, _l("rifiutare"), DECLINE_REASONS, True
+    ),
+    "cancel": Step(
+        ("proposed", "approved", "accepted"), "cancelled", Side.PROPOSER, _l("annullare"),
+        CANCEL_REASONS, True,
+    ),
+    "move_in": Step(("accepted",), "active", Side.PROVIDER, _l("registrare l'ingresso")),
+    "end": Step(("active",), "ended", Side.PROVIDER, _l("chiudere"), EXIT_REASONS, True),
+}  # fmt: skip
+
+NOTIFY_ON = {
+    "proposed": "coordinators",
+    "approved": "provider",
+    "rejected": "proposer",
+    "accepted": "proposer",
+    "declined": "proposer",
+    "ended": "proposer",
+}
+
+
+def available_steps(user: User, placement: Placement) -> list[str]:
+    mine = sides(user, placement)
+    return [name for name, s in STEPS.items() if s.side in mine and placement.status in s.sources]
+
+
+def check_sharing(household: Household) -> None:
+    if not household.sharing_in_force or household.sharing_scope not in (
+        SHARING_SCOPES_FOR_HOUSING
+    ):
+        raise DomainError(
+            _(
+                "Manca l'autorizzazione del nucleo a condividere i dati con i gestori di "
+                "alloggi della rete: registrala nella sezione Privacy della scheda del nucleo."
+            )
+        )
+
+
+def was_declined(household_id: int, unit_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(Placement.id).where(
+                Placement.household_id == household_id,
+                Placement.unit_id == unit_id,
+                Placement.status == "declined",
+            )
+        )
+        is not None
+    )
+
+
+def propose(
+    household: Household,
+    unit: HousingUnit,
+    actor: User,
+    motivation: str | None = None,
+    propose_again: bool = False,
+) -> Placement:
+    """Propose the unit for the household: reserves one place at once."""
+    if not can_propose_for(actor, household):
+        raise DomainError(_("Solo l'ente che ha in carico il nucleo o la Città può proporre."))
+    check_sharing(household)
+    holding = db.session.scalar(
+        select(Placement).where(
+            Placement.household_id == household.id, Placement.status.in_(HOLDING_STATUSES)
+        )
+    )
+    if holding is not None:
+        raise DomainError(
+            _(
+                "Il nucleo ha già un inserimento in corso o proposto (n. %(id)s).",
+                id=holding.id,
+            )
+        )
+    if was_declined(household.id, unit.id) and not (
+        propose_again and actor.has_role(Role.COORDINATOR)
+    ):
+        raise DomainError(
+            _(
+                "Il gestore ha già rifiutato questo alloggio per questo nucleo: non viene "
+                "riproposto. La Città può riproporlo esplicitamente."
+            )
+        )
+    _reserve_place(unit)
+    now = utcnow()
+    placement = Placement(
+        household_id=household.id,
+        unit_id=unit.id,
+        provider_id=unit.provider_id,
+        proposed_by_id=actor.id,
+        proposing_organization_id=actor.organization_id,
+        status="proposed",
+        status_changed_at=now,
+        motivation=(motivation or "").strip() or None,
+    )
+    db.session.add(placement)
+    db.session.flush()
+    record(
+        "placement_proposed",
+        placement,
+        {"household_id": household.id, "unit_id": unit.id, "vacancies_after": unit.vacancies},
+        actor=actor,
+    )
+    _notify(placement, actor)
+    return placement
+
+
+def transition(
+    placement: Placement,
+    step_name: str,
+    actor: User,
+    reason_code: str | None = None,
+    note: str | None = None,
+    on: date | None = None,
+    today: date | None = None,
+) -> Placement:
+    """Apply a step or raise DomainError with a clear message; nothing changes when refused."""
+    step = STEPS.get(step_name)
+    if step is None:
+        raise DomainError(_("Azione sconosciuta."))
+    if step.side not in sides(actor, placement):
+        raise DomainError(_("Non spetta a te %(action)s questo inserimento.", action=step.label))
+    if placement.status not in step.sources:
+        raise DomainError(
+            _(
+                "L'inserimento è «%(status)s»: ora non si può %(action)s.",
+                status=PLACEMENT_STATUSES[placement.status],
+                action=step.label,
+            )
+        )
+    note = (note or "").strip() or None
+    if step.reasons is not None:
+        if reason_code not in step.reasons:
+            raise DomainError(_("Indica il motivo."))
+        if reason_code == "other" and not note:
+            raise DomainError(_("Descrivi il motivo nella nota."))
+    day = today or current_day()
+    if step_name in ("move_in", "end"):
+        if on is None:
+            raise DomainError(_("Indica la data."))
+        if on > day:
+            raise DomainError(_("La data non può essere nel futuro."))
+        if step_name == "end" and placement.moved_in_on and on < placement.moved_in_on:
+            raise DomainError(_("La data di uscita non può precedere quella di ingresso."))
+    previous = placement.status
+    placement.status = step.target
+    placement.status_changed_at = utcnow()
+    if step.reasons is not None:
+        placement.reason_code = reason_code
+        placement.reason_note = note
+    changes: dict[str, Any] = {"status": [previous, step.target]}
+    if step_name == "approve":
+        placement.approved_at = placement.status_changed_at
+    if step_name == "move_in":
+        placement.moved_in_on = on
+        db.session.add(
+            WellbeingCheck(
+                placement=placement,
+                due_on=(on or day) + timedelta(days=placement.check_interval_days),
+            )
+        )
+        changes["moved_in_on"] = on.isoformat() if on else None
+    if step_name == "end":
+        placement.ended_on = on
+        db.session.execute(
+            delete(WellbeingCheck).where(
+                WellbeingCheck.placement_id == placement.id, WellbeingCheck.done_on.is_(None)
+            )
+        )
+        db.session.expire(placement, ["checks"])
+        changes["ended_on"] = on.isoformat() if on else None
+    if reason_code:
+        changes["reason_code"] = reason_code
+    db.session.flush()
+    if step.releases_place:
+        _release_place(placement.unit)
+        changes["vacancies_after"] = placement.unit.vacancies
+    record(f"placement_{step.target}", placement, changes, actor=actor)
+    _notify(placement, actor)
+    db.session.flush()
+    return placement
+
+
+def _staff_of(organization_id: int | None, role: Role) -> list[User]:
+    if organization_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.organization_id == organization_id,
+                User.role == role.value,
+                User.active.is_(True),
+            )
+        )
+    )
+
+
+def _notify(placement: Placement, actor: User) -> None:
+    audience = NOTIFY_ON.get(placement.status)
+    if audience == "coordinators":
+        users = coordinators()
+    elif audience == "provider":
+        users = _staff_of(placement.provider_id, Role.HOUSING_PROVIDER)
+    elif audience == "proposer":
+        users = operators_of(placement.household.organization_id)
+        if placement.status == "declined":
+            users += coordinators()
+    else:
+        return
+    notify(users, f"placement_{placement.status}", placement, exclude=actor)
+
+
+def record_view(placement: Placement, actor: User) -> None:
+    record("placement_viewed", placement, actor=actor)
+
+
+# Well-being checks ---------------------------------------------------------------------------
+
+
+def record_check(
+    check: WellbeingCheck,
+    done_on: date,
+    wellbeing: str,
+    notes: str | None,
+    actor: User,
+    today: date,
+) -> WellbeingCheck | None:
+    """Record a follow-up; while the stay goes on, the next one is scheduled."""
+    placement = check.placement
+    if not can_record_checks(actor, placement):
+        raise DomainError(_("Non puoi registrare verifiche per questo inserimento."))
+    if placement.status != "active":
+        raise DomainError(_("Le verifiche si registrano solo durante la permanenza."))
+    if check.done_on is not None:
+        raise DomainError(_("Questa verifica è già stata registrata."))
+    if wellbeing not in WELLBEING:
+        raise DomainError(_("Indica come sta il nucleo."))
+    if done_on > today:
+        raise DomainError(_("La data non può essere nel futuro."))
+    if placement.moved_in_on and done_on < placement.moved_in_on:
+        raise DomainError(_("La verifica non può precedere l'ingresso."))
+    check.done_on = done_on
+    check.wellbeing = wellbeing
+    check.notes = (notes or "").strip() or None
+    check.done_by_id = actor.id
+    following = WellbeingCheck(
+        placement=placement, due_on=done_on + timedelta(days=placement.check_interval_days)
+    )
+    db.session.add(following)
+    db.session.flush()
+    record(
+        "wellbeing_check_recorded",
+        placement,
+        {"check_id": check.id, "wellbeing": wellbeing, "next_due_on": following.due_on.isoformat()},
+        actor=actor,
+    )
+    return following
+
+
+# Eviction prevention -------------------------------------------------------------------------
+
+
+def _check_risk_dates(values: dict[str, Any]) -> None:
+    notice, hearing, execution = (
+        values.get("notice_on"),
+        values.get("hearing_on"),
+        values.get("execution_on"),
+    )
+    if notice and hearing and hearing < notice:
+        raise DomainError(_("L'udienza non può precedere la notifica."))
+    if hearing and execution and execution < hearing:
+        raise DomainError(_("L'esecuzione non può precedere l'udienza."))
+
+
+def open_risk_case(household: Household, values: dict[str, Any], actor: User) -> HousingRiskCase:
+    _check_risk_dates(values)
+    case = HousingRiskCase(
+        household_id=household.id,
+        organization_id=actor.organization_id or household.organization_id,
+        opened_by_id=actor.id,
+        status="open",
+        **{k: values.get(k) for k in RISK_FIELDS},
+    )
+    if case.actions is None:
+        case.actions = []
+    db.session.add(case)
+    db.session.flush()
+    record(
+        "risk_case_opened",
+        case,
+        {"household_id": household.id, "kind": case.kind},
+        actor=actor,
+    )
+    return case
+
+
+def update_risk_case(
+    case: HousingRiskCase, values: dict[str, Any], actor: User
+) -> dict[str, list[Any]]:
+    if case.status != "open":
+        raise DomainError(_("Il caso è chiuso: non si può modificare."))
+    wanted = {k: values[k] for k in RISK_FIELDS if k in values}
+    _check_risk_dates({k: wanted.get(k, getattr(case, k)) for k in RISK_FIELDS})
+    changes = diff(case, wanted)
+    for field in changes:
+        setattr(case, field, wanted[field])
+    if changes:
+        record("risk_case_updated", case, changes, actor=actor)
+    db.session.flush()
+    return changes
+
+
+def close_risk_case(
+    case: HousingRiskCase, outcome: str, closed_on: date, actor: User, today: date
+) -> None:
+    if case.status != "open":
+        raise DomainError(_("Il caso è già chiuso."))
+    if outcome not in RISK_OUTCOMES:
+        raise DomainError(_("Indica l'esito."))
+    if closed_on > today:
+        raise DomainError(_("La data non può essere nel futuro."))
+    case.status = "closed"
+    case.outcome = outcome
+    case.closed_on = closed_on
+    record("risk_case_closed", case, {"outcome": outcome}, actor=actor)
+    db.session.flush()

@@ -1,0 +1,145 @@
+"""Who sees and changes what in housing: asked here, never re-derived in a view.
+
+- The board (units and their free places, no personal data) is read by coordinators, entity
+  operators and housing providers. Inactive units only by their provider and the City.
+- A housing provider changes only its own units.
+- Placements: the City sees all; an entity operator those of its households; a housing provider
+  those into its units, but only the household's initials and size until the City approves.
+- Eviction-prevention cases follow the household's visibility (the households policy).
+Everything else answers 404.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask import abort
+from sqlalchemy import Select, false, or_, select
+
+from app.auth.models import Role, User
+from app.extensions import db
+from app.households.models import Household
+from app.households.policy import visible_households
+from app.housing.models import HousingRiskCase, HousingUnit, Placement
+
+BOARD_READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER)
+PLACEMENT_USERS = BOARD_READERS
+
+
+class Side(StrEnum):
+    PROPOSER = "proposer"  # the household's organization (or the City, which may propose too)
+    COORDINATOR = "coordinator"
+    PROVIDER = "provider"
+
+
+def visible_units(user: User) -> Select[tuple[HousingUnit]]:
+    query = select(HousingUnit)
+    if user.has_role(Role.COORDINATOR):
+        return query
+    if user.has_role(Role.HOUSING_PROVIDER):
+        return query.where(
+            or_(HousingUnit.active.is_(True), HousingUnit.provider_id == user.organization_id)
+        )
+    if user.has_role(Role.ENTITY_OPERATOR):
+        return query.where(HousingUnit.active.is_(True))
+    return query.where(false())
+
+
+def visible_unit_or_404(user: User, unit_id: int) -> HousingUnit:
+    unit = db.session.scalar(visible_units(user).where(HousingUnit.id == unit_id))
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def can_manage_units(user: User) -> bool:
+    """Housing providers register and update their own units."""
+    return user.has_role(Role.HOUSING_PROVIDER) and user.organization_id is not None
+
+
+def can_edit_unit(user: User, unit: HousingUnit) -> bool:
+    return can_manage_units(user) and unit.provider_id == user.organization_id
+
+
+def editable_unit_or_404(user: User, unit_id: int) -> HousingUnit:
+    unit = visible_unit_or_404(user, unit_id)
+    if not can_edit_unit(user, unit):
+        abort(404)
+    return unit
+
+
+def visible_placements(user: User) -> Select[tuple[Placement]]:
+    query = select(Placement)
+    if user.has_role(Role.COORDINATOR):
+        return query
+    if user.has_role(Role.HOUSING_PROVIDER) and user.organization_id is not None:
+        return query.where(Placement.provider_id == user.organization_id)
+    if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
+        return query.where(
+            Placement.household_id.in_(visible_households(user).with_only_columns(Household.id))
+        )
+    return query.where(false())
+
+
+def visible_placement_or_404(user: User, placement_id: int) -> Placement:
+    placement = db.session.scalar(visible_placements(user).where(Placement.id == placement_id))
+    if placement is None:
+        abort(404)
+    return placement
+
+
+def sides(user: User, placement: Placement) -> frozenset[Side]:
+    found: set[Side] = set()
+    if user.has_role(Role.COORDINATOR):
+        found.update({Side.COORDINATOR, Side.PROPOSER})
+    if (
+        user.has_role(Role.ENTITY_OPERATOR)
+        and user.organization_id is not None
+        and placement.household.organization_id == user.organization_id
+    ):
+        found.add(Side.PROPOSER)
+    if user.has_role(Role.HOUSING_PROVIDER) and placement.provider_id == user.organization_id:
+        found.add(Side.PROVIDER)
+    return frozenset(found)
+
+
+def sees_household_details(user: User, placement: Placement) -> bool:
+    """The provider learns who the family is only once the City approved the placement."""
+    if user.has_role(Role.HOUSING_PROVIDER):
+        return placement.approved_at is not None and placement.provider_id == user.organization_id
+    return Side.PROPOSER in sides(user, placement) or user.has_role(Role.COORDINATOR)
+
+
+def can_propose_for(user: User, household: Household) -> bool:
+    """The household's organization, or the City."""
+    if household.status != "active":
+        return False
+    if user.has_role(Role.COORDINATOR):
+        return True
+    return user.has_role(Role.ENTITY_OPERATOR) and user.organization_id == household.organization_id
+
+
+def can_record_checks(user: User, placement: Placement) -> bool:
+    """The provider who hosts the household, and the household's case workers."""
+    mine = sides(user, placement)
+    return Side.PROVIDER in mine or (Side.PROPOSER in mine and user.has_role(Role.ENTITY_OPERATOR))
+
+
+def visible_risk_cases(user: User) -> Select[tuple[HousingRiskCase]]:
+    return select(HousingRiskCase).where(
+        HousingRiskCase.household_id.in_(visible_households(user).with_only_columns(Household.id))
+    )
+
+
+def visible_risk_case_or_404(user: User, case_id: int) -> HousingRiskCase:
+    case = db.session.scalar(visible_risk_cases(user).where(HousingRiskCase.id == case_id))
+    if case is None:
+        abort(404)
+    return case
+
+
+def can_manage_risk_cases(user: User, household: Household) -> bool:
+    """The household's organization and the City open and follow eviction-prevention cases."""
+    return user.has_role(Role.COORDINATOR) or (
+        user.has_role(Role.ENTITY_OPERATOR) and user.organization_id == household.organization_id
+    )
