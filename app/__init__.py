@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from app.distributions import bp as distributions_bp
     from app.home import bp as home_bp
     from app.households import bp as households_bp
+    from app.housing import bp as housing_bp
     from app.notifications import bp as notifications_bp
     from app.referrals import bp as referrals_bp
     from app.registry import bp as registry_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         households_bp,
         referrals_bp,
+        housing_bp,
         notifications_bp,
         distributions_bp,
     ):
