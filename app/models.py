@@ -6,12 +6,14 @@ from app.auth.models import User
 from app.households.models import Distribution, Household, JointCareRequest, Person
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.notifications.models import Notification
+from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
 from app.registry.models import Accreditation, Organization, Service, Site
 
 __all__ = [
     "Accreditation",
     "AuditEvent",
+    "BudgetLine",
     "Distribution",
     "Household",
     "HousingRiskCase",
@@ -21,6 +23,9 @@ __all__ = [
     "Organization",
     "Person",
     "Placement",
+    "Project",
+    "ProjectGoal",
+    "ProjectMeeting",
     "Referral",
     "ReferralStatusChange",
     "Service",
