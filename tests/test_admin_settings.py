@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from app.admin.models import get_setting, set_setting
 from app.audit.models import AuditEvent
 from app.extensions import db as _db
 from app.households.rights_operations import retention_years
+from app.projects.finance import envelope_value
 from app.referrals.queries import overdue_working_days
 from tests.conftest import csrf_token_from
+
+ENVELOPE = {
+    "programme_programmed": "5.657.142,86",
+    "programme_admitted": "5.657.142,86",
+    "programme_binding": "5.657.142,86",
+    "programme_disbursed": "5.657.142,36",
+    "programme_line_a": "250.000,00",
+    "programme_line_b": "2.907.142,86",
+}
 
 
 def _post(client, **values):
     token = csrf_token_from(client.get("/admin/settings").get_data(as_text=True))
     data = {"referral_overdue_working_days": "5", "household_retention_years": "5"}
+    data.update(ENVELOPE)
     data.update({k: str(v) for k, v in values.items()})
     return client.post("/admin/settings", data={**data, "csrf_token": token})
 
@@ -76,3 +89,44 @@ def test_only_admins_reach_the_settings(client, login_as):
     login_as("coordinator")
 
     assert client.get("/admin/settings").status_code == 403
+
+
+def test_envelope_amounts_are_typed_the_italian_way_and_stored_exactly(client, login_as):
+    login_as("admin")
+
+    response = _post(client, programme_line_b="3.000.000,50")
+
+    assert response.status_code == 303
+    assert envelope_value("programme_line_b") == Decimal("3000000.50")
+    assert envelope_value("programme_line_a") == Decimal("250000.00")  # unchanged default
+    event = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings_changed"))
+    assert event.changes == {"programme_line_b": ["2907142.86", "3000000.50"]}
+    html = client.get("/admin/settings").get_data(as_text=True)
+    assert 'value="3.000.000,50"' in html
+
+
+def test_bad_envelope_amounts_are_refused_with_the_reason(client, login_as):
+    login_as("admin")
+
+    response = _post(
+        client, programme_admitted="12,345", programme_binding="-5", programme_disbursed="tanti"
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Un importo in euro ha al massimo due decimali." in html
+    assert "L&#39;importo non può essere negativo." in html
+    assert "Scrivi un importo in euro, per esempio 1.234,56." in html
+    assert get_setting("programme_admitted") is None
+
+
+def test_lines_a_and_b_cannot_exceed_the_programmed_amount(client, login_as):
+    login_as("admin")
+
+    response = _post(client, programme_line_b="5.500.000,00")
+
+    assert response.status_code == 422
+    assert "Le linee A e B insieme superano l&#39;importo programmato." in response.get_data(
+        as_text=True
+    )
+    assert get_setting("programme_line_b") is None

@@ -7,6 +7,7 @@ offers. A value outside the bounds is refused by the form and never stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -16,8 +17,10 @@ from wtforms.validators import InputRequired, NumberRange
 from app.admin.models import get_setting, set_setting
 from app.audit.operations import record
 from app.households.rights_operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
+from app.money import ABSURD
+from app.projects.finance import ENVELOPE_DEFAULTS, envelope_value
 from app.referrals.queries import OVERDUE_DEFAULT, OVERDUE_SETTING
-from app.web.fields import WholeNumberField
+from app.web.fields import MoneyField, WholeNumberField
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,10 @@ class SettingSpec:
     key: str
     label: object
     help: object
-    minimum: int
-    maximum: int
-    default: int
+    minimum: Any
+    maximum: Any
+    default: Any
+    money: bool = False
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -38,6 +42,29 @@ SETTINGS: tuple[SettingSpec, ...] = (
         1,
         60,
         OVERDUE_DEFAULT,
+    ),
+    *(
+        SettingSpec(key, label, help_text, Decimal("0.00"), ABSURD, ENVELOPE_DEFAULTS[key], True)
+        for key, label, help_text in (
+            (
+                "programme_programmed",
+                _l("Importo programmato del progetto"),
+                _l("Dalla scheda del progetto PON Metro TO7.1.1.a."),
+            ),
+            ("programme_admitted", _l("Importo ammesso a finanziamento"), ""),
+            ("programme_binding", _l("Importo giuridicamente vincolante"), ""),
+            ("programme_disbursed", _l("Importo erogato"), ""),
+            (
+                "programme_line_a",
+                _l("Linea A · snodi di comunità"),
+                _l("Quota dell'avviso per la linea A; la linea C riceve il resto."),
+            ),
+            (
+                "programme_line_b",
+                _l("Linea B · progetti individualizzati e budget di vita"),
+                _l("Quota dell'avviso per la linea B; la linea C riceve il resto."),
+            ),
+        )
     ),
     SettingSpec(
         RETENTION_SETTING,
@@ -51,16 +78,39 @@ SETTINGS: tuple[SettingSpec, ...] = (
 
 
 def current_values() -> dict[str, Any]:
-    return {spec.key: get_setting(spec.key, spec.default) for spec in SETTINGS}
+    return {
+        spec.key: envelope_value(spec.key) if spec.money else get_setting(spec.key, spec.default)
+        for spec in SETTINGS
+    }
 
 
 def settings_form(formdata: Any = None) -> FlaskForm:
     """A form with one whole-number field per setting, named after its key."""
 
     class SettingsForm(FlaskForm):
-        pass
+        def validate(self, extra_validators: Any = None) -> bool:
+            if not super().validate(extra_validators):
+                return False
+            split = (self["programme_line_a"].data or 0) + (self["programme_line_b"].data or 0)
+            if split > (self["programme_programmed"].data or 0):
+                self["programme_line_b"].errors.append(
+                    _l("Le linee A e B insieme superano l'importo programmato.")
+                )
+                return False
+            return True
 
     for spec in SETTINGS:
+        if spec.money:
+            setattr(
+                SettingsForm,
+                spec.key,
+                MoneyField(
+                    spec.label,
+                    description=spec.help,
+                    validators=[InputRequired(_l("Indica un importo."))],
+                ),
+            )
+            continue
         setattr(
             SettingsForm,
             spec.key,
@@ -91,7 +141,11 @@ def save(values: dict[str, int]) -> dict[str, list[Any]]:
         if values.get(spec.key) is not None and values[spec.key] != before[spec.key]
     }
     for key, (_old, new) in changes.items():
-        set_setting(key, new)
+        set_setting(key, str(new) if isinstance(new, Decimal) else new)
+    changes = {
+        key: [str(v) if isinstance(v, Decimal) else v for v in pair]
+        for key, pair in changes.items()
+    }
     if changes:
         record("settings_changed", None, changes)
     return changes

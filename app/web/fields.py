@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField
+from wtforms import Field, IntegerField
+from wtforms.widgets import TextInput
 
 # Integer columns are 32-bit in PostgreSQL: anything beyond is not a value the portal can hold.
 INT_MAX = 2**31 - 1
@@ -40,3 +41,39 @@ class WholeNumberField(IntegerField):
         self.data = bounded_int(valuelist[0])
         if self.data is None:
             raise ValueError(str(_l("Scrivi un numero intero.")))
+
+
+class MoneyField(Field):
+    """A euro amount typed the Italian way ("1.234,56"; "1234.56" too), exact to the cent.
+
+    More than two decimals, negative, absurd or malformed amounts are refused with an Italian
+    message; the text typed is kept for the user to correct. A text input (with the numeric
+    keyboard on phones), since a number input refuses the comma.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        from app.money import MoneyError, parse_euro
+
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_euro(str(valuelist[0]))
+        except MoneyError as error:
+            self.data = None
+            raise ValueError(str(error)) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if self.data is None:
+            return ""
+        from babel.numbers import format_decimal
+
+        return format_decimal(self.data, format="#,##0.00", locale="it_IT")

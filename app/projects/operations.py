@@ -1,0 +1,447 @@
+"""Project and life-budget changes: one transition table, money rules, audit in the same
+transaction. Anything refused raises DomainError and changes nothing. Views commit.
+
+Money rules (amounts are Decimal to the cent, the database CHECKs them too):
+- while a project is a draft its lines are planned freely; approving the project approves each
+  line at its planned amount;
+- committed never exceeds approved, paid never exceeds committed;
+- going beyond the approved amount needs an increase request that a coordinator approves;
+- a closed project is read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.audit.operations import diff, record
+from app.auth.models import User
+from app.clock import today as current_day
+from app.db import utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Household, Person
+from app.households.policy import can_edit_household
+from app.money import ZERO, total
+from app.notifications.operations import coordinators, notify, operators_of
+from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
+from app.projects.policy import can_decide, can_edit, runs_project
+from app.projects.vocabulary import CATEGORIES, GOAL_STATUSES, STATUSES
+
+PROJECT_FIELDS = (
+    "title",
+    "summary",
+    "person_id",
+    "youth",
+    "starts_on",
+    "ends_on",
+    "case_worker_id",
+)
+LINE_FIELDS = ("category", "description", "supplier", "planned")
+
+
+@dataclass(frozen=True)
+class Totals:
+    planned: Decimal
+    approved: Decimal
+    committed: Decimal
+    paid: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        """Approved and not yet committed."""
+        return self.approved - self.committed
+
+    @property
+    def to_pay(self) -> Decimal:
+        return self.committed - self.paid
+
+
+def totals(lines: list[BudgetLine]) -> Totals:
+    return Totals(
+        planned=total(line.planned for line in lines),
+        approved=total(line.approved for line in lines),
+        committed=total(line.committed for line in lines),
+        paid=total(line.paid for line in lines),
+    )
+
+
+# Transitions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: tuple[str, ...]
+    target: str
+    by_city: bool  # True: a coordinator; False: the owning organization
+    label: object
+    note_required: bool = False
+
+
+STEPS: dict[str, Step] = {
+    "submit": Step(("draft",), "submitted", False, _l("inviare alla Città")),
+    "withdraw": Step(("submitted",), "draft", False, _l("ritirare")),
+    "approve": Step(("submitted",), "approved", True, _l("approvare")),
+    "return": Step(("submitted",), "draft", True, _l("rimandare all'ente"), True),
+    "start": Step(("approved",), "active", False, _l("avviare")),
+    "close": Step(("approved", "active"), "closed", False, _l("chiudere"), True),
+}
+
+
+def available_steps(user: User, project: Project) -> list[str]:
+    return [
+        name
+        for name, step in STEPS.items()
+        if project.status in step.sources
+        and (can_decide(user) if step.by_city else runs_project(user, project))
+    ]
+
+
+def transition(
+    project: Project, step_name: str, actor: User, note: str | None = None, day: date | None = None
+) -> Project:
+    step = STEPS.get(step_name)
+    if step is None:
+        raise DomainError(_("Azione sconosciuta."))
+    allowed = can_decide(actor) if step.by_city else runs_project(actor, project)
+    if not allowed:
+        raise DomainError(_("Non spetta a te %(action)s questo progetto.", action=step.label))
+    if project.status not in step.sources:
+        raise DomainError(
+            _(
+                "Il progetto è «%(status)s»: ora non si può %(action)s.",
+                status=STATUSES[project.status],
+                action=step.label,
+            )
+        )
+    note = (note or "").strip() or None
+    if step.note_required and not note:
+        raise DomainError(_("Scrivi una nota per spiegare la decisione."))
+    if step_name == "submit":
+        if not project.lines:
+            raise DomainError(_("Aggiungi almeno una voce di budget prima di inviare."))
+        if not project.goals:
+            raise DomainError(_("Aggiungi almeno un obiettivo prima di inviare."))
+    previous = project.status
+    now = utcnow()
+    changes: dict[str, Any] = {"status": [previous, step.target]}
+    project.status = step.target
+    project.status_changed_at = now
+    project.status_note = note
+    if step_name == "submit":
+        project.submitted_at = now
+    if step_name == "approve":
+        project.approved_at = now
+        project.approved_by_id = actor.id
+        for line in project.lines:
+            line.approved = line.planned
+        changes["approved_total"] = str(totals(project.lines).approved)
+    if step_name == "close":
+        project.closed_on = day or current_day()
+    record(f"project_{step_name}", project, changes, actor=actor)
+    if step_name == "submit":
+        notify(coordinators(), "project_submitted", project, exclude=actor)
+    elif step.by_city:
+        notify(
+            operators_of(project.organization_id), f"project_{step_name}", project, exclude=actor
+        )
+    db.session.flush()
+    return project
+
+
+# Creating and editing ------------------------------------------------------------------------
+
+
+def create(
+    household: Household, person: Person | None, values: dict[str, Any], actor: User
+) -> Project:
+    if not can_edit_household(actor, household):
+        raise DomainError(_("Solo l'ente che ha in carico il nucleo può aprire un progetto."))
+    if person is not None and person.household_id != household.id:
+        raise DomainError(_("La persona indicata non fa parte del nucleo."))
+    _check_dates(values.get("starts_on"), values.get("ends_on"))
+    project = Project(
+        household_id=household.id,
+        person_id=person.id if person else None,
+        organization_id=household.organization_id,
+        case_worker_id=values.get("case_worker_id") or actor.id,
+        title=values["title"],
+        summary=values.get("summary"),
+        youth=bool(values.get("youth")),
+        starts_on=values.get("starts_on"),
+        ends_on=values.get("ends_on"),
+        status="draft",
+    )
+    db.session.add(project)
+    db.session.flush()
+    record(
+        "project_created",
+        project,
+        {"household_id": household.id, "person_id": project.person_id, "youth": project.youth},
+        actor=actor,
+    )
+    return project
+
+
+def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on and ends_on and ends_on < starts_on:
+        raise DomainError(_("La data di fine non può precedere quella di inizio."))
+
+
+def _require_editable(project: Project, actor: User) -> None:
+    if project.read_only:
+        raise DomainError(_("Il progetto è chiuso: non si può più modificare."))
+    if not can_edit(actor, project):
+        raise DomainError(_("Solo l'ente che segue il progetto può modificarlo."))
+
+
+def update(project: Project, values: dict[str, Any], actor: User) -> dict[str, list[Any]]:
+    _require_editable(project, actor)
+    wanted = {k: values[k] for k in PROJECT_FIELDS if k in values}
+    _check_dates(wanted.get("starts_on", project.starts_on), wanted.get("ends_on", project.ends_on))
+    changes = diff(project, wanted)
+    for field in changes:
+        setattr(project, field, wanted[field])
+    if changes:
+        record("project_updated", project, changes, actor=actor)
+    db.session.flush()
+    return changes
+
+
+def add_goal(
+    project: Project, description: str, target_on: date | None, actor: User
+) -> ProjectGoal:
+    _require_editable(project, actor)
+    if not description.strip():
+        raise DomainError(_("Descrivi l'obiettivo."))
+    goal = ProjectGoal(project=project, description=description.strip(), target_on=target_on)
+    db.session.add(goal)
+    db.session.flush()
+    record("project_goal_added", project, {"goal_id": goal.id}, actor=actor)
+    return goal
+
+
+def set_goal_status(goal: ProjectGoal, status: str, actor: User) -> None:
+    _require_editable(goal.project, actor)
+    if status not in GOAL_STATUSES:
+        raise DomainError(_("Scegli lo stato dell'obiettivo."))
+    if goal.status != status:
+        record(
+            "project_goal_updated",
+            goal.project,
+            {"goal_id": goal.id, "status": [goal.status, status]},
+            actor=actor,
+        )
+        goal.status = status
+    db.session.flush()
+
+
+def add_meeting(
+    project: Project,
+    held_on: date,
+    notes: str,
+    next_steps: str | None,
+    actor: User,
+    day: date | None = None,
+) -> ProjectMeeting:
+    _require_editable(project, actor)
+    if held_on > (day or current_day()):
+        raise DomainError(_("La data dell'incontro non può essere nel futuro."))
+    if not notes.strip():
+        raise DomainError(_("Scrivi le note dell'incontro."))
+    meeting = ProjectMeeting(
+        project=project,
+        held_on=held_on,
+        notes=notes.strip(),
+        next_steps=(next_steps or "").strip() or None,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    record("project_meeting_added", project, {"meeting_id": meeting.id}, actor=actor)
+    return meeting
+
+
+# Budget lines --------------------------------------------------------------------------------
+
+
+def _check_amount(value: Decimal | None, label: str) -> Decimal:
+    if value is None:
+        raise DomainError(_("Indica l'importo: %(field)s.", field=label))
+    if value < ZERO:
+        raise DomainError(_("L'importo non può essere negativo."))
+    if value != value.quantize(Decimal("0.01")):
+        raise DomainError(_("Un importo in euro ha al massimo due decimali."))
+    return value
+
+
+def add_line(project: Project, values: dict[str, Any], actor: User) -> BudgetLine:
+    """A new line: planned freely in a draft; after approval it waits for the City (its planned
+    amount is an increase request)."""
+    _require_editable(project, actor)
+    if project.status == "submitted":
+        raise DomainError(_("Il progetto è in attesa di approvazione: ritiralo per modificarlo."))
+    if values.get("category") not in CATEGORIES:
+        raise DomainError(_("Scegli la categoria della spesa."))
+    planned = _check_amount(values.get("planned"), str(_("previsto")))
+    line = BudgetLine(
+        project=project,
+        category=values["category"],
+        description=values["description"],
+        supplier=values.get("supplier"),
+        planned=planned,
+        approved=ZERO,
+        committed=ZERO,
+        paid=ZERO,
+    )
+    if project.status != "draft" and planned > ZERO:
+        line.increase_requested = planned
+    db.session.add(line)
+    db.session.flush()
+    record(
+        "budget_line_added",
+        project,
+        {"line_id": line.id, "category": line.category, "planned": str(planned)},
+        actor=actor,
+    )
+    if line.increase_requested is not None:
+        notify(coordinators(), "budget_increase_requested", project, exclude=actor)
+    return line
+
+
+def update_line(line: BudgetLine, values: dict[str, Any], actor: User) -> dict[str, list[Any]]:
+    """Edit a line in place. Planned, category and description only in a draft; committed and
+    paid once the project is approved, within the approved amount."""
+    project = line.project
+    _require_editable(project, actor)
+    wanted: dict[str, Any] = {}
+    for field in ("category", "description", "supplier", "planned"):
+        if field in values and values[field] != getattr(line, field):
+            if project.status != "draft":
+                raise DomainError(
+                    _("Dopo l'approvazione si aggiornano solo l'impegnato e il pagato.")
+                )
+            wanted[field] = values[field]
+    if "category" in wanted and wanted["category"] not in CATEGORIES:
+        raise DomainError(_("Scegli la categoria della spesa."))
+    if "planned" in wanted:
+        _check_amount(wanted["planned"], str(_("previsto")))
+    committed = values.get("committed", line.committed)
+    paid = values.get("paid", line.paid)
+    if committed != line.committed or paid != line.paid:
+        if project.status not in ("approved", "active"):
+            raise DomainError(_("Impegni e pagamenti si registrano solo su un progetto approvato."))
+        _check_amount(committed, str(_("impegnato")))
+        _check_amount(paid, str(_("pagato")))
+        if committed > line.approved:
+            raise DomainError(
+                _(
+                    "L'impegnato (%(committed)s) supera l'importo approvato (%(approved)s): "
+                    "chiedi alla Città di approvare l'aumento.",
+                    committed=_euro(committed),
+                    approved=_euro(line.approved),
+                )
+            )
+        if paid > committed:
+            raise DomainError(
+                _(
+                    "Il pagato (%(paid)s) non può superare l'impegnato (%(committed)s).",
+                    paid=_euro(paid),
+                    committed=_euro(committed),
+                )
+            )
+        wanted["committed"] = committed
+        wanted["paid"] = paid
+        for field in ("committed_on", "paid_on"):
+            if field in values:
+                wanted[field] = values[field]
+    changes = diff(line, wanted)
+    for field in changes:
+        setattr(line, field, wanted[field])
+    if changes:
+        record("budget_line_updated", project, {"line_id": line.id, **changes}, actor=actor)
+    db.session.flush()
+    return changes
+
+
+def remove_line(line: BudgetLine, actor: User) -> None:
+    project = line.project
+    _require_editable(project, actor)
+    if project.status != "draft":
+        raise DomainError(_("Dopo l'invio le voci di budget non si eliminano."))
+    record(
+        "budget_line_removed",
+        project,
+        {"line_id": line.id, "category": line.category, "planned": str(line.planned)},
+        actor=actor,
+    )
+    db.session.delete(line)
+    db.session.flush()
+
+
+def request_increase(line: BudgetLine, amount: Decimal, actor: User) -> None:
+    project = line.project
+    _require_editable(project, actor)
+    if project.status not in ("approved", "active"):
+        raise DomainError(_("Gli aumenti si chiedono su un progetto approvato."))
+    _check_amount(amount, str(_("nuovo importo")))
+    if amount <= line.approved:
+        raise DomainError(_("Il nuovo importo deve superare quello approvato."))
+    line.increase_requested = amount
+    record(
+        "budget_increase_requested",
+        project,
+        {"line_id": line.id, "approved": [str(line.approved), str(amount)]},
+        actor=actor,
+    )
+    notify(coordinators(), "budget_increase_requested", project, exclude=actor)
+    db.session.flush()
+
+
+def decide_increase(line: BudgetLine, approve: bool, actor: User) -> None:
+    project = line.project
+    if not can_decide(actor):
+        raise DomainError(_("Solo la Città approva gli aumenti di budget."))
+    if project.read_only:
+        raise DomainError(_("Il progetto è chiuso: non si può più modificare."))
+    if line.increase_requested is None:
+        raise DomainError(_("Non c'è nessun aumento da decidere su questa voce."))
+    requested = line.increase_requested
+    line.increase_requested = None
+    if approve:
+        record(
+            "budget_increase_approved",
+            project,
+            {"line_id": line.id, "approved": [str(line.approved), str(requested)]},
+            actor=actor,
+        )
+        line.approved = requested
+    else:
+        record(
+            "budget_increase_rejected",
+            project,
+            {"line_id": line.id, "requested": str(requested)},
+            actor=actor,
+        )
+    notify(
+        operators_of(project.organization_id),
+        "budget_increase_approved" if approve else "budget_increase_rejected",
+        project,
+        exclude=actor,
+    )
+    db.session.flush()
+
+
+def record_view(project: Project, actor: User) -> None:
+    record("project_viewed", project, actor=actor)
+
+
+def _euro(amount: Decimal) -> str:
+    from app.web.formatting import format_money
+
+    return format_money(amount)
