@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.db import utcnow
 from app.extensions import db as _db
 from app.households.models import JointCareRequest
+from app.referrals.models import Referral
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -36,7 +38,8 @@ ADMIN_ONLY = answers(303, 200, 403, 403, 403)
 ADMIN_WRITE = answers(303, 303, 403, 403, 403)
 
 # (endpoint, method) -> (path, expected status per role). "{user}" is another user's id;
-# "{org}", "{service}", "{site}" belong to an organization none of the logged-in users is in.
+# "{org}", "{service}", "{site}" belong to an organization none of the logged-in users is in;
+# "{referral}" is a submitted referral of {household} to a service of another such organization.
 MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("web.healthz", "GET"): ("/healthz", answers(200, 200, 200, 200, 200)),
     ("web.set_language", "POST"): ("/lingua", answers(303, 303, 303, 303, 303)),
@@ -153,6 +156,20 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         answers(303, 403, 403, 403, 403),
     ),
     ("distributions.counts", "GET"): ("/distributions/counts", answers(303, 403, 200, 200, 403)),
+    ("referrals.index", "GET"): ("/referrals/", HOUSEHOLD_READERS),
+    ("referrals.bulk_approve", "POST"): (
+        "/referrals/bulk-approve",
+        answers(303, 403, 303, 403, 403),
+    ),
+    # A referral of {household}: only the household's own entity may refer it.
+    ("referrals.new", "GET"): ("/referrals/new?household={household}", OWNER_ONLY),
+    ("referrals.new", "POST"): ("/referrals/new?household={household}", OWNER_ONLY),
+    # {referral} is submitted: the City sees and decides it; another entity gets 404.
+    ("referrals.detail", "GET"): ("/referrals/{referral}", OTHER_HOUSEHOLD),
+    ("referrals.act", "POST"): (
+        "/referrals/{referral}/approve",
+        answers(303, 403, 303, 404, 403),
+    ),
 }
 
 
@@ -188,6 +205,19 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         household_id=household.id, requesting_organization_id=factories.organization().id
     )
     _db.session.add(joint)
+    receiving = factories.service(factories.organization(name="Altro ente di nessuno"))
+    referral = Referral(
+        household_id=household.id,
+        person_id=household.members[0].id,
+        from_organization_id=org.id,
+        service_id=receiving.id,
+        to_organization_id=receiving.organization_id,
+        need="orientation",
+        motivation="Orientamento",
+        status="submitted",
+        submitted_at=utcnow(),
+    )
+    _db.session.add(referral)
     _db.session.commit()
     url = path.format(
         user=other.id,
@@ -197,6 +227,7 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         household=household.id,
         person=household.members[0].id,
         joint=joint.id,
+        referral=referral.id,
     )
     if method == "GET":
         response = client.get(url)

@@ -17,8 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.db import utcnow
 from app.extensions import db as _db
 from app.households.models import JointCareRequest
+from app.referrals.models import Referral
 from tests import factories
 from tests.conftest import csrf_token_from
 from tests.test_access_matrix import MATRIX
@@ -273,6 +275,23 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("households.close", "POST"): Target(
         "operator", "/households/{household}/close", page=HOUSEHOLD, fields=("on",)
     ),
+    ("referrals.new", "POST"): Target(
+        "operator",
+        "/referrals/new?household={household}",
+        page="/referrals/new?household={household}&need=orientation",
+        fields=("service", "action"),
+        shows="/referrals/",
+        source="/referrals/new",
+    ),
+    ("referrals.act", "POST"): Target(
+        "coordinator",
+        "/referrals/{referral}/reject",
+        fields=("reason_code", "note", "row"),
+        shows="/referrals/{referral}",
+    ),
+    ("referrals.bulk_approve", "POST"): Target(
+        "coordinator", "/referrals/bulk-approve", fields=("ids",), shows="/referrals/"
+    ),
     ("distributions.record", "POST"): Target(
         "hub",
         "/distributions/",
@@ -322,6 +341,18 @@ def world(client, login_as):
         joint = JointCareRequest(household_id=other.id, requesting_organization_id=hub_org.id)
         _db.session.add(joint)
         somebody = factories.user(role="entity_operator", organization=hub_org)
+        referral = Referral(
+            household_id=household.id,
+            person_id=household.members[0].id,
+            from_organization_id=hub_org.id,
+            service_id=service.id,
+            to_organization_id=hub_org.id,
+            need="orientation",
+            motivation="Orientamento",
+            status="submitted",
+            submitted_at=utcnow(),
+        )
+        _db.session.add(referral)
         _db.session.commit()
         if role in {"operator", "hub"}:
             login_as("entity_operator", org=hub_org)
@@ -335,6 +366,7 @@ def world(client, login_as):
             "person": household.members[0].id,
             "joint": joint.id,
             "user": somebody.id,
+            "referral": referral.id,
         }
 
     return build

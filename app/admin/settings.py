@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -16,10 +17,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from app.admin.models import get_setting, set_setting
 from app.audit.operations import record
-from app.households.rights_operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
 from app.money import ABSURD
-from app.projects.finance import ENVELOPE_DEFAULTS, envelope_value
-from app.referrals.queries import OVERDUE_DEFAULT, OVERDUE_SETTING
 from app.web.fields import MoneyField, WholeNumberField
 
 
@@ -34,53 +32,64 @@ class SettingSpec:
     money: bool = False
 
 
-SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec(
-        OVERDUE_SETTING,
-        _l("Giorni lavorativi prima che una segnalazione senza risposta sia in ritardo"),
-        _l("Vale per le segnalazioni in attesa della Città e per quelle in attesa dell'ente."),
-        1,
-        60,
-        OVERDUE_DEFAULT,
-    ),
-    *(
-        SettingSpec(key, label, help_text, Decimal("0.00"), ABSURD, ENVELOPE_DEFAULTS[key], True)
-        for key, label, help_text in (
-            (
-                "programme_programmed",
-                _l("Importo programmato del progetto"),
-                _l("Dalla scheda del progetto PON Metro TO7.1.1.a."),
-            ),
-            ("programme_admitted", _l("Importo ammesso a finanziamento"), ""),
-            ("programme_binding", _l("Importo giuridicamente vincolante"), ""),
-            ("programme_disbursed", _l("Importo erogato"), ""),
-            (
-                "programme_line_a",
-                _l("Linea A · snodi di comunità"),
-                _l("Quota dell'avviso per la linea A; la linea C riceve il resto."),
-            ),
-            (
-                "programme_line_b",
-                _l("Linea B · progetti individualizzati e budget di vita"),
-                _l("Quota dell'avviso per la linea B; la linea C riceve il resto."),
-            ),
-        )
-    ),
-    SettingSpec(
-        RETENTION_SETTING,
-        _l("Anni di conservazione dei dati di un nucleo chiuso"),
-        _l("Trascorso questo periodo dalla chiusura, il nucleo si può anonimizzare."),
-        1,
-        30,
-        DEFAULT_RETENTION_YEARS,
-    ),
-)
+@cache
+def setting_specs() -> tuple[SettingSpec, ...]:
+    """The settings offered, in page order (imported late: the areas import the admin package)."""
+    from app.households.rights_operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
+    from app.projects.finance import ENVELOPE_DEFAULTS
+    from app.referrals.queries import OVERDUE_DEFAULT, OVERDUE_SETTING
+
+    return (
+        SettingSpec(
+            OVERDUE_SETTING,
+            _l("Giorni lavorativi prima che una segnalazione senza risposta sia in ritardo"),
+            _l("Vale per le segnalazioni in attesa della Città e per quelle in attesa dell'ente."),
+            1,
+            60,
+            OVERDUE_DEFAULT,
+        ),
+        *(
+            SettingSpec(
+                key, label, help_text, Decimal("0.00"), ABSURD, ENVELOPE_DEFAULTS[key], True
+            )
+            for key, label, help_text in (
+                (
+                    "programme_programmed",
+                    _l("Importo programmato del progetto"),
+                    _l("Dalla scheda del progetto PON Metro TO7.1.1.a."),
+                ),
+                ("programme_admitted", _l("Importo ammesso a finanziamento"), ""),
+                ("programme_binding", _l("Importo giuridicamente vincolante"), ""),
+                ("programme_disbursed", _l("Importo erogato"), ""),
+                (
+                    "programme_line_a",
+                    _l("Linea A · snodi di comunità"),
+                    _l("Quota dell'avviso per la linea A; la linea C riceve il resto."),
+                ),
+                (
+                    "programme_line_b",
+                    _l("Linea B · progetti individualizzati e budget di vita"),
+                    _l("Quota dell'avviso per la linea B; la linea C riceve il resto."),
+                ),
+            )
+        ),
+        SettingSpec(
+            RETENTION_SETTING,
+            _l("Anni di conservazione dei dati di un nucleo chiuso"),
+            _l("Trascorso questo periodo dalla chiusura, il nucleo si può anonimizzare."),
+            1,
+            30,
+            DEFAULT_RETENTION_YEARS,
+        ),
+    )
 
 
 def current_values() -> dict[str, Any]:
+    from app.projects.finance import envelope_value
+
     return {
         spec.key: envelope_value(spec.key) if spec.money else get_setting(spec.key, spec.default)
-        for spec in SETTINGS
+        for spec in setting_specs()
     }
 
 
@@ -99,7 +108,7 @@ def settings_form(formdata: Any = None) -> FlaskForm:
                 return False
             return True
 
-    for spec in SETTINGS:
+    for spec in setting_specs():
         if spec.money:
             setattr(
                 SettingsForm,
@@ -137,7 +146,7 @@ def save(values: dict[str, int]) -> dict[str, list[Any]]:
     before = current_values()
     changes = {
         spec.key: [before[spec.key], values[spec.key]]
-        for spec in SETTINGS
+        for spec in setting_specs()
         if values.get(spec.key) is not None and values[spec.key] != before[spec.key]
     }
     for key, (_old, new) in changes.items():

@@ -143,7 +143,9 @@ def reset_password(user_id: int) -> Response:
 def settings_page() -> Response:
     form = settings.settings_form(request.form if request.method == "POST" else None)
     if form.validate_on_submit():
-        changes = settings.save({spec.key: form[spec.key].data for spec in settings.SETTINGS})
+        changes = settings.save(
+            {spec.key: form[spec.key].data for spec in settings.setting_specs()}
+        )
         db.session.commit()
         flash(
             _("Impostazioni salvate.") if changes else _("Nessuna modifica da salvare."),
@@ -153,6 +155,6 @@ def settings_page() -> Response:
     return render(
         "admin/settings.html",
         form=form,
-        specs=settings.SETTINGS,
+        specs=settings.setting_specs(),
         status=422 if form.errors else 200,
     )

@@ -51,6 +51,11 @@ from app.households.vocabulary import (
     SEXES,
     SHARING_SCOPES,
 )
+from app.referrals.models import Referral
+from app.referrals.policy import visible_referrals
+from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS
+from app.referrals.vocabulary import STATUS_BADGES as REFERRAL_BADGES
+from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
 from app.registry.models import CIRCOSCRIZIONI
 from app.registry.vocabulary import LANGUAGES
 from app.web.htmx import render, wants_fragment
@@ -386,6 +391,13 @@ def detail(household_id: int) -> Response:
         if current_user.has_role(Role.COORDINATOR)
         else []
     )
+    referrals = db.session.scalars(
+        visible_referrals(current_user)
+        .where(Referral.household_id == household.id)
+        .options(selectinload(Referral.service), selectinload(Referral.person))
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+        .limit(50)
+    ).all()
     return render(
         "households/detail.html",
         household=household,
@@ -393,6 +405,10 @@ def detail(household_id: int) -> Response:
         trail=trail,
         actors=actors,
         joint_requests=joint_requests,
+        referrals=referrals,
+        referral_statuses=REFERRAL_STATUSES,
+        referral_badges=REFERRAL_BADGES,
+        referral_needs=REFERRAL_NEEDS,
         today=today(),
         can_edit=can_edit_household(current_user, household),
         can_exercise_rights=can_exercise_data_rights(current_user),

@@ -1,1 +1,560 @@
-"""Referral pages."""
+"""Referral pages: the list (and the coordinator's queue), a new referral, the detail, the steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
+
+from app.auth.models import Role, User
+from app.auth.policy import roles_required
+from app.clock import today
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Household, Person
+from app.households.policy import editable_household_or_404, visible_households
+from app.notifications.operations import mark_read
+from app.referrals import bp, operations, queries
+from app.referrals.forms import ActionForm, BulkApproveForm, ReferralForm
+from app.referrals.labels import ACTION_BUTTONS, ACTION_DONE, REASON_FIELDS, reason_texts
+from app.referrals.matching import Suggestion, rank
+from app.referrals.models import OPEN_STATUSES, Referral
+from app.referrals.operations import SHARING_SCOPES_FOR_JOB_SERVICES, TRANSITIONS
+from app.referrals.policy import (
+    USERS,
+    Side,
+    sees_full_household,
+    sides,
+    visible_referral_or_404,
+    visible_referrals,
+)
+from app.referrals.vocabulary import NEED_LABELS, STATUS_BADGES, STATUSES, reason_label
+from app.registry.models import Organization, Service
+from app.registry.policy import referral_target_organizations
+from app.registry.vocabulary import LANGUAGES
+from app.web.errors import error_response
+from app.web.fields import bounded_int
+from app.web.htmx import render, wants_fragment
+from app.workdays import start_of_day_utc
+
+PAGE_SIZE = 25
+SUGGESTIONS_SHOWN = 10
+BULK_MAX = 200
+VOCABULARY = {
+    "statuses": STATUSES,
+    "status_badges": STATUS_BADGES,
+    "needs": NEED_LABELS,
+    "languages": LANGUAGES,
+    "action_buttons": ACTION_BUTTONS,
+    "reason_fields": REASON_FIELDS,
+    "reason_label": reason_label,
+    "reason_texts": reason_texts,
+}
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+
+
+# List and coordinator queue ------------------------------------------------------------------
+
+
+def _parse_day(text: str | None) -> date | None:
+    """A date from a date input (yyyy-mm-dd) or typed the Italian way (dd/mm/yyyy)."""
+    text = (text or "").strip()[:10]
+    parts = text.split("/")
+    if len(parts) == 3:
+        text = "-".join(reversed(parts))
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    status: str = ""
+    servizio: int | None = None
+    circ: int | None = None
+    dal: date | None = None
+    al: date | None = None
+    scadute: bool = False
+    pagina: int = 1
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str]) -> ReferralFilters:
+        circ = bounded_int(args.get("circ"))
+        return cls(
+            status=args.get("status", "") if args.get("status") in STATUSES else "",
+            servizio=bounded_int(args.get("servizio")),
+            circ=circ if circ in range(1, 9) else None,
+            dal=_parse_day(args.get("dal")),
+            al=_parse_day(args.get("al")),
+            scadute=args.get("scadute") == "1",
+            pagina=max(min(bounded_int(args.get("pagina")) or 1, 100000), 1),
+        )
+
+    def url_args(self, **overrides: object) -> dict[str, object]:
+        values: dict[str, object] = {
+            "status": self.status,
+            "servizio": self.servizio,
+            "circ": self.circ,
+            "dal": self.dal.isoformat() if self.dal else None,
+            "al": self.al.isoformat() if self.al else None,
+            "scadute": "1" if self.scadute else None,
+            "pagina": self.pagina,
+        }
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v not in (None, "") and (k, v) != ("pagina", 1)}
+
+
+def filtered_referrals(user: User, filters: ReferralFilters, day: date) -> Any:
+    query = visible_referrals(user)
+    if filters.status:
+        query = query.where(Referral.status == filters.status)
+    if filters.servizio:
+        query = query.where(Referral.service_id == filters.servizio)
+    if filters.circ:
+        query = query.where(
+            Referral.household_id.in_(
+                select(Household.id).where(Household.circoscrizione == filters.circ)
+            )
+        )
+    if filters.dal:
+        query = query.where(Referral.created_at >= start_of_day_utc(filters.dal))
+    if filters.al:
+        query = query.where(Referral.created_at < start_of_day_utc(filters.al + timedelta(days=1)))
+    if filters.scadute:
+        query = query.where(queries.overdue_clause(day))
+    return query
+
+
+def _service_options(user: User) -> list[tuple[int, str]]:
+    """The services the user's referrals go to: the choices of the service filter."""
+    used = visible_referrals(user).with_only_columns(Referral.service_id).distinct()
+    rows = db.session.execute(
+        select(Service.id, Service.name, Organization.name)
+        .join(Organization, Organization.id == Service.organization_id)
+        .where(Service.id.in_(used))
+        .order_by(Service.name, Organization.name, Service.id)
+    ).all()
+    return [(row[0], f"{row[1]} · {row[2]}") for row in rows]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One referral as a list row: what this user may see of it, and its flags."""
+
+    referral: Referral
+    full: bool  # the sender and the City see the household; the receiver its minimal view
+    overdue: bool
+    target_lost: bool  # open, to an organization that may no longer receive referrals
+    queue: bool  # a row of the coordinator's queue: reasons, approve, reject, checkbox
+    can_decide: bool
+
+    @property
+    def person_name(self) -> str:
+        referral = self.referral
+        person = referral.person or referral.household.reference_person
+        return person.full_name if person else ""
+
+
+def _rows(referrals: list[Referral], user: User, day: date, queue: bool) -> list[Row]:
+    working_days = queries.overdue_working_days()
+    open_targets = {r.to_organization_id for r in referrals if r.status in OPEN_STATUSES}
+    in_force = (
+        set(
+            db.session.scalars(
+                referral_target_organizations(day)
+                .with_only_columns(Organization.id)
+                .where(Organization.id.in_(sorted(open_targets)))
+            )
+        )
+        if open_targets
+        else set()
+    )
+    rows = []
+    for referral in referrals:
+        mine = sides(user, referral)
+        rows.append(
+            Row(
+                referral=referral,
+                full=bool(mine & {Side.SENDER, Side.COORDINATOR}),
+                overdue=queries.is_overdue(referral, day, working_days),
+                target_lost=referral.status in OPEN_STATUSES
+                and referral.to_organization_id not in in_force,
+                queue=queue,
+                can_decide=Side.COORDINATOR in mine and referral.status == "submitted",
+            )
+        )
+    return rows
+
+
+def _loaded(query: Any) -> Any:
+    return query.options(
+        selectinload(Referral.household).selectinload(Household.members),
+        selectinload(Referral.person),
+        selectinload(Referral.service),
+        selectinload(Referral.from_organization),
+        selectinload(Referral.to_organization),
+    )
+
+
+def _is_queue(filters: ReferralFilters) -> bool:
+    return current_user.has_role(Role.COORDINATOR) and filters.status == "submitted"
+
+
+@bp.get("/")
+@roles_required(*USERS)
+def index() -> Response:
+    day = today()
+    filters = ReferralFilters.from_args(request.args)
+    service_options = _service_options(current_user)
+    if filters.servizio not in {value for value, _label in service_options}:
+        filters = replace(filters, servizio=None)
+    queue = _is_queue(filters)
+    query = filtered_referrals(current_user, filters, day)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(filters.pagina, pages)
+    order = (
+        (Referral.submitted_at.asc(), Referral.id.asc())
+        if queue
+        else (Referral.status_changed_at.desc(), Referral.id.desc())
+    )
+    referrals = list(
+        db.session.scalars(
+            _loaded(query).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    response = render(
+        "referrals/index.html",
+        "referrals/_results.html",
+        rows=_rows(referrals, current_user, day, queue),
+        queue=queue,
+        filters=filters,
+        total=total,
+        page=page,
+        pages=pages,
+        service_options=service_options,
+        reject_reasons=TRANSITIONS["reject"].reasons,
+        **VOCABULARY,
+    )
+    if wants_fragment():
+        response.headers["HX-Push-Url"] = url_for("referrals.index", **filters.url_args())
+    return response
+
+
+@bp.post("/bulk-approve")
+@roles_required(Role.COORDINATOR)
+def bulk_approve() -> Response:
+    """Approve the selected referrals, each in its own transaction; say what was refused."""
+    form = BulkApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = list(dict.fromkeys(i for i in map(bounded_int, request.form.getlist("ids")) if i))
+    if not ids:
+        flash(_("Seleziona almeno una segnalazione da approvare."), "warning")
+        return _see_other("referrals.index", status="submitted")
+    approved = 0
+    refused: list[str] = []
+    for referral_id in ids[:BULK_MAX]:
+        referral = db.session.scalar(
+            visible_referrals(current_user).where(Referral.id == referral_id)
+        )
+        if referral is None:
+            refused.append(_("n. %(id)s: non trovata", id=referral_id))
+            continue
+        try:
+            operations.transition(referral, "approve", current_user)
+        except DomainError as error:
+            db.session.rollback()
+            refused.append(_("n. %(id)s: %(reason)s", id=referral_id, reason=error.message))
+            continue
+        db.session.commit()
+        approved += 1
+    if len(ids) > BULK_MAX:
+        refused.append(
+            _("le segnalazioni oltre le prime %(max)d non sono state esaminate", max=BULK_MAX)
+        )
+    if approved:
+        flash(
+            ngettext(
+                "%(num)d segnalazione approvata.", "%(num)d segnalazioni approvate.", approved
+            ),
+            "success",
+        )
+    if refused:
+        flash(
+            ngettext(
+                "Non approvata: %(list)s.", "Non approvate: %(list)s.", len(refused),
+                list="; ".join(refused),
+            ),
+            "danger",
+        )  # fmt: skip
+    return _see_other("referrals.index", status="submitted")
+
+
+# A new referral ------------------------------------------------------------------------------
+
+
+def _member(household: Household, value: object) -> Person | None:
+    return next((m for m in household.members if str(m.id) == str(value)), None)
+
+
+def _person_choice(person: Person, day: date) -> str:
+    age = person.age(day)
+    if age is None:
+        return person.full_name
+    if person.is_youth(day):
+        return _("%(name)s, %(age)d anni (giovane 18-29)", name=person.full_name, age=age)
+    return _("%(name)s, %(age)d anni", name=person.full_name, age=age)
+
+
+def _default_person(household: Household) -> Person | None:
+    return household.reference_person or (household.members[0] if household.members else None)
+
+
+def _suggestions(household: Household, person: Person | None, need: str | None) -> list[Suggestion]:
+    if need not in NEED_LABELS:
+        return []
+    day = today()
+    return rank(queries.subject_for(household, person, day), need, queries.offers(day))
+
+
+def _services_of(suggestions: list[Suggestion]) -> dict[int, Service]:
+    ids = [s.service_id for s in suggestions]
+    if not ids:
+        return {}
+    return {
+        service.id: service
+        for service in db.session.scalars(
+            select(Service).where(Service.id.in_(ids)).options(selectinload(Service.organization))
+        )
+    }
+
+
+def _refused_service(value: str | None, day: date) -> str:
+    """Why the chosen service is not among the suggestions, as precisely as the rules say."""
+    service_id = bounded_int(value)
+    service = db.session.get(Service, service_id) if service_id else None
+    if service is not None:
+        try:
+            operations.check_target(service, day)
+            operations.check_capacity(service, day)
+        except DomainError as error:
+            return error.message
+        return _(
+            "Il servizio scelto non può accogliere questa persona (età o requisiti): "
+            "scegline uno tra quelli suggeriti."
+        )
+    return _("Scegli un servizio tra quelli suggeriti.")
+
+
+def sharing_problem(household: Household) -> str | None:
+    if not household.sharing_in_force:
+        return _(
+            "Il nucleo non ha autorizzato la condivisione dei suoi dati con i servizi al lavoro "
+            "della rete."
+        )
+    if household.sharing_scope not in SHARING_SCOPES_FOR_JOB_SERVICES:
+        return _("L'autorizzazione del nucleo alla condivisione non copre i servizi al lavoro.")
+    return None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ENTITY_OPERATOR)
+def new() -> Response:
+    household_id = bounded_int(request.args.get("household"))
+    if household_id is None:
+        abort(404)
+    household = editable_household_or_404(current_user, household_id)
+    day = today()
+    form = ReferralForm()
+    form.person.choices = [(str(m.id), _person_choice(m, day)) for m in household.members]
+    if request.method == "GET":
+        chosen_person = _member(household, request.args.get("person")) or _default_person(household)
+        form.person.data = str(chosen_person.id) if chosen_person else ""
+        need_arg = request.args.get("need", "")
+        form.need.data = need_arg if need_arg in NEED_LABELS else ""
+    person = _member(household, form.person.data)
+    need = form.need.data if form.need.data in NEED_LABELS else None
+    suggestions = _suggestions(household, person or _default_person(household), need)
+    form.service.choices = [(str(s.service_id), str(s.service_id)) for s in suggestions]
+    top_error: str | None = None
+    if form.validate_on_submit() and need is not None:
+        chosen = next((s for s in suggestions if str(s.service_id) == form.service.data), None)
+        if chosen is None:
+            form.service.errors = [_refused_service(form.service.data, day)]
+        else:
+            service = db.session.get(Service, chosen.service_id)
+            if service is None:  # ranked from the database a moment ago: gone since
+                abort(404)
+            try:
+                referral = operations.create(
+                    household,
+                    person,
+                    need,
+                    service,
+                    form.motivation.data or "",
+                    current_user,
+                    suggestion=chosen,
+                    day=day,
+                )
+                sending = request.form.get("action") == "submit"
+                if sending:
+                    operations.transition(referral, "submit", current_user, day=day)
+            except DomainError as error:
+                db.session.rollback()
+                top_error = error.message
+            else:
+                db.session.commit()
+                flash(
+                    _("Segnalazione inviata alla Città per l'approvazione.")
+                    if sending
+                    else _("Segnalazione salvata come bozza."),
+                    "success",
+                )
+                return _see_other("referrals.detail", referral_id=referral.id)
+    failed = form.is_submitted() and bool(form.errors or top_error)
+    shown = suggestions[:SUGGESTIONS_SHOWN]
+    context = {
+        "form": form,
+        "household": household,
+        "suggestions": shown,
+        "more_suggestions": len(suggestions) - len(shown),
+        "services": _services_of(shown),
+        "need_chosen": need is not None,
+        "top_error": top_error,
+        "sharing_problem": sharing_problem(household),
+        **VOCABULARY,
+    }
+    if request.method == "GET" and wants_fragment():
+        return render("referrals/_suggestions.html", **context)
+    return render("referrals/new.html", status=422 if failed else 200, **context)
+
+
+# Detail and steps ----------------------------------------------------------------------------
+
+
+def _can_see_household(user: User, household_id: int) -> bool:
+    return (
+        db.session.scalar(
+            visible_households(user)
+            .with_only_columns(Household.id)
+            .where(Household.id == household_id)
+        )
+        is not None
+    )
+
+
+def _organizations(ids: set[int | None]) -> dict[int, Organization]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {
+        org.id: org
+        for org in db.session.scalars(select(Organization).where(Organization.id.in_(wanted)))
+    }
+
+
+@bp.get("/<int:referral_id>")
+@roles_required(*USERS)
+def detail(referral_id: int) -> Response:
+    referral = visible_referral_or_404(current_user, referral_id)
+    operations.record_view(referral, current_user)
+    mark_read(current_user, "referral", referral.id)
+    db.session.commit()
+    return _detail_page(referral)
+
+
+def _detail_page(referral: Referral) -> Response:
+    day = today()
+    history = list(referral.history)
+    full = sees_full_household(current_user, referral)
+    person = referral.person or referral.household.reference_person
+    return render(
+        "referrals/detail.html",
+        referral=referral,
+        row=_rows([referral], current_user, day, False)[0],
+        full=full,
+        person=person,
+        show_household_link=full and _can_see_household(current_user, referral.household_id),
+        history=history,
+        organizations=_organizations({h.actor_organization_id for h in history}),
+        actions=operations.available_actions(current_user, referral),
+        transitions=TRANSITIONS,
+        today=day,
+        **VOCABULARY,
+    )
+
+
+def _reason_missing(action: str, form: ActionForm) -> bool:
+    reasons = TRANSITIONS[action].reasons
+    if reasons is None:
+        return False
+    code = form.reason_code.data or ""
+    return code not in reasons or (code == "other" and not (form.note.data or "").strip())
+
+
+def _queue_row(referral: Referral, error: str | None = None, status: int = 200) -> Response:
+    row = _rows([referral], current_user, today(), True)[0]
+    return render(
+        "referrals/_row.html",
+        row=row,
+        queue=True,
+        error=error,
+        saved=error is None,
+        reject_reasons=TRANSITIONS["reject"].reasons,
+        status=status,
+        **VOCABULARY,
+    )
+
+
+@bp.post("/<int:referral_id>/<action>")
+@roles_required(*USERS)
+def act(referral_id: int, action: str) -> Response:
+    referral = visible_referral_or_404(current_user, referral_id)
+    if action not in TRANSITIONS:
+        abort(404)
+    in_queue = wants_fragment() and request.form.get("row") == "queue"
+    form = ActionForm()
+    error: str | None = None
+    status = 409
+    if not form.validate_on_submit():
+        error = " ".join(str(e) for field in form for e in field.errors) or _("Dati non validi.")
+        status = 422
+    else:
+        allowed = action in operations.available_actions(current_user, referral)
+        try:
+            operations.transition(
+                referral,
+                action,
+                current_user,
+                reason_code=form.reason_code.data or None,
+                note=form.note.data,
+            )
+        except DomainError as refused:
+            db.session.rollback()
+            error = refused.message
+            status = 422 if allowed and _reason_missing(action, form) else 409
+    if error is not None:
+        if in_queue:
+            return _queue_row(referral, error, status)
+        if wants_fragment():
+            return error_response(status, error)
+        flash(error, "danger")
+        return _see_other("referrals.detail", referral_id=referral_id)
+    db.session.commit()
+    if in_queue:
+        return _queue_row(referral)
+    flash(str(ACTION_DONE[action]), "success")
+    return _see_other("referrals.detail", referral_id=referral.id)

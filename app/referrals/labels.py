@@ -1,0 +1,84 @@
+"""Referral words for the pages: match reasons, action buttons, what an action did."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.registry.vocabulary import LANGUAGES, SERVICE_TYPES
+
+# The button of each action (operations.TRANSITIONS holds the verb used inside sentences).
+ACTION_BUTTONS = {
+    "submit": _l("Invia alla Città per l'approvazione"),
+    "cancel": _l("Annulla la segnalazione"),
+    "approve": _l("Approva"),
+    "reject": _l("Respingi"),
+    "accept": _l("Accetta"),
+    "decline": _l("Rifiuta"),
+    "start": _l("Avvia il percorso"),
+    "complete": _l("Chiudi con esito positivo"),
+    "fail": _l("Chiudi senza esito"),
+}
+
+# The label of the coded reason each action asks for.
+REASON_FIELDS = {
+    "reject": _l("Motivo del respingimento"),
+    "decline": _l("Motivo del rifiuto"),
+    "complete": _l("Esito"),
+    "fail": _l("Esito"),
+}
+
+# The message after an action succeeded.
+ACTION_DONE = {
+    "submit": _l("Segnalazione inviata alla Città per l'approvazione."),
+    "cancel": _l("Segnalazione annullata."),
+    "approve": _l("Segnalazione approvata."),
+    "reject": _l("Segnalazione respinta."),
+    "accept": _l("Segnalazione accettata."),
+    "decline": _l("Segnalazione rifiutata."),
+    "start": _l("Percorso avviato."),
+    "complete": _l("Segnalazione chiusa con esito positivo."),
+    "fail": _l("Segnalazione chiusa senza esito."),
+}
+
+
+def _service_type(params: Mapping[str, Any]) -> str:
+    code = str(params.get("type", ""))
+    return str(SERVICE_TYPES.get(code, code))
+
+
+def reason_text(code: str, params: Mapping[str, Any] | None = None) -> str:
+    """One match reason (as stored by matching.reasons_json) in plain Italian."""
+    params = params or {}
+    if code == "type_primary":
+        return _("servizio adatto al bisogno: %(type)s", type=_service_type(params))
+    if code == "type_related":
+        return _("servizio affine: %(type)s", type=_service_type(params))
+    if code == "same_district":
+        return _("stessa circoscrizione")
+    if code == "neighbour_district":
+        return _("circoscrizione confinante (%(circ)s)", circ=params.get("circ", ""))
+    if code == "language":
+        codes = params.get("languages") or []
+        names = ", ".join(str(LANGUAGES.get(c, c)) for c in codes)
+        return _("parla %(languages)s", languages=names)
+    if code == "youth":
+        return _("dedicato ai giovani 18-29")
+    if code == "neet":
+        return _("dedicato ai NEET")
+    if code == "places_left":
+        return _("posti disponibili: %(n)s", n=params.get("n", ""))
+    return code
+
+
+def reason_texts(reasons: Any) -> list[str]:
+    """Stored reasons ([[code, params], ...]) or a suggestion's ((code, params), ...)."""
+    texts = []
+    for item in reasons or ():
+        if isinstance(item, list | tuple) and item:
+            params = item[1] if len(item) > 1 and isinstance(item[1], Mapping) else {}
+            texts.append(reason_text(str(item[0]), params))
+    return texts

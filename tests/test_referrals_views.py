@@ -1,0 +1,671 @@
+"""Referral pages: the coordinator's queue, a new referral from the ranked suggestions, the
+detail with its timeline, every step by the right side, and what each side may see."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+# app.admin first: importing app.households before it is a circular import (app/admin/settings.py).
+import app.admin  # noqa: F401
+from app.audit.models import AuditEvent
+from app.clock import today
+from app.db import utcnow
+from app.extensions import db as _db
+from app.notifications.models import Notification
+from app.referrals.models import Referral, ReferralStatusChange
+from tests import factories
+from tests.conftest import csrf_token_from
+
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+APPROVED_OR_LATER = ("approved", "accepted", "declined", "in_progress", "completed", "failed")
+ACCEPTED_OR_LATER = ("accepted", "in_progress", "completed", "failed")
+
+
+# Helpers --------------------------------------------------------------------------------------
+
+
+def job_service_org(**fields):
+    org = factories.organization(is_job_service=True, **fields)
+    factories.accreditation(org)
+    return org
+
+
+def make_referral(household, service, status="submitted", *, days_ago=0, **fields):
+    """A referral as the operations would have left it, `days_ago` days after its last step."""
+    moment = utcnow() - timedelta(days=days_ago)
+    values = {
+        "household_id": household.id,
+        "person_id": household.members[0].id,
+        "from_organization_id": household.organization_id,
+        "service_id": service.id,
+        "to_organization_id": service.organization_id,
+        "need": "orientation",
+        "motivation": "Cerca un percorso di orientamento dopo la fine del contratto.",
+        "status": status,
+        "status_changed_at": moment,
+        "created_at": moment,
+        "submitted_at": None if status == "draft" else moment,
+        "approved_at": moment if status in APPROVED_OR_LATER else None,
+        "accepted_at": moment if status in ACCEPTED_OR_LATER else None,
+        "match_reasons": [],
+    }
+    values.update(fields)
+    referral = Referral(**values)
+    _db.session.add(referral)
+    _db.session.flush()
+    return referral
+
+
+def signed_in(app, user):
+    """A browser of its own, logged in as `user` through the real login form."""
+    browser = app.test_client()
+    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
+    response = browser.post(
+        "/login",
+        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 303
+    return browser
+
+
+def post(browser, path, data=None, headers=None):
+    token = csrf_token_from(browser.get("/account").get_data(as_text=True))
+    return browser.post(path, data={**(data or {}), "csrf_token": token}, headers=headers or {})
+
+
+def count(model, *where):
+    return _db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def actions_of(referral_id):
+    return _db.session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.object_type == "referral", AuditEvent.object_id == referral_id
+        )
+    ).all()
+
+
+def text(response):
+    return response.get_data(as_text=True).replace("&#39;", "'")
+
+
+@pytest.fixture
+def net(app, db):
+    """A hub that refers (circoscrizione 3), a job service that receives, the City."""
+    sender = factories.organization(is_hub=True, is_job_service=True, circoscrizione=3)
+    factories.accreditation(sender)
+    receiver = job_service_org(circoscrizione=3, name="Cooperativa Lavoro Insieme")
+    service = factories.service(receiver, name="Orientamento al lavoro", service_type="orientation")
+    household = factories.household(
+        sender, members=2, circoscrizione=3, isee_value=Decimal("4500"), address="Via Segreta 7"
+    )
+    world = SimpleNamespace(
+        sender=sender,
+        receiver=receiver,
+        service=service,
+        household=household,
+        sender_user=factories.user(role="entity_operator", organization=sender),
+        receiver_user=factories.user(role="entity_operator", organization=receiver),
+        coordinator=factories.user(role="coordinator"),
+    )
+    _db.session.commit()
+    return world
+
+
+# The coordinator's queue ----------------------------------------------------------------------
+
+
+def test_queue_lists_pending_referrals_oldest_first_with_their_reasons(app, net):
+    reasons = [
+        ["type_primary", {"type": "orientation"}],
+        ["same_district", {"circ": 3}],
+        ["language", {"languages": ["ar", "fr"]}],
+        ["places_left", {"n": 3}],
+    ]
+    recent = make_referral(net.household, net.service, days_ago=1, need="training")
+    oldest = make_referral(
+        net.household, net.service, days_ago=20, match_score=80, match_reasons=reasons
+    )
+    middle = make_referral(net.household, net.service, days_ago=3, need="job_search")
+    make_referral(net.household, net.service, "approved", need="digital_skills")
+    _db.session.commit()
+
+    body = text(signed_in(app, net.coordinator).get("/referrals/?status=submitted"))
+
+    rows = re.findall(r'<tr id="referral-(\d+)"', body)
+    assert rows == [str(oldest.id), str(middle.id), str(recent.id)]
+    assert "servizio adatto al bisogno: Orientamento" in body
+    assert "stessa circoscrizione" in body
+    assert "parla arabo, francese" in body
+    assert "posti disponibili: 3" in body
+    assert "punteggio 80" in body
+    assert "Approva le selezionate" in body
+
+
+def test_overdue_referrals_are_highlighted_with_a_badge(app, net):
+    late = make_referral(net.household, net.service, days_ago=20)
+    fresh = make_referral(net.household, net.service, days_ago=0, need="training")
+    _db.session.commit()
+
+    body = text(signed_in(app, net.coordinator).get("/referrals/?status=submitted"))
+
+    late_row = re.search(rf'<tr id="referral-{late.id}".*?</tr>', body, re.S).group(0)
+    fresh_row = re.search(rf'<tr id="referral-{fresh.id}".*?</tr>', body, re.S).group(0)
+    assert "referral-overdue" in late_row.split(">")[0]
+    assert "in ritardo" in late_row
+    assert "referral-overdue" not in fresh_row.split(">")[0]
+    assert "in ritardo" not in fresh_row
+    overdue_only = text(
+        signed_in(app, net.coordinator).get("/referrals/?status=submitted&scadute=1")
+    )
+    assert re.findall(r'<tr id="referral-(\d+)"', overdue_only) == [str(late.id)]
+
+
+def test_coordinator_approves_in_place_and_gets_the_updated_row(app, net):
+    referral = make_referral(net.household, net.service)
+    _db.session.commit()
+    browser = signed_in(app, net.coordinator)
+
+    response = post(browser, f"/referrals/{referral.id}/approve", {"row": "queue"}, headers=HTMX)
+
+    body = text(response)
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert body.lstrip().startswith(f'<tr id="referral-{referral.id}"')
+    assert "approvata, in attesa dell'ente" in body
+    assert ">Approva<" not in body  # nothing left to decide on this row
+    _db.session.refresh(referral)
+    assert referral.status == "approved"
+    assert "referral_approved" in actions_of(referral.id)
+    told = _db.session.scalars(
+        select(Notification.user_id).where(Notification.kind == "referral_approved")
+    ).all()
+    assert told == [net.receiver_user.id]
+
+
+def test_reject_without_a_reason_is_refused_in_the_row_and_nothing_changes(app, net):
+    referral = make_referral(net.household, net.service)
+    _db.session.commit()
+    browser = signed_in(app, net.coordinator)
+
+    response = post(
+        browser,
+        f"/referrals/{referral.id}/reject",
+        {"row": "queue", "reason_code": "", "note": "non va"},
+        headers=HTMX,
+    )
+
+    body = text(response)
+    assert response.status_code == 422
+    assert f'<tr id="referral-{referral.id}"' in body
+    assert "Indica il motivo." in body
+    _db.session.refresh(referral)
+    assert referral.status == "submitted"
+    assert count(ReferralStatusChange) == 0
+    assert "referral_rejected" not in actions_of(referral.id)
+
+
+def test_reject_with_a_reason_is_shown_to_the_sender(app, net):
+    referral = make_referral(net.household, net.service)
+    _db.session.commit()
+
+    response = post(
+        signed_in(app, net.coordinator),
+        f"/referrals/{referral.id}/reject",
+        {"row": "queue", "reason_code": "incomplete", "note": "Manca il CV."},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "respinta dalla Città" in text(response)
+    body = text(signed_in(app, net.sender_user).get(f"/referrals/{referral.id}"))
+    assert "motivazione o dati insufficienti" in body
+    assert "Manca il CV." in body
+
+
+def test_bulk_approve_approves_what_it_can_and_says_what_it_refused(app, net):
+    suspended = factories.organization(is_job_service=True, name="Ente Sospeso")
+    factories.accreditation(suspended, status="suspended")
+    elsewhere = factories.service(suspended)
+    first = make_referral(net.household, net.service, days_ago=2)
+    second = make_referral(net.household, net.service, days_ago=1, need="training")
+    refused = make_referral(net.household, elsewhere, need="job_search")
+    left_alone = make_referral(net.household, net.service, need="digital_skills")
+    _db.session.commit()
+    browser = signed_in(app, net.coordinator)
+
+    response = post(
+        browser,
+        "/referrals/bulk-approve",
+        {"ids": [str(first.id), str(second.id), str(refused.id), "999999"]},
+    )
+
+    assert response.status_code == 303
+    body = text(browser.get(response.headers["Location"]))
+    assert "2 segnalazioni approvate." in body
+    assert f"n. {refused.id}: Ente Sospeso non può ricevere segnalazioni" in body
+    assert "n. 999999: non trovata" in body
+    statuses = {r.id: r.status for r in _db.session.scalars(select(Referral))}
+    assert statuses == {
+        first.id: "approved",
+        second.id: "approved",
+        refused.id: "submitted",
+        left_alone.id: "submitted",
+    }
+    assert count(ReferralStatusChange) == 2
+
+
+def test_open_referrals_to_an_entity_no_longer_accredited_are_flagged(app, net):
+    lapsed = factories.organization(is_job_service=True)
+    factories.accreditation(lapsed, status="expired")
+    make_referral(net.household, factories.service(lapsed))
+    _db.session.commit()
+
+    body = text(signed_in(app, net.coordinator).get("/referrals/"))
+
+    assert body.count("ente non più accreditato") == 1
+
+
+# The list, by role ---------------------------------------------------------------------------
+
+
+def test_list_filters_live_with_htmx_and_keeps_a_clean_address(app, net):
+    make_referral(net.household, net.service, "approved")
+    make_referral(net.household, net.service, "rejected", need="training")
+    _db.session.commit()
+    browser = signed_in(app, net.sender_user)
+
+    response = browser.get("/referrals/?status=approved&circ=3&pagina=1", headers=HTMX)
+
+    body = text(response)
+    assert "<html" not in body
+    assert "1 segnalazione trovata" in body
+    assert response.headers["HX-Push-Url"] == "/referrals/?status=approved&circ=3"
+    assert "<html" in browser.get("/referrals/?status=approved").get_data(as_text=True)
+    assert "0 segnalazioni trovate" in text(browser.get("/referrals/?circ=5"))
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("dal={today}", 2),
+        ("dal={tomorrow}", 0),
+        ("al={yesterday}", 0),
+        ("dal={today_it}&al={today_it}", 2),  # typed the Italian way
+        ("servizio={service}", 1),
+        ("servizio={other_service}", 2),  # not a service of the user's referrals: ignored
+        ("status=nonsense&circ=99&dal=ieri", 2),  # what makes no sense is ignored
+    ],
+)
+def test_list_filters_by_period_and_service(app, net, query, found):
+    other = factories.service(net.receiver, name="Corso di italiano")
+    make_referral(net.household, net.service, "approved")
+    make_referral(net.household, other, "submitted", need="italian_language")
+    unrelated = factories.service(job_service_org())
+    _db.session.commit()
+    day = today()
+    values = {
+        "today": day.isoformat(),
+        "tomorrow": (day + timedelta(days=1)).isoformat(),
+        "yesterday": (day - timedelta(days=1)).isoformat(),
+        "today_it": day.strftime("%d/%m/%Y"),
+        "service": net.service.id,
+        "other_service": unrelated.id,
+    }
+
+    body = text(signed_in(app, net.sender_user).get("/referrals/?" + query.format(**values)))
+
+    assert len(re.findall(r'<tr id="referral-', body)) == found
+
+
+def test_receiver_sees_only_approved_referrals_and_only_the_persons_name(app, net):
+    reference = net.household.members[0]
+    waiting = make_referral(net.household, net.service, "submitted", need="training")
+    approved = make_referral(net.household, net.service, "approved")
+    _db.session.commit()
+    browser = signed_in(app, net.receiver_user)
+
+    body = text(browser.get("/referrals/"))
+
+    assert re.findall(r'<tr id="referral-(\d+)"', body) == [str(approved.id)]
+    assert reference.full_name in body
+    assert browser.get(f"/referrals/{waiting.id}").status_code == 404
+    assert post(browser, f"/referrals/{waiting.id}/decline").status_code == 404
+
+
+def test_another_entity_guessing_an_id_gets_404_and_changes_nothing(app, net):
+    referral = make_referral(net.household, net.service, "approved")
+    _db.session.commit()
+    stranger = factories.user(role="entity_operator", organization=job_service_org())
+    _db.session.commit()
+    browser = signed_in(app, stranger)
+
+    assert browser.get(f"/referrals/{referral.id}").status_code == 404
+    assert post(browser, f"/referrals/{referral.id}/accept").status_code == 404
+    assert post(browser, f"/referrals/{referral.id}/cancel", headers=HTMX).status_code == 404
+    assert f'id="referral-{referral.id}"' not in text(browser.get("/referrals/"))
+    _db.session.refresh(referral)
+    assert referral.status == "approved"
+
+
+def test_receiver_gets_the_minimal_view_of_the_household(app, net):
+    person = net.household.members[0]
+    person.languages = ["it", "ar"]
+    referral = make_referral(net.household, net.service, "approved")
+    _db.session.commit()
+
+    body = text(signed_in(app, net.receiver_user).get(f"/referrals/{referral.id}"))
+
+    assert person.full_name in body
+    assert "arabo" in body
+    assert "Cerca un percorso di orientamento" in body
+    assert person.codice_fiscale not in body
+    assert "4500" not in body
+    assert "4.500" not in body
+    assert "Via Segreta" not in body
+    assert f"/households/{net.household.id}" not in body
+    assert "Accetta" in body
+    assert "Rifiuta" in body
+
+
+def test_sender_and_coordinator_see_the_household_with_a_link(app, net):
+    referral = make_referral(net.household, net.service, "submitted")
+    _db.session.commit()
+
+    for user in (net.sender_user, net.coordinator):
+        body = text(signed_in(app, user).get(f"/referrals/{referral.id}"))
+        assert f'href="/households/{net.household.id}"' in body
+        assert net.household.display_name in body
+
+
+# Opening a referral --------------------------------------------------------------------------
+
+
+def test_opening_a_referral_is_audited_and_reads_its_notifications(app, net):
+    referral = make_referral(net.household, net.service, "approved")
+    other = make_referral(net.household, net.service, "approved", need="training")
+    for object_id in (referral.id, other.id):
+        _db.session.add(
+            Notification(
+                user_id=net.receiver_user.id,
+                kind="referral_approved",
+                object_type="referral",
+                object_id=object_id,
+                params={},
+            )
+        )
+    _db.session.commit()
+
+    response = signed_in(app, net.receiver_user).get(f"/referrals/{referral.id}")
+
+    assert response.status_code == 200
+    unread = _db.session.scalars(
+        select(Notification.object_id).where(Notification.read_at.is_(None))
+    ).all()
+    assert unread == [other.id]
+    viewed = _db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "referral_viewed", AuditEvent.object_id == referral.id
+        )
+    ).all()
+    assert [event.actor_id for event in viewed] == [net.receiver_user.id]
+
+
+# Steps: the whole journey, and the refused ones -----------------------------------------------
+
+
+def test_a_referral_goes_from_draft_to_outcome_with_history_audit_and_timeline(app, net):
+    sender = signed_in(app, net.sender_user)
+    created = post(
+        sender,
+        f"/referrals/new?household={net.household.id}",
+        {
+            "person": str(net.household.members[1].id),
+            "need": "orientation",
+            "service": str(net.service.id),
+            "motivation": "Giovane in cerca di orientamento.",
+            "action": "draft",
+        },
+    )
+    assert created.status_code == 303, text(created)[:3000]
+    referral = _db.session.scalar(select(Referral))
+    assert created.headers["Location"] == f"/referrals/{referral.id}"
+    assert referral.status == "draft"
+    assert referral.person_id == net.household.members[1].id
+    assert referral.match_score is not None
+    assert ["same_district", {"circ": 3}] in referral.match_reasons
+
+    steps = [
+        (sender, "submit", {}, "submitted", "Segnalazione inviata alla Città"),
+        (signed_in(app, net.coordinator), "approve", {}, "approved", "Segnalazione approvata."),
+        (signed_in(app, net.receiver_user), "accept", {}, "accepted", "Segnalazione accettata."),
+        (signed_in(app, net.receiver_user), "start", {}, "in_progress", "Percorso avviato."),
+        (
+            signed_in(app, net.receiver_user),
+            "complete",
+            {"reason_code": "employment_contract", "note": "Assunta a tempo determinato."},
+            "completed",
+            "Segnalazione chiusa con esito positivo.",
+        ),
+    ]
+    for number, (browser, action, data, status, message) in enumerate(steps, start=2):
+        response = post(browser, f"/referrals/{referral.id}/{action}", data)
+        assert response.status_code == 303, (action, text(response)[:2000])
+        assert message in text(browser.get(response.headers["Location"]))
+        _db.session.refresh(referral)
+        assert referral.status == status
+        assert count(ReferralStatusChange, ReferralStatusChange.referral_id == referral.id) == (
+            number
+        )
+        assert f"referral_{status}" in actions_of(referral.id)
+
+    body = text(sender.get(f"/referrals/{referral.id}"))
+    assert "conclusa con esito positivo" in body
+    assert "contratto di lavoro" in body
+    assert "Assunta a tempo determinato." in body
+    assert body.count("<time ") == 6  # the timeline: created, then five steps
+    assert net.receiver_user.full_name in body
+    assert "Cooperativa Lavoro Insieme" in body
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "action", "message"),
+    [
+        ("sender_user", "submitted", "approve", "Non spetta a te approva"),
+        ("coordinator", "approved", "accept", "Non spetta a te accetta"),
+        ("receiver_user", "accepted", "complete", "ora non si può chiudi con esito positivo"),
+        ("coordinator", "approved", "approve", "ora non si può approva"),
+        ("sender_user", "accepted", "cancel", "ora non si può annulla"),
+    ],
+)
+def test_wrong_side_or_wrong_moment_is_refused_with_409_and_nothing_changes(
+    app, net, who, status, action, message
+):
+    referral = make_referral(net.household, net.service, status)
+    _db.session.commit()
+    browser = signed_in(app, getattr(net, who))
+
+    response = post(
+        browser,
+        f"/referrals/{referral.id}/{action}",
+        {"reason_code": "employment_contract"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    assert message in text(response)
+    assert "<html" not in text(response)
+    _db.session.refresh(referral)
+    assert referral.status == status
+    assert count(ReferralStatusChange) == 0
+    assert actions_of(referral.id) == []
+    # The same refusal from a plain form: the message on the referral's page.
+    plain = post(browser, f"/referrals/{referral.id}/{action}", {"reason_code": "x"})
+    assert plain.status_code == 303
+    assert message in text(browser.get(plain.headers["Location"]))
+
+
+def test_unknown_action_is_404(app, net):
+    referral = make_referral(net.household, net.service)
+    _db.session.commit()
+
+    response = post(signed_in(app, net.coordinator), f"/referrals/{referral.id}/delete")
+
+    assert response.status_code == 404
+
+
+def test_decline_needs_a_reason_and_other_needs_a_note(app, net):
+    referral = make_referral(net.household, net.service, "approved")
+    _db.session.commit()
+    browser = signed_in(app, net.receiver_user)
+
+    missing = post(browser, f"/referrals/{referral.id}/decline", {"reason_code": ""}, HTMX)
+    bare_other = post(browser, f"/referrals/{referral.id}/decline", {"reason_code": "other"}, HTMX)
+
+    assert missing.status_code == 422
+    assert "Indica il motivo." in text(missing)
+    assert bare_other.status_code == 422
+    assert "Descrivi il motivo nella nota." in text(bare_other)
+    _db.session.refresh(referral)
+    assert referral.status == "approved"
+    done = post(browser, f"/referrals/{referral.id}/decline", {"reason_code": "no_capacity"})
+    assert done.status_code == 303
+    _db.session.refresh(referral)
+    assert (referral.status, referral.reason_code) == ("declined", "no_capacity")
+
+
+# A new referral ------------------------------------------------------------------------------
+
+
+def test_new_referral_ranks_a_service_of_the_same_circoscrizione_first(app, net):
+    far = job_service_org(circoscrizione=6)
+    factories.service(far, name="Orientamento Barriera", service_type="orientation")
+    _db.session.commit()
+    browser = signed_in(app, net.sender_user)
+
+    page = text(browser.get(f"/referrals/new?household={net.household.id}&need=orientation"))
+
+    assert page.index("Orientamento al lavoro") < page.index("Orientamento Barriera")
+    first = page[page.index("Orientamento al lavoro") : page.index("Orientamento Barriera")]
+    assert "stessa circoscrizione" in first
+    assert "servizio adatto al bisogno: Orientamento" in first
+    fragment = text(
+        browser.get(
+            f"/referrals/new?household={net.household.id}&need=job_search"
+            f"&person={net.household.members[1].id}",
+            headers=HTMX,
+        )
+    )
+    assert "<html" not in fragment
+    assert "Servizi suggeriti" in fragment
+    assert "servizio affine: Orientamento" in fragment  # related to job search
+
+
+def test_sending_without_the_sharing_authorisation_is_refused_and_nothing_is_saved(app, net):
+    net.household.sharing_authorised_on = None
+    net.household.sharing_scope = None
+    _db.session.commit()
+    browser = signed_in(app, net.sender_user)
+    url = f"/referrals/new?household={net.household.id}"
+
+    warning = text(browser.get(url + "&need=orientation"))
+    response = post(
+        browser,
+        url,
+        {
+            "person": str(net.household.members[0].id),
+            "need": "orientation",
+            "service": str(net.service.id),
+            "motivation": "Motivazione scritta con cura.",
+            "action": "submit",
+        },
+    )
+
+    assert "non ha autorizzato la condivisione" in warning
+    assert f"/households/{net.household.id}#privacy-title" in warning
+    body = text(response)
+    assert response.status_code == 422
+    assert "Manca l'autorizzazione del nucleo" in body
+    assert "Motivazione scritta con cura." in body
+    assert count(Referral) == 0
+    assert count(AuditEvent, AuditEvent.action == "referral_created") == 0
+
+
+def _full(net):
+    net.service.monthly_capacity = 1
+    make_referral(net.household, net.service, "accepted", need="training")
+    return net.service
+
+
+def _suspended(net):
+    net.receiver.accreditation.status = "suspended"
+    return net.service
+
+
+def _duplicate(net):
+    make_referral(net.household, net.service, "draft")
+    return net.service
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (_full, "non ha più posti disponibili questo mese"),
+        (_suspended, "non può ricevere segnalazioni"),
+        (_duplicate, "C'è già una segnalazione aperta per lo stesso bisogno"),
+    ],
+    ids=["full", "suspended", "duplicate"],
+)
+def test_a_referral_that_breaks_a_rule_is_refused_with_its_reason(app, net, setup, message):
+    service = setup(net)
+    _db.session.commit()
+    before = count(Referral)
+
+    response = post(
+        signed_in(app, net.sender_user),
+        f"/referrals/new?household={net.household.id}",
+        {
+            "person": str(net.household.members[0].id),
+            "need": "orientation",
+            "service": str(service.id),
+            "motivation": "Motivazione.",
+            "action": "draft",
+        },
+    )
+
+    assert response.status_code == 422
+    assert message in text(response)
+    assert count(Referral) == before
+
+
+def test_only_the_households_own_entity_can_refer_it(app, net):
+    stranger = factories.user(role="entity_operator", organization=job_service_org())
+    _db.session.commit()
+
+    url = f"/referrals/new?household={net.household.id}"
+    assert signed_in(app, stranger).get(url).status_code == 404
+    assert signed_in(app, net.coordinator).get(url).status_code == 403
+
+
+# The household page --------------------------------------------------------------------------
+
+
+def test_household_page_offers_the_referral_and_lists_its_referrals(app, net):
+    referral = make_referral(net.household, net.service, "approved")
+    _db.session.commit()
+
+    own = text(signed_in(app, net.sender_user).get(f"/households/{net.household.id}"))
+    city = text(signed_in(app, net.coordinator).get(f"/households/{net.household.id}"))
+
+    assert f'href="/referrals/new?household={net.household.id}"' in own
+    assert "Invia a un servizio" in own
+    assert f'href="/referrals/{referral.id}"' in own
+    assert "approvata, in attesa dell'ente" in own
+    assert "Invia a un servizio" not in city
+    assert f'href="/referrals/{referral.id}"' in city
