@@ -56,6 +56,15 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("home.index", "GET"): ("/", STAFF),
     ("admin.users", "GET"): ("/admin/", ADMIN_ONLY),
     ("admin.new_user", "GET"): ("/admin/users/new", ADMIN_ONLY),
+    ("admin.settings_page", "GET"): ("/admin/settings", ADMIN_ONLY),
+    # An empty form: the admin gets the page back with the messages.
+    ("admin.settings_page", "POST"): ("/admin/settings", answers(303, 422, 403, 403, 403)),
+    # Notifications: everyone who may be asked to act; not the admin.
+    ("notifications.index", "GET"): ("/notifications/", answers(303, 403, 200, 200, 200)),
+    ("notifications.read_all", "POST"): (
+        "/notifications/read-all",
+        answers(303, 403, 303, 303, 303),
+    ),
     ("admin.new_user", "POST"): ("/admin/users/new", answers(303, 422, 403, 403, 403)),
     ("admin.edit_user", "GET"): ("/admin/users/{user}", ADMIN_ONLY),
     ("admin.edit_user", "POST"): ("/admin/users/{user}", answers(303, 422, 403, 403, 403)),

@@ -185,6 +185,9 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("admin.new_user", "POST"): Target(
         "admin", "/admin/users/new", page="/admin/users/new", shows="/admin/"
     ),
+    ("admin.settings_page", "POST"): Target(
+        "admin", "/admin/settings", page="/admin/settings", shows="/admin/settings"
+    ),
     ("admin.edit_user", "POST"): Target(
         "admin", "/admin/users/{user}", page="/admin/users/{user}", shows="/admin/users/{user}"
     ),
@@ -316,6 +319,7 @@ NO_FORM_DATA = {
     ("admin.reset_password", "POST"),
     ("registry.confirm_service", "POST"),
     ("households.anonymise", "POST"),
+    ("notifications.read_all", "POST"),
 }
 
 
