@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -33,6 +33,9 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def select_locale() -> str:
+    """The user's language: Italian unless they chose English; Italian outside requests (CLI)."""
+    if not has_request_context():
+        return "it"
     language = session.get("lang")
     if language in ("it", "en"):
         return language

@@ -12,6 +12,7 @@ from app.auth.passwords import hash_password
 from app.clock import today
 from app.extensions import db
 from app.households.demo import seed_households
+from app.referrals.demo import seed_referrals
 from app.registry.demo import seed_registry
 
 # (username, full name, role, organization index or None)
@@ -45,8 +46,10 @@ def seed_demo() -> dict[str, int]:
         users.append(user)
     db.session.add_all(users)
     db.session.flush()
-    households = seed_households(organizations, {u.username: u for u in users}, day)
+    by_username = {u.username: u for u in users}
+    households = seed_households(organizations, by_username, day)
+    referrals = seed_referrals(organizations, by_username, day)
     set_setting("demo_data", True)
     record("demo_data_loaded", changes={"organizations": len(organizations), "users": len(users)})
     db.session.commit()
-    return {"enti": len(organizations), "utenti": len(users), **households}
+    return {"enti": len(organizations), "utenti": len(users), **households, **referrals}

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from app.audit.models import AuditEvent
 from app.auth.models import Role, User
 from app.cli import seed_demo_command
+from app.clock import today
+from app.errors import DomainError
 from app.extensions import db as _db
-from app.registry.models import Organization
+from app.households.models import Household
+from app.notifications.models import Notification
+from app.notifications.operations import unread_count
+from app.referrals import operations, queries
+from app.referrals.matching import rank
+from app.referrals.models import CONSUMING_STATUSES, STATUSES, Referral
+from app.registry.models import Organization, Service
+from app.workdays import local_date
 from tests.conftest import csrf_token_from
 
 ACCOUNTS = {
@@ -112,3 +126,175 @@ def test_demo_households_are_many_valid_and_everywhere(app, db):
     assert sum(h.organization_id == ente1.organization_id for h in households) >= 10
     months = {d.distributed_on.replace(day=1) for d in _db.session.scalars(select(Distribution))}
     assert len(months) >= 3
+
+
+# Referrals ------------------------------------------------------------------------------------
+
+DECISIONS = ("referral_rejected", "referral_accepted", "referral_declined", "referral_completed")
+
+
+def demo_users() -> dict[str, User]:
+    return {u.username: u for u in _db.session.scalars(select(User))}
+
+
+def demo_referrals() -> list[Referral]:
+    return list(_db.session.scalars(select(Referral).order_by(Referral.id)))
+
+
+def test_demo_referrals_cover_every_state_between_the_demo_organizations(app, db):
+    result = run_seed(app)
+    assert "segnalazioni" in result.output
+    users = demo_users()
+    ente1, ente2 = users["ente1"].organization_id, users["ente2"].organization_id
+    referrals = demo_referrals()
+    assert {r.status for r in referrals} == set(STATUSES)
+    pairs = [(r.from_organization_id, r.to_organization_id) for r in referrals]
+    ente1_to_ente2 = {
+        r.status for r, pair in zip(referrals, pairs, strict=True) if pair == (ente1, ente2)
+    }
+    assert len(ente1_to_ente2) >= 5
+    assert sum(a == ente1 and b != ente2 for a, b in pairs) >= 3
+    assert sum(b == ente1 and a != ente1 for a, b in pairs) >= 3
+    assert sum(a == ente2 for a, _b in pairs) >= 3
+    assert sum(not {a, b} & {ente1, ente2} for a, b in pairs) >= 3
+    assert sum(r.person.is_youth(today()) for r in referrals) * 5 >= len(referrals) * 2
+    queue = [r for r in referrals if r.status == "submitted"]
+    assert len(queue) >= 4
+    for referral in queue:
+        assert referral.match_score > 0
+        assert "places_left" in [code for code, _params in referral.match_reasons]
+    # ente1's draft for a household without the sharing authorisation cannot be submitted.
+    blocked = [
+        r
+        for r in referrals
+        if r.status == "draft"
+        and r.from_organization_id == ente1
+        and not r.household.sharing_in_force
+    ]
+    assert blocked
+    with app.test_request_context(), pytest.raises(DomainError, match="autorizzazione"):
+        operations.transition(blocked[0], "submit", users["ente1"])
+    assert blocked[0].status == "draft"
+
+
+def test_demo_referral_histories_match_their_status_and_the_audit(app, db):
+    run_seed(app)
+    legal = {(source, t.target) for t in operations.TRANSITIONS.values() for source in t.sources}
+    now = datetime.now(UTC)
+    for referral in demo_referrals():
+        history = referral.history
+        assert (history[0].from_status, history[0].to_status) == (None, "draft")
+        for before, after in itertools.pairwise(history):
+            assert after.from_status == before.to_status
+            assert (after.from_status, after.to_status) in legal
+            assert after.created_at > before.created_at
+        path = [h.to_status for h in history]
+        assert path[-1] == referral.status
+        assert referral.created_at == history[0].created_at
+        assert referral.status_changed_at == history[-1].created_at
+        assert now - timedelta(days=120) < referral.created_at < now
+        moments = {h.to_status: h.created_at for h in history}
+        assert referral.submitted_at == moments.get("submitted")
+        assert referral.approved_at == moments.get("approved")
+        assert referral.accepted_at == moments.get("accepted")
+        assert referral.closed_at == (None if referral.is_open else moments[referral.status])
+        if referral.status in ("rejected", "declined", "completed", "failed"):
+            assert referral.reason_code is not None
+            assert referral.reason_code == history[-1].reason_code
+        audit = _db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "referral", AuditEvent.object_id == referral.id)
+            .order_by(AuditEvent.created_at, AuditEvent.id)
+        ).all()
+        expected = ["referral_created"] + [f"referral_{status}" for status in path[1:]]
+        assert [(a.action, a.created_at) for a in audit] == list(
+            zip(expected, [h.created_at for h in history], strict=True)
+        )
+
+
+def test_demo_referrals_are_overdue_within_capacity_and_notified(app, db):
+    run_seed(app)
+    day = today()
+    overdue = _db.session.scalars(select(Referral).where(queries.overdue_clause(day))).all()
+    assert {r.status for r in overdue} == {"submitted", "approved"}
+    referrals = demo_referrals()
+    assert any(r.status == "submitted" and r not in overdue for r in referrals)
+
+    services = _db.session.scalars(select(Service)).all()
+    capacity = {s.id: s.monthly_capacity for s in services}
+    this_month = queries.places_used(list(capacity), day)
+    assert all(n <= capacity[service_id] for service_id, n in this_month.items())
+    by_month = Counter(
+        (r.service_id, local_date(r.accepted_at).replace(day=1))
+        for r in referrals
+        if r.status in CONSUMING_STATUSES
+    )
+    assert all(n <= capacity[service_id] for (service_id, _month), n in by_month.items())
+
+    users = demo_users()
+    unread = {
+        (n.user_id, n.kind, n.object_id)
+        for n in _db.session.scalars(select(Notification).where(Notification.read_at.is_(None)))
+    }
+    ente2 = users["ente2"]
+    for referral in referrals:
+        if referral.status == "submitted":
+            assert (users["coordinatore"].id, "referral_submitted", referral.id) in unread
+        if referral.status == "approved" and referral.to_organization_id == ente2.organization_id:
+            assert (ente2.id, "referral_approved", referral.id) in unread
+    for name in ("coordinatore", "ente1", "ente2"):
+        assert unread_count(users[name]) > 0, name
+    assert any(user == users["ente1"].id and kind in DECISIONS for user, kind, _id in unread)
+    read = _db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.read_at.is_not(None))
+    )
+    assert read > len(unread)
+
+
+def young_member_for_ente2(ente1: User, ente2: User, day):
+    """A young member of ente1's households, authorised to share with job services and without
+    an open referral for "job_search", with a service of ente2's among the suggestions."""
+    offers = queries.offers(day)
+    households = _db.session.scalars(
+        select(Household)
+        .where(Household.organization_id == ente1.organization_id, Household.status == "active")
+        .order_by(Household.id)
+    )
+    for household in households:
+        if not household.sharing_in_force:
+            continue
+        if household.sharing_scope not in operations.SHARING_SCOPES_FOR_JOB_SERVICES:
+            continue
+        for person in household.members:
+            if not person.is_youth(day):
+                continue
+            if queries.open_referral_for(person.id, household.id, "job_search"):
+                continue
+            ranked = rank(queries.subject_for(household, person, day), "job_search", offers)
+            for suggestion in ranked:
+                if suggestion.offer.organization_id == ente2.organization_id:
+                    return household, person, suggestion
+    return None
+
+
+def test_ente1_can_refer_a_young_member_to_ente2_from_the_demo_suggestions(app, db):
+    """The "Done when" of the referral issue, played on the demo data."""
+    run_seed(app)
+    users = demo_users()
+    ente1, ente2 = users["ente1"], users["ente2"]
+    found = young_member_for_ente2(ente1, ente2, today())
+    assert found, "no young member of ente1's households can be referred to ente2"
+    household, person, suggestion = found
+    assert suggestion.offer.places_left > 0
+    service = _db.session.get(Service, suggestion.service_id)
+    before = unread_count(ente1)
+    referral = operations.create(
+        household, person, "job_search", service, "Cerca il primo lavoro.", ente1, suggestion
+    )
+    operations.transition(referral, "submit", ente1)
+    operations.transition(referral, "approve", users["coordinatore"])
+    operations.transition(referral, "accept", ente2)
+    operations.transition(referral, "start", ente2)
+    operations.transition(referral, "complete", ente2, "employment_contract")
+    assert referral.status == "completed"
+    assert unread_count(ente1) > before

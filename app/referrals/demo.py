@@ -1,0 +1,771 @@
+"""Demo referrals: the referral loop between the demo organizations over the last three months.
+
+`seed_referrals(organizations, users, today)` is called by `app.demo.seed_demo()` after the
+households. It plays a fixed list of stories (`SCENARIOS`) in chronological order, so that every
+check of the real workflow sees the data as they were on that day (capacity of the month,
+accreditation, an open referral for the same need):
+
+- whenever a demo account plays a part (`ente1`, `ente2` as sender or receiver, `coordinatore`),
+  the step goes through `operations.create()` / `operations.transition()` with that account as
+  actor, so guards, history, audit events and notifications are the real ones;
+- the steps of organizations without a demo account are written the same way by hand (status,
+  timestamps, history row, audit event with the organization as actor, notifications to the demo
+  accounts concerned), after the same guards;
+- the service of each referral is taken from `matching.rank()` on the day of the referral, and its
+  score and reasons are stored as the operator would have stored them.
+
+Every timestamp (referral, history, audit event, notification) is set to the moment of its step:
+working days from three months ago to yesterday. What the demo relies on:
+
+- referrals in every status, from `ente1`'s organization (index 0) to `ente2`'s (index 1) and to
+  others, from other organizations to `ente1`'s services, from `ente2`'s organization, and between
+  organizations without a demo account; most of them for young people aged 18-29;
+- in the coordinator's queue, several submitted referrals with their match score and reasons, two
+  of them overdue (more than five working days unanswered); three approved referrals overdue, one
+  of them addressed to an organization whose accreditation was suspended after the approval;
+- a draft of `ente1` for a household without the sharing authorisation (submitting it is refused);
+- unread notifications for `coordinatore` (submitted referrals), `ente2` (approved referrals to
+  answer, recent decisions on its own), `ente1` (referrals to answer and recent decisions); older
+  notifications are read;
+- this month's accepted referrals stay within each service's monthly capacity;
+- one young member of `ente1`'s households, with the sharing authorisation, is left without
+  referrals, and a service of `ente2`'s organization is among their suggestions for "job_search":
+  the referral journey can be tried from the start.
+
+Randomness comes only from `random.Random(SEED)` and dates only from `today`. Rows are added and
+flushed, never committed: the caller commits.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.audit.models import AuditEvent
+from app.audit.operations import record
+from app.auth.models import Role, User
+from app.clock import ROME
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Household, Person
+from app.notifications.models import Notification
+from app.notifications.operations import coordinators, notify, operators_of
+from app.referrals import operations, queries
+from app.referrals.matching import Offer, Suggestion, rank, reasons_json
+from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
+from app.referrals.policy import Side
+from app.registry.models import Organization, Service
+from app.workdays import is_working_day, local_date
+
+SEED = 2605
+# Notifications of decisions newer than this many working days are still unread.
+UNREAD_WORKING_DAYS = 5
+CLOSING_STATUSES = ("rejected", "declined", "completed", "failed", "cancelled")
+SHARING_SCOPES = operations.SHARING_SCOPES_FOR_JOB_SERVICES
+MIN_AGE = 16
+
+
+@dataclass(frozen=True)
+class _Scenario:
+    """One referral's story: who sends whom where, and what happens when.
+
+    `days` are working days before today: the creation, then one per step. `age` prefers young
+    people ("youth"), adults ("adult") or anybody ("any"). `service_type`, when given, is the kind
+    of service of the target organization to choose among the suggestions.
+    """
+
+    sender: int  # organization index (0: ente1, 1: ente2)
+    target: int
+    need: str
+    service_type: str | None
+    age: str
+    steps: tuple[tuple[str, str | None], ...]  # (action, coded reason)
+    days: tuple[int, ...]
+    motivation: str
+    note: str | None = None  # the note of the last step
+    sharing: bool = True  # False: a household without the sharing authorisation (drafts only)
+    suspended_after: bool = False  # the target's accreditation was suspended after the approval
+
+    @property
+    def final_status(self) -> str:
+        if not self.steps:
+            return "draft"
+        return operations.TRANSITIONS[self.steps[-1][0]].target
+
+
+SUBMIT = (("submit", None),)
+APPROVE = (*SUBMIT, ("approve", None))
+ACCEPT = (*APPROVE, ("accept", None))
+START = (*ACCEPT, ("start", None))
+
+SCENARIOS: tuple[_Scenario, ...] = (
+    # ente1 -> ente2 ---------------------------------------------------------------------------
+    _Scenario(
+        0, 1, "traineeship", "traineeship", "youth",
+        (*START, ("complete", "traineeship")), (62, 62, 60, 57, 55, 14),
+        "Ha una qualifica professionale mai messa alla prova: un tirocinio con tutor può essere "
+        "il primo passo verso un contratto.",
+        "Tirocinio di sei mesi avviato in un magazzino di San Paolo.",
+    ),
+    _Scenario(
+        0, 1, "orientation", "orientation", "youth",
+        (*START, ("fail", "dropped_out")), (58, 58, 56, 52, 50, 22),
+        "Fuori da scuola e lavoro da due anni, chiede aiuto per capire cosa vuole fare; "
+        "preferisce le attività di gruppo.",
+        "Ha smesso di presentarsi ai laboratori dopo il terzo incontro.",
+    ),
+    _Scenario(
+        0, 1, "orientation", "skills_assessment", "adult",
+        (*APPROVE, ("decline", "unreachable")), (41, 41, 39, 34),
+        "Lunga esperienza nelle pulizie industriali senza attestati: serve un bilancio di "
+        "competenze per ripartire con un curriculum.",
+        "Tre tentativi di contatto telefonico senza risposta.",
+    ),
+    _Scenario(
+        0, 1, "job_search", "orientation", "youth",
+        START, (30, 30, 28, 25, 23),
+        "Cerca il primo impiego dopo il diploma; ha bisogno di orientarsi tra le offerte e di "
+        "preparare i colloqui.",
+    ),
+    _Scenario(
+        0, 1, "traineeship", "traineeship", "adult",
+        ACCEPT, (12, 12, 10, 3),
+        "Senza lavoro da oltre un anno dopo la chiusura della ditta; disponibilità a un "
+        "tirocinio anche fuori quartiere.",
+    ),
+    _Scenario(
+        0, 1, "orientation", "skills_assessment", "adult",
+        APPROVE, (11, 11, 9),
+        "Vuole cambiare settore dopo vent'anni nella ristorazione; chiede un bilancio delle "
+        "competenze acquisite.",
+    ),
+    _Scenario(
+        0, 1, "job_search", "orientation", "youth",
+        APPROVE, (4, 4, 2),
+        "Ha lasciato la scuola al quarto anno e cerca lavoro senza sapere da dove cominciare; "
+        "la famiglia sostiene il percorso.",
+    ),
+    _Scenario(
+        0, 1, "traineeship", "traineeship", "youth",
+        SUBMIT, (1, 1),
+        "Ha concluso un corso di magazziniere e cerca un tirocinio per fare esperienza in "
+        "azienda.",
+    ),
+    _Scenario(
+        0, 1, "orientation", "orientation", "youth",
+        (*APPROVE, ("cancel", None)), (20, 20, 18, 17),
+        "Chiede un orientamento per scegliere tra un corso professionale e la ricerca di lavoro.",
+        "Ha trovato lavoro per conto proprio prima del primo colloquio.",
+    ),
+    # ente1 -> other organizations -----------------------------------------------------------
+    _Scenario(
+        0, 6, "job_search", "job_search", "adult",
+        (*START, ("complete", "employment_contract")), (55, 55, 54, 50, 48, 10),
+        "Esperienza nei cantieri edili; ha bisogno di un curriculum aggiornato e di contatti con "
+        "le agenzie per il lavoro.",
+        "Contratto a tempo determinato di dodici mesi in un'impresa edile.",
+    ),
+    _Scenario(
+        0, 8, "job_search", "secretariat", "youth",
+        (*SUBMIT, ("reject", "wrong_service")), (9, 9, 3),
+        "Cerca lavoro e deve iscriversi al Centro per l'impiego.",
+        "Per la ricerca di lavoro è più adatto un servizio di accompagnamento: l'iscrizione si "
+        "può fare allo snodo.",
+    ),
+    _Scenario(
+        0, 15, "training", "training", "youth",
+        SUBMIT, (11, 11),
+        "Passione per l'informatica e basi di programmazione imparate con i tutorial; chiede un "
+        "corso che rilasci un titolo spendibile.",
+    ),
+    _Scenario(
+        0, 6, "job_search", "job_search", "youth",
+        (), (2,),
+        "Cerca il primo lavoro; va preparato il curriculum.",
+        sharing=False,
+    ),
+    _Scenario(
+        0, 7, "orientation", "counselling", "adult",
+        START, (26, 26, 25, 21, 19),
+        "Titolo di studio conseguito all'estero da far riconoscere prima di cercare lavoro nel "
+        "suo settore.",
+    ),
+    _Scenario(
+        0, 9, "traineeship", "traineeship", "adult",
+        APPROVE, (27, 27, 24),
+        "Vent'anni in fabbriche metalmeccaniche; chiede un tirocinio in una piccola impresa "
+        "della zona sud.",
+        suspended_after=True,
+    ),
+    # other organizations -> ente1 -----------------------------------------------------------
+    _Scenario(
+        5, 0, "job_search", "job_placement", "youth",
+        (*START, ("complete", "employment_contract")), (60, 60, 58, 55, 53, 12),
+        "Giovane NEET che lo snodo conosce da tempo: molta motivazione, nessuna esperienza di "
+        "lavoro.",
+        "Contratto di apprendistato in un'officina di Barriera di Milano.",
+    ),
+    _Scenario(
+        12, 0, "orientation", "orientation", "any",
+        APPROVE, (14, 14, 10),
+        "Deve conciliare il lavoro con gli impegni familiari; chiede un orientamento per "
+        "cercare un impiego compatibile.",
+    ),
+    _Scenario(
+        13, 0, "italian_language", "italian_language", "adult",
+        ACCEPT, (9, 9, 7, 2),
+        "La conoscenza limitata dell'italiano ostacola le candidature: chiede un corso "
+        "orientato al lavoro.",
+    ),
+    _Scenario(
+        10, 0, "job_search", "job_placement", "youth",
+        (*APPROVE, ("decline", "person_refused")), (45, 45, 43, 40),
+        "Cerca lavoro dopo un periodo di inattività; segnalato dal punto giovani.",
+        "Al primo colloquio ha detto di voler prima finire il corso serale.",
+    ),
+    _Scenario(
+        7, 0, "italian_language", "italian_language", "any",
+        SUBMIT, (2, 2),
+        "Vuole migliorare l'italiano scritto per affrontare i colloqui di lavoro.",
+    ),
+    _Scenario(
+        5, 0, "orientation", "orientation", "adult",
+        START, (35, 35, 33, 30, 28),
+        "Dopo la separazione deve rientrare nel mercato del lavoro; chiede colloqui individuali.",
+    ),
+    _Scenario(
+        13, 0, "job_search", "job_placement", "youth",
+        (*START, ("fail", "unreachable")), (63, 63, 61, 57, 55, 30),
+        "Fuori da scuola e lavoro, conosciuto tramite l'educativa di strada.",
+        "Numero di telefono cambiato, nessuna presenza agli appuntamenti.",
+    ),
+    _Scenario(
+        12, 0, "orientation", "orientation", "any",
+        APPROVE, (5, 5, 1),
+        "Ha lavorato per anni come badante senza contratto; vuole capire come far valere "
+        "l'esperienza.",
+    ),
+    # ente2 -> other organizations -----------------------------------------------------------
+    _Scenario(
+        1, 6, "job_search", "job_search", "adult",
+        (*START, ("complete", "employment_contract")), (50, 50, 49, 45, 43, 8),
+        "Patente C e anni di esperienza alla guida, ora senza lavoro; cerca supporto per "
+        "candidarsi nella logistica.",
+        "Contratto come autista in una cooperativa di trasporti.",
+    ),
+    _Scenario(
+        1, 8, "orientation", "orientation", "any",
+        SUBMIT, (3, 3),
+        "Ha un progetto professionale nel commercio e chiede di verificarne la fattibilità.",
+    ),
+    _Scenario(
+        1, 15, "digital_skills", "digital_skills", "any",
+        (*SUBMIT, ("reject", "already_followed")), (25, 25, 23),
+        "Non sa usare SPID e la posta elettronica: serve un corso di base.",
+        "Frequenta già il punto digitale della circoscrizione 2.",
+    ),
+    _Scenario(
+        1, 3, "job_search", "job_placement", "adult",
+        (*APPROVE, ("cancel", None)), (38, 38, 36, 35),
+        "Senza lavoro da tempo, disponibilità per lavori di manutenzione del verde.",
+        "Ha accettato un'offerta di lavoro arrivata tramite un conoscente.",
+    ),
+    _Scenario(
+        1, 15, "training", "training", "youth",
+        START, (20, 20, 18, 15, 13),
+        "Diploma in grafica; vuole specializzarsi nello sviluppo web.",
+    ),
+    _Scenario(
+        1, 8, "training", "training", "youth",
+        ACCEPT, (6, 6, 5, 2),
+        "Vuole lavorare nella ristorazione e chiede un corso che rilasci una qualifica.",
+    ),
+    _Scenario(
+        1, 7, "orientation", "counselling", "any",
+        (), (1,),
+        "Chiede informazioni sul contratto e sulla busta paga dell'ultimo lavoro.",
+    ),
+    # between organizations without a demo account --------------------------------------------
+    _Scenario(
+        7, 6, "job_search", "job_search", "youth",
+        SUBMIT, (10, 10),
+        "Cerca lavoro in magazzino; ha già il patentino del carrello elevatore.",
+    ),
+    _Scenario(
+        12, 8, "training", "training", "youth",
+        (*SUBMIT, ("reject", "not_eligible")), (28, 28, 27),
+        "Vuole lavorare in cucina.",
+        "Il corso richiede la licenza media, che non risulta conseguita.",
+    ),
+    _Scenario(
+        13, 6, "traineeship", "traineeship", "youth",
+        (*START, ("complete", "traineeship")), (57, 57, 55, 52, 50, 18),
+        "Ama stare all'aperto e chiede un tirocinio nella cura del verde.",
+        "Tirocinio avviato nella manutenzione dei giardini di Lucento.",
+    ),
+    _Scenario(
+        5, 15, "digital_skills", "digital_skills", "any",
+        (("cancel", None),), (44, 42),
+        "Deve imparare a usare il computer per candidarsi online.",
+        "Segnalazione preparata per errore: la persona frequenta già un corso.",
+    ),
+    _Scenario(
+        8, 6, "job_search", "job_search", "youth",
+        (*APPROVE, ("decline", "unreachable")), (33, 33, 31, 29),
+        "Cerca lavoro nella logistica vicino a casa.",
+        "La persona non ha risposto alle convocazioni.",
+    ),
+    _Scenario(
+        4, 3, "job_search", "job_placement", "any",
+        SUBMIT, (1, 1),
+        "Ha perso il lavoro da poco e chiede un inserimento lavorativo in cooperativa.",
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _OrganizationActor:
+    """An operator of an organization without a demo account: the audit knows only the
+    organization."""
+
+    organization_id: int
+    id: None = None
+
+
+@dataclass
+class _Run:
+    scenario: _Scenario
+    moments: list[datetime]
+    referral: Referral | None = None
+    stopped: bool = False
+
+
+@dataclass
+class _Context:
+    organizations: Sequence[Organization]
+    coordinator: User
+    operators: dict[int, User]  # organization id -> its demo account
+    today: date
+    rng: random.Random
+    reserved: set[int] = field(default_factory=set)  # person ids left without referrals
+    used: Counter[int] = field(default_factory=Counter)  # person id -> referrals
+
+
+# Dates -----------------------------------------------------------------------------------------
+
+
+def working_day_before(today: date, count: int) -> date:
+    """The working day `count` working days before `today`."""
+    day = today
+    while count > 0:
+        day -= timedelta(days=1)
+        count -= is_working_day(day)
+    return day
+
+
+def _moments(rng: random.Random, days: Sequence[int], today: date) -> list[datetime]:
+    """One moment per step, in office hours, strictly increasing."""
+    moments: list[datetime] = []
+    for count in days:
+        day = working_day_before(today, count)
+        local = datetime.combine(day, time(rng.randint(9, 16), rng.randrange(0, 60, 5)), ROME)
+        moment = local.astimezone(UTC)
+        if moments and moment <= moments[-1]:
+            moment = moments[-1] + timedelta(minutes=rng.randint(4, 40))
+        moments.append(moment)
+    return moments
+
+
+@contextmanager
+def _dated(moment: datetime) -> Iterator[None]:
+    """Rows written inside (history, audit events, notifications) carry `moment` as creation
+    time: they are inserted with it, never changed afterwards (the audit log is append-only)."""
+    session = db.session()
+
+    def stamp(session: Session, flush_context: object, instances: object) -> None:
+        for obj in session.new:
+            if isinstance(obj, AuditEvent | Notification | ReferralStatusChange):
+                obj.created_at = moment
+
+    event.listen(session, "before_flush", stamp)
+    try:
+        yield
+        session.flush()
+    finally:
+        event.remove(session, "before_flush", stamp)
+
+
+def _stamp(referral: Referral, moment: datetime) -> None:
+    """The referral's timestamps as the step at `moment` sets them (see operations.transition)."""
+    referral.status_changed_at = moment
+    referral.updated_at = moment
+    if referral.status == "draft":
+        referral.created_at = moment
+    elif referral.status == "submitted":
+        referral.submitted_at = moment
+    elif referral.status == "approved":
+        referral.approved_at = moment
+    elif referral.status == "accepted":
+        referral.accepted_at = moment
+    elif referral.status in CLOSING_STATUSES:
+        referral.closed_at = moment
+
+
+# Choosing the person and the service ---------------------------------------------------------
+
+
+def _candidates(ctx: _Context, organization: Organization, sharing: bool) -> list[Person]:
+    households = db.session.scalars(
+        select(Household)
+        .where(Household.organization_id == organization.id, Household.status == "active")
+        .order_by(Household.id)
+        .options(selectinload(Household.members))
+    ).all()
+    people = []
+    for household in households:
+        in_force = household.sharing_in_force and household.sharing_scope in SHARING_SCOPES
+        if in_force != sharing:
+            continue
+        people += [p for p in household.members if p.id not in ctx.reserved]
+    return people
+
+
+def _members(household_id: int) -> list[Person]:
+    return db.session.get_one(Household, household_id).members
+
+
+def _target_offers(organization: Organization, day: date, suspended_after: bool) -> list[Offer]:
+    """What `queries.offers(day)` holds for this organization. A target whose accreditation was
+    suspended after the referral is offered as the operator saw it then."""
+    if not suspended_after and not queries.is_referral_target(organization.id, day):
+        return []
+    services = [s for s in organization.services if s.active]
+    used = queries.places_used([s.id for s in services], day)
+    return [queries.offer_for(s, used.get(s.id, 0), True) for s in services]
+
+
+def _choose(ctx: _Context, scenario: _Scenario, day: date) -> tuple[Person, Suggestion] | None:
+    """The person and the suggested service: unused people first, then the preferred age
+    group, then the best match."""
+    sender = ctx.organizations[scenario.sender]
+    target = ctx.organizations[scenario.target]
+    offers = _target_offers(target, day, scenario.suspended_after)
+    # Open referrals for the need, as queries.open_referral_for() finds them, in one query.
+    open_for = db.session.execute(
+        select(Referral.household_id, Referral.person_id).where(
+            Referral.need == scenario.need, Referral.status.in_(OPEN_STATUSES)
+        )
+    ).all()
+    busy = {person_id for _h, person_id in open_for} | {
+        p.id for h_id, person_id in open_for if person_id is None for p in _members(h_id)
+    }
+    for service_type in (scenario.service_type, None):
+        options: list[tuple[tuple[int, int, int], Person, Suggestion]] = []
+        for person in _candidates(ctx, sender, scenario.sharing):
+            household = person.household
+            age = person.age(day)
+            if age is None or age < MIN_AGE or household.created_at.date() > day:
+                continue
+            if scenario.sharing and (
+                household.sharing_authorised_on is None or household.sharing_authorised_on > day
+            ):
+                continue
+            if person.id in busy:
+                continue
+            subject = queries.subject_for(household, person, day)
+            suggestions = [
+                s
+                for s in rank(subject, scenario.need, offers)
+                if service_type is None or s.offer.service_type == service_type
+            ]
+            if not suggestions:
+                continue
+            youth = person.is_youth(day)
+            mismatch = {"youth": not youth, "adult": youth}.get(scenario.age, False)
+            key = (ctx.used[person.id], int(mismatch), -suggestions[0].score)
+            options.append((key, person, suggestions[0]))
+        if options:
+            best = min(key for key, _p, _s in options)
+            _key, person, suggestion = ctx.rng.choice([o for o in options if o[0] == best])
+            return person, suggestion
+    return None
+
+
+def _done_when_candidate(ctx: _Context) -> Person | None:
+    """A young member of ente1's households, authorised to share, for whom a service of ente2's
+    organization ranks highest among the suggestions for "job_search"."""
+    ente1, ente2 = ctx.organizations[0], ctx.organizations[1]
+    offers = queries.offers(ctx.today)
+    best: tuple[int, int] | None = None
+    chosen = None
+    for person in _candidates(ctx, ente1, sharing=True):
+        if not person.is_youth(ctx.today):
+            continue
+        subject = queries.subject_for(person.household, person, ctx.today)
+        ranked = rank(subject, "job_search", offers)
+        positions = [i for i, s in enumerate(ranked) if s.offer.organization_id == ente2.id]
+        if positions and (best is None or (positions[0], person.id) < best):
+            best, chosen = (positions[0], person.id), person
+    return chosen
+
+
+# Writing the steps ---------------------------------------------------------------------------
+
+
+def _actor(ctx: _Context, scenario: _Scenario, side: Side) -> User | None:
+    if side is Side.COORDINATOR:
+        return ctx.coordinator
+    index = scenario.sender if side is Side.SENDER else scenario.target
+    return ctx.operators.get(ctx.organizations[index].id)
+
+
+def _create(ctx: _Context, run: _Run, moment: datetime) -> None:
+    scenario, day = run.scenario, local_date(moment)
+    choice = _choose(ctx, scenario, day)
+    if choice is None:
+        run.stopped = True
+        return
+    person, suggestion = choice
+    household = person.household
+    service = db.session.get_one(Service, suggestion.service_id)
+    actor = _actor(ctx, scenario, Side.SENDER)
+    try:
+        referral = _new_referral(scenario, household, person, service, suggestion, actor, moment)
+    except DomainError:
+        run.stopped = True
+        return
+    ctx.used[person.id] += 1
+    run.referral = referral
+
+
+def _new_referral(
+    scenario: _Scenario,
+    household: Household,
+    person: Person,
+    service: Service,
+    suggestion: Suggestion,
+    actor: User | None,
+    moment: datetime,
+) -> Referral:
+    day = local_date(moment)
+    with _dated(moment):
+        if actor is not None and not scenario.suspended_after:
+            referral = operations.create(
+                household, person, scenario.need, service, scenario.motivation, actor,
+                suggestion=suggestion, day=day,
+            )  # fmt: skip
+        else:
+            if not scenario.suspended_after:
+                operations.check_target(service, day)
+            operations.check_capacity(service, day)
+            operations.check_not_duplicate(household, person.id, scenario.need)
+            referral = Referral(
+                household_id=household.id,
+                person_id=person.id,
+                from_organization_id=household.organization_id,
+                service_id=service.id,
+                to_organization_id=service.organization_id,
+                created_by_id=actor.id if actor is not None else None,
+                need=scenario.need,
+                motivation=scenario.motivation,
+                match_score=suggestion.score,
+                match_reasons=reasons_json(suggestion),
+                status="draft",
+                status_changed_at=moment,
+            )
+            db.session.add(referral)
+            db.session.flush()
+            sender = actor or _OrganizationActor(household.organization_id)
+            _history(referral, None, sender)
+            record(
+                "referral_created",
+                referral,
+                {
+                    "household_id": household.id,
+                    "person_id": person.id,
+                    "service_id": service.id,
+                    "need": scenario.need,
+                    "match_score": referral.match_score,
+                },
+                actor=sender,
+            )
+        _stamp(referral, moment)
+    return referral
+
+
+def _step(ctx: _Context, run: _Run, index: int, moment: datetime) -> None:
+    scenario, referral = run.scenario, run.referral
+    if referral is None:
+        return
+    action, reason_code = scenario.steps[index]
+    note = scenario.note if index == len(scenario.steps) - 1 else None
+    side = operations.TRANSITIONS[action].side
+    actor = _actor(ctx, scenario, side)
+    day = local_date(moment)
+    try:
+        with _dated(moment):
+            if actor is not None and not scenario.suspended_after:
+                operations.transition(referral, action, actor, reason_code, note, day=day)
+            else:
+                index_of_side = scenario.sender if side is Side.SENDER else scenario.target
+                who = actor or _OrganizationActor(ctx.organizations[index_of_side].id)
+                _transition_by_hand(referral, action, who, reason_code, note, day, scenario)
+            _stamp(referral, moment)
+    except DomainError:
+        # Refused as it would be in the browser: the story stops where it is.
+        run.stopped = True
+
+
+def _transition_by_hand(
+    referral: Referral,
+    action: str,
+    actor: User | _OrganizationActor,
+    reason_code: str | None,
+    note: str | None,
+    day: date,
+    scenario: _Scenario,
+) -> None:
+    """`operations.transition()` for a side without a demo account: the same guards (but the
+    accreditation, when it was suspended since), history row, audit event and notifications."""
+    step = operations.TRANSITIONS[action]
+    if referral.status not in step.sources:
+        raise DomainError(f"{action} from {referral.status}")
+    service = referral.service
+    if action == "submit":
+        operations.check_sharing(referral.household)
+        operations.check_not_duplicate(
+            referral.household, referral.person_id, referral.need, referral.id
+        )
+    if action in ("submit", "approve"):
+        if not scenario.suspended_after:
+            operations.check_target(service, day)
+        operations.check_capacity(service, day)
+    if action == "accept":
+        operations.check_capacity(service, day)
+    if step.reasons is None:
+        reason_code = None
+    previous = referral.status
+    referral.status = step.target
+    if step.reasons is not None:
+        referral.reason_code = reason_code
+        referral.reason_note = note
+    _history(referral, previous, actor, reason_code, note)
+    changes: dict[str, Any] = {"status": [previous, step.target]}
+    if reason_code:
+        changes["reason_code"] = reason_code
+    record(f"referral_{step.target}", referral, changes, actor=actor)
+    _notify(referral, previous, actor if isinstance(actor, User) else None)
+
+
+def _history(
+    referral: Referral,
+    previous: str | None,
+    actor: User | _OrganizationActor,
+    reason_code: str | None = None,
+    note: str | None = None,
+) -> None:
+    db.session.add(
+        ReferralStatusChange(
+            referral_id=referral.id,
+            from_status=previous,
+            to_status=referral.status,
+            actor_id=actor.id,
+            actor_organization_id=actor.organization_id,
+            reason_code=reason_code,
+            note=note,
+        )
+    )
+
+
+def _notify(referral: Referral, previous: str, actor: User | None) -> None:
+    """The demo accounts a step concerns, as operations.transition() tells them."""
+    audience = operations.NOTIFY_ON.get(referral.status)
+    if referral.status == "cancelled" and previous == "approved":
+        audience = "receiver"
+    if audience == "coordinators":
+        users = coordinators()
+    elif audience == "receiver":
+        users = operators_of(referral.to_organization_id)
+    elif audience == "sender":
+        users = operators_of(referral.from_organization_id)
+    else:
+        return
+    notify(users, f"referral_{referral.status}", referral, exclude=actor)
+
+
+def _settle_notifications(ctx: _Context, referrals: list[Referral]) -> None:
+    """A request still waiting for its reader stays unread (a submission for the coordinator,
+    an approval for the receiving entity), and so do the decisions of the last few working
+    days. The rest was read: a request when its reader acted on it, news a few hours later."""
+    cutoff = datetime.combine(
+        working_day_before(ctx.today, UNREAD_WORKING_DAYS), time(0), ROME
+    ).astimezone(UTC)
+    by_id = {r.id: r for r in referrals}
+    notifications = db.session.scalars(
+        select(Notification)
+        .where(Notification.object_type == "referral", Notification.object_id.in_(list(by_id)))
+        .order_by(Notification.id)
+    ).all()
+    for notification in notifications:
+        referral = by_id[notification.object_id]
+        asks = {"referral_submitted": "submitted", "referral_approved": "approved"}
+        if notification.kind in asks:
+            if referral.status == asks[notification.kind]:
+                continue
+            later = [
+                h.created_at for h in referral.history if h.created_at > notification.created_at
+            ]
+            notification.read_at = later[0] if later else notification.created_at
+        elif notification.created_at < cutoff:
+            notification.read_at = notification.created_at + timedelta(hours=ctx.rng.randint(1, 20))
+
+
+# Entry point -----------------------------------------------------------------------------
+
+
+def seed_referrals(
+    organizations: Sequence[Organization], users: dict[str, User], today: date
+) -> dict[str, int]:
+    """Add the demo referrals, their history, audit events and notifications (flushed, not
+    committed) and return how many referrals: {"segnalazioni": ...}."""
+    rng = random.Random(SEED)
+    ctx = _Context(
+        organizations=organizations,
+        coordinator=users["coordinatore"],
+        operators={
+            u.organization_id: u
+            for u in users.values()
+            if u.role == Role.ENTITY_OPERATOR.value and u.organization_id is not None
+        },
+        today=today,
+        rng=rng,
+    )
+    candidate = _done_when_candidate(ctx)
+    if candidate is not None:
+        ctx.reserved.add(candidate.id)
+    runs = [_Run(s, _moments(rng, s.days, today)) for s in SCENARIOS]
+    timeline = sorted(
+        (moment, n, i) for n, run in enumerate(runs) for i, moment in enumerate(run.moments)
+    )
+    for moment, n, i in timeline:
+        run = runs[n]
+        if run.stopped:
+            continue
+        if i == 0:
+            _create(ctx, run, moment)
+        else:
+            _step(ctx, run, i - 1, moment)
+    referrals = [run.referral for run in runs if run.referral is not None]
+    _settle_notifications(ctx, referrals)
+    db.session.flush()
+    counts = {"segnalazioni": len(referrals)}
+    record("demo_referrals_loaded", changes=counts, actor=None)
+    return counts
