@@ -77,8 +77,8 @@ def register_blueprints(app: Flask) -> None:
     from app.home import bp as home_bp
     from app.households import bp as households_bp
     from app.housing import bp as housing_bp
-    from app.projects import bp as projects_bp
     from app.notifications import bp as notifications_bp
+    from app.projects import bp as projects_bp
     from app.referrals import bp as referrals_bp
     from app.registry import bp as registry_bp
     from app.web import bp as web_bp
