@@ -11,8 +11,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-# app.admin first: importing app.households before it is a circular import (app/admin/settings.py).
-import app.admin  # noqa: F401
 from app.audit.models import AuditEvent
 from app.clock import today
 from app.db import utcnow

@@ -122,7 +122,8 @@ def score(subject: Subject, need: str, offer: Offer) -> Suggestion:
     if offer.neet_focus and subject.neet:
         points += NEET_POINTS
         reasons.append(("neet", {}))
-    points += HEADROOM_POINTS * offer.places_left // offer.capacity
+    if offer.capacity > 0:
+        points += HEADROOM_POINTS * offer.places_left // offer.capacity
     reasons.append(("places_left", {"n": offer.places_left}))
     return Suggestion(offer=offer, score=points, reasons=tuple(reasons))
 

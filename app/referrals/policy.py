@@ -31,7 +31,8 @@ class Side(StrEnum):
 def visible_referrals(user: User) -> Select[tuple[Referral]]:
     query = select(Referral)
     if user.has_role(Role.COORDINATOR):
-        return query.where(Referral.status != "draft")
+        # Once submitted: a draft cancelled by its sender never reached the City.
+        return query.where(Referral.submitted_at.is_not(None))
     if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
         return query.where(
             or_(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.admin.models import get_setting
@@ -38,15 +38,18 @@ def is_overdue(referral: Referral, today: date, working_days: int) -> bool:
 
 
 def places_used(service_ids: list[int], today: date) -> dict[int, int]:
-    """Referrals accepted this month, by service: they consume the monthly capacity."""
+    """Referrals accepted in the month of `today` (in Turin), by service: the monthly capacity
+    they consume. Acceptances of a later month do not count (`today` may be a past day)."""
     if not service_ids:
         return {}
+    next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     rows = db.session.execute(
         select(Referral.service_id, func.count())
         .where(
             Referral.service_id.in_(service_ids),
             Referral.status.in_(CONSUMING_STATUSES),
             Referral.accepted_at >= month_start_utc(today),
+            Referral.accepted_at < month_start_utc(next_month),
         )
         .group_by(Referral.service_id)
     ).all()
@@ -110,13 +113,17 @@ def subject_for(household: Household, person: Person | None, today: date) -> Sub
 def open_referral_for(
     person_id: int | None, household_id: int, need: str, exclude_id: int | None = None
 ) -> Referral | None:
+    """An open referral for the same need that a new one would duplicate.
+
+    A referral of the whole household (no person) overlaps with every member's, both ways.
+    """
     query = select(Referral).where(
         Referral.household_id == household_id,
         Referral.need == need,
         Referral.status.in_(OPEN_STATUSES),
     )
     if person_id is not None:
-        query = query.where(Referral.person_id == person_id)
+        query = query.where(or_(Referral.person_id == person_id, Referral.person_id.is_(None)))
     if exclude_id is not None:
         query = query.where(Referral.id != exclude_id)
     return db.session.scalars(query.limit(1)).first()
