@@ -63,9 +63,9 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
     if "sqlite" not in module:
         return
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA busy_timeout=5000")  # first, so the next pragmas wait too
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 

@@ -37,6 +37,8 @@ from app.housing.vocabulary import (
     EXIT_REASONS,
     PLACEMENT_STATUSES,
     REJECT_REASONS,
+    RISK_ACTIONS,
+    RISK_KINDS,
     RISK_OUTCOMES,
     WELLBEING,
 )
@@ -50,6 +52,7 @@ RISK_FIELDS = (
     "kind", "arrears_amount", "notice_on", "hearing_on", "execution_on", "actions", "notes",
 )  # fmt: skip
 SHARING_SCOPES_FOR_HOUSING = ("housing", "all_partners")
+REASON_NOTE_MAX = 1000  # Placement.reason_note
 
 
 class VersionConflict(DomainError):
@@ -121,11 +124,28 @@ def update_unit(
             )
         )
     changes = diff(unit, wanted)
-    for field in changes:
-        setattr(unit, field, wanted[field])
-    if changes:
-        record("housing_unit_updated", unit, changes, actor=actor)
-    db.session.flush()  # the mapper's version check refuses a change raced in meanwhile
+    if not changes:
+        return changes
+    # One conditional UPDATE, like the vacancies: a change raced in since `seen_version` (even
+    # after this unit was loaded) matches no row, and the session stays usable for the answer.
+    result = db.session.execute(
+        update(HousingUnit)
+        .where(
+            HousingUnit.id == unit.id,
+            HousingUnit.version == seen_version,
+            HousingUnit.vacancies <= capacity,
+        )
+        .values(
+            **{field: wanted[field] for field in changes},
+            version=HousingUnit.version + 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict(unit.id)
+    _current(unit.id)
+    record("housing_unit_updated", unit, changes, actor=actor)
     return changes
 
 
@@ -270,6 +290,21 @@ def was_declined(household_id: int, unit_id: int) -> bool:
     )
 
 
+def _lock_household(household_id: int) -> None:
+    """Take the household's proposals in turn, so two at once cannot both find it free.
+
+    An UPDATE that changes nothing: on PostgreSQL it locks the household's row until the end of
+    the transaction; on SQLite it takes the write lock now, so the checks that follow read
+    what the other writer committed.
+    """
+    db.session.execute(
+        update(Household)
+        .where(Household.id == household_id)
+        .values(updated_at=Household.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def propose(
     household: Household,
     unit: HousingUnit,
@@ -281,6 +316,7 @@ def propose(
     if not can_propose_for(actor, household):
         raise DomainError(_("Solo l'ente che ha in carico il nucleo o la Città può proporre."))
     check_sharing(household)
+    _lock_household(household.id)
     holding = db.session.scalar(
         select(Placement).where(
             Placement.household_id == household.id, Placement.status.in_(HOLDING_STATUSES)
@@ -350,6 +386,12 @@ def transition(
             )
         )
     note = (note or "").strip() or None
+    if note is not None and len(note) > REASON_NOTE_MAX:
+        raise DomainError(
+            _("La nota può contenere al massimo %(max)s caratteri.", max=REASON_NOTE_MAX)
+        )
+    if step_name == "approve":
+        check_sharing(placement.household)  # withdrawn since the proposal: nothing is disclosed
     if step.reasons is not None:
         if reason_code not in step.reasons:
             raise DomainError(_("Indica il motivo."))
@@ -364,8 +406,26 @@ def transition(
         if step_name == "end" and placement.moved_in_on and on < placement.moved_in_on:
             raise DomainError(_("La data di uscita non può precedere quella di ingresso."))
     previous = placement.status
+    now = utcnow()
+    # The step applies only to the state the user saw: of two people answering at once (a
+    # cancel and a decline, two clicks on the exit), the second finds it changed and is refused,
+    # so a place is never freed twice nor a follow-up scheduled twice.
+    claimed = db.session.execute(
+        update(Placement)
+        .where(Placement.id == placement.id, Placement.status == previous)
+        .values(status=step.target, status_changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.refresh(placement)
+        raise DomainError(
+            _(
+                "Nel frattempo l'inserimento è cambiato: ora è «%(status)s». Ricarica la pagina.",
+                status=PLACEMENT_STATUSES.get(placement.status, placement.status),
+            )
+        )
     placement.status = step.target
-    placement.status_changed_at = utcnow()
+    placement.status_changed_at = now
     if step.reasons is not None:
         placement.reason_code = reason_code
         placement.reason_note = note
@@ -418,6 +478,8 @@ def _staff_of(organization_id: int | None, role: Role) -> list[User]:
 
 def _notify(placement: Placement, actor: User) -> None:
     audience = NOTIFY_ON.get(placement.status)
+    if placement.status == "cancelled" and placement.approved_at is not None:
+        audience = "provider"  # the provider may be expecting the family
     if audience == "coordinators":
         users = coordinators()
     elif audience == "provider":
@@ -460,10 +522,28 @@ def record_check(
         raise DomainError(_("La data non può essere nel futuro."))
     if placement.moved_in_on and done_on < placement.moved_in_on:
         raise DomainError(_("La verifica non può precedere l'ingresso."))
-    check.done_on = done_on
-    check.wellbeing = wellbeing
-    check.notes = (notes or "").strip() or None
-    check.done_by_id = actor.id
+    notes = (notes or "").strip() or None
+    # Recorded once, and only while the stay goes on: on PostgreSQL the placement's row is
+    # locked against an exit at the same moment; the check is written only if still pending.
+    status = db.session.scalar(
+        select(Placement.status).where(Placement.id == placement.id).with_for_update()
+    )
+    recorded = (
+        db.session.execute(
+            update(WellbeingCheck)
+            .where(WellbeingCheck.id == check.id, WellbeingCheck.done_on.is_(None))
+            .values(done_on=done_on, wellbeing=wellbeing, notes=notes, done_by_id=actor.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if status == "active"
+        else 0
+    )
+    if recorded != 1:
+        db.session.refresh(placement)
+        if placement.status != "active":
+            raise DomainError(_("Le verifiche si registrano solo durante la permanenza."))
+        raise DomainError(_("Questa verifica è già stata registrata."))
+    db.session.refresh(check)
     following = WellbeingCheck(
         placement=placement, due_on=done_on + timedelta(days=placement.check_interval_days)
     )
@@ -491,10 +571,24 @@ def _check_risk_dates(values: dict[str, Any]) -> None:
         raise DomainError(_("L'udienza non può precedere la notifica."))
     if hearing and execution and execution < hearing:
         raise DomainError(_("L'esecuzione non può precedere l'udienza."))
+    if notice and execution and execution < notice:
+        raise DomainError(_("L'esecuzione non può precedere la notifica."))
+
+
+def _check_risk_values(values: dict[str, Any]) -> None:
+    """Coded fields from their vocabularies, amounts and dates that make sense."""
+    if values.get("kind") not in RISK_KINDS:
+        raise DomainError(_("Indica il tipo di rischio abitativo."))
+    if any(code not in RISK_ACTIONS for code in values.get("actions") or []):
+        raise DomainError(_("Azione non prevista: scegli tra quelle dell'elenco."))
+    arrears = values.get("arrears_amount")
+    if arrears is not None and arrears < 0:
+        raise DomainError(_("La morosità non può essere negativa."))
+    _check_risk_dates(values)
 
 
 def open_risk_case(household: Household, values: dict[str, Any], actor: User) -> HousingRiskCase:
-    _check_risk_dates(values)
+    _check_risk_values(values)
     case = HousingRiskCase(
         household_id=household.id,
         organization_id=actor.organization_id or household.organization_id,
@@ -521,7 +615,7 @@ def update_risk_case(
     if case.status != "open":
         raise DomainError(_("Il caso è chiuso: non si può modificare."))
     wanted = {k: values[k] for k in RISK_FIELDS if k in values}
-    _check_risk_dates({k: wanted.get(k, getattr(case, k)) for k in RISK_FIELDS})
+    _check_risk_values({k: wanted.get(k, getattr(case, k)) for k in RISK_FIELDS})
     changes = diff(case, wanted)
     for field in changes:
         setattr(case, field, wanted[field])
