@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
 from app.households.models import JointCareRequest
+from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.referrals.models import Referral
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -36,6 +38,13 @@ OWNER_ONLY = answers(303, 403, 403, 404, 403)
 OPERATOR_ONLY = answers(303, 403, 403, 200, 403)
 ADMIN_ONLY = answers(303, 200, 403, 403, 403)
 ADMIN_WRITE = answers(303, 303, 403, 403, 403)
+HOUSING_USERS = answers(303, 403, 200, 200, 200)
+PROVIDER_ONLY = answers(303, 403, 403, 403, 200)
+# Another provider's unit: a provider gets 404 (not theirs); nobody else edits units.
+OTHER_PROVIDERS_UNIT = answers(303, 403, 403, 403, 404)
+OTHER_PLACEMENT = answers(303, 403, 200, 404, 404)
+OTHER_HOUSEHOLD_CASE = answers(303, 403, 200, 404, 403)
+OTHER_HOUSEHOLD_CASE_POST = answers(303, 403, 422, 404, 403)
 
 # (endpoint, method) -> (path, expected status per role). "{user}" is another user's id;
 # "{org}", "{service}", "{site}" belong to an organization none of the logged-in users is in;
@@ -179,6 +188,51 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/referrals/{referral}/approve",
         answers(303, 403, 303, 404, 403),
     ),
+    ("housing.index", "GET"): ("/housing/", HOUSING_USERS),
+    ("housing.new_unit", "GET"): ("/housing/units/new", PROVIDER_ONLY),
+    ("housing.new_unit", "POST"): ("/housing/units/new", answers(303, 403, 403, 403, 422)),
+    ("housing.unit", "GET"): ("/housing/units/{unit}", HOUSING_USERS),
+    ("housing.edit_unit", "GET"): ("/housing/units/{unit}/edit", OTHER_PROVIDERS_UNIT),
+    ("housing.edit_unit", "POST"): ("/housing/units/{unit}/edit", OTHER_PROVIDERS_UNIT),
+    ("housing.vacancies", "POST"): ("/housing/units/{unit}/vacancies", OTHER_PROVIDERS_UNIT),
+    ("housing.new_placement", "GET"): (
+        "/housing/placements/new?household={household}",
+        OTHER_HOUSEHOLD_CASE,
+    ),
+    ("housing.new_placement", "POST"): (
+        "/housing/placements/new?household={household}",
+        OTHER_HOUSEHOLD_CASE_POST,
+    ),
+    ("housing.placements", "GET"): ("/housing/placements/", HOUSING_USERS),
+    # {placement} is proposed: the City sees and approves it; others get 404.
+    ("housing.placement", "GET"): ("/housing/placements/{placement}", OTHER_PLACEMENT),
+    ("housing.placement_step", "POST"): (
+        "/housing/placements/{placement}/approve",
+        answers(303, 403, 303, 404, 404),
+    ),
+    ("housing.record_check", "POST"): (
+        "/housing/placements/{placement}/checks/{check}",
+        answers(303, 403, 422, 404, 404),
+    ),
+    ("housing.follow_ups", "GET"): ("/housing/follow-ups", HOUSING_USERS),
+    ("housing.risk_cases", "GET"): ("/housing/risk-cases", answers(303, 403, 200, 200, 403)),
+    ("housing.new_risk_case", "GET"): (
+        "/housing/risk-cases/new?household={household}",
+        OTHER_HOUSEHOLD_CASE,
+    ),
+    ("housing.new_risk_case", "POST"): (
+        "/housing/risk-cases/new?household={household}",
+        OTHER_HOUSEHOLD_CASE_POST,
+    ),
+    ("housing.risk_case", "GET"): ("/housing/risk-cases/{risk_case}", OTHER_HOUSEHOLD_CASE),
+    ("housing.edit_risk_case", "POST"): (
+        "/housing/risk-cases/{risk_case}/edit",
+        OTHER_HOUSEHOLD_CASE_POST,
+    ),
+    ("housing.close_risk_case", "POST"): (
+        "/housing/risk-cases/{risk_case}/close",
+        OTHER_HOUSEHOLD_CASE_POST,
+    ),
 }
 
 
@@ -227,6 +281,28 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         submitted_at=utcnow(),
     )
     _db.session.add(referral)
+    unit = HousingUnit(
+        provider_id=org.id,
+        name="Alloggio di nessuno",
+        kind="temporary_flat",
+        address="Via Nessuno 1",
+        circoscrizione=1,
+        capacity=3,
+        vacancies=2,
+        target_groups=[],
+    )
+    _db.session.add(unit)
+    _db.session.flush()
+    placement = Placement(
+        household_id=household.id, unit_id=unit.id, provider_id=org.id, status="proposed"
+    )
+    _db.session.add(placement)
+    _db.session.flush()
+    check = WellbeingCheck(placement_id=placement.id, due_on=today())
+    risk_case = HousingRiskCase(
+        household_id=household.id, organization_id=org.id, kind="other", status="open"
+    )
+    _db.session.add_all([check, risk_case])
     _db.session.commit()
     url = path.format(
         user=other.id,
@@ -237,6 +313,10 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         person=household.members[0].id,
         joint=joint.id,
         referral=referral.id,
+        unit=unit.id,
+        placement=placement.id,
+        check=check.id,
+        risk_case=risk_case.id,
     )
     if method == "GET":
         response = client.get(url)

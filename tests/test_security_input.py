@@ -17,9 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
 from app.households.models import JointCareRequest
+from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.referrals.models import Referral
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -162,7 +164,7 @@ def form_on(html: str, action: str, page_path: str) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class Target:
-    role: str  # "anonymous", "admin", "coordinator", "operator" (owner of {org}), "hub"
+    role: str  # "anonymous", "admin", "coordinator", "operator" (owner of {org}), "hub", "provider"
     post: str  # the path posted to; MATRIX's path unless the action needs another
     page: str | None = None  # the GET page that holds the form; None: `fields` below
     fields: tuple[str, ...] = ()  # extra (or the only) field names, for POST-only routes
@@ -295,6 +297,59 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("referrals.bulk_approve", "POST"): Target(
         "coordinator", "/referrals/bulk-approve", fields=("ids",), shows="/referrals/"
     ),
+    ("housing.new_unit", "POST"): Target(
+        "provider", "/housing/units/new", page="/housing/units/new", shows="/housing/?miei=1"
+    ),
+    ("housing.edit_unit", "POST"): Target(
+        "provider",
+        "/housing/units/{unit}/edit",
+        page="/housing/units/{unit}/edit",
+        shows="/housing/units/{unit}",
+    ),
+    ("housing.vacancies", "POST"): Target(
+        "provider",
+        "/housing/units/{unit}/vacancies",
+        page="/housing/units/{unit}",
+        fields=("version", "delta", "vacancies", "confirm", "back"),
+        shows="/housing/?miei=1",
+    ),
+    ("housing.new_placement", "POST"): Target(
+        "operator",
+        "/housing/placements/new?household={household}",
+        fields=("unit_id", "motivation", "circ", "tipo", "gruppo", "accessibile", "riproponi"),
+        shows="/housing/placements/",
+    ),
+    ("housing.placement_step", "POST"): Target(
+        "coordinator",
+        "/housing/placements/{placement}/reject",
+        fields=("reason_code", "note", "on"),
+        shows="/housing/placements/{placement}",
+    ),
+    ("housing.record_check", "POST"): Target(
+        "operator",
+        "/housing/placements/{placement}/checks/{check}",
+        fields=("done_on", "wellbeing", "notes"),
+        shows="/housing/placements/{placement}",
+    ),
+    ("housing.new_risk_case", "POST"): Target(
+        "operator",
+        "/housing/risk-cases/new?household={household}",
+        page="/housing/risk-cases/new?household={household}",
+        source="/housing/risk-cases/new",
+        shows="/housing/risk-cases",
+    ),
+    ("housing.edit_risk_case", "POST"): Target(
+        "operator",
+        "/housing/risk-cases/{risk_case}/edit",
+        page="/housing/risk-cases/{risk_case}",
+        shows="/housing/risk-cases/{risk_case}",
+    ),
+    ("housing.close_risk_case", "POST"): Target(
+        "operator",
+        "/housing/risk-cases/{risk_case}/close",
+        page="/housing/risk-cases/{risk_case}",
+        shows="/housing/risk-cases/{risk_case}",
+    ),
     ("distributions.record", "POST"): Target(
         "hub",
         "/distributions/",
@@ -357,9 +412,38 @@ def world(client, login_as):
             submitted_at=utcnow(),
         )
         _db.session.add(referral)
+        provider_org = factories.organization(is_housing_provider=True)
+        unit = HousingUnit(
+            provider_id=provider_org.id,
+            name="Alloggio di prova",
+            kind="temporary_flat",
+            address="Via Prova 1",
+            circoscrizione=2,
+            capacity=3,
+            vacancies=1,
+            target_groups=[],
+        )
+        _db.session.add(unit)
+        _db.session.flush()
+        placement = Placement(
+            household_id=household.id,
+            unit_id=unit.id,
+            provider_id=provider_org.id,
+            status="active",
+            moved_in_on=today(),
+        )
+        _db.session.add(placement)
+        _db.session.flush()
+        check = WellbeingCheck(placement_id=placement.id, due_on=today())
+        risk_case = HousingRiskCase(
+            household_id=household.id, organization_id=hub_org.id, kind="other", status="open"
+        )
+        _db.session.add_all([check, risk_case])
         _db.session.commit()
         if role in {"operator", "hub"}:
             login_as("entity_operator", org=hub_org)
+        elif role == "provider":
+            login_as("housing_provider", org=provider_org)
         elif role != "anonymous":
             login_as(role)
         return {
@@ -371,6 +455,10 @@ def world(client, login_as):
             "joint": joint.id,
             "user": somebody.id,
             "referral": referral.id,
+            "unit": unit.id,
+            "placement": placement.id,
+            "check": check.id,
+            "risk_case": risk_case.id,
         }
 
     return build

@@ -51,6 +51,19 @@ from app.households.vocabulary import (
     SEXES,
     SHARING_SCOPES,
 )
+from app.housing.models import HousingRiskCase, Placement
+from app.housing.policy import (
+    can_manage_risk_cases,
+    can_propose_for,
+    visible_placements,
+    visible_risk_cases,
+)
+from app.housing.vocabulary import (
+    PLACEMENT_BADGES,
+    PLACEMENT_STATUSES,
+    RISK_KINDS,
+    RISK_STATUSES,
+)
 from app.referrals.models import Referral
 from app.referrals.policy import visible_referrals
 from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS
@@ -398,9 +411,31 @@ def detail(household_id: int) -> Response:
         .order_by(Referral.created_at.desc(), Referral.id.desc())
         .limit(50)
     ).all()
+    placements = db.session.scalars(
+        visible_placements(current_user)
+        .where(Placement.household_id == household.id)
+        .options(selectinload(Placement.unit))
+        .order_by(Placement.created_at.desc(), Placement.id.desc())
+        .limit(50)
+    ).all()
+    risk_cases = db.session.scalars(
+        visible_risk_cases(current_user)
+        .where(HousingRiskCase.household_id == household.id)
+        .order_by(HousingRiskCase.created_at.desc(), HousingRiskCase.id.desc())
+        .limit(50)
+    ).all()
     return render(
         "households/detail.html",
         household=household,
+        placements=placements,
+        placement_statuses=PLACEMENT_STATUSES,
+        placement_badges=PLACEMENT_BADGES,
+        risk_cases=risk_cases,
+        risk_kinds=RISK_KINDS,
+        risk_statuses=RISK_STATUSES,
+        can_propose_placement=can_propose_for(current_user, household),
+        can_open_risk_case=can_manage_risk_cases(current_user, household)
+        and household.status == "active",
         distributions=distributions,
         trail=trail,
         actors=actors,

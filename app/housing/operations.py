@@ -150,7 +150,10 @@ def update_unit(
 
 
 def set_vacancies(unit: HousingUnit, vacancies: int, seen_version: int, actor: User) -> int:
-    """The provider sets the free places; refused when out of range or changed meanwhile."""
+    """The provider sets the free places; refused when changed meanwhile (first: the user's
+    number was based on what they saw) or out of range."""
+    if unit.version != seen_version:
+        raise _conflict(unit.id)
     if vacancies < 0:
         raise DomainError(_("I posti liberi non possono essere meno di zero."))
     if vacancies > unit.capacity:

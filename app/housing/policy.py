@@ -24,6 +24,8 @@ from app.housing.models import HousingRiskCase, HousingUnit, Placement
 
 BOARD_READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER)
 PLACEMENT_USERS = BOARD_READERS
+# The statuses in which an approved placement concerns the provider (not after a decline).
+PROVIDER_INVOLVED = ("approved", "accepted", "active", "ended")
 
 
 class Side(StrEnum):
@@ -106,7 +108,11 @@ def sides(user: User, placement: Placement) -> frozenset[Side]:
 def sees_household_details(user: User, placement: Placement) -> bool:
     """The provider learns who the family is only once the City approved the placement."""
     if user.has_role(Role.HOUSING_PROVIDER):
-        return placement.approved_at is not None and placement.provider_id == user.organization_id
+        return (
+            placement.approved_at is not None
+            and placement.provider_id == user.organization_id
+            and placement.status in PROVIDER_INVOLVED
+        )
     return Side.PROPOSER in sides(user, placement) or user.has_role(Role.COORDINATOR)
 
 

@@ -18,9 +18,32 @@ TEXTS = {
     "referral_completed": _l("La segnalazione n. %(id)s si è conclusa con esito positivo"),
     "referral_failed": _l("La segnalazione n. %(id)s si è conclusa senza esito"),
     "referral_cancelled": _l("L'ente inviante ha annullato la segnalazione n. %(id)s"),
+    "placement_proposed": _l("Nuova proposta di inserimento abitativo n. %(id)s da approvare"),
+    "placement_approved": _l(
+        "Inserimento n. %(id)s approvato dalla Città: attende la vostra risposta"
+    ),
+    "placement_rejected": _l("La Città ha respinto la proposta di inserimento n. %(id)s"),
+    "placement_accepted": _l("Il gestore ha accettato l'inserimento n. %(id)s"),
+    "placement_declined": _l("Il gestore ha rifiutato l'inserimento n. %(id)s"),
+    "placement_ended": _l("L'inserimento n. %(id)s si è concluso"),
+    "placement_cancelled": _l("L'inserimento n. %(id)s è stato annullato"),
+    "project_submitted": _l("Nuovo progetto n. %(id)s da approvare"),
+    "project_approve": _l("La Città ha approvato il progetto n. %(id)s"),
+    "project_return": _l("La Città ha rimandato il progetto n. %(id)s all'ente"),
+    "budget_increase_requested": _l("Richiesta di aumento del budget sul progetto n. %(id)s"),
+    "budget_increase_approved": _l(
+        "La Città ha approvato l'aumento del budget del progetto n. %(id)s"
+    ),
+    "budget_increase_rejected": _l(
+        "La Città ha respinto l'aumento del budget del progetto n. %(id)s"
+    ),
 }
 
-TARGETS = {"referral": ("referrals.detail", "referral_id")}
+TARGETS = {
+    "referral": ("referrals.detail", "referral_id"),
+    "placement": ("housing.placement", "placement_id"),
+    "project": ("projects.detail", "project_id"),
+}
 
 
 def text(notification: Notification) -> str:
