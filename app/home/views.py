@@ -12,6 +12,7 @@ from app.clock import today
 from app.extensions import db
 from app.home import bp
 from app.households.models import JointCareRequest
+from app.housing import dashboard as housing_dashboard
 from app.referrals import dashboard as referral_dashboard
 from app.referrals.vocabulary import STATUS_BADGES, STATUSES
 from app.registry import dashboard
@@ -51,5 +52,7 @@ def index() -> Response:
         context["status_badges"] = STATUS_BADGES
     if role in (Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER) and current_user.organization_id:
         context["stale_services"] = dashboard.stale_services(current_user.organization_id, today())
+    if role in (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER):
+        context["housing"] = housing_dashboard.for_user(current_user, today())
     context["today"] = today()
     return render(f"home/{role.value}.html", **context)

@@ -1,0 +1,144 @@
+"""The home pages tell each role what waits for them: referrals, placements, follow-ups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.clock import today
+from app.db import utcnow
+from app.extensions import db as _db
+from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
+from app.referrals.models import Referral
+from tests import factories
+
+
+def _unit(provider, **fields):
+    values = {
+        "provider_id": provider.id,
+        "name": "Alloggio di via Nizza",
+        "kind": "temporary_flat",
+        "address": "Via Nizza 10",
+        "circoscrizione": 8,
+        "capacity": 4,
+        "vacancies": 2,
+        "target_groups": [],
+    }
+    values.update(fields)
+    unit = HousingUnit(**values)
+    _db.session.add(unit)
+    _db.session.flush()
+    return unit
+
+
+def _referral(household, service, status, **fields):
+    values = {
+        "household_id": household.id,
+        "person_id": household.members[0].id,
+        "from_organization_id": household.organization_id,
+        "service_id": service.id,
+        "to_organization_id": service.organization_id,
+        "need": "job_search",
+        "motivation": "Cerca lavoro",
+        "status": status,
+        "submitted_at": utcnow() - timedelta(days=20),
+        "status_changed_at": utcnow() - timedelta(days=20),
+    }
+    values.update(fields)
+    referral = Referral(**values)
+    _db.session.add(referral)
+    _db.session.flush()
+    return referral
+
+
+def test_coordinator_home_counts_the_queue_and_the_overdue_ones(client, login_as):
+    sender = factories.organization(is_hub=True)
+    receiver = factories.organization(is_job_service=True)
+    service = factories.service(receiver, name="Orientamento Barriera")
+    household = factories.household(sender)
+    late = _referral(household, service, "submitted")
+    _referral(factories.household(sender), service, "submitted", status_changed_at=utcnow())
+    _db.session.commit()
+    login_as("coordinator")
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert "Segnalazioni da approvare" in html
+    assert f"N. {late.id}" in html
+    assert "1 in ritardo" in html
+    assert "/referrals/?status=submitted" in html
+
+
+def test_coordinator_home_lists_placements_to_approve_and_upcoming_hearings(client, login_as):
+    provider = factories.organization(is_housing_provider=True)
+    unit = _unit(provider)
+    household = factories.household(factories.organization(is_hub=True))
+    placement = Placement(
+        household_id=household.id, unit_id=unit.id, provider_id=provider.id, status="proposed"
+    )
+    case = HousingRiskCase(
+        household_id=household.id,
+        kind="eviction_notice",
+        status="open",
+        hearing_on=today() + timedelta(days=10),
+    )
+    _db.session.add_all([placement, case])
+    _db.session.commit()
+    login_as("coordinator")
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert "Inserimenti da approvare" in html
+    assert f"/housing/placements/{placement.id}" in html
+    assert f"/housing/risk-cases/{case.id}" in html
+    assert "Udienze e sfratti nei prossimi 30 giorni" in html
+
+
+def test_provider_home_shows_proposals_to_answer_stale_units_and_late_checks(client, login_as):
+    provider = factories.organization(is_housing_provider=True)
+    fresh = _unit(provider, name="Alloggio aggiornato")
+    _unit(provider, name="Alloggio dimenticato", vacancies_updated_at=utcnow() - timedelta(days=9))
+    household = factories.household(factories.organization(is_hub=True))
+    waiting = Placement(
+        household_id=household.id,
+        unit_id=fresh.id,
+        provider_id=provider.id,
+        status="approved",
+        approved_at=utcnow(),
+    )
+    staying = Placement(
+        household_id=factories.household(factories.organization()).id,
+        unit_id=fresh.id,
+        provider_id=provider.id,
+        status="active",
+        approved_at=utcnow(),
+        moved_in_on=today() - timedelta(days=40),
+    )
+    _db.session.add_all([waiting, staying])
+    _db.session.flush()
+    _db.session.add(WellbeingCheck(placement_id=staying.id, due_on=today() - timedelta(days=10)))
+    _db.session.commit()
+    login_as("housing_provider", org=provider)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert "Proposte di inserimento da accettare o rifiutare" in html
+    assert f"/housing/placements/{waiting.id}" in html
+    assert "Posti liberi non confermati da più di 7 giorni." in html
+    assert "Verifiche del benessere in ritardo" in html
+    assert '<span class="badge bg-danger">1</span>' in html
+
+
+def test_operator_home_shows_incoming_referrals_only_once_approved(client, login_as):
+    receiver = factories.organization(is_job_service=True)
+    service = factories.service(receiver, name="Tirocini San Paolo")
+    sender = factories.organization(is_hub=True)
+    approved = _referral(factories.household(sender), service, "approved", approved_at=utcnow())
+    hidden = _referral(factories.household(sender), service, "submitted")
+    _db.session.commit()
+    login_as("entity_operator", org=receiver)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert "Segnalazioni in arrivo da gestire" in html
+    assert f"/referrals/{approved.id}" in html
+    assert f"/referrals/{hidden.id}" not in html
