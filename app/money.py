@@ -41,8 +41,12 @@ def parse_euro(text: str, maximum: Decimal = ABSURD) -> Decimal:
         amount = Decimal(normal)
     except InvalidOperation:
         raise MoneyError(_("Scrivi un importo in euro, per esempio 1.234,56.")) from None
-    if amount != amount.quantize(CENT):
+    # Decimals as typed: "1,500" is refused, not read as 1,50 (it may mean one thousand five
+    # hundred written the English way).
+    decimals = len(normal.partition(".")[2])
+    if decimals > 2:
         raise MoneyError(_("Un importo in euro ha al massimo due decimali."))
+    # Compared before quantizing: a 30-digit amount does not fit the decimal context.
     if amount > maximum:
         raise MoneyError(_("L'importo è troppo alto: controlla le cifre."))
     return amount.quantize(CENT)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from app.admin.models import get_setting
 from app.extensions import db
 from app.housing.models import HousingUnit, Placement
-from app.money import CENT, ZERO, total
+from app.money import ABSURD, CENT, ZERO, total
 from app.projects.models import BudgetLine, Project
 
 # Setting key -> default amount (the City's project sheet, PON Metro TO7.1.1.a).
@@ -41,7 +41,11 @@ def envelope_value(key: str) -> Decimal:
     if raw is None:
         return ENVELOPE_DEFAULTS[key]
     try:
-        return Decimal(str(raw)).quantize(CENT)
+        value = Decimal(str(raw))
+        # A value the settings form could not have stored (NaN, negative, absurd): the default.
+        if not value.is_finite() or not ZERO <= value <= ABSURD:
+            return ENVELOPE_DEFAULTS[key]
+        return value.quantize(CENT)
     except ArithmeticError:
         return ENVELOPE_DEFAULTS[key]
 

@@ -20,14 +20,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import diff, record
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.clock import today as current_day
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import can_edit_household
-from app.money import ZERO, total
+from app.money import ABSURD, CENT, ZERO, total
 from app.notifications.operations import coordinators, notify, operators_of
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.projects.policy import can_decide, can_edit, runs_project
@@ -143,6 +143,14 @@ def transition(
         changes["approved_total"] = str(totals(project.lines).approved)
     if step_name == "close":
         project.closed_on = day or current_day()
+        # A closed project spends nothing more: increases still waiting lapse with it.
+        dropped = [line for line in project.lines if line.increase_requested is not None]
+        if dropped:
+            changes["increases_dropped"] = {
+                str(line.id): str(line.increase_requested) for line in dropped
+            }
+        for line in dropped:
+            line.increase_requested = None
     record(f"project_{step_name}", project, changes, actor=actor)
     if step_name == "submit":
         notify(coordinators(), "project_submitted", project, exclude=actor)
@@ -165,6 +173,8 @@ def create(
     if person is not None and person.household_id != household.id:
         raise DomainError(_("La persona indicata non fa parte del nucleo."))
     _check_dates(values.get("starts_on"), values.get("ends_on"))
+    if values.get("case_worker_id"):
+        _check_case_worker(values["case_worker_id"], household.organization_id)
     project = Project(
         household_id=household.id,
         person_id=person.id if person else None,
@@ -188,6 +198,16 @@ def create(
     return project
 
 
+def _check_case_worker(user_id: int, organization_id: int) -> None:
+    worker = db.session.get(User, user_id)
+    if (
+        worker is None
+        or not worker.has_role(Role.ENTITY_OPERATOR)
+        or worker.organization_id != organization_id
+    ):
+        raise DomainError(_("Il referente del progetto deve essere un operatore dell'ente."))
+
+
 def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
     if starts_on and ends_on and ends_on < starts_on:
         raise DomainError(_("La data di fine non può precedere quella di inizio."))
@@ -204,6 +224,12 @@ def update(project: Project, values: dict[str, Any], actor: User) -> dict[str, l
     _require_editable(project, actor)
     wanted = {k: values[k] for k in PROJECT_FIELDS if k in values}
     _check_dates(wanted.get("starts_on", project.starts_on), wanted.get("ends_on", project.ends_on))
+    if wanted.get("person_id") is not None and wanted["person_id"] != project.person_id:
+        person = db.session.get(Person, wanted["person_id"])
+        if person is None or person.household_id != project.household_id:
+            raise DomainError(_("La persona indicata non fa parte del nucleo."))
+    if wanted.get("case_worker_id") and wanted["case_worker_id"] != project.case_worker_id:
+        _check_case_worker(wanted["case_worker_id"], project.organization_id)
     changes = diff(project, wanted)
     for field in changes:
         setattr(project, field, wanted[field])
@@ -273,9 +299,15 @@ def add_meeting(
 def _check_amount(value: Decimal | None, label: str) -> Decimal:
     if value is None:
         raise DomainError(_("Indica l'importo: %(field)s.", field=label))
+    if not value.is_finite():
+        raise DomainError(_("Scrivi un importo in euro, per esempio 1.234,56."))
     if value < ZERO:
         raise DomainError(_("L'importo non può essere negativo."))
-    if value != value.quantize(Decimal("0.01")):
+    # Checked before quantizing (a huge amount does not fit the decimal context), and well
+    # within the Numeric(12, 2) columns.
+    if value > ABSURD:
+        raise DomainError(_("L'importo è troppo alto: controlla le cifre."))
+    if value != value.quantize(CENT):
         raise DomainError(_("Un importo in euro ha al massimo due decimali."))
     return value
 
@@ -316,11 +348,13 @@ def add_line(project: Project, values: dict[str, Any], actor: User) -> BudgetLin
 
 def update_line(line: BudgetLine, values: dict[str, Any], actor: User) -> dict[str, list[Any]]:
     """Edit a line in place. Planned, category and description only in a draft; committed and
-    paid once the project is approved, within the approved amount."""
+    paid once the project is approved, within the approved amount; the supplier until closed."""
     project = line.project
     _require_editable(project, actor)
     wanted: dict[str, Any] = {}
-    for field in ("category", "description", "supplier", "planned"):
+    if "supplier" in values and (values["supplier"] or None) != line.supplier:
+        wanted["supplier"] = values["supplier"] or None
+    for field in ("category", "description", "planned"):
         if field in values and values[field] != getattr(line, field):
             if project.status != "draft":
                 raise DomainError(
@@ -380,7 +414,9 @@ def remove_line(line: BudgetLine, actor: User) -> None:
         {"line_id": line.id, "category": line.category, "planned": str(line.planned)},
         actor=actor,
     )
-    db.session.delete(line)
+    # Out of the project's collection (delete-orphan deletes the row): totals and checks made
+    # later in the same request must not see it.
+    project.lines.remove(line)
     db.session.flush()
 
 
