@@ -35,8 +35,8 @@ PLACEMENT_STATUSES = {
 }
 
 PLACEMENT_BADGES = {
-    "proposed": "bg-warning text-dark",
-    "approved": "bg-info text-dark",
+    "proposed": "bg-warning",
+    "approved": "bg-info",
     "rejected": "bg-danger",
     "accepted": "bg-primary",
     "declined": "bg-danger",

@@ -31,6 +31,14 @@ REASON_FIELDS = {
     "fail": _l("Esito"),
 }
 
+# The title of the coded reason a closed referral carries, by its status.
+REASON_TITLES = {
+    "rejected": _l("Motivo del respingimento"),
+    "declined": _l("Motivo del rifiuto"),
+    "completed": _l("Esito"),
+    "failed": _l("Esito"),
+}
+
 # The message after an action succeeded.
 ACTION_DONE = {
     "submit": _l("Segnalazione inviata alla Città per l'approvazione."),

@@ -24,7 +24,13 @@ from app.households.policy import editable_household_or_404, visible_households
 from app.notifications.operations import mark_read
 from app.referrals import bp, operations, queries
 from app.referrals.forms import ActionForm, BulkApproveForm, ReferralForm
-from app.referrals.labels import ACTION_BUTTONS, ACTION_DONE, REASON_FIELDS, reason_texts
+from app.referrals.labels import (
+    ACTION_BUTTONS,
+    ACTION_DONE,
+    REASON_FIELDS,
+    REASON_TITLES,
+    reason_texts,
+)
 from app.referrals.matching import Suggestion, rank
 from app.referrals.models import OPEN_STATUSES, Referral
 from app.referrals.operations import SHARING_SCOPES_FOR_JOB_SERVICES, TRANSITIONS
@@ -55,6 +61,7 @@ VOCABULARY = {
     "languages": LANGUAGES,
     "action_buttons": ACTION_BUTTONS,
     "reason_fields": REASON_FIELDS,
+    "reason_titles": REASON_TITLES,
     "reason_label": reason_label,
     "reason_texts": reason_texts,
 }
@@ -505,13 +512,17 @@ def _reason_missing(action: str, form: ActionForm) -> bool:
     return code not in reasons or (code == "other" and not (form.note.data or "").strip())
 
 
-def _queue_row(referral: Referral, error: str | None = None, status: int = 200) -> Response:
+def _queue_row(
+    referral: Referral, error: str | None = None, status: int = 200, action: str | None = None
+) -> Response:
+    """The queue row after a decision; a refused one keeps its form open on the field to fix."""
     row = _rows([referral], current_user, today(), True)[0]
     return render(
         "referrals/_row.html",
         row=row,
         queue=True,
         error=error,
+        failed_action=action if error is not None else None,
         saved=error is None,
         reject_reasons=TRANSITIONS["reject"].reasons,
         status=status,
@@ -548,7 +559,7 @@ def act(referral_id: int, action: str) -> Response:
             status = 422 if allowed and _reason_missing(action, form) else 409
     if error is not None:
         if in_queue:
-            return _queue_row(referral, error, status)
+            return _queue_row(referral, error, status, action)
         if wants_fragment():
             return error_response(status, error)
         flash(error, "danger")

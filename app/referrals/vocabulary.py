@@ -60,8 +60,8 @@ STATUSES = {
 
 STATUS_BADGES = {
     "draft": "bg-secondary",
-    "submitted": "bg-warning text-dark",
-    "approved": "bg-info text-dark",
+    "submitted": "bg-warning",
+    "approved": "bg-info",
     "rejected": "bg-danger",
     "accepted": "bg-primary",
     "declined": "bg-danger",
