@@ -72,6 +72,7 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
+    from app.audit.views import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.distributions import bp as distributions_bp
     from app.home import bp as home_bp
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from app.projects import bp as projects_bp
     from app.referrals import bp as referrals_bp
     from app.registry import bp as registry_bp
+    from app.reports import bp as reports_bp
     from app.web import bp as web_bp
 
     for bp in (
@@ -94,6 +96,8 @@ def register_blueprints(app: Flask) -> None:
         referrals_bp,
         housing_bp,
         projects_bp,
+        reports_bp,
+        audit_bp,
         notifications_bp,
         distributions_bp,
     ):

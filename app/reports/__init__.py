@@ -1,0 +1,7 @@
+"""Monitoring reports for the City, and their pseudonymised exports."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+from app.reports import views  # noqa: E402, F401
