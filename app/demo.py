@@ -1,4 +1,5 @@
-"""Demo data: the accounts of the stable contract and the registry across the 8 districts."""
+"""Demo data: the accounts of the stable contract, the registry across the 8 districts, then
+households, referrals, housing and projects built on them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from app.auth.passwords import hash_password
 from app.clock import today
 from app.extensions import db
 from app.households.demo import seed_households
+from app.housing.demo import seed_housing
+from app.projects.demo import seed_projects
 from app.referrals.demo import seed_referrals
 from app.registry.demo import seed_registry
 
@@ -49,7 +52,16 @@ def seed_demo() -> dict[str, int]:
     by_username = {u.username: u for u in users}
     households = seed_households(organizations, by_username, day)
     referrals = seed_referrals(organizations, by_username, day)
+    housing = seed_housing(organizations, by_username, day)
+    projects = seed_projects(organizations, by_username, day)
     set_setting("demo_data", True)
     record("demo_data_loaded", changes={"organizations": len(organizations), "users": len(users)})
     db.session.commit()
-    return {"enti": len(organizations), "utenti": len(users), **households, **referrals}
+    return {
+        "enti": len(organizations),
+        "utenti": len(users),
+        **households,
+        **referrals,
+        **housing,
+        **projects,
+    }

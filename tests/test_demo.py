@@ -298,3 +298,334 @@ def test_ente1_can_refer_a_young_member_to_ente2_from_the_demo_suggestions(app, 
     operations.transition(referral, "complete", ente2, "employment_contract")
     assert referral.status == "completed"
     assert unread_count(ente1) > before
+
+
+# Housing ----------------------------------------------------------------------------------------
+
+
+def demo_units():
+    from app.housing.models import HousingUnit
+
+    return list(_db.session.scalars(select(HousingUnit).order_by(HousingUnit.id)))
+
+
+def demo_placements():
+    from app.housing.models import Placement
+
+    return list(_db.session.scalars(select(Placement).order_by(Placement.id)))
+
+
+def test_demo_housing_covers_every_district_kind_and_placement_state(app, db):
+    from app.db import utcnow
+    from app.housing.models import HOLDING_STATUSES, PLACEMENT_STATUSES, UNIT_STALE_AFTER_DAYS
+    from app.housing.vocabulary import REASONS_BY_STATUS, TARGET_GROUPS, UNIT_KINDS
+
+    result = run_seed(app)
+    assert "alloggi" in result.output
+    users = demo_users()
+    units = demo_units()
+    active = [u for u in units if u.active]
+    assert len(active) >= 20
+    assert {u.circoscrizione for u in active} == set(range(1, 9))
+    assert {u.kind for u in active} == set(UNIT_KINDS)
+    assert all(u.provider.is_housing_provider for u in units)
+    mine = [u for u in active if u.provider_id == users["alloggi1"].organization_id]
+    assert len(mine) >= 8
+    assert {u.circoscrizione for u in mine} == set(range(1, 9))
+    assert any(not u.active and u.provider_id == users["alloggi1"].organization_id for u in units)
+    groups = {g for u in active for g in u.target_groups}
+    assert groups <= set(TARGET_GROUPS)
+    assert len(groups) >= 6
+    assert 0 < sum(u.accessible for u in active) < len(active)
+    assert all(u.monthly_cost is not None and u.monthly_cost > 0 for u in active)
+    stale = [
+        u
+        for u in active
+        if utcnow() - u.vacancies_updated_at > timedelta(days=UNIT_STALE_AFTER_DAYS)
+    ]
+    assert 2 <= len(stale) <= len(active) // 2
+    assert any(u.vacancies > 0 for u in mine)
+    assert any(u.vacancies == 0 for u in active)
+
+    # Placements in every state; each holding one place of its unit.
+    placements = demo_placements()
+    assert {p.status for p in placements} == set(PLACEMENT_STATUSES)
+    holding = Counter(p.unit_id for p in placements if p.status in HOLDING_STATUSES)
+    for unit in demo_units():
+        assert 0 <= unit.vacancies <= unit.capacity - holding[unit.id], unit.name
+    per_household = Counter(p.household_id for p in placements if p.status in HOLDING_STATUSES)
+    assert max(per_household.values()) == 1
+    now = datetime.now(UTC)
+    for placement in placements:
+        assert placement.provider_id == placement.unit.provider_id
+        assert placement.created_at <= placement.status_changed_at < now
+        assert placement.household.sharing_scope in ("housing", "all_partners")
+        reasons = REASONS_BY_STATUS.get(placement.status)
+        if reasons is not None:
+            assert placement.reason_code in reasons
+        if placement.status in ("approved", "accepted", "active", "ended"):
+            assert placement.approved_at is not None
+        if placement.status in ("active", "ended"):
+            assert placement.moved_in_on is not None
+        if placement.status == "ended":
+            assert placement.moved_in_on <= placement.ended_on < today()
+        audit = _db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "placement", AuditEvent.object_id == placement.id)
+            .order_by(AuditEvent.created_at, AuditEvent.id)
+        ).all()
+        assert audit[0].action == "placement_proposed"
+        assert audit[0].created_at == placement.created_at
+        assert audit[-1].created_at <= placement.status_changed_at or audit[-1].action == (
+            "wellbeing_check_recorded"
+        )
+    # What waits for the demo accounts is in their notifications.
+    unread = {
+        (n.user_id, n.kind, n.object_id)
+        for n in _db.session.scalars(select(Notification).where(Notification.read_at.is_(None)))
+    }
+    alloggi1 = users["alloggi1"]
+    waiting = [
+        p
+        for p in placements
+        if p.status == "approved" and p.provider_id == alloggi1.organization_id
+    ]
+    assert waiting
+    for placement in waiting:
+        assert (alloggi1.id, "placement_approved", placement.id) in unread
+    proposed_by_entities = [
+        p
+        for p in placements
+        if p.status == "proposed" and p.proposed_by_id != users["coordinatore"].id
+    ]
+    assert proposed_by_entities
+    for placement in proposed_by_entities:
+        assert (users["coordinatore"].id, "placement_proposed", placement.id) in unread
+
+
+def test_demo_follow_ups_are_due_and_evictions_are_near(app, db):
+    from app.housing.models import HousingRiskCase, WellbeingCheck
+
+    run_seed(app)
+    day = today()
+    placements = demo_placements()
+    active = [p for p in placements if p.status == "active"]
+    assert len(active) >= 5
+    for placement in active:
+        pending = [c for c in placement.checks if c.done_on is None]
+        assert len(pending) == 1
+    for placement in placements:
+        if placement.status != "active":
+            assert all(c.done_on is not None for c in placement.checks)
+    checks = _db.session.scalars(select(WellbeingCheck)).all()
+    overdue = [c for c in checks if c.done_on is None and c.due_on < day]
+    assert len(overdue) >= 2
+    assert any(c.done_on is None and c.due_on >= day for c in checks)
+    done = [c for c in checks if c.done_on is not None]
+    assert {c.wellbeing for c in done} == {"good", "some_difficulties", "critical"}
+    assert all(c.done_on < day for c in done)
+    ente1 = demo_users()["ente1"]
+    assert any(c.placement.household.organization_id == ente1.organization_id for c in overdue)
+
+    cases = _db.session.scalars(select(HousingRiskCase)).all()
+    open_cases = [c for c in cases if c.status == "open"]
+    soon = [
+        c
+        for c in open_cases
+        for on in (c.hearing_on, c.execution_on)
+        if on is not None and day <= on <= day + timedelta(days=30)
+    ]
+    assert len(soon) >= 3
+    assert any(c.household.organization_id == ente1.organization_id for c in soon)
+    assert {c.kind for c in open_cases} >= {"no_fault_arrears", "eviction_notice"}
+    closed = [c for c in cases if c.status == "closed"]
+    assert closed
+    assert all(c.outcome and c.closed_on and c.closed_on < day for c in closed)
+
+
+def test_a_household_of_ente1_can_be_placed_in_a_unit_of_alloggi1(app, db):
+    """The "Done when" of the housing issue, played on the demo data: the free places follow
+    every step."""
+    from app.housing import operations as housing
+    from app.housing.models import HOLDING_STATUSES, HousingUnit, Placement
+
+    run_seed(app)
+    users = demo_users()
+    ente1, alloggi1 = users["ente1"], users["alloggi1"]
+    households = _db.session.scalars(
+        select(Household)
+        .where(Household.organization_id == ente1.organization_id, Household.status == "active")
+        .order_by(Household.id)
+    ).all()
+    holding = set(
+        _db.session.scalars(
+            select(Placement.household_id).where(Placement.status.in_(HOLDING_STATUSES))
+        )
+    )
+    free = [
+        h
+        for h in households
+        if h.sharing_in_force
+        and h.sharing_scope in housing.SHARING_SCOPES_FOR_HOUSING
+        and h.id not in holding
+    ]
+    assert free, "no household of ente1 can be proposed for housing"
+    household = free[0]
+    units = _db.session.scalars(
+        select(HousingUnit)
+        .where(
+            HousingUnit.provider_id == alloggi1.organization_id,
+            HousingUnit.active.is_(True),
+            HousingUnit.vacancies > 0,
+        )
+        .order_by(HousingUnit.id)
+    ).all()
+    unit = next(u for u in units if not housing.was_declined(household.id, u.id))
+    before = unit.vacancies
+    unread = unread_count(alloggi1)
+    placement = housing.propose(household, unit, ente1, "Ospiti di parenti, serve una soluzione.")
+    assert unit.vacancies == before - 1
+    housing.transition(placement, "approve", users["coordinatore"])
+    assert unread_count(alloggi1) == unread + 1
+    housing.transition(placement, "accept", alloggi1)
+    housing.transition(placement, "move_in", alloggi1, on=today())
+    _db.session.refresh(unit)
+    assert placement.status == "active"
+    assert unit.vacancies == before - 1
+
+
+# Projects ---------------------------------------------------------------------------------------
+
+
+def demo_projects():
+    from app.projects.models import Project
+
+    return list(_db.session.scalars(select(Project).order_by(Project.id)))
+
+
+def test_demo_projects_cover_every_status_with_exact_budgets(app, db):
+    from decimal import Decimal
+
+    from app.projects import finance
+    from app.projects.operations import totals
+    from app.projects.vocabulary import CATEGORIES, STATUSES
+
+    result = run_seed(app)
+    assert "progetti" in result.output
+    users = demo_users()
+    projects = demo_projects()
+    assert len(projects) >= 10
+    assert {p.status for p in projects} == set(STATUSES)
+    owners = {p.organization_id for p in projects}
+    assert {users["ente1"].organization_id, users["ente2"].organization_id} < owners
+    assert sum(p.youth for p in projects) * 2 >= len(projects)
+    for project in projects:
+        if project.youth:
+            assert project.person is not None
+            assert project.person.is_youth(local_date(project.created_at))
+    lines = [line for p in projects for line in p.lines]
+    assert {line.category for line in lines} == set(CATEGORIES)
+    cent = Decimal("0.01")
+    committed = paid = Decimal("0.00")
+    for project in projects:
+        for line in project.lines:
+            for amount in (line.planned, line.approved, line.committed, line.paid):
+                assert amount == amount.quantize(cent)
+                assert amount >= 0
+            assert line.paid <= line.committed <= line.approved
+            if project.status in ("draft", "submitted"):
+                assert line.approved == line.committed == 0
+            if project.status == "closed":
+                assert line.committed == line.paid
+        sums = totals(project.lines)
+        assert sums.approved == sum((line.approved for line in project.lines), Decimal("0.00"))
+        if project.status != "draft":
+            assert Decimal("500") <= sums.planned <= Decimal("10000"), project.title
+        if project.status in finance.SPENDING_PROJECT_STATUSES:
+            committed += sums.committed
+            paid += sums.paid
+    assert finance.project_spending() == (committed, paid)
+    assert 0 < paid < committed
+    gtt = [line for line in lines if "GTT" in (line.supplier or "")]
+    assert gtt
+    assert all(line.planned % Decimal("38.00") == 0 for line in gtt)
+    pending = [line for line in lines if line.increase_requested is not None]
+    assert len(pending) == 1
+    assert pending[0].increase_requested > pending[0].approved
+    assert pending[0].project.organization_id == users["ente1"].organization_id
+    unread = {
+        (n.user_id, n.kind, n.object_id)
+        for n in _db.session.scalars(select(Notification).where(Notification.read_at.is_(None)))
+    }
+    coordinator = users["coordinatore"].id
+    for project in projects:
+        if project.status == "submitted":
+            assert (coordinator, "project_submitted", project.id) in unread
+    assert (coordinator, "budget_increase_requested", pending[0].project_id) in unread
+    returned = [p for p in projects if p.status == "draft" and p.status_note]
+    assert returned
+    assert returned[0].submitted_at is not None
+    closed = [p for p in projects if p.status == "closed"]
+    assert all(p.closed_on and p.meetings and p.status_note for p in closed)
+    assert all(g.status != "open" for p in closed for g in p.goals)
+
+
+def test_ente1_drafts_a_project_for_a_young_member_and_the_programme_totals_follow(app, db):
+    """The "Done when" of the projects issue, played on the demo data."""
+    from app.money import parse_euro
+    from app.projects import finance
+    from app.projects import operations as projects
+    from app.projects.models import Project
+
+    run_seed(app)
+    users = demo_users()
+    ente1, coordinator = users["ente1"], users["coordinatore"]
+    day = today()
+    running = set(
+        _db.session.scalars(
+            select(Project.household_id).where(
+                Project.status.in_(("draft", "submitted", "approved", "active"))
+            )
+        )
+    )
+    households = _db.session.scalars(
+        select(Household)
+        .where(Household.organization_id == ente1.organization_id, Household.status == "active")
+        .order_by(Household.id)
+    ).all()
+    young = [
+        (h, p) for h in households if h.id not in running for p in h.members if p.is_youth(day)
+    ]
+    assert young, "no young member of ente1's households without a project"
+    household, person = young[0]
+    before = finance.progress(day).lines[1]
+    project = projects.create(
+        household,
+        person,
+        {"title": "Tirocinio e patente", "youth": True, "starts_on": day},
+        ente1,
+    )
+    projects.add_goal(project, "Concludere il tirocinio", day + timedelta(days=180), ente1)
+    amounts = {"training": "1.200,00", "transport": "228,00", "traineeship_allowance": "3600"}
+    lines = [
+        projects.add_line(
+            project,
+            {"category": category, "description": category, "planned": parse_euro(text)},
+            ente1,
+        )
+        for category, text in amounts.items()
+    ]
+    projects.transition(project, "submit", ente1)
+    projects.transition(project, "approve", coordinator)
+    projects.transition(project, "start", ente1)
+    projects.update_line(
+        lines[0], {"committed": parse_euro("1.200,00"), "paid": parse_euro("600,00")}, ente1
+    )
+    projects.update_line(
+        lines[1], {"committed": parse_euro("228,00"), "paid": parse_euro("38,00")}, ente1
+    )
+    with pytest.raises(DomainError):
+        projects.update_line(lines[2], {"committed": parse_euro("3.600,01")}, ente1)
+    after = finance.progress(day).lines[1]
+    assert after.committed - before.committed == parse_euro("1.428,00")
+    assert after.paid - before.paid == parse_euro("638,00")

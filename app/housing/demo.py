@@ -1,0 +1,1239 @@
+"""Demo housing: the units of the demo housing providers, placements in every state, follow-ups
+during the stays and eviction-prevention cases.
+
+`seed_housing(organizations, users, today)` is called by `app.demo.seed_demo()` after the
+referrals. It plans everything first (which household lives which story), then plays every step
+in chronological order through the real operations of `app.housing.operations`, so guards,
+vacancy changes, audit events and notifications are the real ones:
+
+- `alloggi1`, `ente1`, `ente2` and `coordinatore` act as themselves; an organization without a
+  demo account acts through `OrganizationActor` (its role and organization, no user): the audit
+  knows only the organization, as in the referral demo;
+- every row written inside a step (audit event, notification, follow-up, the placement's
+  timestamps) carries the moment of that step.
+
+What the demo relies on:
+
+- 24 units of the four housing providers (index 2 `alloggi1`, 7, 12, 13) in all eight
+  circoscrizioni, of every kind, with target groups, accessible ones and monthly costs; one of
+  `alloggi1`'s is inactive; a few were last confirmed more than a week ago (stale on the board);
+- free places always equal capacity minus the guests placed outside the portal minus the
+  placements holding a place (proposed, approved, accepted, active): never negative;
+- placements in every status; active ones with well-being checks done and some overdue; ended
+  ones with their exit reason; a household declined by one unit and placed in another;
+- waiting for the demo accounts: proposals for `coordinatore`, approved placements for
+  `alloggi1` (unread notifications);
+- eviction-prevention cases, open ones with hearings and executions in the next 30 days, two
+  closed with their outcome;
+- `ente1`'s households with a housing need extended their sharing authorisation to all partners
+  when the need came up; one of them (with the housing authorisation and no placement) is left
+  free, so the placement journey can be tried from the start on a unit of `alloggi1` with free
+  places.
+
+Randomness comes only from `random.Random(SEED)` and dates only from `today`. Rows are added and
+flushed, never committed: the caller commits.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
+
+from app.audit.models import AuditEvent
+from app.audit.operations import record
+from app.auth.models import Role, User
+from app.clock import ROME
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Household
+from app.housing import operations
+from app.housing.models import (
+    DEFAULT_CHECK_INTERVAL_DAYS,
+    HOLDING_STATUSES,
+    HousingRiskCase,
+    HousingUnit,
+    Placement,
+    WellbeingCheck,
+)
+from app.housing.policy import Side
+from app.notifications.models import Notification
+from app.registry.models import Organization
+from app.workdays import is_working_day
+
+SEED = 2606
+# Notifications of news newer than this many days are still unread.
+UNREAD_DAYS = 7
+HOUSING_SITUATIONS = ("eviction_risk", "guest", "homeless", "temporary")
+STAMPED = (
+    AuditEvent,
+    Notification,
+    Household,
+    HousingUnit,
+    Placement,
+    WellbeingCheck,
+    HousingRiskCase,
+)
+
+
+# Units ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _UnitSpec:
+    """A unit as its provider registered it. `free` are its free places at the end of the story;
+    the guests placed outside the portal fill the rest. `updated` is the provider's last
+    confirmation (days before today), when `change` places were freed (+) or taken (-) outside
+    the portal."""
+
+    key: str
+    provider: int  # organization index
+    name: str
+    kind: str
+    address: str
+    circoscrizione: int
+    capacity: int
+    target_groups: tuple[str, ...]
+    monthly_cost: str | None
+    free: int
+    created: int  # days before today
+    updated: int
+    change: int = 0
+    accessible: bool = False
+    max_stay_days: int | None = None
+    notes: str | None = None
+    active: bool = True
+
+
+UNITS: tuple[_UnitSpec, ...] = (
+    # alloggi1: Fondazione Casa Solidale Torino ---------------------------------------------
+    _UnitSpec(
+        "pilone", 2, "Residenza temporanea Madonna del Pilone", "temporary_flat",
+        "corso Casale 180", 7, 6, ("families", "women_with_children"), "450.00", 2, 290, 1,
+        accessible=True, max_stay_days=365,
+        notes="Sei bilocali arredati con cucina; educatrice presente dal lunedì al venerdì.",
+    ),
+    _UnitSpec(
+        "vanchiglia", 2, "Coabitazione giovani Vanchiglia", "co_housing", "via Vanchiglia 18",
+        7, 5, ("young_people",), "280.00", 1, 280, 2, change=1, max_stay_days=540,
+        notes="Cinque camere singole con spazi comuni; patto di coabitazione con un tutor.",
+    ),
+    _UnitSpec(
+        "barriera", 2, "Alloggi ponte Barriera di Milano", "temporary_flat", "via Montanaro 42",
+        6, 4, ("families",), "420.00", 0, 270, 3, max_stay_days=365,
+        notes="Quattro appartamenti per famiglie con figli in uscita da uno sfratto.",
+    ),
+    _UnitSpec(
+        "san_donato", 2, "Posti letto di pronta accoglienza San Donato", "night_shelter_bed",
+        "via Medici 21", 4, 12, ("single_men", "refugees"), "540.00", 3, 300, 1, change=-1,
+        max_stay_days=180,
+        notes="Accesso dalle 19:00 alle 8:00; cena e colazione comprese.",
+    ),
+    _UnitSpec(
+        "crocetta", 2, "Casa Crocetta", "social_housing", "via Sacchi 35", 1, 3,
+        ("families", "elderly"), "350.00", 1, 295, 12, accessible=True,
+        notes="Tre alloggi a canone sociale al piano terreno, con ascensore.",
+    ),
+    _UnitSpec(
+        "mirafiori", 2, "Alloggi sociali Mirafiori Sud", "social_housing",
+        "via Onorato Vigliani 102", 2, 4, ("families", "disabled"), "320.00", 0, 260, 4,
+        accessible=True,
+    ),
+    _UnitSpec(
+        "pozzo_strada", 2, "Famiglie accoglienti Pozzo Strada", "family_hosting",
+        "via Bardonecchia 77", 3, 1, ("young_people", "refugees"), "400.00", 0, 250, 9,
+        max_stay_days=365,
+        notes="Una famiglia ospita un giovane in una camera con bagno; rimborso spese mensile.",
+    ),
+    _UnitSpec(
+        "lingotto", 2, "Co-housing Lingotto", "co_housing", "via Passo Buole 18", 8, 6,
+        ("single_women", "young_people"), "300.00", 1, 240, 5, max_stay_days=540,
+    ),
+    _UnitSpec(
+        "vallette", 2, "Alloggi temporanei Vallette", "temporary_flat",
+        "via delle Pervinche 36", 5, 3, ("families", "refugees"), "430.00", 2, 285, 23,
+        max_stay_days=365,
+    ),
+    _UnitSpec(
+        "cibrario", 2, "Monolocale accessibile via Cibrario", "temporary_flat",
+        "via Cibrario 60", 4, 1, ("disabled", "elderly"), "380.00", 0, 275, 2, accessible=True,
+        notes="Monolocale senza barriere architettoniche, bagno attrezzato.",
+    ),
+    _UnitSpec(
+        "buniva", 2, "Alloggio di via Buniva", "temporary_flat", "via Buniva 14", 7, 2,
+        ("families",), "400.00", 0, 230, 40,
+        notes="In ristrutturazione dopo un'infiltrazione d'acqua: riapre in primavera.",
+        active=False,
+    ),
+    # Associazione San Salvario Accoglie APS --------------------------------------------------
+    _UnitSpec(
+        "madama_cristina", 7, "Appartamenti di via Madama Cristina", "temporary_flat",
+        "via Madama Cristina 94", 8, 4, ("families", "women_with_children", "refugees"),
+        "400.00", 1, 300, 3, max_stay_days=365,
+    ),
+    _UnitSpec(
+        "millefonti", 7, "Coabitazione solidale Nizza Millefonti", "co_housing",
+        "via Millefonti 20", 8, 4, ("single_men", "refugees"), "250.00", 2, 210, 4,
+        max_stay_days=365,
+    ),
+    _UnitSpec(
+        "san_salvario", 7, "Famiglie accoglienti San Salvario", "family_hosting",
+        "via Berthollet 12", 8, 2, ("young_people", "refugees"), "380.00", 1, 200, 6,
+    ),
+    _UnitSpec(
+        "borgo_po", 7, "Alloggio sociale Borgo Po", "social_housing", "via Monferrato 9", 8, 2,
+        ("elderly",), "300.00", 1, 190, 5, accessible=True,
+    ),
+    # Congregazione Suore del Buon Cammino ----------------------------------------------------
+    _UnitSpec(
+        "buon_cammino", 12, "Casa di ospitalità Buon Cammino", "temporary_flat",
+        "corso Casale 212", 7, 8, ("women_with_children", "single_women"), "380.00", 2, 310, 2,
+        accessible=True, max_stay_days=540,
+        notes="Camere per mamme con bambini, cucina comune, spazio compiti il pomeriggio.",
+    ),
+    _UnitSpec(
+        "aurora", 12, "Posti letto per donne Aurora", "night_shelter_bed", "via Aosta 24", 7,
+        10, ("single_women",), "450.00", 4, 305, 1, change=1, max_stay_days=120,
+    ),
+    _UnitSpec(
+        "regio_parco", 12, "Accoglienza in famiglia Regio Parco", "family_hosting",
+        "via Bologna 220", 6, 1, ("women_with_children",), "400.00", 0, 180, 3,
+    ),
+    _UnitSpec(
+        "crocetta_mamme", 12, "Alloggio mamme e bambini Crocetta", "temporary_flat",
+        "corso Galileo Ferraris 110", 1, 2, ("women_with_children",), "360.00", 1, 160, 14,
+        max_stay_days=365,
+    ),
+    # Associazione Borgo Vittoria Accoglienza ODV ---------------------------------------------
+    _UnitSpec(
+        "borgo_vittoria", 13, "Pronta accoglienza Borgo Vittoria", "night_shelter_bed",
+        "via Chiesa della Salute 77", 5, 14, ("single_men",), "420.00", 5, 300, 1,
+        max_stay_days=90, notes="Posti letto in camere da quattro; docce e lavanderia.",
+    ),
+    _UnitSpec(
+        "falchera", 13, "Dormitorio Falchera", "night_shelter_bed", "strada del Villaretto 33",
+        6, 10, ("single_men", "single_women"), "400.00", 3, 290, 2, change=-2,
+        max_stay_days=60,
+    ),
+    _UnitSpec(
+        "lucento", 13, "Co-housing Lucento", "co_housing", "via Pianezza 80", 5, 5,
+        ("young_people",), "260.00", 1, 220, 3,
+    ),
+    _UnitSpec(
+        "santa_rita", 13, "Alloggi temporanei Santa Rita", "temporary_flat",
+        "corso Sebastopoli 140", 2, 3, ("families",), "420.00", 1, 250, 2, max_stay_days=365,
+    ),
+    _UnitSpec(
+        "cenisia", 13, "Foresteria Cenisia", "co_housing", "via Frejus 60", 3, 4,
+        ("refugees", "single_men"), "280.00", 2, 240, 19, max_stay_days=365,
+    ),
+)  # fmt: skip
+
+
+# Placements ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PlacementSpec:
+    """One placement's story. `days` are working days before today: the proposal, then one per
+    step. `checks` are the follow-ups recorded during a stay still going on, in order: (days
+    after the due date, well-being); an ended stay had every follow-up that fell due. `owner`
+    is the organization index of the household's owner (None: any organization without a demo
+    account); `shape` the kind of household wanted."""
+
+    unit: str
+    owner: int | None
+    shape: str
+    steps: tuple[tuple[str, str | None], ...]
+    days: tuple[int, ...]
+    motivation: str
+    note: str | None = None  # the note of the last step with a reason
+    checks: tuple[tuple[int, str], ...] = ()
+    same_as: int | None = None  # the household of an earlier story (by index)
+    eviction: bool = False  # prefer a household at risk of eviction
+    by_city: bool = False  # the City proposes instead of the owning organization
+
+    @property
+    def final_status(self) -> str:
+        return operations.STEPS[self.steps[-1][0]].target if self.steps else "proposed"
+
+
+APPROVE = (("approve", None),)
+ACCEPT = (*APPROVE, ("accept", None))
+MOVE_IN = (*ACCEPT, ("move_in", None))
+
+PLACEMENTS: tuple[_PlacementSpec, ...] = (
+    # 0, 1: ente1's homeless man, declined by the family flats, then in the night shelter.
+    _PlacementSpec(
+        "barriera", 0, "single", (*APPROVE, ("decline", "target_mismatch")), (84, 83, 81),
+        "Dorme in auto da due mesi dopo la fine del contratto d'affitto; lavora a chiamata "
+        "nei mercati.",
+        "Gli alloggi di via Montanaro sono riservati alle famiglie con figli.",
+    ),
+    _PlacementSpec(
+        "san_donato", 0, "single", MOVE_IN, (78, 77, 75, 72),
+        "Dopo il rifiuto degli alloggi ponte, un posto letto stabile per cercare lavoro con "
+        "continuità.",
+        checks=((1, "good"), (3, "some_difficulties")),
+        same_as=0,
+    ),
+    # 2: ente1's young worker in co-housing.
+    _PlacementSpec(
+        "vanchiglia", 0, "young", MOVE_IN, (58, 57, 55, 52),
+        "Giovane lavoratore senza casa, ospite di amici a rotazione: il contratto a termine non "
+        "basta per un affitto.",
+        checks=((0, "good"), (2, "good")),
+    ),
+    # 3: ente1, eviction executed soon: proposal waiting for the City.
+    _PlacementSpec(
+        "pilone", 0, "adults", (), (2,),
+        "Esecuzione dello sfratto fissata tra meno di tre settimane: serve una soluzione ponte "
+        "mentre si cerca un nuovo affitto.",
+        eviction=True,
+    ),
+    # 4: ente1, family with an eviction notice: approved, waiting for alloggi1.
+    _PlacementSpec(
+        "barriera", 0, "family", APPROVE, (6, 3),
+        "Famiglia numerosa con sfratto per morosità incolpevole: udienza imminente, figli "
+        "iscritti alle scuole del quartiere.",
+        eviction=True,
+    ),
+    # 5: ente2's young siblings, out of their flat, in co-housing; first check overdue.
+    _PlacementSpec(
+        "lingotto", 1, "young", MOVE_IN, (25, 24, 23, 21),
+        "Giovani rimasti senza casa dopo lo sfratto: chiedono di restare insieme.",
+        eviction=True,
+    ),
+    # 6, 7: ente2's large family, refused by the City for the shelter, then accepted.
+    _PlacementSpec(
+        "san_donato", 1, "family", (("reject", "unsuitable_unit"),), (45, 44),
+        "Ospitati da parenti in un alloggio sovraffollato, chiedono una sistemazione urgente.",
+        "Posti letto in dormitorio maschile: non adatti a una famiglia con bambini.",
+    ),
+    _PlacementSpec(
+        "mirafiori", 1, "family", ACCEPT, (12, 10, 4),
+        "Dopo il rifiuto del dormitorio, un alloggio sociale vicino alle scuole dei figli.",
+        same_as=6,
+    ),
+    # 8: ente2, cancelled after the approval.
+    _PlacementSpec(
+        "vallette", 1, "family", (*APPROVE, ("cancel", "other_solution")), (30, 29, 27),
+        "Famiglia ospite di amici, in attesa della casa popolare.",
+        "Il nucleo è rientrato nell'alloggio di famiglia a Grugliasco.",
+    ),
+    # 9-14: active stays of other organizations' households.
+    _PlacementSpec(
+        "buon_cammino", None, "mother", MOVE_IN, (100, 99, 98, 95),
+        "Mamma sola con tre bambini piccoli, uscita da una situazione di violenza domestica.",
+        checks=((0, "good"), (2, "good"), (-1, "some_difficulties"), (1, "good")),
+    ),
+    _PlacementSpec(
+        "madama_cristina", None, "parent", MOVE_IN, (64, 63, 62, 60),
+        "Genitore solo con un bambino in età prescolare, senza rete familiare a Torino.",
+        checks=((4, "some_difficulties"),),
+    ),
+    _PlacementSpec(
+        "pozzo_strada", None, "young", MOVE_IN, (45, 44, 42, 40),
+        "Diciannovenne uscito da una comunità per minori, senza famiglia su cui contare.",
+        checks=((-2, "critical"),),
+    ),
+    _PlacementSpec(
+        "borgo_vittoria", None, "single", MOVE_IN, (30, 29, 28, 26),
+        "Ha perso il posto letto in affitto con la fine del lavoro stagionale.",
+    ),
+    _PlacementSpec(
+        "cenisia", None, "single", MOVE_IN, (90, 89, 88, 86),
+        "Rifugiato con protezione internazionale, in uscita dal sistema di accoglienza.",
+        checks=((0, "good"), (1, "good"), (0, "good")),
+    ),
+    _PlacementSpec(
+        "cibrario", None, "disabled", MOVE_IN, (140, 139, 137, 133),
+        "Persona con invalidità che non riesce più a salire al quarto piano senza ascensore.",
+        checks=((0, "good"), (2, "good"), (0, "some_difficulties"), (1, "good"), (0, "good")),
+    ),
+    # 15-19: ended stays.
+    _PlacementSpec(
+        "crocetta", None, "elderly", (*MOVE_IN, ("end", "social_housing")),
+        (175, 174, 172, 168, 12),
+        "Coppia anziana sfrattata per finita locazione, in graduatoria per la casa popolare.",
+        "Assegnato un alloggio di edilizia residenziale pubblica in via Artom.",
+    ),
+    _PlacementSpec(
+        "falchera", None, "single", (*MOVE_IN, ("end", "dropped_out")), (110, 109, 108, 106, 70),
+        "Senza dimora da un anno, accetta un posto letto per l'inverno.",
+        "Non rientra in struttura da cinque notti; il cellulare è spento.",
+    ),
+    _PlacementSpec(
+        "madama_cristina", None, "family", (*MOVE_IN, ("end", "own_home")),
+        (185, 184, 182, 178, 40),
+        "Famiglia con due figli sfrattata: serve un alloggio ponte mentre i genitori cercano "
+        "casa.",
+        "Contratto d'affitto a canone concordato in Barriera di Milano.",
+    ),
+    _PlacementSpec(
+        "vallette", None, "family", (*MOVE_IN, ("end", "max_stay")), (290, 289, 287, 284, 30),
+        "Famiglia con un figlio disabile, uscita da un alloggio non più sicuro.",
+        "Raggiunti i dodici mesi di permanenza; proseguono i contatti per l'assegnazione ATC.",
+    ),
+    _PlacementSpec(
+        "santa_rita", None, "adults", (*MOVE_IN, ("end", "family")), (95, 94, 93, 91, 55),
+        "Padre e figlio neomaggiorenne rimasti senza casa dopo la separazione dei genitori.",
+        "Rientrati presso la nonna a Nichelino.",
+    ),
+    # 20, 21: declined by alloggi1's co-housing, now proposed in Lucento.
+    _PlacementSpec(
+        "lingotto", None, "young", (*APPROVE, ("decline", "household_refused")), (20, 19, 17),
+        "Giovane NEET ospite di conoscenti, chiede una soluzione abitativa per iniziare un "
+        "tirocinio.",
+        "Al colloquio ha preferito restare vicino al suo quartiere.",
+    ),
+    _PlacementSpec(
+        "lucento", None, "young", (), (3,),
+        "Dopo la rinuncia al Lingotto, un co-housing vicino al quartiere dove ha i suoi amici.",
+        same_as=20,
+    ),
+    # 22: proposed by the City in a night shelter.
+    _PlacementSpec(
+        "san_donato", None, "single", (), (1,),
+        "Segnalato dal servizio di strada: dorme alla stazione di Porta Susa.",
+        by_city=True,
+    ),
+    # 23, 24: approved, waiting for the provider.
+    _PlacementSpec(
+        "regio_parco", None, "mother", APPROVE, (4, 2),
+        "Mamma con una bambina, ospite di un'amica che deve lasciare l'alloggio.",
+    ),
+    _PlacementSpec(
+        "lingotto", None, "single", APPROVE, (5, 2),
+        "Donna sola che ha perso il lavoro di assistente familiare convivente e con esso la casa.",
+    ),
+    # 25: accepted, the move-in is next week.
+    _PlacementSpec(
+        "santa_rita", None, "family", ACCEPT, (15, 13, 8),
+        "Famiglia ospite di parenti in cinque in due stanze.",
+    ),
+    # 26, 27: rejected and cancelled.
+    _PlacementSpec(
+        "borgo_vittoria", None, "single", (("reject", "other_solution"),), (50, 48),
+        "Chiede un posto letto vicino al lavoro.",
+        "Ha già un posto nel dormitorio di via Carrera fino a fine mese: si valuta dopo.",
+    ),
+    _PlacementSpec(
+        "madama_cristina", None, "family", (("cancel", "household_refused"),), (25, 22),
+        "Famiglia con un affitto troppo alto per il reddito attuale.",
+        "La famiglia ha deciso di restare nell'alloggio attuale con un piano di rientro.",
+    ),
+)  # fmt: skip
+
+
+# Eviction prevention -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RiskSpec:
+    """An eviction-prevention case: opened `opened` working days ago with `actions`, updated
+    `updated` working days ago with the dates and `more` actions; closed `closed` working days
+    ago with `outcome`. Dates are days from today (negative: past)."""
+
+    owner: int | None
+    kind: str
+    arrears: str | None
+    opened: int
+    actions: tuple[str, ...]
+    notes: str
+    notice: int | None = None
+    hearing: int | None = None
+    execution: int | None = None
+    updated: int | None = None
+    more: tuple[str, ...] = ()
+    closed: int | None = None
+    outcome: str | None = None
+    by_city: bool = False
+    placement: int | None = None  # the household of a placement story (by index)
+    shape: str = "any"
+
+
+RISK_CASES: tuple[_RiskSpec, ...] = (
+    # 0: ente1, hearing in nine days.
+    _RiskSpec(
+        0, "eviction_notice", "4850.00", 48, ("mediation", "legal_aid"),
+        "Sfratto per morosità dopo la perdita del lavoro del padre; la proprietà è disposta a un "
+        "accordo se arriva il contributo del fondo.",
+        notice=-75, hearing=9, updated=20, more=("arrears_fund",), placement=4,
+    ),
+    # 1: ente1, arrears without a notice yet.
+    _RiskSpec(
+        0, "no_fault_arrears", "2340.00", 15, ("arrears_fund", "payment_plan"),
+        "Quattro mensilità non pagate dopo la riduzione dell'orario di lavoro della madre.",
+    ),
+    # 2: ente1, execution in eighteen days: a placement is proposed.
+    _RiskSpec(
+        0, "eviction_notice", "6120.50", 60, ("legal_aid", "postponement"),
+        "Sfratto convalidato; il primo accesso dell'ufficiale giudiziario è stato rinviato.",
+        notice=-160, hearing=-40, execution=18, updated=3,
+        more=("rehousing", "emergency_placement"), placement=3,
+    ),
+    # 3: ente2, closed: the young siblings are in temporary accommodation.
+    _RiskSpec(
+        1, "no_fault_arrears", "3900.00", 70, ("mediation", "arrears_fund"),
+        "Morosità accumulata dopo la morte della madre, titolare del contratto.",
+        notice=-120, hearing=-50, updated=26, more=("emergency_placement",), closed=20,
+        outcome="temporary_accommodation", placement=5,
+    ),
+    # 4: the City follows a case of another organization: hearing in five days.
+    _RiskSpec(
+        None, "no_fault_arrears", "1870.00", 25, ("mediation", "arrears_fund"),
+        "Morosità incolpevole per malattia; la domanda al fondo è in istruttoria.",
+        notice=-40, hearing=5, by_city=True,
+    ),
+    # 5: execution in twelve days.
+    _RiskSpec(
+        None, "eviction_notice", "5300.00", 55, ("postponement", "rehousing"),
+        "Sfratto convalidato a settembre; si cerca un alloggio in affitto con garanzia del fondo.",
+        notice=-120, hearing=-30, execution=12, updated=10, more=("legal_aid",),
+    ),
+    # 6: hearing beyond the next month.
+    _RiskSpec(
+        None, "eviction_notice", "2980.00", 10, ("legal_aid",),
+        "Intimazione di sfratto appena notificata; primo colloquio con l'avvocato fissato.",
+        notice=-20, hearing=45,
+    ),
+    # 7: closed, arrears covered by the fund.
+    _RiskSpec(
+        None, "no_fault_arrears", "2650.00", 120, ("arrears_fund", "payment_plan"),
+        "Coppia anziana con morosità dovuta a spese sanitarie straordinarie.",
+        notice=-170, updated=80, closed=35, outcome="arrears_covered", shape="elderly",
+    ),
+    # 8: hearing in three weeks.
+    _RiskSpec(
+        None, "eviction_notice", None, 30, ("mediation",),
+        "Finita locazione: il proprietario vuole vendere l'alloggio.",
+        notice=-60, hearing=22, updated=8, more=("rehousing",),
+    ),
+)  # fmt: skip
+
+
+# Actors, moments, stamping -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganizationActor:
+    """An operator of an organization without a demo account: the operations see its role and
+    organization; the audit knows only the organization."""
+
+    organization_id: int
+    role: str
+    id: None = None
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+def working_day_before(today: date, count: int) -> date:
+    day = today
+    while count > 0:
+        day -= timedelta(days=1)
+        count -= is_working_day(day)
+    return day
+
+
+def office_moment(rng: random.Random, day: date, earliest: datetime | None = None) -> datetime:
+    """A moment in office hours of `day`, after `earliest`."""
+    local = datetime.combine(day, time(rng.randint(9, 16), rng.randrange(0, 60, 5)), ROME)
+    moment = local.astimezone(UTC)
+    if earliest is not None and moment <= earliest:
+        moment = earliest + timedelta(minutes=rng.randint(4, 40))
+    return moment
+
+
+@contextmanager
+def dated(moment: datetime, types: tuple[type, ...]) -> Iterator[None]:
+    """Rows of `types` written inside carry `moment`: new ones as creation time, changed ones as
+    last update (the audit log and notifications are inserted with it, never changed)."""
+    session = db.session()
+
+    def stamp(session: Session, flush_context: object, instances: object) -> None:
+        for obj in session.new:
+            if isinstance(obj, types):
+                obj.created_at = moment
+                if hasattr(obj, "updated_at"):
+                    obj.updated_at = moment
+        for obj in session.dirty:
+            if isinstance(obj, types) and hasattr(obj, "updated_at"):
+                obj.updated_at = moment
+                flag_modified(obj, "updated_at")  # written even when it was already `moment`
+
+    event.listen(session, "before_flush", stamp)
+    try:
+        yield
+        session.flush()
+    finally:
+        event.remove(session, "before_flush", stamp)
+
+
+# Planning --------------------------------------------------------------------------------------
+
+
+def _adults(household: Household, day: date) -> list[int]:
+    return [a for m in household.members if (a := m.age(day) or 0) >= 18]
+
+
+def _children(household: Household, day: date, under: int = 18) -> list[int]:
+    return [a for m in household.members if (a := m.age(day) or 0) < under]
+
+
+def _shape_matches(shape: str, household: Household, day: date) -> bool:
+    adults, children = _adults(household, day), _children(household, day)
+    reference = household.reference_person
+    if shape == "single":
+        return len(household.members) == 1 and bool(adults) and adults[0] >= 30
+    if shape == "young":
+        return not children and all(18 <= a <= 29 for a in adults)
+    if shape == "family":
+        return bool(children) and len(adults) >= 2
+    small = _children(household, day, 14)
+    if shape == "parent":
+        return bool(small) and len(adults) == 1
+    if shape == "mother":
+        return bool(small) and len(adults) == 1 and reference is not None and reference.sex == "F"
+    if shape == "adults":
+        return not children and len(adults) >= 2 and any(a >= 30 for a in adults)
+    if shape == "elderly":
+        return any(a >= 65 for a in adults)
+    if shape == "disabled":
+        return any(m.employment_status == "unable" for m in household.members)
+    return True
+
+
+FALLBACK = {"mother": "parent", "parent": "family", "elderly": "adults"}
+
+
+def _shapes(shape: str) -> list[str]:
+    """The shape wanted, then the closest ones, then any household."""
+    chain = [shape]
+    while chain[-1] in FALLBACK:
+        chain.append(FALLBACK[chain[-1]])
+    if chain[-1] != "any":
+        chain.append("any")
+    return chain
+
+
+@dataclass
+class _Story:
+    spec: _PlacementSpec
+    moments: list[datetime]
+    checks: list[tuple[date, str]] = field(default_factory=list)
+    household: Household | None = None
+    placement: Placement | None = None
+    stopped: bool = False
+
+    @property
+    def holds_until(self) -> datetime | None:
+        """The moment the placement stops holding a place (None: it still holds one)."""
+        if self.spec.final_status in HOLDING_STATUSES:
+            return None
+        return self.moments[-1]
+
+
+@dataclass
+class _Context:
+    organizations: Sequence[Organization]
+    users: dict[str, User]
+    today: date
+    rng: random.Random
+    households: list[Household]
+    broadened: dict[int, date] = field(default_factory=dict)  # household id -> day
+    reserved: set[int] = field(default_factory=set)
+    external: Counter[str] = field(default_factory=Counter)  # unit key -> guests off the portal
+    units: dict[str, HousingUnit] = field(default_factory=dict)
+
+    def org_index(self, household: Household) -> int | None:
+        for index in (0, 1):
+            if household.organization_id == self.organizations[index].id:
+                return index
+        return None
+
+    def staff(self, organization_id: int, role: Role) -> User | OrganizationActor:
+        for user in self.users.values():
+            if user.organization_id == organization_id and user.role == role.value:
+                return user
+        return OrganizationActor(organization_id, role.value)
+
+
+def _authorised_for_housing(ctx: _Context, household: Household, day: date) -> bool:
+    if household.id in ctx.broadened:
+        return ctx.broadened[household.id] <= day
+    return (
+        household.sharing_in_force
+        and household.sharing_scope in operations.SHARING_SCOPES_FOR_HOUSING
+        and household.sharing_authorised_on is not None
+        and household.sharing_authorised_on <= day
+    )
+
+
+def _done_when_household(ctx: _Context) -> Household | None:
+    """ente1's household left for the placement journey: authorised to share with housing
+    providers (from the start if possible), with a housing need if possible."""
+    ente1 = ctx.organizations[0].id
+    mine = [
+        h
+        for h in ctx.households
+        if h.organization_id == ente1
+        and h.status == "active"
+        and _authorised_for_housing(ctx, h, ctx.today)
+    ]
+    mine.sort(
+        key=lambda h: (
+            h.id in ctx.broadened,
+            h.housing_situation not in HOUSING_SITUATIONS,
+            h.id,
+        )
+    )
+    return mine[0] if mine else None
+
+
+def _to_broaden(ctx: _Context) -> dict[int, date]:
+    """ente1's households with a housing need and an authorisation for job services only: the
+    family extended it to all partners when the housing need came up."""
+    ente1 = ctx.organizations[0].id
+    found: dict[int, date] = {}
+    for household in ctx.households:
+        if (
+            household.organization_id == ente1
+            and household.status == "active"
+            and household.sharing_in_force
+            and household.sharing_scope == "job_services"
+            and household.sharing_authorised_on is not None
+            and household.housing_situation in HOUSING_SITUATIONS
+        ):
+            earliest = working_day_before(ctx.today, 120)
+            day = max(household.sharing_authorised_on + timedelta(days=7), earliest)
+            if day < ctx.today:
+                found[household.id] = day
+    return found
+
+
+def _owned_as(ctx: _Context, household: Household, owner: int | None) -> bool:
+    index = ctx.org_index(household)
+    if owner is None:
+        return index is None
+    return index == owner
+
+
+def _check_days(ctx: _Context, spec: _PlacementSpec, days: list[date]) -> list[tuple[date, str]]:
+    """The follow-ups recorded during the stay: as written for the stays still going on; for an
+    ended stay every one that fell due before the exit."""
+    names = [name for name, _r in spec.steps]
+    if "move_in" not in names:
+        return []
+    moved_in = days[1 + names.index("move_in")]
+    ended = days[-1] if spec.final_status == "ended" else ctx.today
+    wanted = list(spec.checks)
+    if spec.final_status == "ended":
+        wanted = [
+            (
+                ctx.rng.choice((0, 0, 1, 2, 3)),
+                ctx.rng.choice(("good",) * 4 + ("some_difficulties",)),
+            )
+            for _n in range(24)
+        ]
+    checks: list[tuple[date, str]] = []
+    due = moved_in + timedelta(days=DEFAULT_CHECK_INTERVAL_DAYS)
+    for delay, wellbeing in wanted:
+        done = max(due + timedelta(days=delay), moved_in)
+        if done >= ended:
+            break
+        checks.append((done, wellbeing))
+        due = done + timedelta(days=DEFAULT_CHECK_INTERVAL_DAYS)
+    return checks
+
+
+SHAPE_ORDER = ("disabled", "elderly", "mother", "parent", "single", "young", "adults", "family")
+
+
+def _plan_stories(ctx: _Context) -> list[_Story]:
+    """Each story's moments, follow-ups and household. Households are chosen for the rarest
+    shapes first; a household never holds two places at once."""
+    stories = []
+    for spec in PLACEMENTS:
+        days = [working_day_before(ctx.today, n) for n in spec.days]
+        moments: list[datetime] = []
+        for day in days:
+            moments.append(office_moment(ctx.rng, day, moments[-1] if moments else None))
+        story = _Story(spec, moments)
+        story.checks = _check_days(ctx, spec, days)
+        stories.append(story)
+
+    busy: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    used: Counter[int] = Counter()
+
+    def free(household_id: int, story: _Story) -> bool:
+        """No other story of the household holds a place while this one does."""
+        start, end = story.moments[0], story.holds_until
+        return not any(
+            (other_end is None or start < other_end) and (end is None or other_start < end)
+            for other_start, other_end in busy.get(household_id, [])
+        )
+
+    def fits(household: Household, story: _Story, shape: str) -> bool:
+        day = story.moments[0].astimezone(ROME).date()
+        return (
+            household.status == "active"
+            and household.id not in ctx.reserved
+            and _owned_as(ctx, household, story.spec.owner)
+            and household.created_at.astimezone(ROME).date() <= day
+            and _authorised_for_housing(ctx, household, day)
+            and free(household.id, story)
+            and _shape_matches(shape, household, day)
+        )
+
+    order = sorted(
+        (s for s in stories if s.spec.same_as is None),
+        key=lambda s: (
+            SHAPE_ORDER.index(s.spec.shape) if s.spec.shape in SHAPE_ORDER else len(SHAPE_ORDER),
+            s.moments[0],
+        ),
+    )
+    for story in [*order, *(s for s in stories if s.spec.same_as is not None)]:
+        spec = story.spec
+        household: Household | None = None
+        if spec.same_as is not None:
+            household = stories[spec.same_as].household
+            if household is not None and not free(household.id, story):
+                household = None
+        else:
+            for shape in _shapes(spec.shape):
+                candidates = [h for h in ctx.households if fits(h, story, shape)]
+                if candidates:
+                    household = min(
+                        candidates,
+                        key=lambda h: (
+                            spec.eviction != (h.housing_situation == "eviction_risk"),
+                            used[h.id],
+                            h.id,
+                        ),
+                    )
+                    break
+        if household is None:
+            story.stopped = True
+            continue
+        story.household = household
+        used[household.id] += 1
+        busy.setdefault(household.id, []).append((story.moments[0], story.holds_until))
+    return stories
+
+
+def _risk_households(ctx: _Context, stories: list[_Story]) -> list[Household | None]:
+    """The household of each eviction case: the household of its placement story, or one at
+    risk of eviction of its owner."""
+    chosen: list[Household | None] = [
+        stories[spec.placement].household if spec.placement is not None else None
+        for spec in RISK_CASES
+    ]
+    used = {h.id for h in chosen if h is not None}
+    # The cases that want a particular household first.
+    order = sorted(range(len(RISK_CASES)), key=lambda i: (RISK_CASES[i].shape == "any", i))
+    for index in order:
+        spec = RISK_CASES[index]
+        if spec.placement is not None:
+            continue
+        for shape in _shapes(spec.shape):
+            candidates = [
+                h
+                for h in ctx.households
+                if h.status == "active"
+                and h.id not in used
+                and h.id not in ctx.reserved
+                and h.housing_situation == "eviction_risk"
+                and _owned_as(ctx, h, spec.owner)
+                and _shape_matches(shape, h, ctx.today)
+            ]
+            if candidates:
+                chosen[index] = candidates[0]
+                used.add(candidates[0].id)
+                break
+    return chosen
+
+
+# Playing the stories ---------------------------------------------------------------------------
+
+CHECK_NOTES = {
+    "good": (
+        "Il nucleo si è ambientato; rispetta il regolamento e cura gli spazi.",
+        "Colloquio sereno; prosegue la ricerca di lavoro con lo sportello.",
+        "Nessuna criticità; concordati i prossimi passi per l'uscita.",
+        "Buoni rapporti con gli altri ospiti e con l'educatrice.",
+    ),
+    "some_difficulties": (
+        "Qualche tensione con gli altri ospiti sugli spazi comuni; ne parleremo al prossimo "
+        "incontro.",
+        "Fatica a rispettare gli orari di rientro; concordato un richiamo scritto.",
+        "Il lavoro a chiamata si è interrotto: serve un nuovo orientamento.",
+    ),
+    "critical": (
+        "Ha smesso di frequentare il tirocinio e passa le giornate in camera: attivato il "
+        "servizio di salute mentale.",
+    ),
+}
+
+
+def _unit_values(spec: _UnitSpec, vacancies: int) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "address": spec.address,
+        "circoscrizione": spec.circoscrizione,
+        "capacity": spec.capacity,
+        "vacancies": vacancies,
+        "target_groups": list(spec.target_groups),
+        "accessible": spec.accessible,
+        "max_stay_days": spec.max_stay_days,
+        "monthly_cost": Decimal(spec.monthly_cost) if spec.monthly_cost else None,
+        "notes": spec.notes,
+        "active": spec.active,
+    }
+
+
+class _Player:
+    """Plays the planned events in chronological order."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.events: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.touched: dict[str, datetime] = {}  # unit key -> last change
+
+    def at(self, moment: datetime, action: Callable[[], None]) -> None:
+        self.events.append((moment, len(self.events), action))
+
+    def play(self) -> None:
+        for moment, _n, action in sorted(self.events, key=lambda e: (e[0], e[1])):
+            with dated(moment, STAMPED):
+                action()
+
+    # Units
+
+    def create_unit(self, spec: _UnitSpec, external: int, moment: datetime) -> None:
+        ctx = self.ctx
+        provider = ctx.organizations[spec.provider]
+        actor = ctx.staff(provider.id, Role.HOUSING_PROVIDER)
+        vacancies = 0 if not spec.active else spec.capacity - external
+        unit = operations.create_unit(provider.id, _unit_values(spec, vacancies), cast(User, actor))
+        unit.vacancies_updated_at = moment
+        ctx.units[spec.key] = unit
+        ctx.external[spec.key] = external
+        self.touched[spec.key] = moment
+
+    def confirm(self, spec: _UnitSpec, moment: datetime) -> None:
+        ctx = self.ctx
+        unit = ctx.units[spec.key]
+        actor = cast(User, ctx.staff(unit.provider_id, Role.HOUSING_PROVIDER))
+        change = spec.change if spec.active else 0
+        if change < 0 and unit.vacancies < -change:
+            change = 0
+        if change > 0 and ctx.external[spec.key] < change:
+            change = 0
+        if change:
+            operations.set_vacancies(unit, unit.vacancies + change, unit.version, actor)
+            ctx.external[spec.key] -= change
+        else:
+            operations.confirm_vacancies(unit, unit.version, actor)
+        unit.vacancies_updated_at = moment
+        self.touched[spec.key] = moment
+
+    # Sharing
+
+    def broaden(self, household: Household, day: date) -> None:
+        changes = {
+            "sharing_scope": [household.sharing_scope, "all_partners"],
+            "sharing_authorised_on": [
+                household.sharing_authorised_on.isoformat()
+                if household.sharing_authorised_on
+                else None,
+                day.isoformat(),
+            ],
+        }
+        household.sharing_scope = "all_partners"
+        household.sharing_authorised_on = day
+        record("sharing_authorised", household, changes, actor=self.ctx.users["ente1"])
+
+    # Placements
+
+    def _proposer(self, story: _Story, household: Household) -> User | OrganizationActor:
+        if story.spec.by_city:
+            return self.ctx.users["coordinatore"]
+        return self.ctx.staff(household.organization_id, Role.ENTITY_OPERATOR)
+
+    def _actor_for(
+        self, story: _Story, placement: Placement, step: str
+    ) -> User | OrganizationActor:
+        side = operations.STEPS[step].side
+        if side is Side.COORDINATOR:
+            return self.ctx.users["coordinatore"]
+        if side is Side.PROVIDER:
+            return self.ctx.staff(
+                self.ctx.units[story.spec.unit].provider_id, Role.HOUSING_PROVIDER
+            )
+        return self._proposer(story, placement.household)
+
+    def propose(self, story: _Story, household: Household, moment: datetime) -> None:
+        unit = self.ctx.units[story.spec.unit]
+        actor = self._proposer(story, household)
+        try:
+            placement = operations.propose(
+                household, unit, cast(User, actor), story.spec.motivation
+            )
+        except DomainError:
+            story.stopped = True
+            return
+        placement.status_changed_at = moment
+        story.placement = placement
+        self.touched[story.spec.unit] = moment
+
+    def step(self, story: _Story, index: int, moment: datetime) -> None:
+        placement = story.placement
+        if story.stopped or placement is None:
+            return
+        name, reason = story.spec.steps[index]
+        has_reason = operations.STEPS[name].reasons is not None
+        day = moment.astimezone(ROME).date()
+        try:
+            operations.transition(
+                placement,
+                name,
+                cast(User, self._actor_for(story, placement, name)),
+                reason,
+                story.spec.note if has_reason else None,
+                on=day,
+                today=day,
+            )
+        except DomainError:
+            story.stopped = True
+            return
+        placement.status_changed_at = moment
+        if name == "approve":
+            placement.approved_at = moment
+        if operations.STEPS[name].releases_place:
+            self.touched[story.spec.unit] = moment
+
+    def check(
+        self, story: _Story, number: int, done_on: date, wellbeing: str, moment: datetime
+    ) -> None:
+        placement = story.placement
+        if story.stopped or placement is None or placement.status != "active":
+            return
+        ctx = self.ctx
+        pending = db.session.scalar(
+            select(WellbeingCheck).where(
+                WellbeingCheck.placement_id == placement.id, WellbeingCheck.done_on.is_(None)
+            )
+        )
+        if pending is None:
+            return
+        household = placement.household
+        actor: User | OrganizationActor = ctx.staff(placement.provider_id, Role.HOUSING_PROVIDER)
+        if ctx.org_index(household) is not None and number % 2 == 1:
+            actor = ctx.staff(household.organization_id, Role.ENTITY_OPERATOR)
+        notes = ctx.rng.choice(CHECK_NOTES[wellbeing])
+        operations.record_check(pending, done_on, wellbeing, notes, cast(User, actor), done_on)
+        pending.updated_at = moment
+
+    # Eviction prevention
+
+    def open_case(
+        self,
+        index: int,
+        household: Household,
+        moment: datetime,
+        cases: dict[int, HousingRiskCase],
+    ) -> None:
+        spec = RISK_CASES[index]
+        ctx = self.ctx
+        day = moment.astimezone(ROME).date()
+        actor = self._risk_actor(spec, household)
+        values: dict[str, Any] = {
+            "kind": spec.kind,
+            "arrears_amount": Decimal(spec.arrears) if spec.arrears else None,
+            "actions": list(spec.actions),
+            "notes": spec.notes,
+        }
+        for name, offset in (
+            ("notice_on", spec.notice),
+            ("hearing_on", spec.hearing),
+            ("execution_on", spec.execution),
+        ):
+            on = None if offset is None else ctx.today + timedelta(days=offset)
+            if on is not None and (spec.updated is None or on <= day):
+                values[name] = on
+        try:
+            cases[index] = operations.open_risk_case(household, values, cast(User, actor))
+        except DomainError:
+            return
+
+    def update_case(self, spec: _RiskSpec, case: HousingRiskCase | None) -> None:
+        ctx = self.ctx
+        if case is None:
+            return
+        values: dict[str, Any] = {"actions": [*case.actions, *spec.more]}
+        for name, offset in (
+            ("notice_on", spec.notice),
+            ("hearing_on", spec.hearing),
+            ("execution_on", spec.execution),
+        ):
+            if offset is not None:
+                values[name] = ctx.today + timedelta(days=offset)
+        actor = self._risk_actor(spec, case.household)
+        with suppress(DomainError):
+            operations.update_risk_case(case, values, cast(User, actor))
+
+    def close_case(self, spec: _RiskSpec, case: HousingRiskCase | None, day: date) -> None:
+        if case is None or spec.outcome is None:
+            return
+        actor = self._risk_actor(spec, case.household)
+        with suppress(DomainError):
+            operations.close_risk_case(case, spec.outcome, day, cast(User, actor), day)
+
+    def _risk_actor(self, spec: _RiskSpec, household: Household) -> User | OrganizationActor:
+        if spec.by_city:
+            return self.ctx.users["coordinatore"]
+        return self.ctx.staff(household.organization_id, Role.ENTITY_OPERATOR)
+
+
+def _final_holding(stories: list[_Story]) -> Counter[str]:
+    return Counter(
+        s.spec.unit
+        for s in stories
+        if s.household is not None and s.spec.final_status in HOLDING_STATUSES
+    )
+
+
+def _schedule(
+    ctx: _Context,
+    player: _Player,
+    stories: list[_Story],
+    risk_households: list[Household | None],
+    cases: dict[int, HousingRiskCase],
+) -> None:
+    rng, today = ctx.rng, ctx.today
+    holding = _final_holding(stories)
+    first_use: dict[str, datetime] = {}
+    for story in stories:
+        if story.household is not None:
+            key = story.spec.unit
+            first_use[key] = min(first_use.get(key, story.moments[0]), story.moments[0])
+
+    for spec in UNITS:
+        external = spec.capacity - holding[spec.key] - spec.free + spec.change
+        external = min(max(external, 0), spec.capacity)
+        created = office_moment(rng, today - timedelta(days=spec.created))
+        if spec.key in first_use:
+            created = min(created, first_use[spec.key] - timedelta(days=10))
+        updated = office_moment(rng, today - timedelta(days=spec.updated))
+        player.at(created, lambda s=spec, e=external, m=created: player.create_unit(s, e, m))
+        player.at(updated, lambda s=spec, m=updated: player.confirm(s, m))
+
+    for household_id, day in ctx.broadened.items():
+        household = db.session.get_one(Household, household_id)
+        player.at(office_moment(rng, day), lambda h=household, d=day: player.broaden(h, d))
+
+    for story in stories:
+        if story.household is None:
+            continue
+        first = story.moments[0]
+        player.at(first, lambda s=story, h=story.household, m=first: player.propose(s, h, m))
+        for index, moment in enumerate(story.moments[1:]):
+            player.at(moment, lambda s=story, i=index, m=moment: player.step(s, i, m))
+        move_in = (
+            story.moments[1 + [n for n, _r in story.spec.steps].index("move_in")]
+            if (story.checks)
+            else None
+        )
+        for number, (done_on, wellbeing) in enumerate(story.checks):
+            moment = office_moment(rng, done_on, move_in)
+            player.at(
+                moment,
+                lambda s=story, n=number, d=done_on, w=wellbeing, m=moment: player.check(
+                    s, n, d, w, m
+                ),
+            )
+
+    for index, (spec, household) in enumerate(zip(RISK_CASES, risk_households, strict=True)):
+        if household is None:
+            continue
+        opened = office_moment(rng, working_day_before(today, spec.opened))
+        player.at(opened, lambda i=index, h=household, m=opened: player.open_case(i, h, m, cases))
+        if spec.updated is not None:
+            moment = office_moment(rng, working_day_before(today, spec.updated), opened)
+            player.at(moment, lambda s=spec, i=index: player.update_case(s, cases.get(i)))
+        if spec.closed is not None:
+            day = working_day_before(today, spec.closed)
+            moment = office_moment(rng, day, opened)
+            player.at(moment, lambda s=spec, i=index, d=day: player.close_case(s, cases.get(i), d))
+
+
+def _settle_notifications(ctx: _Context, stories: list[_Story]) -> None:
+    """A request still waiting for its reader stays unread (a proposal for the City, an approval
+    for the provider), and so does the news of the last few days. The rest was read: a request
+    when its reader acted on it, news a few hours later."""
+    cutoff = datetime.combine(ctx.today - timedelta(days=UNREAD_DAYS), time(0), ROME).astimezone(
+        UTC
+    )
+    by_id = {s.placement.id: (s, s.placement) for s in stories if s.placement is not None}
+    notifications = db.session.scalars(
+        select(Notification)
+        .where(Notification.object_type == "placement", Notification.object_id.in_(list(by_id)))
+        .order_by(Notification.id)
+    ).all()
+    asks = {"placement_proposed": "proposed", "placement_approved": "approved"}
+    for notification in notifications:
+        story, placement = by_id[notification.object_id]
+        if notification.kind in asks:
+            if placement.status == asks[notification.kind]:
+                continue
+            later = [m for m in story.moments if m > notification.created_at]
+            notification.read_at = later[0] if later else notification.created_at
+        elif notification.created_at < cutoff:
+            notification.read_at = notification.created_at + timedelta(hours=ctx.rng.randint(1, 20))
+
+
+# Entry point -----------------------------------------------------------------------------------
+
+
+def seed_housing(
+    organizations: Sequence[Organization], users: dict[str, User], today: date
+) -> dict[str, int]:
+    """Add the demo units, placements, follow-ups and eviction cases (flushed, not committed)
+    and return how many: {"alloggi": ..., "inserimenti": ..., "casi_sfratto": ...}."""
+    rng = random.Random(SEED)
+    households = list(
+        db.session.scalars(
+            select(Household).order_by(Household.id).options(selectinload(Household.members))
+        )
+    )
+    ctx = _Context(organizations, users, today, rng, households)
+    ctx.broadened = _to_broaden(ctx)
+    reserved = _done_when_household(ctx)
+    if reserved is not None:
+        ctx.reserved.add(reserved.id)
+    stories = _plan_stories(ctx)
+    risk_households = _risk_households(ctx, stories)
+    player = _Player(ctx)
+    cases: dict[int, HousingRiskCase] = {}
+    _schedule(ctx, player, stories, risk_households, cases)
+    player.play()
+    for key, moment in player.touched.items():
+        ctx.units[key].updated_at = moment
+    _settle_notifications(ctx, stories)
+    db.session.flush()
+    placements = [s.placement for s in stories if s.placement is not None]
+    counts = {"alloggi": len(ctx.units), "inserimenti": len(placements), "casi_sfratto": len(cases)}
+    record("demo_housing_loaded", changes=counts, actor=None)
+    return counts
