@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from app.clock import today
@@ -9,6 +11,7 @@ from app.db import utcnow
 from app.extensions import db as _db
 from app.households.models import JointCareRequest
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
+from app.projects.models import BudgetLine, Project, ProjectGoal
 from app.referrals.models import Referral
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -233,6 +236,34 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/housing/risk-cases/{risk_case}/close",
         OTHER_HOUSEHOLD_CASE_POST,
     ),
+    ("projects.index", "GET"): ("/projects/", HOUSEHOLD_READERS),
+    ("projects.programme", "GET"): ("/projects/programme", CITY_ONLY),
+    ("projects.new", "GET"): ("/projects/new?household={household}", OWNER_ONLY),
+    ("projects.new", "POST"): ("/projects/new?household={household}", OWNER_ONLY),
+    # {project} is submitted: the City reads and approves it; another entity gets 404.
+    ("projects.detail", "GET"): ("/projects/{project}", OTHER_HOUSEHOLD),
+    ("projects.edit", "GET"): ("/projects/{project}/edit", OWNER_ONLY),
+    ("projects.edit", "POST"): ("/projects/{project}/edit", OWNER_ONLY),
+    ("projects.act", "POST"): ("/projects/{project}/approve", answers(303, 403, 303, 404, 403)),
+    ("projects.add_goal", "POST"): ("/projects/{project}/goals", OWNER_ONLY),
+    ("projects.set_goal_status", "POST"): ("/projects/{project}/goals/{goal}", OWNER_ONLY),
+    ("projects.add_meeting", "POST"): ("/projects/{project}/meetings", OWNER_ONLY),
+    ("projects.add_line", "POST"): ("/projects/{project}/lines", OWNER_ONLY),
+    ("projects.edit_line", "GET"): ("/projects/{project}/lines/{line}/edit", OWNER_ONLY),
+    ("projects.save_line", "POST"): ("/projects/{project}/lines/{line}", OWNER_ONLY),
+    ("projects.line_row", "GET"): (
+        "/projects/{project}/lines/{line}/row",
+        answers(303, 403, 303, 404, 403),
+    ),
+    ("projects.remove_line", "POST"): ("/projects/{project}/lines/{line}/delete", OWNER_ONLY),
+    ("projects.request_increase", "POST"): (
+        "/projects/{project}/lines/{line}/increase",
+        OWNER_ONLY,
+    ),
+    ("projects.decide_increase", "POST"): (
+        "/projects/{project}/lines/{line}/increase/approve",
+        answers(303, 403, 303, 403, 403),
+    ),
 }
 
 
@@ -303,6 +334,21 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         household_id=household.id, organization_id=org.id, kind="other", status="open"
     )
     _db.session.add_all([check, risk_case])
+    project = Project(
+        household_id=household.id,
+        person_id=household.members[0].id,
+        organization_id=org.id,
+        title="Progetto di un altro ente",
+        status="submitted",
+        submitted_at=utcnow(),
+    )
+    _db.session.add(project)
+    _db.session.flush()
+    goal = ProjectGoal(project_id=project.id, description="Lavoro")
+    line = BudgetLine(
+        project_id=project.id, category="training", description="Corso", planned=Decimal("100.00")
+    )
+    _db.session.add_all([goal, line])
     _db.session.commit()
     url = path.format(
         user=other.id,
@@ -317,6 +363,9 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         placement=placement.id,
         check=check.id,
         risk_case=risk_case.id,
+        project=project.id,
+        goal=goal.id,
+        line=line.id,
     )
     if method == "GET":
         response = client.get(url)

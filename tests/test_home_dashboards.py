@@ -8,6 +8,7 @@ from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
+from app.projects.models import Project
 from app.referrals.models import Referral
 from tests import factories
 
@@ -142,3 +143,26 @@ def test_operator_home_shows_incoming_referrals_only_once_approved(client, login
     assert "Segnalazioni in arrivo da gestire" in html
     assert f"/referrals/{approved.id}" in html
     assert f"/referrals/{hidden.id}" not in html
+
+
+def test_coordinator_home_counts_projects_to_approve_and_links_the_filtered_list(client, login_as):
+    household = factories.household(factories.organization(is_hub=True))
+    for _index in range(2):
+        _db.session.add(
+            Project(
+                household_id=household.id,
+                organization_id=household.organization_id,
+                title="Percorso di autonomia",
+                status="submitted",
+            )
+        )
+    _db.session.commit()
+    login_as("coordinator")
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert 'href="/projects/?stato=submitted">in attesa di approvazione</a>' in html
+    assert '<span class="badge bg-warning">2</span>' in html
+    assert "/projects/programme" in html
+    listed = client.get("/projects/?stato=submitted").get_data(as_text=True)
+    assert listed.count("Percorso di autonomia") == 2

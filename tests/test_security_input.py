@@ -10,6 +10,7 @@ answer or on the page that shows what was saved. Bodies over MAX_CONTENT_LENGTH 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
@@ -22,6 +23,7 @@ from app.db import utcnow
 from app.extensions import db as _db
 from app.households.models import JointCareRequest
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
+from app.projects import operations as project_operations
 from app.referrals.models import Referral
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -174,6 +176,7 @@ class Target:
 
 OWN_ORG = "/entities/{org}"
 HOUSEHOLD = "/households/{household}"
+PROJECT = "/projects/{project}"
 
 TARGETS: dict[tuple[str, str], Target] = {
     ("web.set_language", "POST"): Target("coordinator", "/lingua", fields=("lang", "next")),
@@ -350,6 +353,40 @@ TARGETS: dict[tuple[str, str], Target] = {
         page="/housing/risk-cases/{risk_case}",
         shows="/housing/risk-cases/{risk_case}",
     ),
+    ("projects.new", "POST"): Target(
+        "operator",
+        "/projects/new?household={household}",
+        page="/projects/new?household={household}",
+        shows="/projects/",
+        source="/projects/new",
+    ),
+    ("projects.edit", "POST"): Target(
+        "operator", PROJECT + "/edit", page=PROJECT + "/edit", shows=PROJECT
+    ),
+    ("projects.act", "POST"): Target(
+        "operator", PROJECT + "/submit", fields=("note",), shows=PROJECT
+    ),
+    ("projects.add_goal", "POST"): Target(
+        "operator", PROJECT + "/goals", page=PROJECT, shows=PROJECT
+    ),
+    ("projects.set_goal_status", "POST"): Target(
+        "operator", PROJECT + "/goals/{goal}", page=PROJECT, shows=PROJECT
+    ),
+    ("projects.add_meeting", "POST"): Target(
+        "operator", PROJECT + "/meetings", page=PROJECT, shows=PROJECT
+    ),
+    ("projects.add_line", "POST"): Target(
+        "operator", PROJECT + "/lines", page=PROJECT, shows=PROJECT
+    ),
+    ("projects.save_line", "POST"): Target(
+        "operator", PROJECT + "/lines/{line}", page=PROJECT + "/lines/{line}/edit", shows=PROJECT
+    ),
+    ("projects.request_increase", "POST"): Target(
+        "operator",
+        "/projects/{approved_project}/lines/{approved_line}/increase",
+        page="/projects/{approved_project}/lines/{approved_line}/edit",
+        shows="/projects/{approved_project}",
+    ),
     ("distributions.record", "POST"): Target(
         "hub",
         "/distributions/",
@@ -375,6 +412,8 @@ NO_FORM_DATA = {
     ("registry.confirm_service", "POST"),
     ("households.anonymise", "POST"),
     ("notifications.read_all", "POST"),
+    ("projects.remove_line", "POST"),
+    ("projects.decide_increase", "POST"),
 }
 
 
@@ -439,6 +478,28 @@ def world(client, login_as):
             household_id=household.id, organization_id=hub_org.id, kind="other", status="open"
         )
         _db.session.add_all([check, risk_case])
+        owner = factories.user(role="entity_operator", organization=hub_org)
+        city = factories.user(role="coordinator")
+        project = project_operations.create(
+            household, household.members[0], {"title": "Progetto"}, owner
+        )
+        goal = project_operations.add_goal(project, "Lavoro", None, owner)
+        line = project_operations.add_line(
+            project,
+            {"category": "training", "description": "Corso", "planned": Decimal("100")},
+            owner,
+        )
+        approved = project_operations.create(
+            household, household.members[1], {"title": "Approvato"}, owner
+        )
+        project_operations.add_goal(approved, "Casa", None, owner)
+        approved_line = project_operations.add_line(
+            approved,
+            {"category": "transport", "description": "Bus", "planned": Decimal("50")},
+            owner,
+        )
+        project_operations.transition(approved, "submit", owner)
+        project_operations.transition(approved, "approve", city)
         _db.session.commit()
         if role in {"operator", "hub"}:
             login_as("entity_operator", org=hub_org)
@@ -459,6 +520,11 @@ def world(client, login_as):
             "placement": placement.id,
             "check": check.id,
             "risk_case": risk_case.id,
+            "project": project.id,
+            "goal": goal.id,
+            "line": line.id,
+            "approved_project": approved.id,
+            "approved_line": approved_line.id,
         }
 
     return build

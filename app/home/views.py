@@ -13,6 +13,9 @@ from app.extensions import db
 from app.home import bp
 from app.households.models import JointCareRequest
 from app.housing import dashboard as housing_dashboard
+from app.projects import dashboard as projects_dashboard
+from app.projects.vocabulary import STATUS_BADGES as PROJECT_BADGES
+from app.projects.vocabulary import STATUSES as PROJECT_STATUSES
 from app.referrals import dashboard as referral_dashboard
 from app.referrals.vocabulary import STATUS_BADGES, STATUSES
 from app.registry import dashboard
@@ -54,5 +57,9 @@ def index() -> Response:
         context["stale_services"] = dashboard.stale_services(current_user.organization_id, today())
     if role in (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER):
         context["housing"] = housing_dashboard.for_user(current_user, today())
+    if role in (Role.COORDINATOR, Role.ENTITY_OPERATOR):
+        context["projects_home"] = projects_dashboard.for_user(current_user)
+        context["project_statuses"] = PROJECT_STATUSES
+        context["project_badges"] = PROJECT_BADGES
     context["today"] = today()
     return render(f"home/{role.value}.html", **context)

@@ -14,9 +14,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.audit.models import AuditEvent
+from app.audit.operations import record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
+from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
 from app.extensions import db
 from app.households import bp, operations
 from app.households import codice_fiscale as cf
@@ -64,6 +66,10 @@ from app.housing.vocabulary import (
     RISK_KINDS,
     RISK_STATUSES,
 )
+from app.projects.models import Project
+from app.projects.policy import visible_projects
+from app.projects.vocabulary import STATUS_BADGES as PROJECT_BADGES
+from app.projects.vocabulary import STATUSES as PROJECT_STATUSES
 from app.referrals.models import Referral
 from app.referrals.policy import visible_referrals
 from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS
@@ -72,6 +78,7 @@ from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
 from app.registry.models import CIRCOSCRIZIONI
 from app.registry.vocabulary import LANGUAGES
 from app.web.htmx import render, wants_fragment
+from app.workdays import local_date
 
 PAGE_SIZE = 25
 VOCABULARY = {
@@ -185,6 +192,65 @@ def index() -> Response:
     if wants_fragment():
         response.headers["HX-Push-Url"] = url_for("households.index", **filters.url_args())
     return response
+
+
+# Exports of the list (personal data: the user's own scope, audited) -------------------------
+
+
+def _household_export(kind: str) -> Response:
+    """The list with its current filters, as a spreadsheet; the export is an audit event."""
+    filters = HouseholdFilters.from_args(request.args)
+    households = db.session.scalars(
+        filtered_households(current_user, filters)
+        .options(selectinload(Household.members))
+        .order_by(Household.id.desc())
+        .limit(ROW_LIMIT + 1)
+    ).all()
+    capped = len(households) > ROW_LIMIT
+    header = [
+        _("N. nucleo"), _("Persona di riferimento"), _("Componenti"), _("Circoscrizione"),
+        _("Indirizzo"), _("Bisogni"), _("Ente"), _("Stato"), _("Presa in carico il"),
+        _("Chiusa il"),
+    ]  # fmt: skip
+    rows: list[list[Any]] = [
+        [
+            household.id,
+            household.display_name,
+            len(household.members),
+            household.circoscrizione,
+            household.address or "",
+            ", ".join(str(NEEDS.get(code, code)) for code in household.needs),
+            household.organization.name,
+            str(HOUSEHOLD_STATUSES.get(household.status, household.status)),
+            local_date(household.created_at),
+            household.closed_on,
+        ]
+        for household in households[:ROW_LIMIT]
+    ]
+    record(
+        "households_exported",
+        None,
+        {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
+    )
+    db.session.commit()
+    if capped:
+        rows.append([limit_note()])
+    name = f"nuclei-{today().isoformat()}"
+    if kind == "csv":
+        return csv_response(name, header, rows)
+    return xlsx_response(name, [Sheet(_("Nuclei familiari"), header, rows)])
+
+
+@bp.get("/export.csv")
+@roles_required(*USERS)
+def export_csv() -> Response:
+    return _household_export("csv")
+
+
+@bp.get("/export.xlsx")
+@roles_required(*USERS)
+def export_xlsx() -> Response:
+    return _household_export("xlsx")
 
 
 # Intake --------------------------------------------------------------------------------------
@@ -424,9 +490,19 @@ def detail(household_id: int) -> Response:
         .order_by(HousingRiskCase.created_at.desc(), HousingRiskCase.id.desc())
         .limit(50)
     ).all()
+    projects = db.session.scalars(
+        visible_projects(current_user)
+        .where(Project.household_id == household.id)
+        .options(selectinload(Project.person))
+        .order_by(Project.created_at.desc(), Project.id.desc())
+        .limit(50)
+    ).all()
     return render(
         "households/detail.html",
         household=household,
+        projects=projects,
+        project_statuses=PROJECT_STATUSES,
+        project_badges=PROJECT_BADGES,
         placements=placements,
         placement_statuses=PLACEMENT_STATUSES,
         placement_badges=PLACEMENT_BADGES,

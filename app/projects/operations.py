@@ -391,9 +391,11 @@ def update_line(line: BudgetLine, values: dict[str, Any], actor: User) -> dict[s
             )
         wanted["committed"] = committed
         wanted["paid"] = paid
-        for field in ("committed_on", "paid_on"):
-            if field in values:
-                wanted[field] = values[field]
+    dates = {f: values[f] for f in ("committed_on", "paid_on") if f in values}
+    if any(dates[f] != getattr(line, f) for f in dates):
+        if project.status not in ("approved", "active"):
+            raise DomainError(_("Impegni e pagamenti si registrano solo su un progetto approvato."))
+        wanted.update(dates)
     changes = diff(line, wanted)
     for field in changes:
         setattr(line, field, wanted[field])

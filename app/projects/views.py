@@ -1,1 +1,794 @@
-"""Project pages."""
+"""Project pages: the list, a new project, the detail with goals, meetings and the life budget
+(lines edited inline with htmx, the totals updated out of band), the steps, and the programme's
+financial progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
+
+from app.auth.models import Role, User
+from app.auth.policy import roles_required
+from app.clock import today
+from app.errors import DomainError
+from app.extensions import db
+from app.households.models import Household, Person
+from app.households.policy import editable_household_or_404, visible_households
+from app.notifications.operations import mark_read, operators_of
+from app.projects import bp, finance, operations
+from app.projects.forms import (
+    GoalForm,
+    GoalStatusForm,
+    IncreaseForm,
+    LineForm,
+    MeetingForm,
+    ProjectForm,
+    SpendingForm,
+    StepForm,
+)
+from app.projects.models import BudgetLine, Project, ProjectGoal
+from app.projects.operations import STEPS, available_steps, totals
+from app.projects.policy import (
+    USERS,
+    can_decide,
+    can_edit,
+    runs_project,
+    visible_project_or_404,
+    visible_projects,
+)
+from app.projects.vocabulary import CATEGORIES, GOAL_STATUSES, STATUS_BADGES, STATUSES
+from app.registry.models import Organization
+from app.web.errors import error_response
+from app.web.fields import bounded_int
+from app.web.htmx import render, wants_fragment
+
+PAGE_SIZE = 25
+VOCABULARY = {
+    "statuses": STATUSES,
+    "status_badges": STATUS_BADGES,
+    "categories": CATEGORIES,
+    "goal_statuses": GOAL_STATUSES,
+}
+STEP_BUTTONS = {
+    "submit": _l("Invia alla Città per l'approvazione"),
+    "withdraw": _l("Ritira la richiesta"),
+    "approve": _l("Approva il progetto e il budget"),
+    "return": _l("Rimanda all'ente"),
+    "start": _l("Avvia il progetto"),
+    "close": _l("Chiudi il progetto"),
+}
+STEP_DONE = {
+    "submit": _l("Progetto inviato alla Città per l'approvazione."),
+    "withdraw": _l("Richiesta ritirata: il progetto è di nuovo una bozza."),
+    "approve": _l("Progetto e budget approvati."),
+    "return": _l("Progetto rimandato all'ente con la nota."),
+    "start": _l("Progetto avviato."),
+    "close": _l("Progetto chiuso: da ora si può solo consultare."),
+}
+NOTE_LABELS = {
+    "return": _l("Cosa deve cambiare l'ente (obbligatorio)"),
+    "close": _l("Nota di chiusura: esito del percorso (obbligatoria)"),
+}
+# The action lines of the programme (DESIGN.md): code -> name.
+ACTION_LINES = {
+    "A": _l("Snodi di comunità"),
+    "B": _l("Progetti individualizzati e budget di vita"),
+    "C": _l("Housing sociale e accoglienza"),
+}
+CLOSED_MESSAGE = _l("Il progetto è chiuso: non si può più modificare.")
+SUBMITTED_MESSAGE = _l("Il progetto è in attesa di approvazione: ritiralo per modificarlo.")
+SPENDING_STATUSES = ("approved", "active")
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+
+
+def _refused(message: str, project: Project, status: int = 409) -> Response:
+    """A refused action: an alert in the page's message area (htmx), or a message on the detail
+    page. Nothing has been changed."""
+    if wants_fragment():
+        return error_response(status, message)
+    flash(message, "danger")
+    return _see_other("projects.detail", project_id=project.id)
+
+
+# List ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    stato: str = ""
+    ente: int | None = None
+    giovani: bool = False
+    circ: int | None = None
+    pagina: int = 1
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str], coordinator: bool) -> ProjectFilters:
+        circ = bounded_int(args.get("circ"))
+        return cls(
+            stato=args.get("stato", "") if args.get("stato") in STATUSES else "",
+            ente=bounded_int(args.get("ente")) if coordinator else None,
+            giovani=args.get("giovani") == "1",
+            circ=circ if circ in range(1, 9) else None,
+            pagina=max(min(bounded_int(args.get("pagina")) or 1, 100000), 1),
+        )
+
+    def url_args(self, **overrides: object) -> dict[str, object]:
+        values: dict[str, object] = {
+            "stato": self.stato,
+            "ente": self.ente,
+            "giovani": "1" if self.giovani else None,
+            "circ": self.circ,
+            "pagina": self.pagina,
+        }
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v not in (None, "") and (k, v) != ("pagina", 1)}
+
+
+def filtered_projects(user: User, filters: ProjectFilters) -> Any:
+    query = visible_projects(user)
+    if filters.stato:
+        query = query.where(Project.status == filters.stato)
+    if filters.ente:
+        query = query.where(Project.organization_id == filters.ente)
+    if filters.giovani:
+        query = query.where(Project.youth.is_(True))
+    if filters.circ:
+        query = query.where(
+            Project.household_id.in_(
+                select(Household.id).where(Household.circoscrizione == filters.circ)
+            )
+        )
+    return query
+
+
+def _organization_options() -> list[tuple[int, str]]:
+    """The organizations that run projects: the choices of the coordinator's filter."""
+    running = select(Project.organization_id).distinct()
+    rows = db.session.execute(
+        select(Organization.id, Organization.name)
+        .where(Organization.id.in_(running))
+        .order_by(Organization.name, Organization.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+@bp.get("/")
+@roles_required(*USERS)
+def index() -> Response:
+    coordinator = current_user.has_role(Role.COORDINATOR)
+    filters = ProjectFilters.from_args(request.args, coordinator)
+    query = filtered_projects(current_user, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(filters.pagina, pages)
+    projects = db.session.scalars(
+        query.options(
+            selectinload(Project.lines),
+            selectinload(Project.person),
+            selectinload(Project.organization),
+            selectinload(Project.household).selectinload(Household.members),
+        )
+        .order_by(Project.status_changed_at.desc(), Project.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    response = render(
+        "projects/index.html",
+        "projects/_results.html",
+        rows=[(project, totals(project.lines)) for project in projects],
+        filters=filters,
+        total=total,
+        page=page,
+        pages=pages,
+        show_organization=coordinator,
+        organization_options=_organization_options() if coordinator else [],
+        can_see_programme=coordinator,
+        **VOCABULARY,
+    )
+    if wants_fragment():
+        response.headers["HX-Push-Url"] = url_for("projects.index", **filters.url_args())
+    return response
+
+
+# A new project, its data -----------------------------------------------------------------------
+
+
+def _member(household: Household, value: object) -> Person | None:
+    return next((m for m in household.members if str(m.id) == str(value)), None)
+
+
+def _default_person(household: Household, day: date) -> Person | None:
+    """A young member (18-29) if there is one, else the reference person."""
+    young = next((m for m in household.members if m.is_youth(day)), None)
+    return young or household.reference_person or next(iter(household.members), None)
+
+
+def _person_choice(person: Person, day: date) -> str:
+    age = person.age(day)
+    if age is None:
+        return person.full_name
+    if person.is_youth(day):
+        return _("%(name)s, %(age)d anni (giovane 18-29)", name=person.full_name, age=age)
+    return _("%(name)s, %(age)d anni", name=person.full_name, age=age)
+
+
+def _fill_choices(
+    form: ProjectForm, household: Household, day: date, project: Project | None
+) -> None:
+    form.person.choices = [(str(m.id), _person_choice(m, day)) for m in household.members]
+    workers = operators_of(household.organization_id)
+    current = project.case_worker if project is not None else None
+    if current is not None and current not in workers:
+        workers.append(current)
+    form.case_worker.choices = [("", _("Scegli"))] + [
+        (str(user.id), user.full_name) for user in sorted(workers, key=lambda u: u.full_name)
+    ]
+
+
+def _project_values(form: ProjectForm) -> dict[str, Any]:
+    return {
+        "title": (form.title.data or "").strip(),
+        "summary": (form.summary.data or "").strip() or None,
+        "starts_on": form.starts_on.data,
+        "ends_on": form.ends_on.data,
+        "youth": bool(form.youth.data),
+        "case_worker_id": bounded_int(form.case_worker.data),
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ENTITY_OPERATOR)
+def new() -> Response:
+    household_id = bounded_int(request.args.get("household"))
+    if household_id is None:
+        abort(404)
+    household = editable_household_or_404(current_user, household_id)
+    day = today()
+    form = ProjectForm()
+    _fill_choices(form, household, day, None)
+    if request.method == "GET":
+        chosen = _member(household, request.args.get("person")) or _default_person(household, day)
+        form.person.data = str(chosen.id) if chosen else ""
+        form.youth.data = chosen is not None and chosen.is_youth(day)
+        form.case_worker.data = str(current_user.id)
+    top_error: str | None = None
+    if form.validate_on_submit():
+        try:
+            project = operations.create(
+                household,
+                _member(household, form.person.data),
+                _project_values(form),
+                current_user,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            top_error = error.message
+        else:
+            db.session.commit()
+            flash(_("Progetto creato come bozza: aggiungi obiettivi e voci di budget."), "success")
+            return _see_other("projects.detail", project_id=project.id)
+    return render(
+        "projects/new.html",
+        form=form,
+        household=household,
+        top_error=top_error,
+        status=422 if form.is_submitted() and (form.errors or top_error) else 200,
+    )
+
+
+def _run_project_or_404(project_id: int) -> Project:
+    """A project of the user's organization (others are not there for them)."""
+    project = visible_project_or_404(current_user, project_id)
+    if not runs_project(current_user, project):
+        abort(404)
+    return project
+
+
+@bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ENTITY_OPERATOR)
+def edit(project_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    if not can_edit(current_user, project):
+        return _refused(str(CLOSED_MESSAGE), project)
+    household = project.household
+    day = today()
+    form = ProjectForm(obj=project if request.method == "GET" else None)
+    _fill_choices(form, household, day, project)
+    if request.method == "GET":
+        form.person.data = str(project.person_id or "")
+        form.case_worker.data = str(project.case_worker_id or "")
+    top_error: str | None = None
+    if form.validate_on_submit():
+        person = _member(household, form.person.data)
+        values = {**_project_values(form), "person_id": person.id if person else None}
+        try:
+            changes = operations.update(project, values, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            top_error = error.message
+        else:
+            db.session.commit()
+            flash(
+                _("Dati del progetto aggiornati.")
+                if changes
+                else _("Nessuna modifica da salvare."),
+                "success",
+            )
+            return _see_other("projects.detail", project_id=project.id)
+    return render(
+        "projects/edit.html",
+        form=form,
+        project=project,
+        household=household,
+        top_error=top_error,
+        status=422 if form.is_submitted() and (form.errors or top_error) else 200,
+    )
+
+
+# Detail --------------------------------------------------------------------------------------
+
+
+def _can_see_household(user: User, household_id: int) -> bool:
+    return (
+        db.session.scalar(
+            visible_households(user)
+            .with_only_columns(Household.id)
+            .where(Household.id == household_id)
+        )
+        is not None
+    )
+
+
+def _budget_context(project: Project) -> dict[str, Any]:
+    """What the budget table and its rows need: the totals and who may do what."""
+    editor = can_edit(current_user, project)
+    decider = can_decide(current_user) and not project.read_only
+    return {
+        "project": project,
+        "totals": totals(project.lines),
+        "can_edit": editor,
+        "can_decide": decider,
+        "show_actions": editor or decider,
+        "spending": project.status in SPENDING_STATUSES,
+        "line_columns": 9 if editor or decider else 8,
+        "pending_increases": [x for x in project.lines if x.increase_requested is not None],
+        **VOCABULARY,
+    }
+
+
+def _detail_page(
+    project: Project,
+    status: int = 200,
+    goal_form: GoalForm | None = None,
+    meeting_form: MeetingForm | None = None,
+    line_form: LineForm | None = None,
+) -> Response:
+    day = today()
+    context = _budget_context(project)
+    editor = context["can_edit"]
+    return render(
+        "projects/detail.html",
+        status=status,
+        person=project.person or project.household.reference_person,
+        show_household_link=_can_see_household(current_user, project.household_id),
+        steps=available_steps(current_user, project),
+        step_buttons=STEP_BUTTONS,
+        note_labels=NOTE_LABELS,
+        note_required={name for name, step in STEPS.items() if step.note_required},
+        goal_status_forms={
+            goal.id: GoalStatusForm(
+                formdata=None, prefix=f"goal-{goal.id}", data={"status": goal.status}
+            )
+            for goal in project.goals
+        }
+        if editor
+        else {},
+        goal_form=goal_form or GoalForm(formdata=None, prefix="goal"),
+        meeting_form=meeting_form or MeetingForm(formdata=None, prefix="meeting", held_on=day),
+        line_form=line_form or LineForm(formdata=None, prefix="line"),
+        show_line_add=editor and project.status in ("draft", *SPENDING_STATUSES),
+        today=day,
+        **context,
+    )
+
+
+@bp.get("/<int:project_id>")
+@roles_required(*USERS)
+def detail(project_id: int) -> Response:
+    project = visible_project_or_404(current_user, project_id)
+    operations.record_view(project, current_user)
+    mark_read(current_user, "project", project.id)
+    db.session.commit()
+    return _detail_page(project)
+
+
+# Steps ---------------------------------------------------------------------------------------
+
+
+@bp.post("/<int:project_id>/<step>")
+@roles_required(*USERS)
+def act(project_id: int, step: str) -> Response:
+    project = visible_project_or_404(current_user, project_id)
+    if step not in STEPS:
+        abort(404)
+    form = StepForm()
+    if not form.validate_on_submit():
+        message = " ".join(str(e) for field in form for e in field.errors)
+        return _refused(message or _("Dati non validi."), project, 422)
+    try:
+        operations.transition(project, step, current_user, note=form.note.data)
+    except DomainError as error:
+        db.session.rollback()
+        return _refused(error.message, project)
+    db.session.commit()
+    flash(str(STEP_DONE[step]), "success")
+    return _see_other("projects.detail", project_id=project.id)
+
+
+# Goals and meetings --------------------------------------------------------------------------
+
+
+@bp.post("/<int:project_id>/goals")
+@roles_required(Role.ENTITY_OPERATOR)
+def add_goal(project_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    if not can_edit(current_user, project):
+        return _refused(str(CLOSED_MESSAGE), project)
+    form = GoalForm(prefix="goal")
+    if form.validate_on_submit():
+        try:
+            operations.add_goal(
+                project, form.description.data or "", form.target_on.data, current_user
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.description.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Obiettivo aggiunto."), "success")
+            return _see_other("projects.detail", project_id=project.id, _anchor="goals-title")
+    return _detail_page(project, status=422, goal_form=form)
+
+
+@bp.post("/<int:project_id>/goals/<int:goal_id>")
+@roles_required(Role.ENTITY_OPERATOR)
+def set_goal_status(project_id: int, goal_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    goal = db.session.get(ProjectGoal, goal_id)
+    if goal is None or goal.project_id != project.id:
+        abort(404)
+    if not can_edit(current_user, project):
+        return _refused(str(CLOSED_MESSAGE), project)
+    form = GoalStatusForm(prefix=f"goal-{goal.id}")
+    if not form.validate_on_submit():
+        message = " ".join(str(e) for field in form for e in field.errors)
+        return _refused(message or _("Dati non validi."), project, 422)
+    try:
+        operations.set_goal_status(goal, form.status.data or "", current_user)
+    except DomainError as error:
+        db.session.rollback()
+        return _refused(error.message, project)
+    db.session.commit()
+    flash(_("Stato dell'obiettivo aggiornato."), "success")
+    return _see_other("projects.detail", project_id=project.id, _anchor="goals-title")
+
+
+@bp.post("/<int:project_id>/meetings")
+@roles_required(Role.ENTITY_OPERATOR)
+def add_meeting(project_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    if not can_edit(current_user, project):
+        return _refused(str(CLOSED_MESSAGE), project)
+    form = MeetingForm(prefix="meeting")
+    if form.validate_on_submit():
+        try:
+            operations.add_meeting(
+                project,
+                form.held_on.data,
+                form.notes.data or "",
+                form.next_steps.data,
+                current_user,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Incontro di monitoraggio registrato."), "success")
+            return _see_other("projects.detail", project_id=project.id, _anchor="meetings-title")
+    return _detail_page(project, status=422, meeting_form=form)
+
+
+# Budget lines (inline with htmx) ---------------------------------------------------------------
+
+
+def _line_or_404(project: Project, line_id: int) -> BudgetLine:
+    line = db.session.get(BudgetLine, line_id)
+    if line is None or line.project_id != project.id:
+        abort(404)
+    return line
+
+
+def _line_edit_refusal(project: Project) -> str | None:
+    if not can_edit(current_user, project):
+        return str(CLOSED_MESSAGE)
+    if project.status == "submitted":
+        return str(SUBMITTED_MESSAGE)
+    return None
+
+
+def _line_form(project: Project, line: BudgetLine, submitted: bool) -> LineForm | SpendingForm:
+    """The form of the line's editor: the plan in a draft, commitments and payments after
+    approval. Prefilled with the line (GET) or with what was posted."""
+    prefix = f"line-{line.id}"
+    if project.status in SPENDING_STATUSES:
+        if submitted:
+            return SpendingForm(prefix=prefix)
+        return SpendingForm(
+            formdata=None,
+            prefix=prefix,
+            data={
+                "committed": line.committed,
+                "committed_on": line.committed_on,
+                "paid": line.paid,
+                "paid_on": line.paid_on,
+                "supplier": line.supplier,
+            },
+        )
+    if submitted:
+        return LineForm(prefix=prefix)
+    return LineForm(
+        formdata=None,
+        prefix=prefix,
+        data={
+            "category": line.category,
+            "description": line.description,
+            "supplier": line.supplier,
+            "planned": line.planned,
+        },
+    )
+
+
+def _line_editor(
+    project: Project,
+    line: BudgetLine,
+    form: LineForm | SpendingForm | None = None,
+    increase_form: IncreaseForm | None = None,
+    status: int = 200,
+) -> Response:
+    """The line as an inline form (a table row for htmx, a page otherwise)."""
+    spending = project.status in SPENDING_STATUSES
+    form = form or _line_form(project, line, submitted=False)
+    if wants_fragment():
+        # The row became a form where the user clicked: take the focus there.
+        first = form.committed if isinstance(form, SpendingForm) else form.category
+        first.render_kw = {**(first.render_kw or {}), "autofocus": True}
+    return render(
+        "projects/line.html",
+        "projects/_line_form_row.html",
+        status=status,
+        line=line,
+        form=form,
+        increase_form=(increase_form or IncreaseForm(formdata=None, prefix=f"increase-{line.id}"))
+        if spending
+        else None,
+        inline=wants_fragment(),
+        **_budget_context(project),
+    )
+
+
+def _line_saved(project: Project, line: BudgetLine, message: str) -> Response:
+    """After a change: the row and the totals (out of band) for htmx, else back to the page."""
+    if wants_fragment():
+        return render(
+            "projects/_line_saved.html", line=line, saved_id=line.id, **_budget_context(project)
+        )
+    flash(message, "success")
+    return _see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+
+
+@bp.post("/<int:project_id>/lines")
+@roles_required(Role.ENTITY_OPERATOR)
+def add_line(project_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    if not can_edit(current_user, project):
+        return _refused(str(CLOSED_MESSAGE), project)
+    form = LineForm(prefix="line")
+    if form.validate_on_submit():
+        values = {
+            "category": form.category.data,
+            "description": (form.description.data or "").strip(),
+            "supplier": (form.supplier.data or "").strip() or None,
+            "planned": form.planned.data,
+        }
+        try:
+            line = operations.add_line(project, values, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            message = (
+                _("Voce di budget aggiunta.")
+                if project.status == "draft"
+                else _("Nuova voce inviata alla Città come richiesta di aumento.")
+            )
+            if wants_fragment():
+                return render(
+                    "projects/_line_added.html",
+                    line_form=LineForm(formdata=None, prefix="line"),
+                    saved_id=line.id,
+                    added_message=message,
+                    **_budget_context(project),
+                )
+            flash(message, "success")
+            return _see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+    if wants_fragment():
+        return render(
+            "projects/_line_add.html", status=422, line_form=form, **_budget_context(project)
+        )
+    return _detail_page(project, status=422, line_form=form)
+
+
+@bp.get("/<int:project_id>/lines/<int:line_id>/edit")
+@roles_required(Role.ENTITY_OPERATOR)
+def edit_line(project_id: int, line_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    line = _line_or_404(project, line_id)
+    refusal = _line_edit_refusal(project)
+    if refusal:
+        return _refused(refusal, project)
+    return _line_editor(project, line)
+
+
+def _place_line_error(form: LineForm | SpendingForm, line: BudgetLine, message: str) -> None:
+    """Put the operation's refusal next to the amount it is about."""
+    if isinstance(form, SpendingForm) and form.committed.data is not None:
+        if form.committed.data > line.approved:
+            form.committed.errors.append(message)
+            return
+        if form.paid.data is not None and form.paid.data > form.committed.data:
+            form.paid.errors.append(message)
+            return
+    form.form_errors.append(message)
+
+
+@bp.post("/<int:project_id>/lines/<int:line_id>")
+@roles_required(Role.ENTITY_OPERATOR)
+def save_line(project_id: int, line_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    line = _line_or_404(project, line_id)
+    refusal = _line_edit_refusal(project)
+    if refusal:
+        return _refused(refusal, project)
+    form = _line_form(project, line, submitted=True)
+    if form.validate_on_submit():
+        if isinstance(form, SpendingForm):
+            values: dict[str, Any] = {
+                "committed": form.committed.data,
+                "committed_on": form.committed_on.data,
+                "paid": form.paid.data,
+                "paid_on": form.paid_on.data,
+                "supplier": (form.supplier.data or "").strip() or None,
+            }
+        else:
+            values = {
+                "category": form.category.data,
+                "description": (form.description.data or "").strip(),
+                "supplier": (form.supplier.data or "").strip() or None,
+                "planned": form.planned.data,
+            }
+        try:
+            changes = operations.update_line(line, values, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            _place_line_error(form, line, error.message)
+        else:
+            db.session.commit()
+            return _line_saved(
+                project,
+                line,
+                _("Voce di budget aggiornata.") if changes else _("Nessuna modifica da salvare."),
+            )
+    return _line_editor(project, line, form=form, status=422)
+
+
+@bp.get("/<int:project_id>/lines/<int:line_id>/row")
+@roles_required(*USERS)
+def line_row(project_id: int, line_id: int) -> Response:
+    """The read-only row again (the Cancel button of the inline editor)."""
+    project = visible_project_or_404(current_user, project_id)
+    line = _line_or_404(project, line_id)
+    if not wants_fragment():
+        return _see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+    return render("projects/_line_row.html", line=line, saved_id=None, **_budget_context(project))
+
+
+@bp.post("/<int:project_id>/lines/<int:line_id>/delete")
+@roles_required(Role.ENTITY_OPERATOR)
+def remove_line(project_id: int, line_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    line = _line_or_404(project, line_id)
+    try:
+        operations.remove_line(line, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        return _refused(error.message, project)
+    db.session.commit()
+    if wants_fragment():
+        return render("projects/_line_removed.html", **_budget_context(project))
+    flash(_("Voce di budget eliminata."), "success")
+    return _see_other("projects.detail", project_id=project.id, _anchor="budget-title")
+
+
+@bp.post("/<int:project_id>/lines/<int:line_id>/increase")
+@roles_required(Role.ENTITY_OPERATOR)
+def request_increase(project_id: int, line_id: int) -> Response:
+    project = _run_project_or_404(project_id)
+    line = _line_or_404(project, line_id)
+    refusal = _line_edit_refusal(project)
+    if refusal:
+        return _refused(refusal, project)
+    form = IncreaseForm(prefix=f"increase-{line.id}")
+    if form.validate_on_submit():
+        try:
+            operations.request_increase(line, form.amount.data, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            if project.status not in SPENDING_STATUSES:
+                return _refused(error.message, project)
+            form.amount.errors.append(error.message)
+        else:
+            db.session.commit()
+            return _line_saved(project, line, _("Richiesta di aumento inviata alla Città."))
+    if project.status not in SPENDING_STATUSES:
+        return _refused(_("Gli aumenti si chiedono su un progetto approvato."), project)
+    return _line_editor(project, line, increase_form=form, status=422)
+
+
+@bp.post("/<int:project_id>/lines/<int:line_id>/increase/<decision>")
+@roles_required(Role.COORDINATOR)
+def decide_increase(project_id: int, line_id: int, decision: str) -> Response:
+    if decision not in ("approve", "reject"):
+        abort(404)
+    project = visible_project_or_404(current_user, project_id)
+    line = _line_or_404(project, line_id)
+    approve = decision == "approve"
+    try:
+        operations.decide_increase(line, approve, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        return _refused(error.message, project)
+    db.session.commit()
+    return _line_saved(
+        project,
+        line,
+        _("Aumento approvato: il nuovo importo è disponibile.")
+        if approve
+        else _("Aumento respinto: l'importo approvato resta quello di prima."),
+    )
+
+
+# The programme's financial progress ------------------------------------------------------------
+
+
+@bp.get("/programme")
+@roles_required(Role.COORDINATOR)
+def programme() -> Response:
+    return render(
+        "projects/programme.html",
+        progress=finance.progress(today()),
+        action_lines=ACTION_LINES,
+    )

@@ -14,8 +14,8 @@ STATUSES = {
 
 STATUS_BADGES = {
     "draft": "bg-secondary",
-    "submitted": "bg-warning text-dark",
-    "approved": "bg-info text-dark",
+    "submitted": "bg-warning",
+    "approved": "bg-info",
     "active": "bg-primary",
     "closed": "bg-dark",
 }
