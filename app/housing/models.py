@@ -102,6 +102,7 @@ class Placement(TimestampMixin, Base):
         Index("ix_placement_unit_status", "unit_id", "status"),
         Index("ix_placement_household_unit", "household_id", "unit_id"),
         Index("ix_placement_status_changed", "status", "status_changed_at"),
+        Index("ix_placement_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

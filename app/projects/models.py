@@ -40,6 +40,7 @@ class Project(TimestampMixin, Base):
             "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates"
         ),
         Index("ix_project_organization_status", "organization_id", "status"),
+        Index("ix_project_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

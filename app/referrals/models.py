@@ -42,6 +42,7 @@ class Referral(TimestampMixin, Base):
         Index("ix_referral_from_org_status", "from_organization_id", "status"),
         Index("ix_referral_to_org_status", "to_organization_id", "status"),
         Index("ix_referral_service_accepted", "service_id", "accepted_at"),
+        Index("ix_referral_submitted_at", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
