@@ -42,6 +42,7 @@ OPERATOR_ONLY = answers(303, 403, 403, 200, 403)
 ADMIN_ONLY = answers(303, 200, 403, 403, 403)
 ADMIN_WRITE = answers(303, 303, 403, 403, 403)
 HOUSING_USERS = answers(303, 403, 200, 200, 200)
+AUDIT_READERS = answers(303, 200, 200, 403, 403)
 PROVIDER_ONLY = answers(303, 403, 403, 403, 200)
 # Another provider's unit: a provider gets 404 (not theirs); nobody else edits units.
 OTHER_PROVIDERS_UNIT = answers(303, 403, 403, 403, 404)
@@ -236,6 +237,24 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/housing/risk-cases/{risk_case}/close",
         OTHER_HOUSEHOLD_CASE_POST,
     ),
+    ("audit.index", "GET"): ("/audit/", AUDIT_READERS),
+    ("audit.export_csv", "GET"): ("/audit/export.csv", AUDIT_READERS),
+    ("audit.export_xlsx", "GET"): ("/audit/export.xlsx", AUDIT_READERS),
+    ("registry.export_xlsx", "GET"): ("/entities/export.xlsx", READERS),
+    ("households.export_csv", "GET"): ("/households/export.csv", HOUSEHOLD_READERS),
+    ("households.export_xlsx", "GET"): ("/households/export.xlsx", HOUSEHOLD_READERS),
+    ("referrals.export_csv", "GET"): ("/referrals/export.csv", HOUSEHOLD_READERS),
+    ("referrals.export_xlsx", "GET"): ("/referrals/export.xlsx", HOUSEHOLD_READERS),
+    ("housing.export_csv", "GET"): ("/housing/export.csv", HOUSING_USERS),
+    ("housing.export_xlsx", "GET"): ("/housing/export.xlsx", HOUSING_USERS),
+    ("housing.export_placements_csv", "GET"): ("/housing/placements/export.csv", HOUSING_USERS),
+    ("housing.export_placements_xlsx", "GET"): (
+        "/housing/placements/export.xlsx",
+        HOUSING_USERS,
+    ),
+    ("reports.index", "GET"): ("/reports/", CITY_ONLY),
+    ("reports.export_csv", "GET"): ("/reports/export.csv", CITY_ONLY),
+    ("reports.export_xlsx", "GET"): ("/reports/export.xlsx", CITY_ONLY),
     ("projects.index", "GET"): ("/projects/", HOUSEHOLD_READERS),
     ("projects.programme", "GET"): ("/projects/programme", CITY_ONLY),
     ("projects.new", "GET"): ("/projects/new?household={household}", OWNER_ONLY),

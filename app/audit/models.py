@@ -16,6 +16,8 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_event_object", "object_type", "object_id"),
         Index("ix_audit_event_created_at", "created_at"),
+        # The audit viewer's organization filter, newest first.
+        Index("ix_audit_event_actor_organization_created", "actor_organization_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -234,7 +234,7 @@ def _household_export(kind: str) -> Response:
     )
     db.session.commit()
     if capped:
-        rows.append([limit_note()])
+        rows.append([limit_note(ROW_LIMIT)])
     name = f"nuclei-{today().isoformat()}"
     if kind == "csv":
         return csv_response(name, header, rows)

@@ -20,6 +20,7 @@ from app.auth.policy import roles_required
 from app.clock import today
 from app.db import utcnow
 from app.errors import DomainError
+from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
 from app.extensions import db
 from app.households.models import Household
 from app.households.policy import USERS as HOUSEHOLD_USERS
@@ -208,6 +209,77 @@ def index() -> Response:
     if wants_fragment() and not _is_timed_refresh():
         response.headers["HX-Push-Url"] = url_for("housing.index", **filters.url_args())
     return response
+
+
+def _board_export(kind: str) -> Response:
+    """The board with its current filters (units, no personal data) as a spreadsheet."""
+    filters = queries.BoardFilters.from_args(request.args, current_user)
+    now = utcnow()
+    units = queries.board_units(current_user, filters, ROW_LIMIT + 1)
+    header = [
+        _("N. alloggio"), _("Alloggio"), _("Gestore"), _("Tipologia"), _("Indirizzo"),
+        _("Circoscrizione"), _("Capienza"), _("Posti liberi"), _("Destinatari"), _("Accessibile"),
+        _("Permanenza massima (giorni)"), _("Costo mensile"), _("Posti aggiornati il"),
+        _("Non aggiornato da 7 giorni"), _("Attivo"),
+    ]  # fmt: skip
+    rows: list[list[Any]] = [
+        [
+            unit.id,
+            unit.name,
+            unit.provider.name,
+            str(UNIT_KINDS.get(unit.kind, unit.kind)),
+            unit.address,
+            unit.circoscrizione,
+            unit.capacity,
+            unit.vacancies,
+            ", ".join(str(TARGET_GROUPS.get(code, code)) for code in unit.target_groups),
+            unit.accessible,
+            unit.max_stay_days,
+            unit.monthly_cost,
+            unit.vacancies_updated_at,
+            queries.is_stale(unit, now),
+            unit.active,
+        ]
+        for unit in units[:ROW_LIMIT]
+    ]
+    if len(units) > ROW_LIMIT:
+        rows.append([limit_note(ROW_LIMIT)])
+    name = f"alloggi-{today().isoformat()}"
+    if kind == "csv":
+        return csv_response(name, header, rows)
+    totals_header = [
+        _("Circoscrizione"), _("Alloggi"), _("Capienza"), _("Posti liberi"),
+        _("Non aggiornati da 7 giorni"),
+    ]  # fmt: skip
+    totals = [
+        [
+            total.circoscrizione if total.circoscrizione is not None else _("Tutta la città"),
+            total.units,
+            total.capacity,
+            total.free,
+            total.stale,
+        ]
+        for total in queries.board_totals(current_user, filters, now)
+    ]
+    return xlsx_response(
+        name,
+        [
+            Sheet(_("Alloggi"), header, rows),
+            Sheet(_("Per circoscrizione"), totals_header, totals),
+        ],
+    )
+
+
+@bp.get("/export.csv")
+@roles_required(*BOARD_READERS)
+def export_csv() -> Response:
+    return _board_export("csv")
+
+
+@bp.get("/export.xlsx")
+@roles_required(*BOARD_READERS)
+def export_xlsx() -> Response:
+    return _board_export("xlsx")
 
 
 # Units ---------------------------------------------------------------------------------------
@@ -556,6 +628,80 @@ def placements() -> Response:
             "housing.placements", **({"stato": status} if status else {})
         )
     return response
+
+
+def _placement_export(kind: str) -> Response:
+    """The placements list with its filter, as a spreadsheet; the export is an audit event.
+
+    A housing provider gets only the initials and the size of a household until the City
+    approves the placement, as on screen.
+    """
+    status = request.args.get("stato", "")
+    status = status if status in PLACEMENT_STATUSES else ""
+    query = visible_placements(current_user)
+    if status:
+        query = query.where(Placement.status == status)
+    found = db.session.scalars(
+        query.options(
+            selectinload(Placement.household).selectinload(Household.members),
+            selectinload(Placement.unit),
+            selectinload(Placement.provider),
+        )
+        .order_by(Placement.status_changed_at.desc(), Placement.id.desc())
+        .limit(ROW_LIMIT + 1)
+    ).all()
+    header = [
+        _("N."), _("Nucleo"), _("Componenti"), _("Alloggio"), _("Tipologia"), _("Gestore"),
+        _("Stato"), _("Motivo"), _("Proposto il"), _("Approvato il"), _("Ingresso"),
+        _("Uscita"), _("Ultima modifica"),
+    ]  # fmt: skip
+    rows: list[list[Any]] = []
+    for placement in found[:ROW_LIMIT]:
+        who = _household_view(placement)
+        reasons = REASONS_BY_STATUS.get(placement.status, {})
+        rows.append(
+            [
+                placement.id,
+                who.name,
+                who.size,
+                placement.unit.name,
+                str(UNIT_KINDS.get(placement.unit.kind, placement.unit.kind)),
+                placement.provider.name,
+                str(PLACEMENT_STATUSES.get(placement.status, placement.status)),
+                str(reasons.get(placement.reason_code, placement.reason_code))
+                if placement.reason_code
+                else "",
+                placement.created_at,
+                placement.approved_at,
+                placement.moved_in_on,
+                placement.ended_on,
+                placement.status_changed_at,
+            ]
+        )
+    record(
+        "placements_exported",
+        None,
+        {"filters": {"stato": status} if status else {}, "rows": len(rows), "format": kind},
+    )
+    db.session.commit()
+    if len(found) > ROW_LIMIT:
+        rows.append([limit_note(ROW_LIMIT)])
+    name = f"inserimenti-{today().isoformat()}"
+    if kind == "csv":
+        return csv_response(name, header, rows)
+    return xlsx_response(name, [Sheet(_("Inserimenti"), header, rows)])
+
+
+@bp.get("/placements/export.csv")
+@roles_required(*PLACEMENT_USERS)
+def export_placements_csv() -> Response:
+    return _placement_export("csv")
+
+
+@bp.get("/placements/export.xlsx")
+@roles_required(*PLACEMENT_USERS)
+def export_placements_xlsx() -> Response:
+    return _placement_export("xlsx")
 
 
 def _timeline(object_type: str, object_id: int, hidden: str) -> list[AuditEvent]:

@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from app.audit.operations import record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
+from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
@@ -258,6 +260,87 @@ def index() -> Response:
     if wants_fragment():
         response.headers["HX-Push-Url"] = url_for("referrals.index", **filters.url_args())
     return response
+
+
+# Exports of the list (personal data: the user's scope, the minimal view for receivers) -----
+
+
+def _referral_export(kind: str) -> Response:
+    """The list with its current filters, as a spreadsheet; the export is an audit event."""
+    day = today()
+    filters = ReferralFilters.from_args(request.args)
+    if filters.servizio not in {value for value, _label in _service_options(current_user)}:
+        filters = replace(filters, servizio=None)
+    queue = _is_queue(filters)
+    order = (
+        (Referral.submitted_at.asc(), Referral.id.asc())
+        if queue
+        else (Referral.status_changed_at.desc(), Referral.id.desc())
+    )
+    referrals = list(
+        db.session.scalars(
+            _loaded(filtered_referrals(current_user, filters, day))
+            .order_by(*order)
+            .limit(ROW_LIMIT + 1)
+        )
+    )
+    capped = len(referrals) > ROW_LIMIT
+    header = [
+        _("N."), _("Nucleo"), _("Persona"), _("Bisogno"), _("Servizio"), _("Ente che riceve"),
+        _("Ente inviante"), _("Stato"), _("In ritardo"), _("Motivo o esito"), _("Creata il"),
+        _("Inviata il"), _("Approvata il"), _("Accettata il"), _("Chiusa il"),
+        _("Ultima modifica"),
+    ]  # fmt: skip
+    rows: list[list[Any]] = []
+    for row in _rows(referrals[:ROW_LIMIT], current_user, day, queue):
+        referral = row.referral
+        # The receiving entity gets only what the service needs: the person, not the household.
+        rows.append(
+            [
+                referral.id,
+                referral.household.display_name if row.full else "",
+                row.person_name,
+                str(NEED_LABELS.get(referral.need, referral.need)),
+                referral.service.name,
+                referral.to_organization.name,
+                referral.from_organization.name,
+                str(STATUSES.get(referral.status, referral.status)),
+                row.overdue,
+                str(reason_label(referral.status, referral.reason_code))
+                if referral.reason_code
+                else "",
+                referral.created_at,
+                referral.submitted_at,
+                referral.approved_at,
+                referral.accepted_at,
+                referral.closed_at,
+                referral.status_changed_at,
+            ]
+        )
+    record(
+        "referrals_exported",
+        None,
+        {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
+    )
+    db.session.commit()
+    if capped:
+        rows.append([limit_note(ROW_LIMIT)])
+    name = f"segnalazioni-{day.isoformat()}"
+    if kind == "csv":
+        return csv_response(name, header, rows)
+    return xlsx_response(name, [Sheet(_("Segnalazioni"), header, rows)])
+
+
+@bp.get("/export.csv")
+@roles_required(*USERS)
+def export_csv() -> Response:
+    return _referral_export("csv")
+
+
+@bp.get("/export.xlsx")
+@roles_required(*USERS)
+def export_xlsx() -> Response:
+    return _referral_export("xlsx")
 
 
 @bp.post("/bulk-approve")

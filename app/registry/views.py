@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
@@ -16,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.clock import today
+from app.exports import Sheet, csv_response, xlsx_response
 from app.extensions import db
 from app.registry import bp, operations
 from app.registry.forms import (
@@ -105,27 +104,22 @@ def index() -> Response:
     return response
 
 
-@bp.get("/export.csv")
-@roles_required(*READERS)
-def export_csv() -> Response:
-    """The filtered list for a spreadsheet with Italian settings: `;`, UTF-8 with BOM."""
+def _export_table() -> tuple[list[str], list[list[Any]]]:
+    """The filtered list (the page's filters and the user's scope), one organization a row."""
     filters = OrganizationFilters.from_args(request.args)
     now = today()
     query = filtered_organizations(current_user, filters, now).options(
         selectinload(Organization.services)
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
-        [
-            _("Denominazione"), _("Codice fiscale"), _("Forma giuridica"), _("Circoscrizione"),
-            _("Indirizzo"), _("Telefono"), _("Email"), _("Tipologie"), _("Accreditamento"),
-            _("Numero regionale"), _("Scadenza"), _("Servizi attivi"),
-        ]
-    )  # fmt: skip
+    header = [
+        _("Denominazione"), _("Codice fiscale"), _("Forma giuridica"), _("Circoscrizione"),
+        _("Indirizzo"), _("Telefono"), _("Email"), _("Tipologie"), _("Accreditamento"),
+        _("Numero regionale"), _("Scadenza"), _("Servizi attivi"),
+    ]  # fmt: skip
+    rows: list[list[Any]] = []
     for org in db.session.scalars(query).unique():
         accreditation = org.accreditation
-        writer.writerow(
+        rows.append(
             [
                 org.name,
                 org.tax_code or "",
@@ -139,16 +133,26 @@ def export_csv() -> Response:
                 if accreditation
                 else "",
                 accreditation.regional_number if accreditation else "",
-                accreditation.expires_on.strftime("%d/%m/%Y")
-                if accreditation and accreditation.expires_on
-                else "",
+                accreditation.expires_on if accreditation else None,
                 "; ".join(s.name for s in org.services if s.active),
             ]
         )
-    body = "\ufeff" + buffer.getvalue()
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="enti-{now.isoformat()}.csv"'
-    return response
+    return header, rows
+
+
+@bp.get("/export.csv")
+@roles_required(*READERS)
+def export_csv() -> Response:
+    """The filtered list for a spreadsheet with Italian settings: `;`, UTF-8 with BOM."""
+    header, rows = _export_table()
+    return csv_response(f"enti-{today().isoformat()}", header, rows)
+
+
+@bp.get("/export.xlsx")
+@roles_required(*READERS)
+def export_xlsx() -> Response:
+    header, rows = _export_table()
+    return xlsx_response(f"enti-{today().isoformat()}", [Sheet(_("Enti"), header, rows)])
 
 
 # Organization -----------------------------------------------------------------------------
