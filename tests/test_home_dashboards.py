@@ -166,3 +166,50 @@ def test_coordinator_home_counts_projects_to_approve_and_links_the_filtered_list
     assert "/projects/programme" in html
     listed = client.get("/projects/?stato=submitted").get_data(as_text=True)
     assert listed.count("Percorso di autonomia") == 2
+
+
+def _figure(html, label):
+    """The number shown on the home card whose label is `label`, and the card's link."""
+    import re
+
+    match = re.search(
+        r'<a class="card[^"]*" href="([^"]+)">\s*<span class="card-body d-block">\s*'
+        r'<span class="d-block h3 mb-1">([^<]+)</span>\s*<span class="d-block">' + re.escape(label),
+        html,
+    )
+    assert match, f"no figure {label!r}"
+    return match.group(2), match.group(1)
+
+
+def test_operator_figures_count_only_the_own_organization_and_link_the_lists(client, login_as):
+    mine = factories.organization(is_hub=True)
+    for _index in range(3):
+        factories.household(mine)
+    factories.household(factories.organization(is_hub=True))
+    _db.session.commit()
+    login_as("entity_operator", org=mine)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert _figure(html, "Nuclei in carico") == ("3", "/households/")
+    assert _figure(html, "Segnalazioni in ritardo") == ("0", "/referrals/?scadute=1")
+
+
+def test_coordinator_figures_flag_late_referrals_and_stale_units(client, login_as):
+    sender = factories.organization(is_hub=True)
+    service = factories.service(factories.organization(is_job_service=True))
+    _referral(factories.household(sender), service, "submitted")
+    provider = factories.organization(is_housing_provider=True)
+    _unit(provider, vacancies=2)
+    _unit(provider, vacancies=1, vacancies_updated_at=utcnow() - timedelta(days=8))
+    _db.session.commit()
+    login_as("coordinator")
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert _figure(html, "Segnalazioni in ritardo") == ("1", "/referrals/?scadute=1")
+    assert _figure(html, "Posti liberi ora") == ("3", "/housing/")
+    assert _figure(html, "Alloggi non aggiornati da 7 giorni") == ("1", "/housing/")
+    assert "da controllare" in html
+    late = client.get("/referrals/?scadute=1").get_data(as_text=True)
+    assert "in ritardo" in late

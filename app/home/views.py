@@ -10,7 +10,7 @@ from app.admin.forms import ROLE_LABELS
 from app.auth.models import Role, User
 from app.clock import today
 from app.extensions import db
-from app.home import bp
+from app.home import bp, figures
 from app.households.models import JointCareRequest
 from app.housing import dashboard as housing_dashboard
 from app.projects import dashboard as projects_dashboard
@@ -61,5 +61,6 @@ def index() -> Response:
         context["projects_home"] = projects_dashboard.for_user(current_user)
         context["project_statuses"] = PROJECT_STATUSES
         context["project_badges"] = PROJECT_BADGES
+    context["figures"] = figures.for_user(current_user, today())
     context["today"] = today()
     return render(f"home/{role.value}.html", **context)
