@@ -67,6 +67,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("auth.account", "GET"): ("/account", STAFF),
     ("auth.account", "POST"): ("/account", answers(303, 422, 422, 422, 422)),
     ("home.index", "GET"): ("/", STAFF),
+    # The accessibility statement is public, like that of any public-administration site.
+    ("web.accessibility", "GET"): ("/accessibilita", answers(200, 200, 200, 200, 200)),
     ("admin.users", "GET"): ("/admin/", ADMIN_ONLY),
     ("admin.new_user", "GET"): ("/admin/users/new", ADMIN_ONLY),
     ("admin.settings_page", "GET"): ("/admin/settings", ADMIN_ONLY),

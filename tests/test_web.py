@@ -165,3 +165,14 @@ def test_static_files_never_rewrite_the_session_cookie(client, login_as):
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     response.close()
+
+
+def test_accessibility_statement_is_public_and_linked_from_every_page(client):
+    statement = client.get("/accessibilita")
+
+    html = statement.get_data(as_text=True)
+    assert statement.status_code == 200
+    assert '<html lang="it">' in html
+    assert "WCAG 2.1" in html
+    assert "accessibilita.inclusione@comune.torino.it" in html
+    assert 'href="/accessibilita"' in client.get("/login").get_data(as_text=True)

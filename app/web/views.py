@@ -1,14 +1,29 @@
-"""Routes of the web layer itself: health check and language choice."""
+"""Routes of the web layer itself: health check, language choice, accessibility statement."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, jsonify, redirect, request, session, url_for
+from flask import (
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import text
 
 from app.extensions import db
 from app.web import bp
+
+
+@bp.get("/accessibilita")
+def accessibility() -> str:
+    """The accessibility statement (AgID model): public, like the statement of any PA site."""
+    return render_template("web/accessibility.html")
 
 
 @bp.get("/healthz")
