@@ -572,8 +572,12 @@ def _line_editor(
     spending = project.status in SPENDING_STATUSES
     form = form or _line_form(project, line, submitted=False)
     if wants_fragment():
-        # The row became a form where the user clicked: take the focus there.
-        first = form.committed if isinstance(form, SpendingForm) else form.category
+        # The row became a form where the user clicked: take the focus there; when the form
+        # comes back refused, to the first field in error.
+        fields = [*form, *(increase_form or [])]
+        first = next((f for f in fields if f.errors and f.type != "CSRFTokenField"), None) or (
+            form.committed if isinstance(form, SpendingForm) else form.category
+        )
         first.render_kw = {**(first.render_kw or {}), "autofocus": True}
     return render(
         "projects/line.html",
@@ -592,8 +596,14 @@ def _line_editor(
 def _line_saved(project: Project, line: BudgetLine, message: str) -> Response:
     """After a change: the row and the totals (out of band) for htmx, else back to the page."""
     if wants_fragment():
+        # The focus goes back to the row's edit button (the form it was in is gone).
         return render(
-            "projects/_line_saved.html", line=line, saved_id=line.id, **_budget_context(project)
+            "projects/_line_saved.html",
+            line=line,
+            saved_id=line.id,
+            focus_id=line.id,
+            saved_message=message,
+            **_budget_context(project),
         )
     flash(message, "success")
     return _see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
@@ -713,7 +723,13 @@ def line_row(project_id: int, line_id: int) -> Response:
     line = _line_or_404(project, line_id)
     if not wants_fragment():
         return _see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
-    return render("projects/_line_row.html", line=line, saved_id=None, **_budget_context(project))
+    return render(
+        "projects/_line_row.html",
+        line=line,
+        saved_id=None,
+        focus_id=line.id,  # back on the edit button the editor was opened from
+        **_budget_context(project),
+    )
 
 
 @bp.post("/<int:project_id>/lines/<int:line_id>/delete")
