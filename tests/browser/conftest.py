@@ -36,7 +36,20 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 pytestmark = pytest.mark.browser
 
 
+# The test server (werkzeug, in a thread) leaves a static file's handle to the garbage collector
+# when Chromium drops a font download half way; it is the dev server's habit (gunicorn serves the
+# portal), not the portal's, so browser tests do not fail on that ResourceWarning.
+SERVER_NOISE = (
+    "ignore:unclosed file:ResourceWarning",
+    "ignore::pytest.PytestUnraisableExceptionWarning",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "browser" in str(item.fspath):
+            for rule in SERVER_NOISE:
+                item.add_marker(pytest.mark.filterwarnings(rule))
     if not Path(CHROMIUM).exists():
         reason = f"Chromium non trovato in {CHROMIUM}: installare il pacchetto Debian 'chromium'"
         for item in items:
