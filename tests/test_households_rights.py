@@ -17,6 +17,8 @@ from app.clock import today
 from app.extensions import db as _db
 from app.households.models import Distribution, Household, Person
 from app.households.rights_operations import anonymisable_from
+from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
+from app.projects.models import Project, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
 from app.web.formatting import format_date
 from tests import factories
@@ -477,3 +479,71 @@ def test_anonymisation_erases_the_free_text_of_referrals(client, login_as, famil
     assert all(change.note is None for change in referral.history)
     (event,) = events("household_anonymised")
     assert event.changes["referrals"] == 1
+
+
+def test_anonymisation_erases_the_free_text_of_stays_eviction_cases_and_projects(
+    client, login_as, family
+):
+    household = family["household"]
+    provider = factories.organization(name="Casa Amica", is_housing_provider=True)
+    unit = HousingUnit(
+        provider_id=provider.id,
+        name="Alloggio di via Po",
+        kind="temporary_flat",
+        address="Via Po 3",
+        circoscrizione=7,
+        capacity=2,
+        vacancies=1,
+        target_groups=[],
+    )
+    _db.session.add(unit)
+    _db.session.flush()
+    placement = Placement(
+        household_id=household.id,
+        unit_id=unit.id,
+        provider_id=provider.id,
+        status="ended",
+        motivation="Mario Rossi ha perso la casa",
+        reason_code="family",
+        reason_note="Torna dalla sorella Anna Rossi",
+    )
+    case = HousingRiskCase(
+        household_id=household.id, kind="eviction_notice", status="open", notes="Sig. Rossi"
+    )
+    project = Project(
+        household_id=household.id,
+        organization_id=household.organization_id,
+        title="Autonomia",
+        summary="Mario Rossi cerca lavoro",
+        status="closed",
+        status_note="Concluso con Mario",
+    )
+    _db.session.add_all([placement, case, project])
+    _db.session.flush()
+    _db.session.add(WellbeingCheck(placement_id=placement.id, due_on=date(2020, 1, 1)))
+    _db.session.add(
+        ProjectMeeting(project_id=project.id, held_on=date(2020, 2, 1), notes="Mario sta bene")
+    )
+    _db.session.commit()
+    closed_family(family, date(today().year - 6, 3, 15))
+    login_as("coordinator")
+
+    assert post(client, f"/households/{household.id}/anonymise").status_code == 303
+
+    placement = _db.session.get(Placement, placement.id)
+    assert (placement.motivation, placement.reason_note) == (None, None)
+    assert placement.reason_code == "family"  # what the reports count stays
+    assert _db.session.get(HousingRiskCase, case.id).notes is None
+    project = _db.session.get(Project, project.id)
+    assert (project.summary, project.status_note, project.title) == (None, None, "Autonomia")
+    assert all("Mario" not in (m.notes or "") for m in project.meetings)
+    (event,) = events("household_anonymised")
+    assert (
+        event.changes["placements"],
+        event.changes["risk_cases"],
+        event.changes["projects"],
+    ) == (
+        1,
+        1,
+        1,
+    )

@@ -51,6 +51,8 @@ from app.households.vocabulary import (
     SEXES,
     SHARING_SCOPES,
 )
+from app.housing.models import HousingRiskCase, Placement, WellbeingCheck
+from app.projects.models import Project, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
 from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS
 from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
@@ -451,15 +453,50 @@ def anonymisation_refusal(household: Household, today: date) -> str | None:
     return None
 
 
+def _erase_housing_and_project_text(household_id: int) -> tuple[int, int, int]:
+    """Free text of placements, eviction cases and projects may name people: erased; the coded
+    statuses, reasons, dates and amounts stay for the reports. Returns how many of each."""
+    placement_ids = select(Placement.id).where(Placement.household_id == household_id)
+    project_ids = select(Project.id).where(Project.household_id == household_id)
+    counts = tuple(
+        db.session.scalar(select(func.count()).select_from(model).where(column == household_id))
+        or 0
+        for model, column in (
+            (Placement, Placement.household_id),
+            (HousingRiskCase, HousingRiskCase.household_id),
+            (Project, Project.household_id),
+        )
+    )
+    for statement in (
+        update(Placement)
+        .where(Placement.household_id == household_id)
+        .values(motivation=None, reason_note=None),
+        update(WellbeingCheck)
+        .where(WellbeingCheck.placement_id.in_(placement_ids))
+        .values(notes=None),
+        update(HousingRiskCase)
+        .where(HousingRiskCase.household_id == household_id)
+        .values(notes=None),
+        update(Project)
+        .where(Project.household_id == household_id)
+        .values(summary=None, status_note=None),
+        update(ProjectMeeting)
+        .where(ProjectMeeting.project_id.in_(project_ids))
+        .values(notes="", next_steps=None),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session="fetch"))
+    return counts  # type: ignore[return-value]
+
+
 def anonymise_household(household: Household, today: date) -> dict[str, int]:
     """Erase what identifies the family; keep what the reports count.
 
     Members: names become "Persona N Anonimo", no codice fiscale, birth date 1 January of the
     same year (age bands survive); sex, relation, work, education and languages stay.
     Household: no address, notes or ISEE value; circoscrizione, needs, housing and status stay.
-    Distributions, joint-care requests and referrals stay, without their free-text notes and
-    motivations (they may name people). The audit event holds counts only. Past audit events
-    are never touched.
+    Distributions, joint-care requests, referrals, placements, eviction cases and projects stay,
+    without their free-text notes, motivations and summaries (they may name people). The audit
+    event holds counts only. Past audit events are never touched.
     """
     # Two coordinators pressing the button together: the second waits, then sees it done.
     db.session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
@@ -528,9 +565,13 @@ def anonymise_household(household: Household, today: date) -> dict[str, int]:
         .values(note=None)
         .execution_options(synchronize_session="fetch")
     )
+    placements, risk_cases, projects = _erase_housing_and_project_text(household.id)
     counts = {
         "members": len(members),
         "referrals": referrals,
+        "placements": placements,
+        "risk_cases": risk_cases,
+        "projects": projects,
         "distributions": distributions,
         "joint_care_requests": joint_requests,
         "retention_years": retention_years(),
