@@ -258,6 +258,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("reports.export_csv", "GET"): ("/reports/export.csv", CITY_ONLY),
     ("reports.export_xlsx", "GET"): ("/reports/export.xlsx", CITY_ONLY),
     ("projects.index", "GET"): ("/projects/", HOUSEHOLD_READERS),
+    ("projects.export_csv", "GET"): ("/projects/export.csv", HOUSEHOLD_READERS),
+    ("projects.export_xlsx", "GET"): ("/projects/export.xlsx", HOUSEHOLD_READERS),
     ("projects.programme", "GET"): ("/projects/programme", CITY_ONLY),
     ("projects.new", "GET"): ("/projects/new?household={household}", OWNER_ONLY),
     ("projects.new", "POST"): ("/projects/new?household={household}", OWNER_ONLY),

@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from app.audit.models import AuditEvent
 from app.db import utcnow
 from app.extensions import db as _db
 from app.housing.models import HousingUnit, Placement
+from app.money import ZERO
+from app.projects.models import BudgetLine, Project
 from app.referrals.models import Referral
 from app.referrals.vocabulary import STATUSES
 from tests import factories
@@ -427,3 +430,44 @@ def test_hostile_filters_never_break_a_download(client, login_as, query):
     for path in LIST_EXPORTS:
         response = client.get(f"{path}?{query}")
         assert response.status_code == 200, (path, query, response.status_code)
+
+
+def test_project_export_holds_only_the_own_projects_with_exact_totals_and_is_audited(
+    app, two_entities
+):
+    ours, theirs, mine_3, _mine_5, other, operator = two_entities
+    mine = Project(
+        household_id=mine_3.id,
+        organization_id=ours.id,
+        title="Patente e tirocinio",
+        status="active",
+        youth=True,
+    )
+    hidden = Project(household_id=other.id, organization_id=theirs.id, title="Progetto altrui")
+    _db.session.add_all([mine, hidden])
+    _db.session.flush()
+    for planned, paid in ((Decimal("1234.56"), Decimal("1000.00")), (Decimal("0.45"), ZERO)):
+        _db.session.add(
+            BudgetLine(
+                project_id=mine.id,
+                category="training",
+                description="Corso",
+                planned=planned,
+                approved=planned,
+                committed=planned,
+                paid=paid,
+            )
+        )
+    browser = signed_in(app, operator)
+
+    sheet = xlsx_rows(browser.get("/projects/export.xlsx?giovani=1"))
+
+    assert column(sheet, "Progetto") == ["Patente e tirocinio"]
+    assert column(sheet, "Approvato") == [1235.01]
+    assert column(sheet, "Pagato") == [1000]
+    rows = csv_rows(browser.get("/projects/export.csv"))
+    assert "Progetto altrui" not in "".join(";".join(r) for r in rows)
+    assert column(rows, "Disponibile") == ["0,00"]
+    exported = audit_events("projects_exported")
+    assert [e.changes["format"] for e in exported] == ["xlsx", "csv"]
+    assert exported[0].changes["filters"] == {"giovani": "1"}

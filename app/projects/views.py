@@ -16,10 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from app.audit.operations import record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
+from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
@@ -200,6 +202,75 @@ def index() -> Response:
     if wants_fragment():
         response.headers["HX-Push-Url"] = url_for("projects.index", **filters.url_args())
     return response
+
+
+def _project_export(kind: str) -> Response:
+    """The list with its current filters, as a spreadsheet; the export is an audit event."""
+    coordinator = current_user.has_role(Role.COORDINATOR)
+    filters = ProjectFilters.from_args(request.args, coordinator)
+    projects = list(
+        db.session.scalars(
+            filtered_projects(current_user, filters)
+            .options(
+                selectinload(Project.lines),
+                selectinload(Project.person),
+                selectinload(Project.organization),
+                selectinload(Project.household).selectinload(Household.members),
+            )
+            .order_by(Project.status_changed_at.desc(), Project.id.desc())
+            .limit(ROW_LIMIT + 1)
+        )
+    )
+    header = [
+        _("N."), _("Progetto"), _("Persona"), _("Nucleo"), _("Ente"), _("Giovani 18-29"),
+        _("Stato"), _("Inizio"), _("Fine"), _("Previsto"), _("Approvato"), _("Impegnato"),
+        _("Pagato"), _("Disponibile"),
+    ]  # fmt: skip
+    rows: list[list[Any]] = []
+    for project in projects[:ROW_LIMIT]:
+        money = totals(project.lines)
+        rows.append(
+            [
+                project.id,
+                project.title,
+                project.person.full_name if project.person else "",
+                project.household.display_name,
+                project.organization.name,
+                project.youth,
+                str(STATUSES.get(project.status, project.status)),
+                project.starts_on,
+                project.ends_on,
+                money.planned,
+                money.approved,
+                money.committed,
+                money.paid,
+                money.available,
+            ]
+        )
+    record(
+        "projects_exported",
+        None,
+        {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
+    )
+    db.session.commit()
+    if len(projects) > ROW_LIMIT:
+        rows.append([limit_note(ROW_LIMIT)])
+    name = f"progetti-{today().isoformat()}"
+    if kind == "csv":
+        return csv_response(name, header, rows)
+    return xlsx_response(name, [Sheet(_("Progetti"), header, rows)])
+
+
+@bp.get("/export.csv")
+@roles_required(*USERS)
+def export_csv() -> Response:
+    return _project_export("csv")
+
+
+@bp.get("/export.xlsx")
+@roles_required(*USERS)
+def export_xlsx() -> Response:
+    return _project_export("xlsx")
 
 
 # A new project, its data -----------------------------------------------------------------------
