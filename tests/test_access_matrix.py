@@ -259,6 +259,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("reports.export_xlsx", "GET"): ("/reports/export.xlsx", CITY_ONLY),
     ("projects.index", "GET"): ("/projects/", HOUSEHOLD_READERS),
     ("projects.export_csv", "GET"): ("/projects/export.csv", HOUSEHOLD_READERS),
+    ("distributions.export_csv", "GET"): ("/distributions/export.csv", HOUSEHOLD_READERS),
+    ("distributions.export_xlsx", "GET"): ("/distributions/export.xlsx", HOUSEHOLD_READERS),
     ("projects.export_xlsx", "GET"): ("/projects/export.xlsx", HOUSEHOLD_READERS),
     ("projects.programme", "GET"): ("/projects/programme", CITY_ONLY),
     ("projects.new", "GET"): ("/projects/new?household={household}", OWNER_ONLY),

@@ -14,8 +14,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
+from app.households.models import Distribution
 from app.housing.models import HousingUnit, Placement
 from app.money import ZERO
 from app.projects.models import BudgetLine, Project
@@ -471,3 +473,41 @@ def test_project_export_holds_only_the_own_projects_with_exact_totals_and_is_aud
     exported = audit_events("projects_exported")
     assert [e.changes["format"] for e in exported] == ["xlsx", "csv"]
     assert exported[0].changes["filters"] == {"giovani": "1"}
+
+
+def test_distribution_export_is_the_months_log_of_the_own_hubs_and_is_audited(app, two_entities):
+    ours, theirs, mine_3, _mine_5, other, operator = two_entities
+    our_hub = factories.site(ours, name="Snodo Nostro", is_hub=True)
+    their_hub = factories.site(theirs, name="Snodo Altrui", is_hub=True)
+    day = today().replace(day=1)
+    for household, site in ((mine_3, our_hub), (other, their_hub)):
+        _db.session.add(
+            Distribution(
+                household_id=household.id,
+                site_id=site.id,
+                organization_id=site.organization_id,
+                distributed_on=day,
+                kind="food_basket",
+                quantity=2,
+            )
+        )
+    _db.session.add(
+        Distribution(
+            household_id=mine_3.id,
+            site_id=our_hub.id,
+            organization_id=ours.id,
+            distributed_on=day - timedelta(days=1),  # last month: not in this month's log
+            kind="food_basket",
+            quantity=1,
+        )
+    )
+    browser = signed_in(app, operator)
+
+    rows = csv_rows(browser.get(f"/distributions/export.csv?mese={day:%Y-%m}"))
+
+    assert column(rows, "Snodo") == ["Snodo Nostro"]
+    assert column(rows, "Data") == [day.strftime("%d/%m/%Y")]
+    assert column(rows, "Quantità") == ["2"]
+    assert other.display_name not in "".join(";".join(r) for r in rows)
+    [exported] = audit_events("distributions_exported")
+    assert exported.changes == {"month": f"{day:%Y-%m}", "rows": 1, "format": "csv"}

@@ -86,6 +86,7 @@ ACTION_LABELS = {
     "referrals_exported": _l("elenco delle segnalazioni esportato"),
     "placements_exported": _l("elenco degli inserimenti esportato"),
     "projects_exported": _l("elenco dei progetti esportato"),
+    "distributions_exported": _l("registro delle distribuzioni esportato"),
     "audit_exported": _l("registro attività esportato"),
     "report_exported": _l("report di monitoraggio esportato (dati pseudonimizzati)"),
     "project_created": _l("progetto creato come bozza"),

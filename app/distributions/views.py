@@ -10,8 +10,10 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import format_date as babel_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from app.audit import operations as audit
 from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.clock import today
@@ -22,6 +24,7 @@ from app.distributions.queries import (
     find_households,
     hub_sites,
     last_distributions,
+    log_distributions,
     month_start,
     monthly_counts,
     next_month,
@@ -32,6 +35,7 @@ from app.distributions.queries import (
     visible_hub_organizations,
 )
 from app.errors import DomainError
+from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
 from app.extensions import db
 from app.households.models import Distribution, Household
 from app.households.policy import can_record_distributions, visible_household_or_404
@@ -194,6 +198,69 @@ def counts() -> Response:
             "distributions.index", mese=month.strftime("%Y-%m")
         )
     return response
+
+
+def _distribution_export(kind: str) -> Response:
+    """The month's distribution log (the month of the counts), as a spreadsheet; audited."""
+    month = parse_month(request.args.get("mese"), today())
+    found = list(
+        db.session.scalars(
+            log_distributions(current_user)
+            .where(
+                Distribution.distributed_on >= month,
+                Distribution.distributed_on < next_month(month),
+            )
+            .options(
+                selectinload(Distribution.site).selectinload(Site.organization),
+                selectinload(Distribution.household).selectinload(Household.members),
+                selectinload(Distribution.operator),
+            )
+            .order_by(Distribution.distributed_on, Distribution.id)
+            .limit(ROW_LIMIT + 1)
+        )
+    )
+    header = [
+        _("Data"), _("Snodo"), _("Ente"), _("N. nucleo"), _("Nucleo"), _("Tipo"),
+        _("Quantità"), _("Operatore/trice"), _("Motivo del secondo paniere"),
+    ]  # fmt: skip
+    rows: list[list[Any]] = [
+        [
+            d.distributed_on,
+            d.site.name,
+            d.site.organization.name,
+            d.household_id,
+            d.household.display_name,
+            str(DISTRIBUTION_KINDS.get(d.kind, d.kind)),
+            d.quantity,
+            d.operator.full_name if d.operator else "",
+            d.override_reason or "",
+        ]
+        for d in found[:ROW_LIMIT]
+    ]
+    audit.record(
+        "distributions_exported",
+        None,
+        {"month": month.strftime("%Y-%m"), "rows": len(rows), "format": kind},
+    )
+    db.session.commit()
+    if len(found) > ROW_LIMIT:
+        rows.append([limit_note(ROW_LIMIT)])
+    name = f"distribuzioni-{month.strftime('%Y-%m')}"
+    if kind == "csv":
+        return csv_response(name, header, rows)
+    return xlsx_response(name, [Sheet(_("Distribuzioni"), header, rows)])
+
+
+@bp.get("/export.csv")
+@roles_required(*READERS)
+def export_csv() -> Response:
+    return _distribution_export("csv")
+
+
+@bp.get("/export.xlsx")
+@roles_required(*READERS)
+def export_xlsx() -> Response:
+    return _distribution_export("xlsx")
 
 
 @bp.post("/")
