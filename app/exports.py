@@ -250,6 +250,23 @@ def xlsx_response(filename: str, sheets: Sequence[Sheet]) -> Response:
     return _download(xlsx_bytes(sheets), XLSX_MIMETYPE, _attachment(filename, ".xlsx"))
 
 
+def list_response(
+    kind: str,
+    filename: str,
+    title: str,
+    header: Sequence[str],
+    rows: list[list[Any]],
+    cut_at: int | None = None,
+) -> Response:
+    """A list as a CSV (`kind` "csv") or one-sheet XLSX download; `cut_at` is the row limit
+    when the list was cut there, and adds the note that says so."""
+    if cut_at is not None:
+        rows = [*rows, [limit_note(cut_at)]]
+    if kind == "csv":
+        return csv_response(filename, header, rows)
+    return xlsx_response(filename, [Sheet(title, header, rows)])
+
+
 def limit_note(limit: int = ROW_LIMIT) -> str:
     """The last row of an export cut at `limit` rows."""
     from flask_babel import gettext as _

@@ -35,7 +35,7 @@ from app.distributions.queries import (
     visible_hub_organizations,
 )
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
+from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households.models import Distribution, Household
 from app.households.policy import can_record_distributions, visible_household_or_404
@@ -243,12 +243,14 @@ def _distribution_export(kind: str) -> Response:
         {"month": month.strftime("%Y-%m"), "rows": len(rows), "format": kind},
     )
     db.session.commit()
-    if len(found) > ROW_LIMIT:
-        rows.append([limit_note(ROW_LIMIT)])
-    name = f"distribuzioni-{month.strftime('%Y-%m')}"
-    if kind == "csv":
-        return csv_response(name, header, rows)
-    return xlsx_response(name, [Sheet(_("Distribuzioni"), header, rows)])
+    return list_response(
+        kind,
+        f"distribuzioni-{month.strftime('%Y-%m')}",
+        _("Distribuzioni"),
+        header,
+        rows,
+        ROW_LIMIT if len(found) > ROW_LIMIT else None,
+    )
 
 
 @bp.get("/export.csv")

@@ -18,7 +18,7 @@ from app.audit.operations import record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
-from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
+from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households import bp, operations
 from app.households import codice_fiscale as cf
@@ -233,12 +233,14 @@ def _household_export(kind: str) -> Response:
         {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
     )
     db.session.commit()
-    if capped:
-        rows.append([limit_note(ROW_LIMIT)])
-    name = f"nuclei-{today().isoformat()}"
-    if kind == "csv":
-        return csv_response(name, header, rows)
-    return xlsx_response(name, [Sheet(_("Nuclei familiari"), header, rows)])
+    return list_response(
+        kind,
+        f"nuclei-{today().isoformat()}",
+        _("Nuclei familiari"),
+        header,
+        rows,
+        ROW_LIMIT if capped else None,
+    )
 
 
 @bp.get("/export.csv")

@@ -20,7 +20,7 @@ from app.auth.policy import roles_required
 from app.clock import today
 from app.db import utcnow
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
+from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, list_response, xlsx_response
 from app.extensions import db
 from app.households.models import Household
 from app.households.policy import USERS as HOUSEHOLD_USERS
@@ -684,12 +684,14 @@ def _placement_export(kind: str) -> Response:
         {"filters": {"stato": status} if status else {}, "rows": len(rows), "format": kind},
     )
     db.session.commit()
-    if len(found) > ROW_LIMIT:
-        rows.append([limit_note(ROW_LIMIT)])
-    name = f"inserimenti-{today().isoformat()}"
-    if kind == "csv":
-        return csv_response(name, header, rows)
-    return xlsx_response(name, [Sheet(_("Inserimenti"), header, rows)])
+    return list_response(
+        kind,
+        f"inserimenti-{today().isoformat()}",
+        _("Inserimenti"),
+        header,
+        rows,
+        ROW_LIMIT if len(found) > ROW_LIMIT else None,
+    )
 
 
 @bp.get("/placements/export.csv")

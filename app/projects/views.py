@@ -21,7 +21,7 @@ from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
+from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
@@ -253,12 +253,14 @@ def _project_export(kind: str) -> Response:
         {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
     )
     db.session.commit()
-    if len(projects) > ROW_LIMIT:
-        rows.append([limit_note(ROW_LIMIT)])
-    name = f"progetti-{today().isoformat()}"
-    if kind == "csv":
-        return csv_response(name, header, rows)
-    return xlsx_response(name, [Sheet(_("Progetti"), header, rows)])
+    return list_response(
+        kind,
+        f"progetti-{today().isoformat()}",
+        _("Progetti"),
+        header,
+        rows,
+        ROW_LIMIT if len(projects) > ROW_LIMIT else None,
+    )
 
 
 @bp.get("/export.csv")

@@ -19,7 +19,7 @@ from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, Sheet, csv_response, limit_note, xlsx_response
+from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
@@ -323,12 +323,14 @@ def _referral_export(kind: str) -> Response:
         {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
     )
     db.session.commit()
-    if capped:
-        rows.append([limit_note(ROW_LIMIT)])
-    name = f"segnalazioni-{day.isoformat()}"
-    if kind == "csv":
-        return csv_response(name, header, rows)
-    return xlsx_response(name, [Sheet(_("Segnalazioni"), header, rows)])
+    return list_response(
+        kind,
+        f"segnalazioni-{day.isoformat()}",
+        _("Segnalazioni"),
+        header,
+        rows,
+        ROW_LIMIT if capped else None,
+    )
 
 
 @bp.get("/export.csv")
