@@ -144,6 +144,14 @@ def visible_risk_case_or_404(user: User, case_id: int) -> HousingRiskCase:
     return case
 
 
+def managed_risk_case_or_404(user: User, case_id: int) -> HousingRiskCase:
+    """A case the user may change (the household's organization, the City); else 404."""
+    case = visible_risk_case_or_404(user, case_id)
+    if not can_manage_risk_cases(user, case.household):
+        abort(404)
+    return case
+
+
 def can_manage_risk_cases(user: User, household: Household) -> bool:
     """The household's organization and the City open and follow eviction-prevention cases."""
     return user.has_role(Role.COORDINATOR) or (

@@ -48,6 +48,7 @@ from app.housing.policy import (
     can_propose_for,
     can_record_checks,
     editable_unit_or_404,
+    managed_risk_case_or_404,
     sees_household_details,
     visible_placement_or_404,
     visible_placements,
@@ -999,9 +1000,7 @@ def _rerender_case(case_id: int, **context: Any) -> Response:
 @bp.post("/risk-cases/<int:case_id>/edit")
 @roles_required(*HOUSEHOLD_USERS)
 def edit_risk_case(case_id: int) -> Response:
-    case = visible_risk_case_or_404(current_user, case_id)
-    if not can_manage_risk_cases(current_user, case.household):
-        abort(404)
+    case = managed_risk_case_or_404(current_user, case_id)
     form = RiskCaseForm()
     if form.validate_on_submit():
         try:
@@ -1018,9 +1017,7 @@ def edit_risk_case(case_id: int) -> Response:
 @bp.post("/risk-cases/<int:case_id>/close")
 @roles_required(*HOUSEHOLD_USERS)
 def close_risk_case(case_id: int) -> Response:
-    case = visible_risk_case_or_404(current_user, case_id)
-    if not can_manage_risk_cases(current_user, case.household):
-        abort(404)
+    case = managed_risk_case_or_404(current_user, case_id)
     form = CloseRiskCaseForm()
     if form.validate_on_submit():
         try:

@@ -38,6 +38,14 @@ def runs_project(user: User, project: Project) -> bool:
     return user.has_role(Role.ENTITY_OPERATOR) and user.organization_id == project.organization_id
 
 
+def run_project_or_404(user: User, project_id: int) -> Project:
+    """A project of the user's organization, to work on (others are not there for them)."""
+    project = visible_project_or_404(user, project_id)
+    if not runs_project(user, project):
+        abort(404)
+    return project
+
+
 def can_edit(user: User, project: Project) -> bool:
     return runs_project(user, project) and not project.read_only
 

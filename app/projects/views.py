@@ -43,7 +43,7 @@ from app.projects.policy import (
     USERS,
     can_decide,
     can_edit,
-    runs_project,
+    run_project_or_404,
     visible_project_or_404,
     visible_projects,
 )
@@ -361,18 +361,10 @@ def new() -> Response:
     )
 
 
-def _run_project_or_404(project_id: int) -> Project:
-    """A project of the user's organization (others are not there for them)."""
-    project = visible_project_or_404(current_user, project_id)
-    if not runs_project(current_user, project):
-        abort(404)
-    return project
-
-
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ENTITY_OPERATOR)
 def edit(project_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     if not can_edit(current_user, project):
         return _refused(str(CLOSED_MESSAGE), project)
     household = project.household
@@ -516,7 +508,7 @@ def act(project_id: int, step: str) -> Response:
 @bp.post("/<int:project_id>/goals")
 @roles_required(Role.ENTITY_OPERATOR)
 def add_goal(project_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     if not can_edit(current_user, project):
         return _refused(str(CLOSED_MESSAGE), project)
     form = GoalForm(prefix="goal")
@@ -538,7 +530,7 @@ def add_goal(project_id: int) -> Response:
 @bp.post("/<int:project_id>/goals/<int:goal_id>")
 @roles_required(Role.ENTITY_OPERATOR)
 def set_goal_status(project_id: int, goal_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     goal = db.session.get(ProjectGoal, goal_id)
     if goal is None or goal.project_id != project.id:
         abort(404)
@@ -561,7 +553,7 @@ def set_goal_status(project_id: int, goal_id: int) -> Response:
 @bp.post("/<int:project_id>/meetings")
 @roles_required(Role.ENTITY_OPERATOR)
 def add_meeting(project_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     if not can_edit(current_user, project):
         return _refused(str(CLOSED_MESSAGE), project)
     form = MeetingForm(prefix="meeting")
@@ -685,7 +677,7 @@ def _line_saved(project: Project, line: BudgetLine, message: str) -> Response:
 @bp.post("/<int:project_id>/lines")
 @roles_required(Role.ENTITY_OPERATOR)
 def add_line(project_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     if not can_edit(current_user, project):
         return _refused(str(CLOSED_MESSAGE), project)
     form = LineForm(prefix="line")
@@ -728,7 +720,7 @@ def add_line(project_id: int) -> Response:
 @bp.get("/<int:project_id>/lines/<int:line_id>/edit")
 @roles_required(Role.ENTITY_OPERATOR)
 def edit_line(project_id: int, line_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     line = _line_or_404(project, line_id)
     refusal = _line_edit_refusal(project)
     if refusal:
@@ -751,7 +743,7 @@ def _place_line_error(form: LineForm | SpendingForm, line: BudgetLine, message: 
 @bp.post("/<int:project_id>/lines/<int:line_id>")
 @roles_required(Role.ENTITY_OPERATOR)
 def save_line(project_id: int, line_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     line = _line_or_404(project, line_id)
     refusal = _line_edit_refusal(project)
     if refusal:
@@ -808,7 +800,7 @@ def line_row(project_id: int, line_id: int) -> Response:
 @bp.post("/<int:project_id>/lines/<int:line_id>/delete")
 @roles_required(Role.ENTITY_OPERATOR)
 def remove_line(project_id: int, line_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     line = _line_or_404(project, line_id)
     try:
         operations.remove_line(line, current_user)
@@ -825,7 +817,7 @@ def remove_line(project_id: int, line_id: int) -> Response:
 @bp.post("/<int:project_id>/lines/<int:line_id>/increase")
 @roles_required(Role.ENTITY_OPERATOR)
 def request_increase(project_id: int, line_id: int) -> Response:
-    project = _run_project_or_404(project_id)
+    project = run_project_or_404(current_user, project_id)
     line = _line_or_404(project, line_id)
     refusal = _line_edit_refusal(project)
     if refusal:
