@@ -61,6 +61,7 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
+@cache  # the same (today, N) for every row of a list
 def overdue_before(today: date, working_days: int) -> date:
     """The first day a thing may have started on and still not be overdue today.
 

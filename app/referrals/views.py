@@ -196,7 +196,7 @@ def _rows(referrals: list[Referral], user: User, day: date, queue: bool) -> list
         rows.append(
             Row(
                 referral=referral,
-                full=bool(mine & {Side.SENDER, Side.COORDINATOR}),
+                full=sees_full_household(user, referral),
                 overdue=queries.is_overdue(referral, day, working_days),
                 target_lost=referral.status in OPEN_STATUSES
                 and referral.to_organization_id not in in_force,
