@@ -42,7 +42,7 @@ from app.housing.vocabulary import (
     RISK_OUTCOMES,
     WELLBEING,
 )
-from app.notifications.operations import coordinators, notify, operators_of
+from app.notifications.operations import coordinators, notify, operators_of, staff_of
 
 UNIT_FIELDS = (
     "name", "kind", "address", "circoscrizione", "capacity", "target_groups", "accessible",
@@ -465,20 +465,6 @@ def transition(
     return placement
 
 
-def _staff_of(organization_id: int | None, role: Role) -> list[User]:
-    if organization_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(User).where(
-                User.organization_id == organization_id,
-                User.role == role.value,
-                User.active.is_(True),
-            )
-        )
-    )
-
-
 def _notify(placement: Placement, actor: User) -> None:
     audience = NOTIFY_ON.get(placement.status)
     if placement.status == "cancelled" and placement.approved_at is not None:
@@ -486,7 +472,7 @@ def _notify(placement: Placement, actor: User) -> None:
     if audience == "coordinators":
         users = coordinators()
     elif audience == "provider":
-        users = _staff_of(placement.provider_id, Role.HOUSING_PROVIDER)
+        users = staff_of(placement.provider_id, Role.HOUSING_PROVIDER)
     elif audience == "proposer":
         users = operators_of(placement.household.organization_id)
         if placement.status == "declined":

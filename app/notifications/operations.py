@@ -21,16 +21,23 @@ def coordinators() -> list[User]:
     )
 
 
-def operators_of(organization_id: int) -> list[User]:
+def staff_of(organization_id: int | None, role: Role) -> list[User]:
+    """The active users of an organization with `role`."""
+    if organization_id is None:
+        return []
     return list(
         db.session.scalars(
             select(User).where(
                 User.organization_id == organization_id,
-                User.role == Role.ENTITY_OPERATOR.value,
+                User.role == role.value,
                 User.active.is_(True),
             )
         )
     )
+
+
+def operators_of(organization_id: int) -> list[User]:
+    return staff_of(organization_id, Role.ENTITY_OPERATOR)
 
 
 def notify(
