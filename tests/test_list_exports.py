@@ -470,7 +470,7 @@ def test_project_export_holds_only_the_own_projects_with_exact_totals_and_is_aud
     rows = csv_rows(browser.get("/projects/export.csv"))
     assert "Progetto altrui" not in "".join(";".join(r) for r in rows)
     assert column(rows, "Disponibile") == ["0,00"]
-    exported = audit_events("projects_exported")
+    exported = sorted(audit_events("projects_exported"), key=lambda event: event.id)
     assert [e.changes["format"] for e in exported] == ["xlsx", "csv"]
     assert exported[0].changes["filters"] == {"giovani": "1"}
 
