@@ -9,7 +9,7 @@ CATALOGUES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev db demo lint format translations extract-messages update-messages serve clean ci
+.PHONY: help run test static install install-dev db demo lint format translations extract-messages update-messages serve clean ci
 
 help: ## list every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -36,7 +36,15 @@ install-dev: $(VENV)/.installed-dev ## also install the pinned test and developm
 
 translations: $(COMPILED) ## compile the translation catalogues
 
-db: install translations ## upgrade the database to the latest migration
+STATIC_FILES := $(shell find static -type f ! -name '*.gz' ! -name '.compressed')
+
+static/.compressed: $(STATIC_FILES) $(VENV)/.installed
+	$(BIN)/python -m whitenoise.compress -q static
+	touch $@
+
+static: static/.compressed ## make the gzip copies of the static files that WhiteNoise serves
+
+db: install translations static ## upgrade the database to the latest migration
 	$(FLASK) db upgrade
 
 demo: db ## load the demo data if the database is empty
@@ -63,7 +71,7 @@ format: install-dev ## format the code with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install-dev translations lint ## run the whole test suite (DATABASE_URL selects PostgreSQL)
+test: install-dev translations static lint ## run the whole test suite (DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 extract-messages: install-dev ## extract translatable strings into app/translations/messages.pot
@@ -74,6 +82,10 @@ update-messages: extract-messages ## merge new strings into the English catalogu
 
 ci: ## what CI runs: make test on SQLite and on PostgreSQL
 	.ci/run
+
+.PHONY: bench
+bench: install translations ## run the benchmark (see bench/README.md)
+	$(BIN)/python bench/run.py --database-url "$(or $(DATABASE_URL),sqlite:///$(CURDIR)/instance/portal.db)" $(BENCH_ARGS)
 
 clean: ## remove the virtual environment and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

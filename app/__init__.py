@@ -27,6 +27,9 @@ def create_app(config: Config | None = None) -> Flask:
     register_blueprints(app)
     register_web(app)
     register_cli(app)
+    from app.web.static import register_static
+
+    register_static(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
@@ -150,9 +153,10 @@ def unread_notifications() -> int | None:
 
 
 def register_cli(app: Flask) -> None:
-    from app.cli import expire_accreditations_command, seed_demo_command
+    from app.cli import expire_accreditations_command, seed_demo_command, seed_scale_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_scale_command)
     app.cli.add_command(expire_accreditations_command)
 
     from app.maintenance.cli import register_maintenance_commands

@@ -15,6 +15,7 @@ from app.web.errors import unauthorized_response
 
 PASSWORD_CHANGE_EXEMPT = {
     "auth.account",
+    "auth.csrf_token",
     "auth.logout",
     "static",
     "web.healthz",

@@ -6,10 +6,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from app.audit.operations import record
@@ -186,6 +197,30 @@ def logout() -> Response:
     session.clear()
     flash(_("Sei uscita/o dal portale."), "info")
     return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+
+
+@bp.get("/account/logged-in-again")
+@login_required
+def logged_in_again() -> Response:
+    """Where a login made from an expired form's message lands: back to the other tab."""
+    return render("auth/logged_in_again.html")
+
+
+@bp.get("/account/csrf-token")
+def csrf_token() -> Response:
+    """A fresh form token for a page that outlived its session.
+
+    After a login in another tab (which starts a new session) the forms still open carry the
+    old token; the page's script asks for the new one here and saves what the user typed.
+    Same-origin only: nothing on another site can read this answer.
+    """
+    if not current_user.is_authenticated:
+        response = jsonify(error=_("La sessione è scaduta: accedi di nuovo per continuare."))
+        response.status_code = 401
+    else:
+        response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -68,6 +68,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Response:
+        if is_htmx():
+            # The page's script fetches a fresh token at once: the user only presses again.
+            response = error_response(
+                400,
+                _(
+                    "Il modulo era scaduto e non è stato salvato. Quello che hai scritto è "
+                    "ancora qui: premi di nuovo il pulsante."
+                ),
+            )
+            response.headers["X-CSRF-Expired"] = "1"
+            return response
         return error_response(
             400,
             _(
@@ -118,7 +129,21 @@ def record_denied_access(code: int) -> None:
 
 
 def unauthorized_response() -> Response:
-    """An expired or missing login: htmx is sent to the login page, never given it as a fragment."""
+    """An expired or missing login: htmx is sent to the login page, never given it as a fragment.
+
+    Except when the request saves something: leaving the page would lose what the user typed,
+    so the form stays, and a message offers the login in a new tab. Back on the page, the
+    script fetches the new session's form token and the user presses the button again.
+    """
+    if is_htmx() and request.method != "GET":
+        login_url = url_for("auth.login", next=url_for("auth.logged_in_again"))
+        response = make_response(
+            render_template("errors/_session_expired.html", login_url=login_url), 401
+        )
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        response.headers["X-Session-Expired"] = "1"
+        return response
     if is_htmx():
         # The fragment URL is no place to come back to: return to the page the user was on.
         current = urlsplit(request.headers.get("HX-Current-URL", ""))

@@ -26,26 +26,78 @@
     all('[data-bs-toggle="popover"]').forEach(function (el) { bs.Popover.getOrCreateInstance(el); });
   }
 
-  function showMessage(text) {
+  function showMessage(text, kind) {
     var area = document.getElementById("messages");
     if (!area) { return; }
     var alert = document.createElement("div");
-    alert.className = "alert alert-danger";
-    alert.setAttribute("role", "alert");
+    alert.className = "alert alert-" + (kind || "danger");
+    alert.setAttribute("role", kind === "success" ? "status" : "alert");
     alert.textContent = text;
     area.replaceChildren(alert);
   }
 
   var english = (document.documentElement.lang || "it") === "en";
-  var networkError = english
-    ? "The portal cannot be reached. Check the connection and try again: what you typed is still here."
-    : "Il portale non risponde. Controlla la connessione e riprova: quello che hai scritto è ancora qui.";
+  var texts = english ? {
+    network: "The portal cannot be reached. Check the connection and try again: what you typed is still here.",
+    server: "The portal could not complete the request and nothing was saved. Try again in a moment: what you typed is still here.",
+    renewed: "You are logged in again: press the button once more to save."
+  } : {
+    network: "Il portale non risponde. Controlla la connessione e riprova: quello che hai scritto è ancora qui.",
+    server: "Il portale non è riuscito a completare la richiesta e non ha salvato nulla. Riprova tra poco: quello che hai scritto è ancora qui.",
+    renewed: "Hai di nuovo accesso al portale: premi di nuovo il pulsante per salvare."
+  };
+
+  // A form that outlived its session or its token: after a login (in another tab) the page
+  // takes the new session's token, so pressing the button again saves what the user typed.
+  var waitingForLogin = false;
+  function renewToken(afterLogin) {
+    var url = document.body && document.body.getAttribute("data-csrf-url");
+    if (!url || !window.fetch) { return; }
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data || !data.csrf_token) { return; }
+        document.body.setAttribute("hx-headers:inherited", JSON.stringify({ "X-CSRFToken": data.csrf_token }));
+        document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
+          input.value = data.csrf_token;
+        });
+        if (afterLogin) {
+          waitingForLogin = false;
+          showMessage(texts.renewed, "success");
+        }
+      })
+      .catch(function () { /* still offline or logged out: the message on screen stands */ });
+  }
+  function onReturn() {
+    if (waitingForLogin && document.visibilityState !== "hidden") { renewToken(true); }
+  }
+  window.addEventListener("focus", onReturn);
+  document.addEventListener("visibilitychange", onReturn);
+
+  function header(ctx, name) {
+    var headers = ctx && ctx.response && ctx.response.headers;
+    return headers && headers.get ? headers.get(name) : null;
+  }
 
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
   document.addEventListener("htmx:after:process", function (event) { initComponents(event.target); });
+  document.addEventListener("htmx:response:error", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (header(ctx, "X-Session-Expired")) { waitingForLogin = true; }
+    if (header(ctx, "X-CSRF-Expired")) { renewToken(false); }
+  });
+  // A server error the portal did not answer itself (a proxy's 502 page, a crash before the
+  // portal's error handler) must not replace the form: say so in the message area instead.
+  document.addEventListener("htmx:before:swap", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (ctx && ctx.response && ctx.response.status >= 500 && !header(ctx, "HX-Retarget")) {
+      event.preventDefault();
+      showMessage(texts.server);
+    }
+  });
   // A request that got no answer at all (network down, timeout): say so; the form stays as it is.
   document.addEventListener("htmx:error", function (event) {
     var ctx = event.detail && event.detail.ctx;
-    if (!ctx || !ctx.response) { showMessage(networkError); }
+    if (!ctx || !ctx.response) { showMessage(texts.network); }
   });
 })();

@@ -1,0 +1,56 @@
+"""Static files: served by WhiteNoise, compressed, cached for a year under versioned URLs.
+
+Every `url_for('static', ...)` gets `?v=<content hash>`, so a browser keeps a file until it
+changes; the gzip copies are made once by `make` (`python -m whitenoise.compress static`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from whitenoise import WhiteNoise
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def static_headers(headers: Any, path: str, url: str) -> None:
+    """The security headers of the portal's own responses (WhiteNoise answers before Flask)."""
+    from app.web.headers import CSP
+
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+
+
+def register_static(app: Flask) -> None:
+    root = Path(app.static_folder or "static")
+
+    @cache
+    def version(filename: str) -> str:
+        try:
+            return hashlib.sha256((root / filename).read_bytes()).hexdigest()[:12]
+        except OSError:
+            return ""
+
+    @app.url_defaults
+    def versioned_static(endpoint: str, values: dict[str, Any]) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            tag = version(values["filename"])
+            if tag:
+                values["v"] = tag
+
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app,
+        root=str(root),
+        prefix="static/",
+        max_age=ONE_YEAR,
+        add_headers_function=static_headers,
+        autorefresh=app.debug,
+    )
