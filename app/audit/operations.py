@@ -86,3 +86,17 @@ def _refuse_audit_changes(session: Session, flush_context: object, instances: ob
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise AuditLogImmutableError("Gli eventi di audit non si possono modificare.")
+
+
+def commit_view() -> None:
+    """Commit a page view's audit event (and read marks) without expiring what the page loaded.
+
+    The transaction wrote only the event, so what the page has already read is still current:
+    keeping it saves reloading the user, the record and its relations after the commit.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.admin.forms import ROLE_LABELS
 from app.auth.models import Role, User
@@ -43,10 +44,14 @@ def index() -> Response:
         context["referral_queue"] = referral_dashboard.coordinator_queue(today())
         context["to_verify"] = dashboard.accreditations_to_verify()
         context["expiring"] = dashboard.accreditations_expiring(today())
+        pending_joint = select(JointCareRequest).where(JointCareRequest.status == "pending")
+        context["joint_total"] = (
+            db.session.scalar(select(func.count()).select_from(pending_joint.subquery())) or 0
+        )
         context["joint_requests"] = db.session.scalars(
-            select(JointCareRequest)
-            .where(JointCareRequest.status == "pending")
-            .order_by(JointCareRequest.created_at)
+            pending_joint.options(joinedload(JointCareRequest.requesting_organization))
+            .order_by(JointCareRequest.created_at, JointCareRequest.id)
+            .limit(dashboard.HOME_ROWS)
         ).all()
     if role == Role.ENTITY_OPERATOR and current_user.organization_id:
         context["incoming"] = referral_dashboard.incoming(current_user.organization_id, today())

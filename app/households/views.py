@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.audit.models import AuditEvent
-from app.audit.operations import record
+from app.audit.operations import commit_view, record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -448,7 +448,7 @@ def _audit_trail(household: Household) -> list[AuditEvent]:
 def detail(household_id: int) -> Response:
     household = visible_household_or_404(current_user, household_id)
     operations.record_view(household)
-    db.session.commit()
+    commit_view()
     distributions = db.session.scalars(
         visible_distributions(current_user)
         .where(Distribution.household_id == household.id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import Role, User
 from app.extensions import db
@@ -42,7 +43,9 @@ def for_user(user: User, today: date) -> HousingHome:
         total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         waiting = list(
             db.session.scalars(
-                query.order_by(Placement.status_changed_at, Placement.id).limit(HOME_ROWS)
+                query.options(joinedload(Placement.unit))
+                .order_by(Placement.status_changed_at, Placement.id)
+                .limit(HOME_ROWS)
             )
         )
     stale = 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, case, cast, func, select
+from sqlalchemy import Select, String, case, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -297,16 +297,20 @@ def upcoming_deadlines(
 ) -> list[Deadline]:
     """Hearings and evictions of open cases the user sees in the next `days` days, by date."""
     until = today + timedelta(days=days)
-    found: list[Deadline] = []
-    for kind, column in (
-        ("hearing", HousingRiskCase.hearing_on),
-        ("execution", HousingRiskCase.execution_on),
-    ):
-        cases = db.session.scalars(
-            visible_risk_cases(user)
-            .where(HousingRiskCase.status == "open", column >= today, column <= until)
-            .options(selectinload(HousingRiskCase.household).selectinload(Household.members))
+    columns = {"hearing": HousingRiskCase.hearing_on, "execution": HousingRiskCase.execution_on}
+    cases = db.session.scalars(
+        visible_risk_cases(user)
+        .where(
+            HousingRiskCase.status == "open",
+            or_(*(column.between(today, until) for column in columns.values())),
         )
-        found.extend(Deadline(getattr(c, column.key), kind, c) for c in cases)
+        .options(selectinload(HousingRiskCase.household).selectinload(Household.members))
+    )
+    found: list[Deadline] = []
+    for risk_case in cases:
+        for kind, column in columns.items():
+            on = getattr(risk_case, column.key)
+            if on is not None and today <= on <= until:
+                found.append(Deadline(on, kind, risk_case))
     found.sort(key=lambda d: (d.on, d.kind != "execution", d.case.id))
     return found

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.models import AuditEvent
-from app.audit.operations import record
+from app.audit.operations import commit_view, record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -738,7 +738,7 @@ def placement(placement_id: int) -> Response:
     item = visible_placement_or_404(current_user, placement_id)
     operations.record_view(item, current_user)
     mark_read(current_user, "placement", item.id)
-    db.session.commit()
+    commit_view()
     return _placement_page(item)
 
 
@@ -835,7 +835,7 @@ def _refused_step(
 ) -> Response:
     item = visible_placement_or_404(current_user, item.id)
     operations.record_view(item, current_user)
-    db.session.commit()
+    commit_view()
     return _placement_page(item, status, message, step, form)
 
 
@@ -867,7 +867,7 @@ def record_check(placement_id: int, check_id: int) -> Response:
             return _see_other("housing.placement", placement_id=item.id)
     item = visible_placement_or_404(current_user, placement_id)
     operations.record_view(item, current_user)
-    db.session.commit()
+    commit_view()
     status = 409 if error is not None else 422  # refused by the rules, or bad input
     return _placement_page(item, status, error, "check", check_form=form)
 
@@ -958,7 +958,7 @@ def new_risk_case() -> Response:
 def risk_case(case_id: int) -> Response:
     case = visible_risk_case_or_404(current_user, case_id)
     record("risk_case_viewed", case, actor=current_user)
-    db.session.commit()
+    commit_view()
     return _risk_case_page(case)
 
 
@@ -993,7 +993,7 @@ def _risk_case_page(
 def _rerender_case(case_id: int, **context: Any) -> Response:
     case = visible_risk_case_or_404(current_user, case_id)
     record("risk_case_viewed", case, actor=current_user)
-    db.session.commit()
+    commit_view()
     return _risk_case_page(case, **context)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from app.audit.operations import record
+from app.audit.operations import commit_view, record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -475,7 +475,7 @@ def detail(project_id: int) -> Response:
     project = visible_project_or_404(current_user, project_id)
     operations.record_view(project, current_user)
     mark_read(current_user, "project", project.id)
-    db.session.commit()
+    commit_view()
     return _detail_page(project)
 
 

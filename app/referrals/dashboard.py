@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.referrals.models import Referral
@@ -31,7 +32,15 @@ def _waiting(where: list[object], today: date) -> Waiting:
         or 0
     )
     oldest = list(
-        db.session.scalars(base.order_by(Referral.status_changed_at, Referral.id).limit(HOME_ROWS))
+        db.session.scalars(
+            base.options(
+                joinedload(Referral.from_organization),
+                joinedload(Referral.to_organization),
+                joinedload(Referral.service),
+            )
+            .order_by(Referral.status_changed_at, Referral.id)
+            .limit(HOME_ROWS)
+        )
     )
     return Waiting(total, overdue, oldest)
 

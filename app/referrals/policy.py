@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from flask import abort
 from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.auth.models import Role, User
 from app.extensions import db
@@ -46,8 +47,10 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
     return query.where(false())
 
 
-def visible_referral_or_404(user: User, referral_id: int) -> Referral:
-    referral = db.session.scalar(visible_referrals(user).where(Referral.id == referral_id))
+def visible_referral_or_404(user: User, referral_id: int, *options: ORMOption) -> Referral:
+    referral = db.session.scalar(
+        visible_referrals(user).where(Referral.id == referral_id).options(*options)
+    )
     if referral is None:
         abort(404)
     return referral

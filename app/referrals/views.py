@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
-from app.audit.operations import record
+from app.audit.operations import commit_view, record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -34,7 +34,7 @@ from app.referrals.labels import (
     reason_texts,
 )
 from app.referrals.matching import Suggestion, rank
-from app.referrals.models import OPEN_STATUSES, Referral
+from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
 from app.referrals.operations import SHARING_SCOPES_FOR_JOB_SERVICES, TRANSITIONS
 from app.referrals.policy import (
     USERS,
@@ -179,16 +179,12 @@ class Row:
 def _rows(referrals: list[Referral], user: User, day: date, queue: bool) -> list[Row]:
     working_days = queries.overdue_working_days()
     open_targets = {r.to_organization_id for r in referrals if r.status in OPEN_STATUSES}
-    in_force = (
-        set(
-            db.session.scalars(
-                referral_target_organizations(day)
-                .with_only_columns(Organization.id)
-                .where(Organization.id.in_(sorted(open_targets)))
-            )
+    in_force = set(
+        db.session.scalars(
+            referral_target_organizations(day)
+            .with_only_columns(Organization.id)
+            .where(Organization.id.in_(sorted(open_targets)))
         )
-        if open_targets
-        else set()
     )
     rows = []
     for referral in referrals:
@@ -561,10 +557,17 @@ def _organizations(ids: set[int | None]) -> dict[int, Organization]:
 @bp.get("/<int:referral_id>")
 @roles_required(*USERS)
 def detail(referral_id: int) -> Response:
-    referral = visible_referral_or_404(current_user, referral_id)
+    referral = visible_referral_or_404(
+        current_user,
+        referral_id,
+        joinedload(Referral.from_organization),
+        joinedload(Referral.to_organization),
+        joinedload(Referral.service),
+        selectinload(Referral.history).joinedload(ReferralStatusChange.actor),
+    )
     operations.record_view(referral, current_user)
     mark_read(current_user, "referral", referral.id)
-    db.session.commit()
+    commit_view()
     return _detail_page(referral)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.registry.models import (
@@ -15,31 +17,45 @@ from app.registry.models import (
     Service,
 )
 
+HOME_ROWS = 10
 
-def accreditations_to_verify() -> list[Accreditation]:
-    return list(
-        db.session.scalars(
-            select(Accreditation)
-            .join(Organization)
-            .where(Accreditation.status == "pending")
-            .order_by(Organization.name)
-        )
+
+@dataclass(frozen=True)
+class Shortlist:
+    """How many there are, and the first few to show on a home page."""
+
+    total: int
+    rows: list[Accreditation]
+
+
+def _shortlist(query: Select[tuple[Accreditation]]) -> Shortlist:
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.options(contains_eager(Accreditation.organization)).limit(HOME_ROWS)
+    ).all()
+    return Shortlist(total, list(rows))
+
+
+def accreditations_to_verify() -> Shortlist:
+    return _shortlist(
+        select(Accreditation)
+        .join(Organization)
+        .where(Accreditation.status == "pending")
+        .order_by(Organization.name, Organization.id)
     )
 
 
-def accreditations_expiring(today: date) -> list[Accreditation]:
+def accreditations_expiring(today: date) -> Shortlist:
     """Active accreditations that expire within 60 days (or have just passed their date)."""
-    return list(
-        db.session.scalars(
-            select(Accreditation)
-            .join(Organization)
-            .where(
-                Accreditation.status == "active",
-                Accreditation.expires_on.is_not(None),
-                Accreditation.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS),
-            )
-            .order_by(Accreditation.expires_on)
+    return _shortlist(
+        select(Accreditation)
+        .join(Organization)
+        .where(
+            Accreditation.status == "active",
+            Accreditation.expires_on.is_not(None),
+            Accreditation.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS),
         )
+        .order_by(Accreditation.expires_on, Accreditation.id)
     )
 
 
