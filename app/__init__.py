@@ -120,6 +120,9 @@ def register_web(app: Flask) -> None:
     from app.audit.labels import audit_label
 
     app.jinja_env.globals["audit_label"] = audit_label
+    from app.web.paging import COUNT_CAP
+
+    app.jinja_env.globals["count_cap"] = COUNT_CAP
     from app.registry.models import CIRCOSCRIZIONI
 
     app.jinja_env.globals["district_options"] = [

@@ -78,6 +78,7 @@ from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
 from app.registry.models import CIRCOSCRIZIONI
 from app.registry.vocabulary import LANGUAGES
 from app.web.htmx import render, wants_fragment
+from app.web.paging import capped_total, page_count
 from app.workdays import local_date
 
 PAGE_SIZE = 25
@@ -168,8 +169,8 @@ def filtered_households(user: User, filters: HouseholdFilters) -> Any:
 def index() -> Response:
     filters = HouseholdFilters.from_args(request.args)
     query = filtered_households(current_user, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    total = capped_total(query)
+    pages = page_count(total, PAGE_SIZE)
     page = min(filters.pagina, pages)
     rows = db.session.scalars(
         query.options(selectinload(Household.members))

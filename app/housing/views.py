@@ -9,7 +9,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -74,6 +74,7 @@ from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment
+from app.web.paging import capped_total, page_count
 
 BOARD_LIMIT = 500  # rows shown on the board; the totals always count every unit
 PROPOSAL_CHOICES = 60
@@ -601,8 +602,8 @@ def placements() -> Response:
     query = visible_placements(current_user)
     if status:
         query = query.where(Placement.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    total = capped_total(query)
+    pages = page_count(total, PAGE_SIZE)
     page = min(max(bounded_int(request.args.get("pagina")) or 1, 1), pages)
     rows = db.session.scalars(
         query.options(
@@ -902,8 +903,8 @@ def risk_cases() -> Response:
     query = visible_risk_cases(current_user)
     if status != "tutti":
         query = query.where(HousingRiskCase.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    total = capped_total(query)
+    pages = page_count(total, PAGE_SIZE)
     page = min(max(bounded_int(request.args.get("pagina")) or 1, 1), pages)
     cases = db.session.scalars(
         query.options(selectinload(HousingRiskCase.household).selectinload(Household.members))

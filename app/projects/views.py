@@ -12,7 +12,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -52,6 +52,7 @@ from app.registry.models import Organization
 from app.web.errors import error_response
 from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment
+from app.web.paging import capped_total, page_count
 
 PAGE_SIZE = 25
 VOCABULARY = {
@@ -172,8 +173,8 @@ def index() -> Response:
     coordinator = current_user.has_role(Role.COORDINATOR)
     filters = ProjectFilters.from_args(request.args, coordinator)
     query = filtered_projects(current_user, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    total = capped_total(query)
+    pages = page_count(total, PAGE_SIZE)
     page = min(filters.pagina, pages)
     projects = db.session.scalars(
         query.options(

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -51,6 +51,7 @@ from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment
+from app.web.paging import capped_total, page_count
 from app.workdays import start_of_day_utc
 
 PAGE_SIZE = 25
@@ -227,8 +228,8 @@ def index() -> Response:
         filters = replace(filters, servizio=None)
     queue = _is_queue(filters)
     query = filtered_referrals(current_user, filters, day)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    total = capped_total(query)
+    pages = page_count(total, PAGE_SIZE)
     page = min(filters.pagina, pages)
     order = (
         (Referral.submitted_at.asc(), Referral.id.asc())

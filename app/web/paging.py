@@ -1,0 +1,26 @@
+"""Page counts that stay cheap on city-wide lists.
+
+Counting every match of a list of 100,000 households on every keystroke scans the index each
+time, and nobody pages through more than a few hundred pages: past COUNT_CAP matches the list
+says "more than 10,000" and asks to narrow the search, and the page links stop at the cap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+
+COUNT_CAP = 10_000
+
+
+def capped_total(query: Any) -> int:
+    """How many rows `query` matches, counting at most COUNT_CAP + 1 of them."""
+    limited = query.limit(COUNT_CAP + 1)
+    return db.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
+
+
+def page_count(total: int, size: int) -> int:
+    return max((min(total, COUNT_CAP) + size - 1) // size, 1)

@@ -1,0 +1,38 @@
+"""City-wide lists count only up to a cap, say so, and link only the pages within it."""
+
+from __future__ import annotations
+
+import re
+
+from app.extensions import db as _db
+from app.web import paging
+from tests import factories
+
+
+def test_a_list_beyond_the_cap_asks_to_narrow_the_search(app, client, login_as, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_CAP", 30)
+    monkeypatch.setitem(app.jinja_env.globals, "count_cap", 30)
+    org = factories.organization()
+    for _ in range(40):
+        factories.household(org)
+    _db.session.commit()
+    login_as("coordinator")
+
+    page = client.get("/households/").get_data(as_text=True)
+
+    assert "Più di 30 nuclei trovati: affina la ricerca per vederli tutti." in page
+    links = {int(n) for n in re.findall(r'class="page-link" href="[^"]*pagina=(\d+)', page)}
+    assert max(links) == 2  # 30 counted, 25 a page: the 40th is reached by narrowing
+    last = client.get("/households/?pagina=9").get_data(as_text=True)
+    assert 'aria-current="page">2<' in last
+
+
+def test_a_list_within_the_cap_gives_the_exact_count(client, login_as):
+    org = factories.organization()
+    for _ in range(3):
+        factories.household(org)
+    _db.session.commit()
+    login_as("coordinator")
+    page = client.get("/households/").get_data(as_text=True)
+    assert "3 nuclei trovati" in page
+    assert "Più di" not in page
