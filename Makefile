@@ -87,5 +87,10 @@ ci: ## what CI runs: make test on SQLite and on PostgreSQL
 bench: install translations ## run the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py --database-url "$(or $(DATABASE_URL),sqlite:///$(CURDIR)/instance/portal.db)" $(BENCH_ARGS)
 
+.PHONY: seed-scale
+seed-scale: install translations ## city-scale data in an empty database (HOUSEHOLDS=100000, default instance/scale.db)
+	DATABASE_URL="$(or $(DATABASE_URL),sqlite:///$(CURDIR)/instance/scale.db)" $(FLASK) db upgrade
+	DATABASE_URL="$(or $(DATABASE_URL),sqlite:///$(CURDIR)/instance/scale.db)" $(FLASK) seed-scale --households $(or $(HOUSEHOLDS),100000)
+
 clean: ## remove the virtual environment and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -36,3 +36,50 @@ def expire_accreditations_command() -> None:
     expired = expire_accreditations(today())
     db.session.commit()
     click.echo(f"Accreditamenti scaduti oggi: {len(expired)}")
+
+
+@click.command("seed-scale")
+@click.option(
+    "--households",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Nuclei da generare: 100000 è la scala della città (imposta la scala a N/100000).",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True, max=10),
+    default=None,
+    help="Scala rispetto alla città (1.0 = 100.000 nuclei); in alternativa a --households.",
+)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seme casuale.")
+@with_appcontext
+def seed_scale_command(households: int | None, scale: float | None, seed: int) -> None:
+    """Fill an EMPTY database with city-scale data (DESIGN.md, "Scale we design for")."""
+    import time
+
+    from app.clock import today
+    from app.scale import HOUSEHOLDS_AT_SCALE_1, database_is_empty, seed_scale, targets
+
+    if households is not None and scale is not None:
+        raise click.UsageError("Indica --households oppure --scale, non entrambi.")
+    if households is not None:
+        scale = households / HOUSEHOLDS_AT_SCALE_1
+    if scale is None:
+        scale = 1.0
+    if not database_is_empty():
+        raise click.ClickException(
+            "Il database contiene già dati: i dati a scala cittadina si caricano solo su un "
+            "database vuoto (creane uno nuovo con `flask db upgrade`)."
+        )
+    planned = targets(scale)
+    click.echo(
+        f"Generazione dei dati a scala {scale:g}: {planned['households']} nuclei, "
+        f"{planned['referrals']} segnalazioni, {planned['audit_events']} eventi di audit."
+    )
+    started = time.perf_counter()
+    summary = seed_scale(scale, seed, today(), click.echo)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"Dati a scala cittadina caricati in {elapsed:.1f} s: "
+        + ", ".join(f"{k}: {v}" for k, v in summary.items())
+    )

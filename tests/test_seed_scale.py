@@ -1,0 +1,202 @@
+"""`flask seed-scale`: city-scale data on a tiny scale, as a user of the data would check it."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from stdnum.it import codicefiscale
+
+from app.demo import DEMO_USERS
+from app.extensions import db as _db
+from app.households.codice_fiscale import consistency_problem
+from app.households.models import Distribution, Household, Person
+from app.housing.models import HOLDING_STATUSES, PLACEMENT_STATUSES, HousingUnit, Placement
+from app.models import AuditEvent, Notification, Organization, Service, User
+from app.projects.models import PROJECT_STATUSES, BudgetLine, Project
+from app.referrals.models import STATUSES, Referral, ReferralStatusChange
+from tests import factories
+from tests.conftest import csrf_token_from
+
+HOUSEHOLDS = 300
+
+
+def _seed(app: Flask, *args: str) -> object:
+    result = app.test_cli_runner().invoke(args=["seed-scale", *args])
+    _db.session.expire_all()
+    return result
+
+
+def _count(model: type) -> int:
+    return int(_db.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def seeded(app: Flask, db: object) -> None:
+    result = _seed(app, "--households", str(HOUSEHOLDS))
+    assert result.exit_code == 0, result.output
+
+
+def test_counts_follow_the_scale(app: Flask, seeded: None) -> None:
+    scale = HOUSEHOLDS / 100_000
+    assert _count(Household) == HOUSEHOLDS
+    people = _count(Person)
+    assert 2.0 * HOUSEHOLDS <= people <= 3.2 * HOUSEHOLDS  # about 2.5 people per household
+    assert _count(Referral) == round(200_000 * scale)
+    assert _count(Placement) == round(50_000 * scale)
+    assert _count(Project) == round(20_000 * scale)
+    assert _count(HousingUnit) == max(12, round(5_000 * scale))
+    assert _count(Service) == max(40, round(6_000 * scale))
+    assert _count(Organization) == max(20, round(2_000 * scale))
+    distributions = _count(Distribution)
+    assert 0.7 * 500_000 * scale <= distributions <= 1.3 * 500_000 * scale
+    assert _count(AuditEvent) >= round(2_000_000 * scale)
+    assert _count(Notification) > 0
+    sizes = Counter(
+        _db.session.scalars(select(func.count(Person.id)).group_by(Person.household_id)).all()
+    )
+    assert min(sizes) >= 1
+    assert max(sizes) <= 6
+
+
+def test_scale_option_sets_the_size(app: Flask, db: object) -> None:
+    result = _seed(app, "--scale", "0.001")
+    assert result.exit_code == 0, result.output
+    assert _count(Household) == 100
+    assert "Dati a scala cittadina caricati" in result.output
+
+
+def test_every_codice_fiscale_is_valid_unique_and_consistent(seeded: None) -> None:
+    people = _db.session.execute(select(Person.codice_fiscale, Person.birth_date, Person.sex)).all()
+    codes = [code for code, _birth, _sex in people]
+    assert len(set(codes)) == len(codes)
+    for code, birth, sex in people:
+        assert len(code) == 16
+        assert codicefiscale.is_valid(code), code
+        assert consistency_problem(code, birth, sex) is None, code
+
+
+def test_referrals_in_every_status_with_their_history(seeded: None) -> None:
+    referrals = _db.session.execute(select(Referral.id, Referral.status)).all()
+    assert {status for _id, status in referrals} == set(STATUSES)
+    steps: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
+    for referral_id, from_status, to_status in _db.session.execute(
+        select(
+            ReferralStatusChange.referral_id,
+            ReferralStatusChange.from_status,
+            ReferralStatusChange.to_status,
+        ).order_by(ReferralStatusChange.referral_id, ReferralStatusChange.created_at)
+    ):
+        steps[referral_id].append((from_status, to_status))
+    for referral_id, status in referrals:
+        history = steps[referral_id]
+        assert history[0] == (None, "draft")
+        assert history[-1][1] == status
+        for (_before, reached), (left, _after) in itertools.pairwise(history):
+            assert left == reached
+
+
+def test_placements_and_projects_in_every_status(seeded: None) -> None:
+    placements = set(_db.session.scalars(select(Placement.status).distinct()))
+    assert placements == set(PLACEMENT_STATUSES)
+    projects = set(_db.session.scalars(select(Project.status).distinct()))
+    assert projects == set(PROJECT_STATUSES)
+
+
+def test_vacancies_leave_room_for_the_placements_holding_a_place(seeded: None) -> None:
+    holding = dict(
+        _db.session.execute(
+            select(Placement.unit_id, func.count())
+            .where(Placement.status.in_(HOLDING_STATUSES))
+            .group_by(Placement.unit_id)
+        ).all()
+    )
+    for unit in _db.session.scalars(select(HousingUnit)):
+        assert 0 <= unit.vacancies <= unit.capacity - holding.get(unit.id, 0)
+    per_household = Counter(
+        _db.session.scalars(
+            select(Placement.household_id).where(Placement.status.in_(HOLDING_STATUSES))
+        )
+    )
+    assert max(per_household.values()) == 1
+
+
+def test_budget_lines_keep_paid_within_committed_within_approved(seeded: None) -> None:
+    lines = _db.session.scalars(select(BudgetLine)).all()
+    assert lines
+    for line in lines:
+        assert 0 <= line.paid <= line.committed <= line.approved
+        if line.increase_requested is not None:
+            assert line.increase_requested > line.approved
+    drafts = _db.session.scalars(
+        select(BudgetLine).join(Project).where(Project.status == "draft")
+    ).all()
+    assert all(line.approved == 0 for line in drafts)
+
+
+def test_a_database_with_data_is_refused(app: Flask, db: object) -> None:
+    factories.organization()
+    _db.session.commit()
+    result = _seed(app, "--households", "100")
+    assert result.exit_code != 0
+    assert "Il database contiene già dati" in result.output
+    assert _count(Household) == 0
+
+
+def test_seeding_twice_is_refused(app: Flask, seeded: None) -> None:
+    result = _seed(app, "--households", str(HOUSEHOLDS))
+    assert result.exit_code != 0
+    assert "Il database contiene già dati" in result.output
+    assert _count(Household) == HOUSEHOLDS
+
+
+@pytest.mark.parametrize(("username", "_name", "_role", "_org"), DEMO_USERS)
+def test_demo_accounts_log_in_and_find_their_data(
+    app: Flask,
+    client: FlaskClient,
+    seeded: None,
+    username: str,
+    _name: str,
+    _role: object,
+    _org: object,
+) -> None:
+    response = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": app.config["DEMO_PASSWORD"],
+            "csrf_token": csrf_token_from(client.get("/login").get_data(as_text=True)),
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert client.get("/").status_code == 200
+    user = _db.session.scalar(select(User).where(User.username == username))
+    assert user is not None
+    if username == "ente1":
+        org = user.organization
+        assert org is not None
+        assert org.is_hub
+        assert org.is_job_service
+        households = _count_where(Household, Household.organization_id == org.id)
+        assert households >= 10
+        assert _count_where(Referral, Referral.from_organization_id == org.id) > 0
+    if username == "ente2":
+        org = user.organization
+        assert org is not None
+        assert org.is_job_service
+        assert _count_where(Referral, Referral.to_organization_id == org.id) > 0
+    if username == "alloggi1":
+        org = user.organization
+        assert org is not None
+        assert org.is_housing_provider
+        assert _count_where(HousingUnit, HousingUnit.provider_id == org.id) >= 8
+
+
+def _count_where(model: type, condition: object) -> int:
+    return int(
+        _db.session.scalar(select(func.count()).select_from(model).where(condition)) or 0  # type: ignore[arg-type]
+    )
