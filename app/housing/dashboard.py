@@ -23,6 +23,7 @@ class HousingHome:
     waiting_total: int
     overdue_checks: int
     deadlines: list[queries.Deadline]
+    deadline_total: int
     stale_units: int  # the provider's own units not confirmed for 7 days
 
 
@@ -62,15 +63,14 @@ def for_user(user: User, today: date) -> HousingHome:
             )
             or 0
         )
-    deadlines = (
-        queries.upcoming_deadlines(user, today)[:HOME_ROWS]
-        if not user.has_role(Role.HOUSING_PROVIDER)
-        else []
-    )
+    provider = user.has_role(Role.HOUSING_PROVIDER)
+    deadlines = [] if provider else queries.upcoming_deadlines(user, today, limit=HOME_ROWS)
+    deadline_total = 0 if provider else queries.deadline_count(user, today)
     return HousingHome(
         waiting=waiting,
         waiting_total=total,
         overdue_checks=queries.overdue_checks_count(user, today),
         deadlines=deadlines,
+        deadline_total=deadline_total,
         stale_units=stale,
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, case, cast, func, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -292,20 +292,45 @@ class Deadline:
     case: HousingRiskCase
 
 
-def upcoming_deadlines(
-    user: User, today: date, days: int = DEADLINE_HORIZON_DAYS
-) -> list[Deadline]:
-    """Hearings and evictions of open cases the user sees in the next `days` days, by date."""
-    until = today + timedelta(days=days)
-    columns = {"hearing": HousingRiskCase.hearing_on, "execution": HousingRiskCase.execution_on}
-    cases = db.session.scalars(
-        visible_risk_cases(user)
-        .where(
-            HousingRiskCase.status == "open",
-            or_(*(column.between(today, until) for column in columns.values())),
-        )
-        .options(selectinload(HousingRiskCase.household).selectinload(Household.members))
+DEADLINE_ROWS = 50  # the nearest deadlines listed; deadline_count() gives how many there are
+
+
+def _deadline_scope(user: User, today: date, until: date) -> Select[tuple[HousingRiskCase]]:
+    return visible_risk_cases(user).where(
+        HousingRiskCase.status == "open",
+        or_(
+            HousingRiskCase.hearing_on.between(today, until),
+            HousingRiskCase.execution_on.between(today, until),
+        ),
     )
+
+
+def upcoming_deadlines(
+    user: User, today: date, days: int = DEADLINE_HORIZON_DAYS, limit: int = DEADLINE_ROWS
+) -> list[Deadline]:
+    """The nearest `limit` hearings and evictions of open cases the user sees, by date."""
+    until = today + timedelta(days=days)
+    hearing_in = HousingRiskCase.hearing_on.between(today, until)
+    execution_in = HousingRiskCase.execution_on.between(today, until)
+    # A case's first deadline in the window: the cases come in that order, so the first
+    # `limit` cases hold the first `limit` deadlines.
+    first = case(
+        (
+            and_(
+                hearing_in,
+                or_(~execution_in, HousingRiskCase.hearing_on <= HousingRiskCase.execution_on),
+            ),
+            HousingRiskCase.hearing_on,
+        ),
+        else_=HousingRiskCase.execution_on,
+    )
+    cases = db.session.scalars(
+        _deadline_scope(user, today, until)
+        .options(selectinload(HousingRiskCase.household).selectinload(Household.members))
+        .order_by(first, HousingRiskCase.id)
+        .limit(limit)
+    )
+    columns = {"hearing": HousingRiskCase.hearing_on, "execution": HousingRiskCase.execution_on}
     found: list[Deadline] = []
     for risk_case in cases:
         for kind, column in columns.items():
@@ -313,4 +338,16 @@ def upcoming_deadlines(
             if on is not None and today <= on <= until:
                 found.append(Deadline(on, kind, risk_case))
     found.sort(key=lambda d: (d.on, d.kind != "execution", d.case.id))
-    return found
+    return found[:limit]
+
+
+def deadline_count(user: User, today: date, days: int = DEADLINE_HORIZON_DAYS) -> int:
+    """How many hearings and evictions fall in the next `days` days (a case may have both)."""
+    until = today + timedelta(days=days)
+    scope = _deadline_scope(user, today, until).subquery()
+    in_window = [
+        func.coalesce(func.sum(case((scope.c[name].between(today, until), 1), else_=0)), 0)
+        for name in ("hearing_on", "execution_on")
+    ]
+    hearings, executions = db.session.execute(select(*in_window)).one()
+    return int(hearings) + int(executions)

@@ -76,7 +76,7 @@ from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
 
-BOARD_LIMIT = 500  # rows shown on the board; the totals always count every unit
+BOARD_LIMIT = 60  # rows shown on the board (filters narrow it); the totals count every unit
 PROPOSAL_CHOICES = 60
 PAGE_SIZE = 25
 BOARD_LIVE_ID = "board-live"  # the element that refreshes the board every 30 seconds
@@ -916,6 +916,7 @@ def risk_cases() -> Response:
         "housing/risk_cases.html",
         cases=cases,
         deadlines=queries.upcoming_deadlines(current_user, day),
+        deadline_total=queries.deadline_count(current_user, day),
         horizon=queries.DEADLINE_HORIZON_DAYS,
         stato=status,
         total=total,
