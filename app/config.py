@@ -82,6 +82,9 @@ class Config:
     # Sessions end after this much inactivity, and in any case PERMANENT_SESSION_LIFETIME after
     # the login (the absolute lifetime).
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    # The monitoring report (aggregates, no personal data) is computed at most every 5 minutes
+    # per process for the same filters: at city scale it reads half a million distributions.
+    REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", "300"))
 
     # Login throttling (Flask-Limiter). Only refused attempts count; the windows slide, so
     # nobody can lock a colleague out for good. A shared storage (e.g. "redis://...") lets
@@ -136,6 +139,7 @@ class TestConfig(Config):
     LOGIN_LIMIT_PER_ADDRESS = "10000 per minute"
     TOTP_LIMIT_PER_ACCOUNT = "10000 per minute"
     TOTP_REQUIRED_FOR_CITY = False
+    REPORT_CACHE_SECONDS = 0  # tests change data and read the report at once
 
     def __init__(self, database_uri: str) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(database_uri)

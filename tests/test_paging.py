@@ -36,3 +36,29 @@ def test_a_list_within_the_cap_gives_the_exact_count(client, login_as):
     page = client.get("/households/").get_data(as_text=True)
     assert "3 nuclei trovati" in page
     assert "Più di" not in page
+
+
+def test_the_report_is_computed_once_for_the_same_filters_then_again_after_its_lifetime(
+    app, client, login_as, monkeypatch
+):
+    from app.reports import views
+    from app.web import cache
+
+    cache.clear()
+    built: list[object] = []
+    real = views.build_report
+    monkeypatch.setattr(views, "build_report", lambda *a, **k: built.append(a[1]) or real(*a, **k))
+    monkeypatch.setitem(app.config, "REPORT_CACHE_SECONDS", 300)
+    login_as("coordinator")
+    url = "/reports/?dal=2026-01-01&al=2026-03-31"
+
+    first = client.get(url).get_data(as_text=True)
+    assert "Dati calcolati il" in first
+    client.get(url)
+    assert len(built) == 1  # the same filters within 5 minutes: the report is not recomputed
+    client.get(url + "&circ=6")
+    assert len(built) == 2  # other filters, another report
+    monkeypatch.setitem(app.config, "REPORT_CACHE_SECONDS", 0)
+    client.get(url)
+    assert len(built) == 3
+    cache.clear()

@@ -132,6 +132,8 @@ def can_record_checks(user: User, placement: Placement) -> bool:
 
 
 def visible_risk_cases(user: User) -> Select[tuple[HousingRiskCase]]:
+    if user.has_role(Role.COORDINATOR):
+        return select(HousingRiskCase)  # every household: no need to list them all
     return select(HousingRiskCase).where(
         HousingRiskCase.household_id.in_(visible_households(user).with_only_columns(Household.id))
     )

@@ -3,10 +3,11 @@ XLSX exports. Coordinators only: the city report is nobody else's (403)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Response, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -29,6 +30,7 @@ from app.reports.tables import (
     display,
     young_people_sheet_rows,
 )
+from app.web.cache import cached
 from app.web.htmx import render
 
 PAGE = "reports/index.html"
@@ -40,7 +42,12 @@ def _form() -> ReportFilterForm:
     return form
 
 
-def _page(form: ReportFilterForm, report: Report | None, status: int = 200) -> Response:
+def _page(
+    form: ReportFilterForm,
+    report: Report | None,
+    status: int = 200,
+    computed_at: datetime | None = None,
+) -> Response:
     export_args: dict[str, Any] = {}
     if report is not None:
         export_args = {
@@ -58,6 +65,7 @@ def _page(form: ReportFilterForm, report: Report | None, status: int = 200) -> R
         status=status,
         form=form,
         report=report,
+        computed_at=computed_at,
         export_args=export_args,
         cell=display,
         suppressed=SUPPRESSED,
@@ -76,7 +84,12 @@ def index() -> Response:
     form = _form()
     if form.errors:
         return _invalid(form)
-    return _page(form, build_report(current_user, form.filters(), today()))
+    filters, day = form.filters(), today()
+    key = ("report", current_user.role, current_user.organization_id, filters, day, get_locale())
+    report, computed_at = cached(
+        key, lambda: build_report(current_user, filters, day), "REPORT_CACHE_SECONDS"
+    )
+    return _page(form, report, computed_at=datetime.fromtimestamp(computed_at, UTC))
 
 
 # Exports ------------------------------------------------------------------------------------
