@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,6 +99,9 @@ class Person(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("sex IS NULL OR sex IN ('M', 'F')", name="sex"),
         Index("ix_person_names", "last_name", "first_name"),
+        # The name search compares lower-cased prefixes: these make it an index range.
+        Index("ix_person_lower_last_name", text("lower(last_name)")),
+        Index("ix_person_lower_first_name", text("lower(first_name)")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -136,6 +140,8 @@ class Distribution(Base):
         Index("ix_distribution_household_date", "household_id", "distributed_on"),
         Index("ix_distribution_site_date", "site_id", "distributed_on"),
         Index("ix_distribution_distributed_on", "distributed_on"),
+        # The month's counts per hub and kind read this index alone, not the table.
+        Index("ix_distribution_month_counts", "distributed_on", "site_id", "kind", "quantity"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

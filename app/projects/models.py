@@ -135,6 +135,7 @@ class BudgetLine(TimestampMixin, Base):
 
     __tablename__ = "budget_line"
     __table_args__ = (
+        Index("ix_budget_line_increase", "increase_requested"),
         CheckConstraint(
             "planned >= 0 AND approved >= 0 AND committed >= 0 AND paid >= 0",
             name="amounts_not_negative",

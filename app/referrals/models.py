@@ -43,6 +43,7 @@ class Referral(TimestampMixin, Base):
         Index("ix_referral_to_org_status", "to_organization_id", "status"),
         Index("ix_referral_service_accepted", "service_id", "accepted_at"),
         Index("ix_referral_submitted_at", "submitted_at"),
+        Index("ix_referral_changed", "status_changed_at", "id"),  # the lists' newest first
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
