@@ -14,7 +14,7 @@ from sqlalchemy import Select, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.db import utcnow
 from app.extensions import db
 from app.households.models import Household
@@ -237,17 +237,19 @@ class FollowUp:
 
 def follow_ups_query(user: User, today: date, horizon_days: int = FOLLOW_UP_HORIZON_DAYS) -> Any:
     """Checks not yet done of active placements the user sees, due by today + horizon."""
-    placement_ids = visible_placements(user).with_only_columns(Placement.id)
-    return (
+    query = (
         select(WellbeingCheck)
         .join(Placement, Placement.id == WellbeingCheck.placement_id)
         .where(
-            WellbeingCheck.placement_id.in_(placement_ids),
             Placement.status == "active",
             WellbeingCheck.done_on.is_(None),
             WellbeingCheck.due_on <= today + timedelta(days=horizon_days),
         )
     )
+    if user.has_role(Role.COORDINATOR):
+        return query  # every placement: no need to list them all
+    placement_ids = visible_placements(user).with_only_columns(Placement.id)
+    return query.where(WellbeingCheck.placement_id.in_(placement_ids))
 
 
 def follow_ups(

@@ -9,7 +9,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -76,6 +76,7 @@ from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
 
+FOLLOW_UP_ROWS = 50  # the most overdue first; the page says how many there are in all
 BOARD_LIMIT = 60  # rows shown on the board (filters narrow it); the totals count every unit
 PROPOSAL_CHOICES = 60
 PAGE_SIZE = 25
@@ -880,11 +881,13 @@ def record_check(placement_id: int, check_id: int) -> Response:
 @roles_required(*PLACEMENT_USERS)
 def follow_ups() -> Response:
     day = today()
-    rows = queries.follow_ups(current_user, day)
+    rows = queries.follow_ups(current_user, day, limit=FOLLOW_UP_ROWS)
+    query = queries.follow_ups_query(current_user, day)
     return render(
         "housing/follow_ups.html",
         rows=[(row, _household_view(row.placement)) for row in rows],
-        overdue=sum(1 for row in rows if row.overdue),
+        total=db.session.scalar(select(func.count()).select_from(query.subquery())) or 0,
+        overdue=queries.overdue_checks_count(current_user, day),
         horizon=queries.FOLLOW_UP_HORIZON_DAYS,
         today=day,
         **VOCABULARY,
