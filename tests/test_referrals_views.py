@@ -667,3 +667,23 @@ def test_household_page_offers_the_referral_and_lists_its_referrals(app, net):
     assert "approvata, in attesa dell'ente" in own
     assert "Invia a un servizio" not in city
     assert f'href="/referrals/{referral.id}"' in city
+
+
+def test_with_many_services_the_service_filter_becomes_a_name_search(app, net, monkeypatch):
+    from app.referrals import views
+
+    monkeypatch.setattr(views, "SERVICE_OPTIONS", 1)
+    other = factories.service(net.receiver, name="Corso di italiano")
+    make_referral(net.household, net.service, "approved")
+    make_referral(net.household, other, "submitted", need="italian_language")
+    _db.session.commit()
+    browser = signed_in(app, net.sender_user)
+
+    page = browser.get("/referrals/").get_data(as_text=True)
+    assert 'name="servizio_nome"' in page
+    assert 'name="servizio"' not in page  # no list of thousands of services
+    assert "1 segnalazione trovata" in text(browser.get("/referrals/?servizio_nome=ITALIANO"))
+    assert "2 segnalazioni trovate" in text(
+        browser.get("/referrals/?servizio_nome=" + net.receiver.name[:6])
+    )
+    assert "0 segnalazioni trovate" in text(browser.get("/referrals/?servizio_nome=nessuno"))

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -93,6 +93,7 @@ def _parse_day(text: str | None) -> date | None:
 class ReferralFilters:
     status: str = ""
     servizio: int | None = None
+    servizio_nome: str = ""  # part of a service's or its organization's name
     circ: int | None = None
     dal: date | None = None
     al: date | None = None
@@ -105,6 +106,7 @@ class ReferralFilters:
         return cls(
             status=args.get("status", "") if args.get("status") in STATUSES else "",
             servizio=bounded_int(args.get("servizio")),
+            servizio_nome=" ".join(args.get("servizio_nome", "").split())[:100],
             circ=circ if circ in range(1, 9) else None,
             dal=_parse_day(args.get("dal")),
             al=_parse_day(args.get("al")),
@@ -116,6 +118,7 @@ class ReferralFilters:
         values: dict[str, object] = {
             "status": self.status,
             "servizio": self.servizio,
+            "servizio_nome": self.servizio_nome,
             "circ": self.circ,
             "dal": self.dal.isoformat() if self.dal else None,
             "al": self.al.isoformat() if self.al else None,
@@ -132,6 +135,20 @@ def filtered_referrals(user: User, filters: ReferralFilters, day: date) -> Any:
         query = query.where(Referral.status == filters.status)
     if filters.servizio:
         query = query.where(Referral.service_id == filters.servizio)
+    if filters.servizio_nome:
+        pattern = f"%{filters.servizio_nome.lower()}%"
+        query = query.where(
+            Referral.service_id.in_(
+                select(Service.id)
+                .join(Organization, Organization.id == Service.organization_id)
+                .where(
+                    or_(
+                        func.lower(Service.name).like(pattern),
+                        func.lower(Organization.name).like(pattern),
+                    )
+                )
+            )
+        )
     if filters.circ:
         query = query.where(
             Referral.household_id.in_(
@@ -147,9 +164,19 @@ def filtered_referrals(user: User, filters: ReferralFilters, day: date) -> Any:
     return query
 
 
-def _service_options(user: User) -> list[tuple[int, str]]:
-    """The services the user's referrals go to: the choices of the service filter."""
+SERVICE_OPTIONS = 200  # beyond this many services, the filter is a name search, not a list
+
+
+def _service_options(user: User) -> list[tuple[int, str]] | None:
+    """The services the user's referrals go to: the choices of the service filter.
+
+    None when there are more than SERVICE_OPTIONS (the City's view at city scale): a list of
+    thousands helps nobody, so the page offers a search by name instead.
+    """
     used = visible_referrals(user).with_only_columns(Referral.service_id).distinct()
+    many = select(func.count()).select_from(used.limit(SERVICE_OPTIONS + 1).subquery())
+    if (db.session.scalar(many) or 0) > SERVICE_OPTIONS:
+        return None
     rows = db.session.execute(
         select(Service.id, Service.name, Organization.name)
         .join(Organization, Organization.id == Service.organization_id)
@@ -224,7 +251,7 @@ def index() -> Response:
     day = today()
     filters = ReferralFilters.from_args(request.args)
     service_options = _service_options(current_user)
-    if filters.servizio not in {value for value, _label in service_options}:
+    if service_options is not None and filters.servizio not in dict(service_options):
         filters = replace(filters, servizio=None)
     queue = _is_queue(filters)
     query = filtered_referrals(current_user, filters, day)
@@ -266,7 +293,8 @@ def _referral_export(kind: str) -> Response:
     """The list with its current filters, as a spreadsheet; the export is an audit event."""
     day = today()
     filters = ReferralFilters.from_args(request.args)
-    if filters.servizio not in {value for value, _label in _service_options(current_user)}:
+    service_options = _service_options(current_user)
+    if service_options is not None and filters.servizio not in dict(service_options):
         filters = replace(filters, servizio=None)
     queue = _is_queue(filters)
     order = (
