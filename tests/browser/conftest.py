@@ -120,3 +120,63 @@ def login(page: object, username: str, password: str = "demo-Torino-2026") -> No
     page.get_by_label("Nome utente").fill(username)  # type: ignore[attr-defined]
     page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Accedi").last.click()  # type: ignore[attr-defined]
+
+
+# Keyboard-only journeys (issue 11): reach every control with Tab from where the focus is, and
+# check that the focused control shows it. Bootstrap Italia draws checkboxes and radio buttons on
+# their label, so the ring may be on the label; select fields animate their outline (0.2 s), so the
+# ring is awaited rather than read at once.
+FOCUS_IS_VISIBLE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || !el.matches(':focus-visible')) return false;
+  const seen = (c) => c !== 'transparent' && !/rgba\\([^)]*,\\s*0\\)$/.test(c);
+  const ringed = (node) => {
+    const s = getComputedStyle(node);
+    const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2
+      && seen(s.outlineColor);
+    const shadow = s.boxShadow !== 'none' && /rgb\\(/.test(s.boxShadow);
+    return outline || shadow;
+  };
+  return [el, ...(el.labels || [])].some(ringed);
+}"""
+
+
+def focus_is_visible(page: object) -> bool:
+    """The focused element (or, for a checkbox or radio, its label) shows a focus ring."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(FOCUS_IS_VISIBLE, timeout=2_000)  # type: ignore[attr-defined]
+    except PlaywrightTimeout:  # the ring never appeared
+        return False
+    return True
+
+
+def tab_to(page: object, target: object, max_tabs: int = 200, backwards: bool = False) -> int:
+    """Press Tab (Shift+Tab if `backwards`) until `target` has the focus; assert the focus ring.
+
+    Returns the number of presses, so a journey can keep its tab counts in check."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for presses in range(max_tabs + 1):
+        if target.evaluate("el => el === document.activeElement"):  # type: ignore[attr-defined]
+            break
+        if presses == max_tabs:
+            focused = page.evaluate(  # type: ignore[attr-defined]
+                "() => document.activeElement && document.activeElement.outerHTML.slice(0, 200)"
+            )
+            raise AssertionError(f"{target} not reached by {max_tabs} × {key}; focus on {focused}")
+        page.keyboard.press(key)  # type: ignore[attr-defined]
+    assert focus_is_visible(page), f"the focus on {target} is not visible"
+    return presses
+
+
+def keyboard_login(page: object, username: str, password: str = "demo-Torino-2026") -> None:
+    """Log in with the keyboard alone: Tab to the user name, type, Tab, type, Enter."""
+    page.goto("/login")  # type: ignore[attr-defined]
+    tab_to(page, page.get_by_label("Nome utente"))  # type: ignore[attr-defined]
+    page.keyboard.type(username)  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.type") == "password"  # type: ignore[attr-defined]
+    page.keyboard.type(password)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.wait_for_url("**/")  # type: ignore[attr-defined]
