@@ -19,6 +19,8 @@ from app.housing.models import HOLDING_STATUSES, PLACEMENT_STATUSES, HousingUnit
 from app.models import AuditEvent, Notification, Organization, Service, User
 from app.projects.models import PROJECT_STATUSES, BudgetLine, Project
 from app.referrals.models import STATUSES, Referral, ReferralStatusChange
+from app.scale.generate import _Generator
+from app.scale.writer import Buffer
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -200,3 +202,39 @@ def _count_where(model: type, condition: object) -> int:
     return int(
         _db.session.scalar(select(func.count()).select_from(model).where(condition)) or 0  # type: ignore[arg-type]
     )
+
+
+def test_a_failure_halfway_leaves_the_database_empty(
+    app: Flask, db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(_Generator, "projects", broken)
+    result = _seed(app, "--households", "100")
+    assert result.exit_code != 0
+    assert _count(Household) == 0
+    assert _count(Referral) == 0
+    assert _count(AuditEvent) == 0
+    monkeypatch.undo()
+    result = _seed(app, "--households", "100")
+    assert result.exit_code == 0, result.output
+    assert _count(Household) == 100
+
+
+def test_a_row_the_database_refuses_leaves_the_database_empty(
+    app: Flask, db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add = Buffer.add
+
+    def corrupting(self: Buffer, row: dict[str, object]) -> None:
+        if self.table.name == "referral" and row["id"] == 7:
+            row = {**row, "status": "lost"}  # refused by the CHECK on the status
+        add(self, row)
+
+    monkeypatch.setattr(Buffer, "add", corrupting)
+    result = _seed(app, "--households", "100")
+    assert result.exit_code != 0
+    assert _count(Household) == 0
+    assert _count(Referral) == 0
+    assert _count(Notification) == 0

@@ -4,14 +4,14 @@ Scale 1.0 is the city of DESIGN.md: 2,000 organizations, 6,000 services, 100,000
 (about 250,000 people), 500,000 distributions, 200,000 referrals, 5,000 housing units, 50,000
 placements, 20,000 projects and 2,000,000 audit events. Every figure is multiplied by `scale`.
 
-How it is written: SQLAlchemy Core `insert(Table)` with executemany, `writer.CHUNK` rows at a time,
-ids assigned here for the rows that others reference, in one transaction (a failure leaves the
-database empty). The states follow the real workflows (see the `demo.py` of each domain):
-referrals and placements walk the transition tables step by step, each step with its history row,
-audit event and, when recent, its notifications; vacancies are capacity minus the guests placed
-outside the portal minus the placements holding a place; budget lines keep
-paid <= committed <= approved. Randomness comes only from `random.Random(seed)`, dates from
-`today`.
+How it is written: `writer.CHUNK` rows at a time (PostgreSQL: one COPY per chunk, on a writer
+thread; SQLite: SQLAlchemy Core `insert(Table)` with executemany), ids assigned here for the rows
+that others reference, in one transaction (a failure leaves the database empty). The states
+follow the real workflows (see the `demo.py` of each domain): referrals and placements walk the
+transition tables step by step, each step with its history row, audit event and, when recent,
+its notifications; vacancies are capacity minus the guests placed outside the portal minus the
+placements holding a place; budget lines keep paid <= committed <= approved. Randomness comes
+only from `random.Random(seed)`, dates from `today`.
 
 The five demo accounts (`app.demo.DEMO_USERS`) exist with the demo password; their organizations
 are those of the demo (ente1's a hub and job service, ente2's a job service, alloggi1's a
@@ -79,7 +79,7 @@ from app.registry.models import (
 )
 from app.scale import texts
 from app.scale.codici import CodiceFiscaleRegistry
-from app.scale.writer import Buffer, insert_all
+from app.scale.writer import Buffer, copying, insert_all
 
 CITY = {
     "organizations": 2_000,
@@ -2219,7 +2219,8 @@ def seed_scale(scale: float, seed: int, today: date, echo: Callable[[str], None]
         gc.disable()
         try:
             with conn.begin():
-                counts = _Generator(conn, scale, seed, today, echo).run()
+                with copying(conn):
+                    counts = _Generator(conn, scale, seed, today, echo).run()
                 if not sqlite:
                     _reset_sequences(conn, db.metadata.sorted_tables)
             started = clock.perf_counter()
