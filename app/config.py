@@ -85,6 +85,9 @@ class Config:
     # The monitoring report (aggregates, no personal data) is computed at most every 5 minutes
     # per process for the same filters: at city scale it reads half a million distributions.
     REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", "300"))
+    # The services matching ranks (thousands at city scale) are read at most every 30 s per
+    # process; every step that takes a place checks the capacity again in the database.
+    OFFERS_CACHE_SECONDS = int(os.environ.get("OFFERS_CACHE_SECONDS", "30"))
 
     # Login throttling (Flask-Limiter). Only refused attempts count; the windows slide, so
     # nobody can lock a colleague out for good. A shared storage (e.g. "redis://...") lets
@@ -140,6 +143,7 @@ class TestConfig(Config):
     TOTP_LIMIT_PER_ACCOUNT = "10000 per minute"
     TOTP_REQUIRED_FOR_CITY = False
     REPORT_CACHE_SECONDS = 0  # tests change data and read the report at once
+    OFFERS_CACHE_SECONDS = 0
 
     def __init__(self, database_uri: str) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(database_uri)

@@ -279,6 +279,21 @@ def test_rank_suggests_exactly_the_eligible_services(person, need, services):
 
 
 @PROPERTY
+@given(
+    person=subjects,
+    need=needs,
+    services=offer_lists(),
+    limit=st.integers(min_value=0, max_value=12),
+    seed=st.randoms(use_true_random=False),
+)
+def test_the_best_few_are_the_head_of_the_whole_ranking(person, need, services, limit, seed):
+    """What the form shows (the best 10) is exactly the top of the full ranking, reasons too."""
+    shuffled = list(services)
+    seed.shuffle(shuffled)
+    assert rank(person, need, shuffled, limit=limit) == rank(person, need, services)[:limit]
+
+
+@PROPERTY
 @given(person=subjects, need=needs, services=offer_lists(), seed=st.randoms(use_true_random=False))
 def test_the_ranking_is_stable_and_best_first(person, need, services, seed):
     ranked = rank(person, need, services)

@@ -9,6 +9,7 @@ language other than Italian, youth focus for people aged 18-29, NEET focus, capa
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,47 +91,75 @@ def ineligibility(subject: Subject, offer: Offer) -> str | None:
     return None
 
 
-def score(subject: Subject, need: str, offer: Offer) -> Suggestion:
+def _points(
+    subject: Subject, need: str, offer: Offer, reasons: list[tuple[str, dict[str, Any]]] | None
+) -> int:
+    """The score; with a list, also why (the reasons are only built for what is shown)."""
     points = 0
-    reasons: list[tuple[str, dict[str, Any]]] = []
     _label, primary, related = NEEDS[need]
     if offer.service_type in primary:
         points += PRIMARY_TYPE_POINTS
-        reasons.append(("type_primary", {"type": offer.service_type}))
+        if reasons is not None:
+            reasons.append(("type_primary", {"type": offer.service_type}))
     elif offer.service_type in related:
         points += RELATED_TYPE_POINTS
-        reasons.append(("type_related", {"type": offer.service_type}))
+        if reasons is not None:
+            reasons.append(("type_related", {"type": offer.service_type}))
     if subject.circoscrizione in offer.circoscrizioni:
         points += SAME_DISTRICT_POINTS
-        reasons.append(("same_district", {"circ": subject.circoscrizione}))
+        if reasons is not None:
+            reasons.append(("same_district", {"circ": subject.circoscrizione}))
     else:
-        near = sorted(offer.circoscrizioni & NEIGHBOURS.get(subject.circoscrizione, frozenset()))
+        near = offer.circoscrizioni & NEIGHBOURS.get(subject.circoscrizione, frozenset())
         if near:
             points += NEIGHBOUR_DISTRICT_POINTS
-            reasons.append(("neighbour_district", {"circ": near[0]}))
-    shared = sorted((subject.languages & offer.languages) - {"it"})
+            if reasons is not None:
+                reasons.append(("neighbour_district", {"circ": min(near)}))
+    shared = (subject.languages & offer.languages) - {"it"}
     if shared:
         points += LANGUAGE_POINTS
-        reasons.append(("language", {"languages": shared}))
+        if reasons is not None:
+            reasons.append(("language", {"languages": sorted(shared)}))
     if (
         offer.youth_focus
         and subject.age is not None
         and YOUTH_MIN_AGE <= subject.age <= YOUTH_MAX_AGE
     ):
         points += YOUTH_POINTS
-        reasons.append(("youth", {}))
+        if reasons is not None:
+            reasons.append(("youth", {}))
     if offer.neet_focus and subject.neet:
         points += NEET_POINTS
-        reasons.append(("neet", {}))
+        if reasons is not None:
+            reasons.append(("neet", {}))
     if offer.capacity > 0:
         points += HEADROOM_POINTS * offer.places_left // offer.capacity
-    reasons.append(("places_left", {"n": offer.places_left}))
+    if reasons is not None:
+        reasons.append(("places_left", {"n": offer.places_left}))
+    return points
+
+
+def score(subject: Subject, need: str, offer: Offer) -> Suggestion:
+    reasons: list[tuple[str, dict[str, Any]]] = []
+    points = _points(subject, need, offer, reasons)
     return Suggestion(offer=offer, score=points, reasons=tuple(reasons))
 
 
-def rank(subject: Subject, need: str, offers: Iterable[Offer]) -> list[Suggestion]:
-    """Eligible services, best first; ties broken by service id so the order is stable."""
-    suggestions = [score(subject, need, o) for o in offers if ineligibility(subject, o) is None]
+def rank(
+    subject: Subject, need: str, offers: Iterable[Offer], limit: int | None = None
+) -> list[Suggestion]:
+    """Eligible services, best first; ties broken by service id so the order is stable.
+
+    With `limit`, only the best `limit` (the same as the first of the whole ranking): at city
+    scale thousands of services are scored, and only the shown ones need their reasons.
+    """
+    eligible = [o for o in offers if ineligibility(subject, o) is None]
+    if limit is not None:
+        best = heapq.nsmallest(
+            limit, eligible, key=lambda o: (-_points(subject, need, o, None), o.service_id)
+        )
+        return [score(subject, need, o) for o in best]
+    suggestions = [score(subject, need, o) for o in eligible]
     return sorted(suggestions, key=lambda s: (-s.score, s.offer.service_id))
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from app.admin.models import get_setting
 from app.extensions import db
 from app.households.models import Household, Person
 from app.referrals.matching import Offer, Subject
 from app.referrals.models import AWAITING_ANSWER, CONSUMING_STATUSES, OPEN_STATUSES, Referral
-from app.registry.models import Organization, Service
+from app.registry.models import Organization, Service, Site, service_site
 from app.registry.policy import referral_target_organizations
+from app.web.cache import cached
 from app.workdays import local_date, month_start_utc, overdue_before, start_of_day_utc
 
 OVERDUE_SETTING = "referral_overdue_working_days"
@@ -89,15 +89,61 @@ def offer_for(service: Service, used: int, accredited: bool) -> Offer:
 
 
 def offers(today: date) -> list[Offer]:
-    """The active services of the organizations that may receive referrals today."""
+    """The active services of the organizations that may receive referrals today.
+
+    Read as plain rows (thousands of services at city scale: no ORM objects), and kept for
+    OFFERS_CACHE_SECONDS per process: the capacity shown may be that many seconds old, and
+    every step that takes a place checks it again in the database.
+    """
+    key = ("referral_offers", today)
+    found, _at = cached(key, lambda: _load_offers(today), "OFFERS_CACHE_SECONDS")
+    return found
+
+
+def _load_offers(today: date) -> list[Offer]:
     targets = referral_target_organizations(today).with_only_columns(Organization.id)
-    services = db.session.scalars(
-        select(Service)
-        .where(Service.active.is_(True), Service.organization_id.in_(targets))
-        .options(selectinload(Service.sites), selectinload(Service.organization))
+    in_scope = (Service.active.is_(True), Service.organization_id.in_(targets))
+    rows = db.session.execute(
+        select(
+            Service.id,
+            Service.organization_id,
+            Service.service_type,
+            Service.languages,
+            Service.age_min,
+            Service.age_max,
+            Service.youth_focus,
+            Service.neet_focus,
+            Service.monthly_capacity,
+            Organization.circoscrizione,
+        )
+        .join(Organization, Organization.id == Service.organization_id)
+        .where(*in_scope)
     ).all()
-    used = places_used([s.id for s in services], today)
-    return [offer_for(s, used.get(s.id, 0), True) for s in services]
+    ids = [row[0] for row in rows]
+    districts: dict[int, set[int]] = {}
+    for service_id, circ in db.session.execute(
+        select(service_site.c.service_id, Site.circoscrizione)
+        .join(Site, Site.id == service_site.c.site_id)
+        .where(service_site.c.service_id.in_(select(Service.id).where(*in_scope)))
+    ):
+        districts.setdefault(service_id, set()).add(circ)
+    used = places_used(ids, today)
+    return [
+        Offer(
+            service_id=row[0],
+            organization_id=row[1],
+            service_type=row[2],
+            circoscrizioni=frozenset(districts.get(row[0]) or {row[9]}),
+            languages=frozenset(row[3] or ()),
+            age_min=row[4],
+            age_max=row[5],
+            youth_focus=row[6],
+            neet_focus=row[7],
+            capacity=row[8],
+            used=used.get(row[0], 0),
+        )
+        for row in rows
+    ]
 
 
 def subject_for(household: Household, person: Person | None, today: date) -> Subject:

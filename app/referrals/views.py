@@ -33,7 +33,7 @@ from app.referrals.labels import (
     REASON_TITLES,
     reason_texts,
 )
-from app.referrals.matching import Suggestion, rank
+from app.referrals.matching import Offer, Subject, Suggestion, ineligibility, rank, score
 from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
 from app.referrals.operations import SHARING_SCOPES_FOR_JOB_SERVICES, TRANSITIONS
 from app.referrals.policy import (
@@ -440,11 +440,32 @@ def _default_person(household: Household) -> Person | None:
     return household.reference_person or (household.members[0] if household.members else None)
 
 
-def _suggestions(household: Household, person: Person | None, need: str | None) -> list[Suggestion]:
+@dataclass(frozen=True)
+class Ranking:
+    """The best suggestions to show, how many services are eligible, and the eligible ones."""
+
+    shown: list[Suggestion]
+    eligible: dict[str, Offer]  # by service id as the form sends it
+    subject: Subject | None = None
+    need: str | None = None
+
+    def chosen(self, service_id: str | None) -> Suggestion | None:
+        """The suggestion for a service the form sent, if it is eligible for this person."""
+        offer = self.eligible.get(service_id or "")
+        if offer is None or self.subject is None or self.need is None:
+            return None
+        return score(self.subject, self.need, offer)
+
+
+def _suggestions(household: Household, person: Person | None, need: str | None) -> Ranking:
     if need not in NEED_LABELS:
-        return []
+        return Ranking([], {})
     day = today()
-    return rank(queries.subject_for(household, person, day), need, queries.offers(day))
+    subject = queries.subject_for(household, person, day)
+    offers = queries.offers(day)
+    eligible = {str(o.service_id): o for o in offers if ineligibility(subject, o) is None}
+    shown = rank(subject, need, eligible.values(), limit=SUGGESTIONS_SHOWN)
+    return Ranking(shown, eligible, subject, need)
 
 
 def _services_of(suggestions: list[Suggestion]) -> dict[int, Service]:
@@ -504,11 +525,11 @@ def new() -> Response:
         form.need.data = need_arg if need_arg in NEED_LABELS else ""
     person = _member(household, form.person.data)
     need = form.need.data if form.need.data in NEED_LABELS else None
-    suggestions = _suggestions(household, person or _default_person(household), need)
-    form.service.choices = [(str(s.service_id), str(s.service_id)) for s in suggestions]
+    ranking = _suggestions(household, person or _default_person(household), need)
+    form.service.choices = [(service_id, service_id) for service_id in ranking.eligible]
     top_error: str | None = None
     if form.validate_on_submit() and need is not None:
-        chosen = next((s for s in suggestions if str(s.service_id) == form.service.data), None)
+        chosen = ranking.chosen(form.service.data)
         if chosen is None:
             form.service.errors = [_refused_service(form.service.data, day)]
         else:
@@ -542,12 +563,12 @@ def new() -> Response:
                 )
                 return _see_other("referrals.detail", referral_id=referral.id)
     failed = form.is_submitted() and bool(form.errors or top_error)
-    shown = suggestions[:SUGGESTIONS_SHOWN]
+    shown = ranking.shown
     context = {
         "form": form,
         "household": household,
         "suggestions": shown,
-        "more_suggestions": len(suggestions) - len(shown),
+        "more_suggestions": len(ranking.eligible) - len(shown),
         "services": _services_of(shown),
         "need_chosen": need is not None,
         "top_error": top_error,

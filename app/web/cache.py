@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from flask import current_app
+from flask import current_app, has_request_context
 
 T = TypeVar("T")
 
@@ -24,7 +24,8 @@ _lock = threading.Lock()
 def cached(key: Hashable, compute: Callable[[], T], setting: str) -> tuple[T, float]:
     """The value for `key` and when it was computed (time.time()); `setting` holds the seconds
     a value lives (0: always computed afresh)."""
-    lifetime = float(current_app.config.get(setting, 0))
+    # Only pages are served from the cache: commands (the demo loader) always read afresh.
+    lifetime = float(current_app.config.get(setting, 0)) if has_request_context() else 0.0
     now = time.monotonic()
     if lifetime > 0:
         with _lock:
