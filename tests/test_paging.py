@@ -62,3 +62,35 @@ def test_the_report_is_computed_once_for_the_same_filters_then_again_after_its_l
     client.get(url)
     assert len(built) == 3
     cache.clear()
+
+
+def test_requests_arriving_together_compute_a_cached_value_once(app, monkeypatch):
+    """Eight report requests at once: one computes, the others wait for its result."""
+    import threading
+    import time
+
+    from app.web import cache
+
+    cache.clear()
+    monkeypatch.setitem(app.config, "REPORT_CACHE_SECONDS", 300)
+    computed: list[int] = []
+
+    def slow() -> int:
+        computed.append(1)
+        time.sleep(0.2)
+        return 42
+
+    answers: list[int] = []
+
+    def ask() -> None:
+        with app.test_request_context("/reports/"):
+            answers.append(cache.cached("same-report", slow, "REPORT_CACHE_SECONDS")[0])
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [42] * 8
+    assert len(computed) == 1
+    cache.clear()

@@ -19,6 +19,7 @@ MAX_ENTRIES = 64
 
 _entries: dict[Hashable, tuple[float, float, object]] = {}
 _lock = threading.Lock()
+_computing: dict[Hashable, threading.Lock] = {}
 
 
 def cached(key: Hashable, compute: Callable[[], T], setting: str) -> tuple[T, float]:
@@ -32,17 +33,29 @@ def cached(key: Hashable, compute: Callable[[], T], setting: str) -> tuple[T, fl
             hit = _entries.get(key)
         if hit is not None and now - hit[0] < lifetime:
             return hit[2], hit[1]  # type: ignore[return-value]
-    value = compute()
-    computed_at = time.time()
-    if lifetime > 0:
+    if lifetime <= 0:
+        return compute(), time.time()
+    # One thread computes a missing value; the others asking for it meanwhile wait for it
+    # instead of computing it too (eight report requests at once would each take seconds).
+    with _lock:
+        key_lock = _computing.setdefault(key, threading.Lock())
+    with key_lock:
+        with _lock:
+            hit = _entries.get(key)
+        if hit is not None and time.monotonic() - hit[0] < lifetime:
+            return hit[2], hit[1]  # type: ignore[return-value]
+        value = compute()
+        computed_at = time.time()
         with _lock:
             if len(_entries) >= MAX_ENTRIES:
                 oldest = min(_entries, key=lambda k: _entries[k][0])
                 del _entries[oldest]
-            _entries[key] = (now, computed_at, value)
+            _entries[key] = (time.monotonic(), computed_at, value)
+            _computing.pop(key, None)
     return value, computed_at
 
 
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _computing.clear()
