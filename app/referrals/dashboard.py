@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -24,13 +24,10 @@ class Waiting:
 
 def _waiting(where: list[object], today: date) -> Waiting:
     base = select(Referral).where(*where)  # type: ignore[arg-type]
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    overdue = (
-        db.session.scalar(
-            select(func.count()).select_from(base.where(overdue_clause(today)).subquery())
-        )
-        or 0
-    )
+    overdue_flag = case((overdue_clause(today), 1), else_=0)
+    total, overdue = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(overdue_flag), 0)).where(*where)  # type: ignore[arg-type]
+    ).one()
     oldest = list(
         db.session.scalars(
             base.options(
@@ -42,7 +39,7 @@ def _waiting(where: list[object], today: date) -> Waiting:
             .limit(HOME_ROWS)
         )
     )
-    return Waiting(total, overdue, oldest)
+    return Waiting(int(total), int(overdue), oldest)
 
 
 def coordinator_queue(today: date) -> Waiting:
