@@ -60,6 +60,7 @@ from app.notifications.models import Notification
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.matching import Offer, Subject, score
 from app.referrals.models import Referral, ReferralStatusChange
+from app.referrals.operations import NOTIFY_ON
 from app.referrals.vocabulary import (
     DECLINE_REASONS,
     NEEDS,
@@ -147,15 +148,6 @@ REFERRAL_SIDE = {
     "in_progress": "receiver",
     "completed": "receiver",
     "failed": "receiver",
-}
-REFERRAL_NOTIFY = {
-    "submitted": "coordinators",
-    "approved": "receiver",
-    "rejected": "sender",
-    "accepted": "sender",
-    "declined": "sender",
-    "completed": "sender",
-    "failed": "sender",
 }
 REFERRAL_REASONS = {
     "rejected": REJECT_REASONS,
@@ -1428,7 +1420,7 @@ class _Generator:
                     f"referral_{step}", "referral", referral_id, changes, actor, moment, actor_org
                 )
                 if moment >= notify_from:
-                    audience = REFERRAL_NOTIFY.get(step)
+                    audience = NOTIFY_ON.get(step)
                     if step == "cancelled" and previous == "approved":
                         audience = "receiver"
                     users = {

@@ -9,6 +9,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,13 @@ def keyboard_login(page: object, username: str, password: str = "demo-Torino-202
     page.keyboard.type(password)  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
     page.wait_for_url("**/")  # type: ignore[attr-defined]
+
+
+@contextmanager
+def reading(app: Flask) -> Iterator[None]:
+    """Read the live server's database from the test: a fresh session, closed at once."""
+    with app.app_context():
+        try:
+            yield
+        finally:
+            _db.session.remove()

@@ -29,7 +29,7 @@ from app.households.models import Household
 from app.housing import operations, queries
 from app.housing.models import HousingUnit, Placement
 from app.housing.views import initials
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, login, reading
 
 pytestmark = pytest.mark.browser
 
@@ -64,16 +64,6 @@ class Scene:
     stale_unit: Unit  # two tabs change it at once
     placement_unit: Unit  # the family is proposed here
     family: Family
-
-
-@contextmanager
-def reading(app: Flask) -> Iterator[None]:
-    """Read the live server's database from the test: a fresh session, closed at once."""
-    with app.app_context():
-        try:
-            yield
-        finally:
-            db.session.remove()
 
 
 @contextmanager

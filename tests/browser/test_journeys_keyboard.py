@@ -12,8 +12,6 @@ The mouse versions of these journeys are in the other files of this folder.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -33,6 +31,7 @@ from tests.browser.conftest import (
     assert_accessible,
     focus_is_visible,
     keyboard_login,
+    reading,
     tab_to,
 )
 from tests.factories import codice_fiscale
@@ -41,16 +40,6 @@ pytestmark = pytest.mark.browser
 
 MOTIVATION = "Cerca il primo lavoro: diploma di perito meccanico, parla arabo, francese e italiano."
 OUTCOME_NOTE = "Assunto in prova come manutentore, tempo determinato sei mesi."
-
-
-@contextmanager
-def reading(app: Flask) -> Iterator[None]:
-    """Read the live server's database from the test: a fresh session, closed at once."""
-    with app.app_context():
-        try:
-            yield
-        finally:
-            db.session.remove()
 
 
 def press(page: Page, target: Locator, key: str = "Enter", max_tabs: int = 200) -> None:

@@ -11,8 +11,6 @@ and a screenshot on every state.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -28,7 +26,7 @@ from app.clock import today
 from app.extensions import db
 from app.households.models import Household, Person
 from app.projects.models import Project
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, login, reading
 
 pytestmark = pytest.mark.browser
 
@@ -81,16 +79,6 @@ class Young:
     name: str
     household_id: int
     household_name: str
-
-
-@contextmanager
-def reading(app: Flask) -> Iterator[None]:
-    """Read the live server's database from the test: a fresh session, closed at once."""
-    with app.app_context():
-        try:
-            yield
-        finally:
-            db.session.remove()
 
 
 def euro(amount: Decimal) -> str:
