@@ -34,6 +34,13 @@
     alert.setAttribute("role", kind === "success" ? "status" : "alert");
     alert.textContent = text;
     area.replaceChildren(alert);
+    showArea(area);
+  }
+
+  // The message area is at the top: a user who pressed a button at the end of a long form
+  // would not see what happened. Bring the message into view (the form keeps what was typed).
+  function showArea(area) {
+    if (area.getBoundingClientRect().top < 0) { area.scrollIntoView({ block: "start", behavior: "instant" }); }
   }
 
   var english = (document.documentElement.lang || "it") === "en";
@@ -79,6 +86,12 @@
     return headers && headers.get ? headers.get(name) : null;
   }
 
+  // The server's own error answers are put in the message area (HX-Retarget): show them too.
+  document.addEventListener("htmx:after:swap", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var area = document.getElementById("messages");
+    if (area && ctx && ctx.target === area && area.textContent.trim()) { showArea(area); }
+  });
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
   document.addEventListener("htmx:after:process", function (event) { initComponents(event.target); });
   document.addEventListener("htmx:response:error", function (event) {

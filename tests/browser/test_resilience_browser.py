@@ -41,6 +41,16 @@ def start_intake(page: object, surname: str, born: date) -> None:
     fill_member(page, 0, "Amina", surname, born, "F", "reference")
 
 
+def message_in_view(page: object) -> bool:
+    """The message area is on screen, not scrolled away above the end of the long form."""
+    for _ in range(20):
+        top = page.evaluate("document.getElementById('messages').getBoundingClientRect().top")  # type: ignore[attr-defined]
+        if top >= 0:
+            return True
+        page.wait_for_timeout(50)  # type: ignore[attr-defined]
+    return False
+
+
 def save(page: object) -> None:
     page.get_by_role("button", name="Prendi in carico").click()  # type: ignore[attr-defined]
 
@@ -67,6 +77,7 @@ def test_network_down_and_a_proxy_error_page_keep_the_form_and_say_why(tab, live
     message.wait_for()
     assert "Il portale non risponde" in message.inner_text()
     assert "quello che hai scritto è ancora qui" in message.inner_text()
+    assert message_in_view(page), "the message is scrolled out of sight, above the long form"
     assert_input_kept(page, "Rete")
     assert_accessible(page, "resilience-network-down")
     page.unroute("**/households/new")
@@ -116,6 +127,7 @@ def test_an_expired_session_keeps_the_form_and_saves_it_after_logging_in_again(
     message = page.locator("#messages .alert-warning")
     message.wait_for()
     assert "La sessione è scaduta" in message.inner_text()
+    assert message_in_view(page), "the message is scrolled out of sight, above the long form"
     assert_input_kept(page, "Sessione")
     assert_accessible(page, "resilience-session-expired")
 
