@@ -12,14 +12,15 @@ Everything else answers 404.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from app.auth.models import Role, User
 from app.extensions import db
 from app.households.models import Household
-from app.households.policy import visible_households
+from app.households.policy import of_visible_households
 from app.housing.models import HousingRiskCase, HousingUnit, Placement
 
 BOARD_READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER)
@@ -77,10 +78,16 @@ def visible_placements(user: User) -> Select[tuple[Placement]]:
     if user.has_role(Role.HOUSING_PROVIDER) and user.organization_id is not None:
         return query.where(Placement.provider_id == user.organization_id)
     if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
-        return query.where(
-            Placement.household_id.in_(visible_households(user).with_only_columns(Household.id))
-        )
+        return query.where(of_visible_households(user, Placement.household_id))
     return query.where(false())
+
+
+def of_visible_placements(user: User, placement_id: Any) -> ColumnElement[bool]:
+    """`placement_id` is one of the placements the user may see, as a WHERE clause (none for
+    the City, which sees them all)."""
+    if user.has_role(Role.COORDINATOR):
+        return true()
+    return placement_id.in_(visible_placements(user).with_only_columns(Placement.id))
 
 
 def visible_placement_or_404(user: User, placement_id: int) -> Placement:
@@ -132,11 +139,7 @@ def can_record_checks(user: User, placement: Placement) -> bool:
 
 
 def visible_risk_cases(user: User) -> Select[tuple[HousingRiskCase]]:
-    if user.has_role(Role.COORDINATOR):
-        return select(HousingRiskCase)  # every household: no need to list them all
-    return select(HousingRiskCase).where(
-        HousingRiskCase.household_id.in_(visible_households(user).with_only_columns(Household.id))
-    )
+    return select(HousingRiskCase).where(of_visible_households(user, HousingRiskCase.household_id))
 
 
 def visible_risk_case_or_404(user: User, case_id: int) -> HousingRiskCase:

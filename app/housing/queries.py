@@ -14,7 +14,7 @@ from sqlalchemy import Select, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.db import utcnow
 from app.extensions import db
 from app.households.models import Household
@@ -28,7 +28,7 @@ from app.housing.models import (
 )
 from app.housing.policy import (
     can_manage_units,
-    visible_placements,
+    of_visible_placements,
     visible_risk_cases,
     visible_units,
 )
@@ -246,10 +246,7 @@ def follow_ups_query(user: User, today: date, horizon_days: int = FOLLOW_UP_HORI
             WellbeingCheck.due_on <= today + timedelta(days=horizon_days),
         )
     )
-    if user.has_role(Role.COORDINATOR):
-        return query  # every placement: no need to list them all
-    placement_ids = visible_placements(user).with_only_columns(Placement.id)
-    return query.where(WellbeingCheck.placement_id.in_(placement_ids))
+    return query.where(of_visible_placements(user, WellbeingCheck.placement_id))
 
 
 def follow_ups(

@@ -44,7 +44,7 @@ from sqlalchemy.orm import aliased
 from app.auth.models import User
 from app.extensions import db
 from app.households.models import Distribution, Household, Person
-from app.households.policy import visible_distributions, visible_households
+from app.households.policy import of_visible_households, visible_distributions
 from app.housing.models import HousingUnit, Placement
 from app.housing.policy import visible_placements, visible_units
 from app.projects.finance import SPENDING_PROJECT_STATUSES
@@ -211,7 +211,7 @@ def households_reached(user: User, filters: ReportFilters) -> dict[int, int]:
         select(reached.circoscrizione, func.count(distinct(reached.id)))
         .where(
             reached.id.in_(_reached_household_ids(user, filters)),
-            reached.id.in_(visible_households(user).with_only_columns(Household.id)),
+            of_visible_households(user, reached.id),
         )
         .group_by(reached.circoscrizione)
     )
@@ -259,7 +259,7 @@ def _young_people(user: User, filters: ReportFilters) -> Select[Any] | None:
             Person.id.in_(ids),
             Person.birth_date > born_after,
             Person.birth_date <= born_by,
-            HOME.id.in_(visible_households(user).with_only_columns(Household.id)),
+            of_visible_households(user, HOME.id),
         )
     )
     if filters.circ is not None:
