@@ -35,12 +35,13 @@ from app.extensions import db
 from app.registry.models import Organization
 from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment
+from app.web.paging import COUNT_CAP, capped_total
 from app.workdays import start_of_day_utc
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PAGE_SIZE = 50
-COUNT_LIMIT = 10_000  # counting stops here: "more than 10,000" is all a reader needs to know
+COUNT_LIMIT = COUNT_CAP  # counting stops here: "more than 10,000" is all a reader needs
 EXPORT_LIMIT = 50_000
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 _ACTION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -337,12 +338,6 @@ def _page(filters: AuditFilters) -> Page:
     )
 
 
-def _capped_count(filters: AuditFilters) -> int:
-    """How many events match, counting up to COUNT_LIMIT + 1 (an index-only walk at most)."""
-    limited = filtered_events(filters).with_only_columns(AuditEvent.id).limit(COUNT_LIMIT + 1)
-    return db.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
-
-
 def _organization_options() -> list[tuple[int, str]]:
     rows = db.session.execute(
         select(Organization.id, Organization.name).order_by(Organization.name, Organization.id)
@@ -384,7 +379,8 @@ def index() -> Response:
     if filters.errors:
         page, total = Page([], None, None, True), 0
     else:
-        page, total = _page(filters), _capped_count(filters)
+        page = _page(filters)
+        total = capped_total(filtered_events(filters).with_only_columns(AuditEvent.id))
     response = render(
         "audit/index.html",
         "audit/_results.html",
