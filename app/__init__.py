@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, has_request_context, request, session
+from flask_babel import Domain
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -50,14 +51,24 @@ def _request_translations() -> object:
 
     A page calls `_()` hundreds of times; Flask-Babel finds the catalogue again each time.
     """
-    from flask_babel import get_translations
+    return babel.domain_instance.get_translations()
 
-    if not has_request_context():
-        return get_translations()
-    found = request.environ.get("reti.translations")
-    if found is None:
-        found = request.environ["reti.translations"] = get_translations()
-    return found
+
+class RequestDomain(Domain):
+    """Flask-Babel's domain, with the catalogue looked up once per request.
+
+    The labels of the vocabularies are lazy strings: each is translated where a page shows it,
+    through this domain, so a list of 25 rows would otherwise find the catalogue again for every
+    status, need and reason it shows.
+    """
+
+    def get_translations(self) -> object:  # type: ignore[override]
+        if not has_request_context():
+            return super().get_translations()
+        found = request.environ.get("reti.translations")
+        if found is None:
+            found = request.environ["reti.translations"] = super().get_translations()
+        return found
 
 
 def install_fast_gettext(app: Flask) -> None:
@@ -77,6 +88,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Replaces the domain Flask-Babel would build on first use (a cached property).
+    babel.domain_instance = RequestDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
     install_fast_gettext(app)
     limiter.init_app(app)
 

@@ -43,6 +43,8 @@ class Referral(TimestampMixin, Base):
         Index("ix_referral_to_org_status", "to_organization_id", "status"),
         Index("ix_referral_service_accepted", "service_id", "accepted_at"),
         Index("ix_referral_submitted_at", "submitted_at"),
+        # The approval queue: one status, oldest submission first, counted from the index.
+        Index("ix_referral_status_submitted", "status", "submitted_at", "id"),
         Index("ix_referral_changed", "status_changed_at", "id"),  # the lists' newest first
     )
 

@@ -17,7 +17,15 @@ COUNT_CAP = 10_000
 
 
 def capped_total(query: Any) -> int:
-    """How many rows `query` matches, counting at most COUNT_CAP + 1 of them."""
+    """How many rows `query` matches, counting at most COUNT_CAP + 1 of them.
+
+    Only the primary keys are selected inside the count: a subquery with a LIMIT is not
+    flattened, so selecting whole rows would read every matching row from the table instead of
+    from an index.
+    """
+    keys = [column for column in query.selected_columns if getattr(column, "primary_key", False)]
+    if keys:
+        query = query.with_only_columns(*keys, maintain_column_froms=True)
     limited = query.limit(COUNT_CAP + 1)
     return db.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
