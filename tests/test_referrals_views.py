@@ -337,6 +337,39 @@ def test_receiver_sees_only_approved_referrals_and_only_the_persons_name(app, ne
     assert post(browser, f"/referrals/{waiting.id}/decline").status_code == 404
 
 
+def test_an_entitys_list_pages_through_sent_and_received_newest_first(app, net, monkeypatch):
+    """The list reads each side (sent, received) apart: the pages must still be the one list,
+    newest change first, each referral once, and nothing received before the City's approval."""
+    monkeypatch.setattr("app.referrals.views.PAGE_SIZE", 4)
+    own_service = factories.service(
+        net.sender, name="Sportello interno", service_type="orientation"
+    )
+    inbound = factories.household(net.receiver, members=1, circoscrizione=3)
+    inbound_service = factories.service(net.sender, name="Tirocini", service_type="internship")
+    made = []
+    for n in range(5):  # sent to the other entity, in several states
+        made.append(make_referral(net.household, net.service, "submitted", days_ago=n * 3))
+    for n in range(4):  # sent to its own service: both sides at once
+        made.append(make_referral(net.household, own_service, "approved", days_ago=n * 3 + 1))
+    for n in range(4):  # received from the other entity once approved
+        made.append(make_referral(inbound, inbound_service, "accepted", days_ago=n * 3 + 2))
+    hidden = make_referral(inbound, inbound_service, "submitted", days_ago=0)  # not approved yet
+    # Two changes at the same moment: the order falls back on the number, newest first.
+    made[0].status_changed_at = made[5].status_changed_at
+    _db.session.commit()
+    expected = [r.id for r in sorted(made, key=lambda r: (r.status_changed_at, r.id), reverse=True)]
+    browser = signed_in(app, net.sender_user)
+
+    shown = []
+    for page in (1, 2, 3, 4):
+        body = text(browser.get(f"/referrals/?pagina={page}"))
+        shown += [int(n) for n in re.findall(r'<tr id="referral-(\d+)"', body)]
+
+    assert shown == expected
+    assert hidden.id not in shown
+    assert "13 segnalazioni trovate" in body
+
+
 def test_another_entity_guessing_an_id_gets_404_and_changes_nothing(app, net):
     referral = make_referral(net.household, net.service, "approved")
     _db.session.commit()

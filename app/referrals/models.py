@@ -45,6 +45,9 @@ class Referral(TimestampMixin, Base):
         Index("ix_referral_submitted_at", "submitted_at"),
         # The approval queue: one status, oldest submission first, counted from the index.
         Index("ix_referral_status_submitted", "status", "submitted_at", "id"),
+        # An entity's list, one side at a time (see referrals.views._page_by_side).
+        Index("ix_referral_from_changed", "from_organization_id", "status_changed_at", "id"),
+        Index("ix_referral_to_changed", "to_organization_id", "status_changed_at", "id"),
         Index("ix_referral_changed", "status_changed_at", "id"),  # the lists' newest first
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from flask import abort
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.auth.models import Role, User
@@ -34,17 +34,25 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
     if user.has_role(Role.COORDINATOR):
         # Once submitted: a draft cancelled by its sender never reached the City.
         return query.where(Referral.submitted_at.is_not(None))
-    if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
-        return query.where(
-            or_(
-                Referral.from_organization_id == user.organization_id,
-                and_(
-                    Referral.to_organization_id == user.organization_id,
-                    Referral.approved_at.is_not(None),
-                ),
-            )
-        )
+    sides = visible_sides(user)
+    if sides:
+        return query.where(or_(*sides))
     return query.where(false())
+
+
+def visible_sides(user: User) -> list[ColumnElement[bool]]:
+    """An entity's two ways of seeing a referral: it sent it, or it receives it once the City
+    approved it. Each has its own index, so a list can page through each side separately.
+    Empty for the City (which sees every submitted referral) and for users without an entity."""
+    if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
+        return [
+            Referral.from_organization_id == user.organization_id,
+            and_(
+                Referral.to_organization_id == user.organization_id,
+                Referral.approved_at.is_not(None),
+            ),
+        ]
+    return []
 
 
 def visible_referral_or_404(user: User, referral_id: int, *options: ORMOption) -> Referral:

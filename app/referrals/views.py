@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -43,6 +43,7 @@ from app.referrals.policy import (
     sides,
     visible_referral_or_404,
     visible_referrals,
+    visible_sides,
 )
 from app.referrals.vocabulary import NEED_LABELS, STATUS_BADGES, STATUSES, reason_label
 from app.registry.models import Organization, Service
@@ -241,6 +242,43 @@ def _loaded(query: Any) -> Any:
     )
 
 
+def _page_by_side(query: Any, clauses: list[Any], page: int) -> list[Referral]:
+    """One page of an entity's list, newest change first, read side by side.
+
+    An entity sees what it sent and what it receives: one OR over both makes the database
+    fetch and sort every referral of the entity (thousands for a large one) to show 25. Each
+    side instead reads its newest `page × PAGE_SIZE` keys from its own index, and only the
+    merged page is loaded. A referral an entity sends to its own service is on both sides:
+    UNION keeps it once.
+    """
+    depth = page * PAGE_SIZE
+    newest = (Referral.status_changed_at.desc(), Referral.id.desc())
+    branches = []
+    for clause in clauses:
+        branch = (
+            query.where(clause)
+            .with_only_columns(Referral.id, Referral.status_changed_at, maintain_column_froms=True)
+            .order_by(*newest)
+            .limit(depth)
+            .subquery()
+        )
+        branches.append(select(branch.c.id, branch.c.status_changed_at))
+    merged = union(*branches).subquery()
+    ids = list(
+        db.session.scalars(
+            select(merged.c.id)
+            .order_by(merged.c.status_changed_at.desc(), merged.c.id.desc())
+            .limit(PAGE_SIZE)
+            .offset(depth - PAGE_SIZE)
+        )
+    )
+    if not ids:
+        return []
+    found = db.session.scalars(_loaded(select(Referral)).where(Referral.id.in_(ids)))
+    by_id = {referral.id: referral for referral in found}
+    return [by_id[referral_id] for referral_id in ids]
+
+
 def _is_queue(filters: ReferralFilters) -> bool:
     return current_user.has_role(Role.COORDINATOR) and filters.status == "submitted"
 
@@ -258,16 +296,20 @@ def index() -> Response:
     total = capped_total(query)
     pages = page_count(total, PAGE_SIZE)
     page = min(filters.pagina, pages)
-    order = (
-        (Referral.submitted_at.asc(), Referral.id.asc())
-        if queue
-        else (Referral.status_changed_at.desc(), Referral.id.desc())
-    )
-    referrals = list(
-        db.session.scalars(
-            _loaded(query).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    entity_sides = visible_sides(current_user)
+    if entity_sides and not queue:
+        referrals = _page_by_side(query, entity_sides, page)
+    else:
+        order = (
+            (Referral.submitted_at.asc(), Referral.id.asc())
+            if queue
+            else (Referral.status_changed_at.desc(), Referral.id.desc())
         )
-    )
+        referrals = list(
+            db.session.scalars(
+                _loaded(query).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+            )
+        )
     response = render(
         "referrals/index.html",
         "referrals/_results.html",
