@@ -86,12 +86,40 @@
     return headers && headers.get ? headers.get(name) : null;
   }
 
+  // A live filter may replace only the message next to a field (data-feedback-for): the field's
+  // invalid state follows its message, so a screen reader hears it on the field too.
+  function syncFeedback() {
+    document.querySelectorAll("[data-feedback-for]").forEach(function (feedback) {
+      var field = document.getElementById(feedback.getAttribute("data-feedback-for"));
+      if (!field) { return; }
+      var invalid = feedback.textContent.trim() !== "";
+      field.classList.toggle("is-invalid", invalid);
+      if (invalid) { field.setAttribute("aria-invalid", "true"); } else { field.removeAttribute("aria-invalid"); }
+    });
+  }
+
   // The server's own error answers are put in the message area (HX-Retarget): show them too.
   document.addEventListener("htmx:after:swap", function (event) {
     var ctx = event.detail && event.detail.ctx;
     var area = document.getElementById("messages");
     if (area && ctx && ctx.target === area && area.textContent.trim()) { showArea(area); }
+    syncFeedback();
+    focusFirstError();
   });
+
+  // A page that comes back with errors (a boosted form, a filter in the address) puts the cursor
+  // on the first wrong field, unless the page chose a field itself (autofocus) or the cursor is
+  // still where the user left it (a live filter that did not replace the field).
+  function focusFirstError() {
+    if (document.querySelector("[autofocus]")) { return; }
+    var first = document.querySelector('main [aria-invalid="true"]');
+    if (first && document.activeElement === document.body) { first.focus(); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusFirstError);
+  } else {
+    focusFirstError();
+  }
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
   document.addEventListener("htmx:after:process", function (event) { initComponents(event.target); });
   document.addEventListener("htmx:response:error", function (event) {

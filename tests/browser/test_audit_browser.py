@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, login
 
@@ -26,6 +27,9 @@ def test_coordinator_filters_the_audit_log_live_and_downloads_what_is_on_screen(
     assert rows.count() > 0
     assert_accessible(page, "audit-index")
 
+    count = page.locator("#audit-count")
+    expect(count).to_have_attribute("role", "status")
+    count.evaluate("el => { el.__watched = true; }")
     page.get_by_label("Azione", exact=True).select_option("login")
     page.wait_for_url(re.compile(r".*/audit/\?azione=login$"))
     page.wait_for_function(
@@ -43,6 +47,13 @@ def test_coordinator_filters_the_audit_log_live_and_downloads_what_is_on_screen(
         "() => document.querySelector('#al-feedback').innerText.includes('data finale')"
     )
     assert "La data finale viene prima di quella iniziale" in feedback.inner_text()
+    # The field itself is marked wrong and described by the message, as after a full page.
+    al = page.get_by_label("Al", exact=True)
+    expect(al).to_have_attribute("aria-invalid", "true")
+    expect(al).to_have_accessible_description(re.compile("data finale viene prima"))
+    # The count line was updated in place (a status region put in by the swap is not read).
+    expect(count).to_have_text("Correggi il periodo per vedere gli eventi.")
+    assert count.evaluate("el => el.__watched === true"), "the status line was replaced"
     assert_accessible(page, "audit-period-error")
 
     # Fixed: the message goes away and the downloads come back with the filters on screen.
@@ -51,6 +62,8 @@ def test_coordinator_filters_the_audit_log_live_and_downloads_what_is_on_screen(
     page.get_by_label("Al", exact=True).dispatch_event("change")
     page.wait_for_url(re.compile(r".*/audit/\?azione=login$"))
     page.wait_for_function("() => document.querySelector('#al-feedback').innerText === ''")
+    expect(al).not_to_have_attribute("aria-invalid", "true")
+    expect(count).to_have_text(re.compile(r"^\d+ event[oi] trovat[oi]$"))
     download_link = page.get_by_role("link", name=re.compile("^Scarica CSV"))
     download_link.wait_for()
     assert download_link.get_attribute("href") == "/audit/export.csv?azione=login"

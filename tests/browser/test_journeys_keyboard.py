@@ -194,6 +194,9 @@ def _ente1_takes_in_charge(page: Page) -> int:
     press(page, page.get_by_role("button", name="Prendi in carico"))
     circ = page.get_by_label("Circoscrizione")
     expect_error_announced(circ, "Scegli la circoscrizione.")
+    # The page came back with the cursor on the first wrong field, not at the top.
+    expect(page.locator('main [aria-invalid="true"]').first).to_be_focused()
+    assert focus_is_visible(page)
     expect_error_announced(page.locator("#members-0-first_name"), "Inserisci il nome.")
     assert_accessible(page, "keyboard-household-intake-errors")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, login
 
@@ -19,8 +20,15 @@ def test_operator_finds_and_edits_a_service_inline(page):
         "link", name="Enti"
     ).click()
     page.wait_for_url("**/entities/")
+    count = page.locator("#registry-count")
+    count.evaluate("el => { el.__watched = true; }")
     page.get_by_label("Cerca per nome, servizio o codice fiscale").fill("ponte")
     page.wait_for_url(re.compile(r".*q=ponte.*"))
+    # The count is said by a status line updated in place, not by reading out the whole table.
+    expect(count).to_have_text("1 ente trovato")
+    expect(count).to_have_attribute("role", "status")
+    assert count.evaluate("el => el.__watched === true"), "the count was replaced, not updated"
+    expect(page.locator("#registry-results")).not_to_have_attribute("aria-live", "polite")
     results = page.locator("#registry-results tbody tr")
     assert results.count() == 1
     assert_accessible(page, "registry-search")
