@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, has_request_context, request, session
-from flask_babel import Domain
+from flask_babel import Domain, get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -65,10 +65,13 @@ class RequestDomain(Domain):
     def get_translations(self) -> object:  # type: ignore[override]
         if not has_request_context():
             return super().get_translations()
-        found = request.environ.get("reti.translations")
-        if found is None:
-            found = request.environ["reti.translations"] = super().get_translations()
-        return found
+        # By locale: the open-data API switches to Italian for a block (force_locale).
+        found: dict[str, object] = request.environ.setdefault("reti.translations", {})
+        locale = str(get_locale())
+        catalogue = found.get(locale)
+        if catalogue is None:
+            catalogue = found[locale] = super().get_translations()
+        return catalogue
 
 
 def install_fast_gettext(app: Flask) -> None:

@@ -82,3 +82,22 @@ def test_placeholders_survive_translation():
             if not text:
                 continue  # untranslated: the test above reports it
             assert set(re.findall(r"%\(\w+\)[sd]", text)) == wanted, message.id
+
+
+def test_a_block_forced_to_italian_speaks_italian_after_the_request_spoke_english(app):
+    """The catalogue is kept for the request, by language: the open-data API switches to Italian
+    for its labels (force_locale) even when the user reads the portal in English, and lazy
+    labels follow the switch too."""
+    from flask import session
+    from flask_babel import force_locale, gettext, lazy_gettext
+
+    label = lazy_gettext("Nuclei familiari")
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        english = gettext("Nuclei familiari")
+        assert english != "Nuclei familiari"
+        assert str(label) == english
+        with force_locale("it"):
+            assert gettext("Nuclei familiari") == "Nuclei familiari"
+            assert str(label) == "Nuclei familiari"
+        assert gettext("Nuclei familiari") == english
