@@ -18,6 +18,8 @@ from app.referrals.matching import (
     HEADROOM_POINTS,
     Offer,
     Subject,
+    _quick_points,
+    eligible_offers,
     ineligibility,
     rank,
     reasons_json,
@@ -276,6 +278,19 @@ def test_rank_suggests_exactly_the_eligible_services(person, need, services):
     for service in services:
         if ineligibility(person, service) is not None:
             assert service.service_id not in suggested
+
+
+@PROPERTY
+@given(person=subjects, need=needs, services=offer_lists())
+def test_the_quick_paths_agree_with_the_rules_one_service_at_a_time(person, need, services):
+    """The form filters and scores thousands of services with the one-loop versions: each must
+    say what `ineligibility()` and the scored reasons say."""
+    assert eligible_offers(person, services) == [
+        o for o in services if ineligibility(person, o) is None
+    ]
+    points = _quick_points(person, need)
+    for service in services:
+        assert points(service) == score(person, need, service).score
 
 
 @PROPERTY

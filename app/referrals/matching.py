@@ -10,8 +10,9 @@ language other than Italian, youth focus for people aged 18-29, NEET focus, capa
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from app.households.models import YOUTH_MAX_AGE, YOUTH_MIN_AGE
@@ -56,8 +57,9 @@ class Offer:
     active: bool = True
     accredited: bool = True
 
-    @property
+    @cached_property
     def places_left(self) -> int:
+        # Cached: the offers are kept for a while and scored for every person who asks.
         return max(self.capacity - self.used, 0)
 
 
@@ -89,6 +91,61 @@ def ineligibility(subject: Subject, offer: Offer) -> str | None:
     if offer.places_left <= 0:
         return "full"
     return None
+
+
+def eligible_offers(subject: Subject, offers: Iterable[Offer]) -> list[Offer]:
+    """The offers for which `ineligibility()` is None, checked in one loop: the referral form
+    puts thousands of services through the hard filters for each person."""
+    age = subject.age
+    found = []
+    for offer in offers:
+        if not (offer.active and offer.accredited) or offer.used >= offer.capacity:
+            continue
+        if offer.age_min is not None or offer.age_max is not None:
+            if age is None:
+                continue
+            if offer.age_min is not None and age < offer.age_min:
+                continue
+            if offer.age_max is not None and age > offer.age_max:
+                continue
+        found.append(offer)
+    return found
+
+
+def _quick_points(subject: Subject, need: str) -> Callable[[Offer], int]:
+    """`_points()` without the reasons, with what depends on the person worked out once: the
+    ranking scores every eligible service to show the best ten."""
+    _label, primary, related = NEEDS[need]
+    circ = subject.circoscrizione
+    near = NEIGHBOURS.get(circ, frozenset())
+    languages = subject.languages - {"it"}
+    youth = subject.age is not None and YOUTH_MIN_AGE <= subject.age <= YOUTH_MAX_AGE
+    neet = subject.neet
+
+    def points(offer: Offer) -> int:
+        kind = offer.service_type
+        total = (
+            PRIMARY_TYPE_POINTS
+            if kind in primary
+            else RELATED_TYPE_POINTS
+            if kind in related
+            else 0
+        )
+        if circ in offer.circoscrizioni:
+            total += SAME_DISTRICT_POINTS
+        elif not near.isdisjoint(offer.circoscrizioni):
+            total += NEIGHBOUR_DISTRICT_POINTS
+        if languages and not languages.isdisjoint(offer.languages):
+            total += LANGUAGE_POINTS
+        if youth and offer.youth_focus:
+            total += YOUTH_POINTS
+        if neet and offer.neet_focus:
+            total += NEET_POINTS
+        if offer.capacity > 0:
+            total += HEADROOM_POINTS * offer.places_left // offer.capacity
+        return total
+
+    return points
 
 
 def _points(
@@ -153,11 +210,17 @@ def rank(
     With `limit`, only the best `limit` (the same as the first of the whole ranking): at city
     scale thousands of services are scored, and only the shown ones need their reasons.
     """
-    eligible = [o for o in offers if ineligibility(subject, o) is None]
+    return rank_eligible(subject, need, eligible_offers(subject, offers), limit)
+
+
+def rank_eligible(
+    subject: Subject, need: str, eligible: Iterable[Offer], limit: int | None = None
+) -> list[Suggestion]:
+    """`rank()` of offers already through the hard filters (the referral form filters once
+    and keeps the eligible ones to check the user's choice against)."""
     if limit is not None:
-        best = heapq.nsmallest(
-            limit, eligible, key=lambda o: (-_points(subject, need, o, None), o.service_id)
-        )
+        points = _quick_points(subject, need)
+        best = heapq.nsmallest(limit, eligible, key=lambda o: (-points(o), o.service_id))
         return [score(subject, need, o) for o in best]
     suggestions = [score(subject, need, o) for o in eligible]
     return sorted(suggestions, key=lambda s: (-s.score, s.offer.service_id))

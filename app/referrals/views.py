@@ -33,7 +33,14 @@ from app.referrals.labels import (
     REASON_TITLES,
     reason_texts,
 )
-from app.referrals.matching import Offer, Subject, Suggestion, ineligibility, rank, score
+from app.referrals.matching import (
+    Offer,
+    Subject,
+    Suggestion,
+    eligible_offers,
+    rank_eligible,
+    score,
+)
 from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
 from app.referrals.operations import SHARING_SCOPES_FOR_JOB_SERVICES, TRANSITIONS
 from app.referrals.policy import (
@@ -487,13 +494,14 @@ class Ranking:
     """The best suggestions to show, how many services are eligible, and the eligible ones."""
 
     shown: list[Suggestion]
-    eligible: dict[str, Offer]  # by service id as the form sends it
+    eligible: dict[int, Offer]  # by service id
     subject: Subject | None = None
     need: str | None = None
 
     def chosen(self, service_id: str | None) -> Suggestion | None:
         """The suggestion for a service the form sent, if it is eligible for this person."""
-        offer = self.eligible.get(service_id or "")
+        key = bounded_int(service_id)
+        offer = self.eligible.get(key) if key is not None else None
         if offer is None or self.subject is None or self.need is None:
             return None
         return score(self.subject, self.need, offer)
@@ -505,8 +513,8 @@ def _suggestions(household: Household, person: Person | None, need: str | None) 
     day = today()
     subject = queries.subject_for(household, person, day)
     offers = queries.offers(day)
-    eligible = {str(o.service_id): o for o in offers if ineligibility(subject, o) is None}
-    shown = rank(subject, need, eligible.values(), limit=SUGGESTIONS_SHOWN)
+    eligible = {o.service_id: o for o in eligible_offers(subject, offers)}
+    shown = rank_eligible(subject, need, eligible.values(), limit=SUGGESTIONS_SHOWN)
     return Ranking(shown, eligible, subject, need)
 
 
@@ -568,7 +576,6 @@ def new() -> Response:
     person = _member(household, form.person.data)
     need = form.need.data if form.need.data in NEED_LABELS else None
     ranking = _suggestions(household, person or _default_person(household), need)
-    form.service.choices = [(service_id, service_id) for service_id in ranking.eligible]
     top_error: str | None = None
     if form.validate_on_submit() and need is not None:
         chosen = ranking.chosen(form.service.data)
