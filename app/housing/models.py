@@ -159,7 +159,8 @@ class WellbeingCheck(TimestampMixin, Base):
             name="wellbeing",
         ),
         CheckConstraint("(done_on IS NULL) = (wellbeing IS NULL)", name="done_has_outcome"),
-        Index("ix_wellbeing_check_due", "done_on", "due_on"),
+        # With the placement: the follow-ups due (home) are counted from the index alone.
+        Index("ix_wellbeing_check_due", "done_on", "due_on", "placement_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -135,7 +136,15 @@ class BudgetLine(TimestampMixin, Base):
 
     __tablename__ = "budget_line"
     __table_args__ = (
-        Index("ix_budget_line_increase", "increase_requested"),
+        # Only the lines with a request (a few hundred of 50,000): the City's count of increases
+        # to decide walks them alone.
+        Index(
+            "ix_budget_line_increase",
+            "project_id",
+            "increase_requested",
+            sqlite_where=text("increase_requested IS NOT NULL"),
+            postgresql_where=text("increase_requested IS NOT NULL"),
+        ),
         CheckConstraint(
             "planned >= 0 AND approved >= 0 AND committed >= 0 AND paid >= 0",
             name="amounts_not_negative",

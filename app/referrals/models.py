@@ -38,7 +38,8 @@ class Referral(TimestampMixin, Base):
     __tablename__ = "referral"
     __table_args__ = (
         CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")", name="status"),
-        Index("ix_referral_status_changed", "status", "status_changed_at"),
+        # With submitted_at: the City's overdue count (home) is read from the index alone.
+        Index("ix_referral_status_changed", "status", "status_changed_at", "submitted_at"),
         Index("ix_referral_from_org_status", "from_organization_id", "status"),
         Index("ix_referral_to_org_status", "to_organization_id", "status"),
         Index("ix_referral_service_accepted", "service_id", "accepted_at"),
