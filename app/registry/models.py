@@ -175,6 +175,7 @@ class Service(TimestampMixin, Base):
         ),
         CheckConstraint("age_min IS NULL OR age_min >= 0", name="age_min_not_negative"),
         Index("ix_service_type_active", "service_type", "active"),
+        Index("ix_service_name", "name", "id"),  # the open-data list, by name
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,4 +1,4 @@
-"""Indexes of the referral lists and of the home pages' counts (issue #10).
+"""Indexes of the referral lists, the home pages' counts and the open-data list (issue #10).
 
 Revision ID: 0010
 Revises: 0009
@@ -40,6 +40,8 @@ def upgrade():
     op.create_index(
         "ix_wellbeing_check_due", "wellbeing_check", ["done_on", "due_on", "placement_id"]
     )
+    # The open-data list of services, by name, a page at a time.
+    op.create_index("ix_service_name", "service", ["name", "id"])
     op.drop_index("ix_budget_line_increase", table_name="budget_line")
     op.create_index(
         "ix_budget_line_increase",
@@ -51,6 +53,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_service_name", table_name="service")
     op.drop_index("ix_budget_line_increase", table_name="budget_line")
     op.create_index("ix_budget_line_increase", "budget_line", ["increase_requested"])
     op.drop_index("ix_wellbeing_check_due", table_name="wellbeing_check")
