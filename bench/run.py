@@ -186,6 +186,8 @@ class Page:
     fragment: bool = False
     extra_headers: dict[str, str] = field(default_factory=dict)
     json: bool = False
+    # Not a page of the issue: measured to show what the portal's shell alone costs.
+    reference: bool = False
 
     @property
     def headers(self) -> dict[str, str]:
@@ -284,6 +286,13 @@ def discover_pages(browsers: dict[str, Browser], url: str) -> list[Page]:
     household_q = urllib.parse.urlencode({"q": surname})
     registry_q = urllib.parse.urlencode({"q": organization_word})
     return [
+        Page(
+            "reference: the layout alone (accessibility statement, no data)",
+            "ente1",
+            "/accessibilita",
+            "Dichiarazione di accessibilità",
+            reference=True,
+        ),
         Page(
             "registry search", "coordinatore", f"/entities/?{registry_q}", 'id="registry-results"'
         ),
@@ -811,6 +820,8 @@ def report(
     lines.append(line(floor_name, "—", floor, "1.00", inproc.floor_serial_ms, "—"))
     for row in rows:
         ratio, result = verdict(row, floor.measure.requests_per_second)
+        if row.page.reference:
+            result = "reference, not a target"
         name = f"{row.page.name} `{row.page.path}`"
         key = (row.page.path, row.page.account, row.page.fragment)
         serial = inproc.serial_ms[key]
