@@ -259,7 +259,7 @@ def _page_by_side(query: Any, clauses: list[Any], page: int) -> list[Referral]:
     UNION keeps it once.
     """
     depth = page * PAGE_SIZE
-    newest = (Referral.status_changed_at.desc(), Referral.id.desc())
+    newest = _list_order(queue=False)
     branches = []
     for clause in clauses:
         branch = (
@@ -286,6 +286,13 @@ def _page_by_side(query: Any, clauses: list[Any], page: int) -> list[Referral]:
     return [by_id[referral_id] for referral_id in ids]
 
 
+def _list_order(queue: bool) -> tuple[Any, ...]:
+    """The queue from the oldest submission; every other list from the newest change."""
+    if queue:
+        return (Referral.submitted_at.asc(), Referral.id.asc())
+    return (Referral.status_changed_at.desc(), Referral.id.desc())
+
+
 def _is_queue(filters: ReferralFilters) -> bool:
     return current_user.has_role(Role.COORDINATOR) and filters.status == "submitted"
 
@@ -307,14 +314,12 @@ def index() -> Response:
     if entity_sides and not queue:
         referrals = _page_by_side(query, entity_sides, page)
     else:
-        order = (
-            (Referral.submitted_at.asc(), Referral.id.asc())
-            if queue
-            else (Referral.status_changed_at.desc(), Referral.id.desc())
-        )
         referrals = list(
             db.session.scalars(
-                _loaded(query).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+                _loaded(query)
+                .order_by(*_list_order(queue))
+                .limit(PAGE_SIZE)
+                .offset((page - 1) * PAGE_SIZE)
             )
         )
     response = render(
@@ -346,15 +351,10 @@ def _referral_export(kind: str) -> Response:
     if service_options is not None and filters.servizio not in dict(service_options):
         filters = replace(filters, servizio=None)
     queue = _is_queue(filters)
-    order = (
-        (Referral.submitted_at.asc(), Referral.id.asc())
-        if queue
-        else (Referral.status_changed_at.desc(), Referral.id.desc())
-    )
     referrals = list(
         db.session.scalars(
             _loaded(filtered_referrals(current_user, filters, day))
-            .order_by(*order)
+            .order_by(*_list_order(queue))
             .limit(ROW_LIMIT + 1)
         )
     )
