@@ -57,6 +57,10 @@ def test_counts_follow_the_scale(app: Flask, seeded: None) -> None:
     distributions = _count(Distribution)
     assert 0.7 * 500_000 * scale <= distributions <= 1.3 * 500_000 * scale
     assert _count(AuditEvent) >= round(2_000_000 * scale)
+    # The load itself is written down last, as what it is: test data, not the demo.
+    last = _db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert last.action == "scale_data_loaded"
+    assert last.changes["nuclei"] == HOUSEHOLDS
     assert _count(Notification) > 0
     sizes = Counter(
         _db.session.scalars(select(func.count(Person.id)).group_by(Person.household_id)).all()

@@ -108,6 +108,7 @@ ACTION_LABELS = {
     "budget_increase_approved": _l("aumento di budget approvato dalla Città"),
     "budget_increase_rejected": _l("aumento di budget respinto dalla Città"),
     "demo_data_loaded": _l("dati dimostrativi caricati"),
+    "scale_data_loaded": _l("dati di prova a scala cittadina caricati"),
     "demo_households_loaded": _l("nuclei dimostrativi caricati"),
     "retention_applied": _l("conservazione dei dati applicata: nuclei anonimizzati"),
 }

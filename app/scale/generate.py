@@ -2151,7 +2151,7 @@ class _Generator:
                 changes = {"last_verified": moment.date().isoformat()}
             self.audit_event(action, object_type, object_id, changes, actor, moment, actor_org)
         self.audit_event(
-            "demo_data_loaded",
+            "scale_data_loaded",
             None,
             None,
             {"generator": "seed-scale", "scale": self.scale, **self.counts},
