@@ -283,7 +283,8 @@ def _page_by_side(query: Any, clauses: list[Any], page: int) -> list[Referral]:
         return []
     found = db.session.scalars(_loaded(select(Referral)).where(Referral.id.in_(ids)))
     by_id = {referral.id: referral for referral in found}
-    return [by_id[referral_id] for referral_id in ids]
+    # A referral erased between the two reads (a data-rights request) is simply not shown.
+    return [by_id[referral_id] for referral_id in ids if referral_id in by_id]
 
 
 def _list_order(queue: bool) -> tuple[Any, ...]:
