@@ -93,112 +93,62 @@ def ineligibility(subject: Subject, offer: Offer) -> str | None:
     return None
 
 
-def eligible_offers(subject: Subject, offers: Iterable[Offer]) -> list[Offer]:
-    """The offers for which `ineligibility()` is None, checked in one loop: the referral form
-    puts thousands of services through the hard filters for each person."""
-    age = subject.age
-    found = []
-    for offer in offers:
-        if not (offer.active and offer.accredited) or offer.used >= offer.capacity:
-            continue
-        if offer.age_min is not None or offer.age_max is not None:
-            if age is None:
-                continue
-            if offer.age_min is not None and age < offer.age_min:
-                continue
-            if offer.age_max is not None and age > offer.age_max:
-                continue
-        found.append(offer)
-    return found
-
-
-def _quick_points(subject: Subject, need: str) -> Callable[[Offer], int]:
-    """`_points()` without the reasons, with what depends on the person worked out once: the
+def _scorer(
+    subject: Subject, need: str
+) -> Callable[[Offer, list[tuple[str, dict[str, Any]]] | None], int]:
+    """The score of an offer for this person and need; with a list, also why (the reasons are
+    only built for what is shown). What depends on the person alone is worked out once: the
     ranking scores every eligible service to show the best ten."""
     _label, primary, related = NEEDS[need]
     circ = subject.circoscrizione
-    near = NEIGHBOURS.get(circ, frozenset())
+    neighbours = NEIGHBOURS.get(circ, frozenset())
     languages = subject.languages - {"it"}
     youth = subject.age is not None and YOUTH_MIN_AGE <= subject.age <= YOUTH_MAX_AGE
-    neet = subject.neet
 
-    def points(offer: Offer) -> int:
-        kind = offer.service_type
-        total = (
-            PRIMARY_TYPE_POINTS
-            if kind in primary
-            else RELATED_TYPE_POINTS
-            if kind in related
-            else 0
-        )
+    def points(offer: Offer, reasons: list[tuple[str, dict[str, Any]]] | None = None) -> int:
+        total = 0
+        if offer.service_type in primary:
+            total += PRIMARY_TYPE_POINTS
+            if reasons is not None:
+                reasons.append(("type_primary", {"type": offer.service_type}))
+        elif offer.service_type in related:
+            total += RELATED_TYPE_POINTS
+            if reasons is not None:
+                reasons.append(("type_related", {"type": offer.service_type}))
         if circ in offer.circoscrizioni:
             total += SAME_DISTRICT_POINTS
-        elif not near.isdisjoint(offer.circoscrizioni):
+            if reasons is not None:
+                reasons.append(("same_district", {"circ": circ}))
+        elif not neighbours.isdisjoint(offer.circoscrizioni):
             total += NEIGHBOUR_DISTRICT_POINTS
+            if reasons is not None:
+                near = offer.circoscrizioni & neighbours
+                reasons.append(("neighbour_district", {"circ": min(near)}))
         if languages and not languages.isdisjoint(offer.languages):
             total += LANGUAGE_POINTS
+            if reasons is not None:
+                shared = languages & offer.languages
+                reasons.append(("language", {"languages": sorted(shared)}))
         if youth and offer.youth_focus:
             total += YOUTH_POINTS
-        if neet and offer.neet_focus:
+            if reasons is not None:
+                reasons.append(("youth", {}))
+        if subject.neet and offer.neet_focus:
             total += NEET_POINTS
+            if reasons is not None:
+                reasons.append(("neet", {}))
         if offer.capacity > 0:
             total += HEADROOM_POINTS * offer.places_left // offer.capacity
+        if reasons is not None:
+            reasons.append(("places_left", {"n": offer.places_left}))
         return total
 
     return points
 
 
-def _points(
-    subject: Subject, need: str, offer: Offer, reasons: list[tuple[str, dict[str, Any]]] | None
-) -> int:
-    """The score; with a list, also why (the reasons are only built for what is shown)."""
-    points = 0
-    _label, primary, related = NEEDS[need]
-    if offer.service_type in primary:
-        points += PRIMARY_TYPE_POINTS
-        if reasons is not None:
-            reasons.append(("type_primary", {"type": offer.service_type}))
-    elif offer.service_type in related:
-        points += RELATED_TYPE_POINTS
-        if reasons is not None:
-            reasons.append(("type_related", {"type": offer.service_type}))
-    if subject.circoscrizione in offer.circoscrizioni:
-        points += SAME_DISTRICT_POINTS
-        if reasons is not None:
-            reasons.append(("same_district", {"circ": subject.circoscrizione}))
-    else:
-        near = offer.circoscrizioni & NEIGHBOURS.get(subject.circoscrizione, frozenset())
-        if near:
-            points += NEIGHBOUR_DISTRICT_POINTS
-            if reasons is not None:
-                reasons.append(("neighbour_district", {"circ": min(near)}))
-    shared = (subject.languages & offer.languages) - {"it"}
-    if shared:
-        points += LANGUAGE_POINTS
-        if reasons is not None:
-            reasons.append(("language", {"languages": sorted(shared)}))
-    if (
-        offer.youth_focus
-        and subject.age is not None
-        and YOUTH_MIN_AGE <= subject.age <= YOUTH_MAX_AGE
-    ):
-        points += YOUTH_POINTS
-        if reasons is not None:
-            reasons.append(("youth", {}))
-    if offer.neet_focus and subject.neet:
-        points += NEET_POINTS
-        if reasons is not None:
-            reasons.append(("neet", {}))
-    if offer.capacity > 0:
-        points += HEADROOM_POINTS * offer.places_left // offer.capacity
-    if reasons is not None:
-        reasons.append(("places_left", {"n": offer.places_left}))
-    return points
-
-
 def score(subject: Subject, need: str, offer: Offer) -> Suggestion:
     reasons: list[tuple[str, dict[str, Any]]] = []
-    points = _points(subject, need, offer, reasons)
+    points = _scorer(subject, need)(offer, reasons)
     return Suggestion(offer=offer, score=points, reasons=tuple(reasons))
 
 
@@ -210,7 +160,8 @@ def rank(
     With `limit`, only the best `limit` (the same as the first of the whole ranking): at city
     scale thousands of services are scored, and only the shown ones need their reasons.
     """
-    return rank_eligible(subject, need, eligible_offers(subject, offers), limit)
+    eligible = [o for o in offers if ineligibility(subject, o) is None]
+    return rank_eligible(subject, need, eligible, limit)
 
 
 def rank_eligible(
@@ -219,8 +170,8 @@ def rank_eligible(
     """`rank()` of offers already through the hard filters (the referral form filters once
     and keeps the eligible ones to check the user's choice against)."""
     if limit is not None:
-        points = _quick_points(subject, need)
-        best = heapq.nsmallest(limit, eligible, key=lambda o: (-points(o), o.service_id))
+        points = _scorer(subject, need)
+        best = heapq.nsmallest(limit, eligible, key=lambda o: (-points(o, None), o.service_id))
         return [score(subject, need, o) for o in best]
     suggestions = [score(subject, need, o) for o in eligible]
     return sorted(suggestions, key=lambda s: (-s.score, s.offer.service_id))
