@@ -23,7 +23,6 @@ from app.reports import bp
 from app.reports.forms import ReportFilterForm
 from app.reports.queries import ACTION_LINES, ReportFilters
 from app.reports.tables import (
-    SUPPRESSED,
     Cell,
     Report,
     build_report,
@@ -77,7 +76,6 @@ def _page(
         computed_at=computed_at,
         sections=sections,
         export_args=export_args,
-        suppressed=SUPPRESSED,
         circ_label=circ_label,
         action_lines=ACTION_LINES,
     )
