@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from app.audit import views as audit_views
@@ -163,6 +164,39 @@ def test_links_only_to_objects_the_reader_may_open(client, login_as):
     # A draft never reached the City: the coordinator could not open it.
     assert f"segnalazione n. {draft.id}" in html
     assert f'href="/referrals/{draft.id}"' not in html
+
+
+def test_links_cost_the_same_statements_whatever_objects_the_page_is_about(client, login_as):
+    login_as("coordinator")
+    org = factories.organization()
+    households = [factories.household(org) for _ in range(3)]
+    for household in households:
+        event("household_updated", household, at=BASE)
+    _db.session.commit()
+
+    def statements_for_page() -> tuple[int, str]:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        sa_event.listen(_db.engine, "before_cursor_execute", count)
+        try:
+            html = client.get("/audit/").get_data(as_text=True)
+        finally:
+            sa_event.remove(_db.engine, "before_cursor_execute", count)
+        return len(seen), html
+
+    one_type, _ = statements_for_page()
+    event("organization_updated", org, at=BASE + timedelta(minutes=1))
+    event("household_viewed", households[0], at=BASE + timedelta(minutes=2))
+    _db.session.commit()
+    two_types, html = statements_for_page()
+    assert two_types == one_type
+    # Both kinds of object are still links the coordinator can follow.
+    assert f'href="/entities/{org.id}"' in html
+    for household in households:
+        assert f'href="/households/{household.id}"' in html
 
 
 # Filters -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, String, literal, union_all
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role, User
@@ -90,24 +90,30 @@ def object_links(
 ) -> dict[tuple[str, int], tuple[str, str]]:
     """(object type, id) -> (endpoint, id argument) for the objects `user` may open.
 
-    One query per object type (a page holds 50 events), each built from that domain's
-    `visible_*` select, so a link never leads to a page the reader would get a 404 on.
+    One statement per page of events, whatever the types on it: a UNION ALL of one select per
+    object type, each built from that domain's `visible_*` select, so a link never leads to a
+    page the reader would get a 404 on.
     """
     wanted: dict[str, set[int]] = defaultdict(set)
     for event in events:
         if event.object_type and event.object_id is not None:
             wanted[event.object_type].add(event.object_id)
     queries = _visible_queries()
-    links: dict[tuple[str, int], tuple[str, str]] = {}
-    for object_type, ids in wanted.items():
-        if object_type not in queries:
-            continue
-        visible, endpoint, argument = queries[object_type]
-        query = visible(user)
+    selects: list[Select[Any]] = []
+    for object_type in sorted(wanted.keys() & queries.keys()):
+        visible = queries[object_type][0]
+        query = visible(user).order_by(None)
         entity = query.column_descriptions[0]["entity"]
-        found = db.session.scalars(
-            query.with_only_columns(entity.id).where(entity.id.in_(sorted(ids)))
+        selects.append(
+            query.with_only_columns(
+                literal(object_type, String).label("object_type"), entity.id.label("object_id")
+            ).where(entity.id.in_(sorted(wanted[object_type])))
         )
-        for object_id in found:
-            links[(object_type, object_id)] = (endpoint, argument)
+    if not selects:
+        return {}
+    statement = selects[0] if len(selects) == 1 else union_all(*selects)
+    links: dict[tuple[str, int], tuple[str, str]] = {}
+    for object_type, object_id in db.session.execute(statement):
+        _, endpoint, argument = queries[object_type]
+        links[(object_type, object_id)] = (endpoint, argument)
     return links
