@@ -269,7 +269,7 @@ def list_response(
 
 def limit_note(limit: int = ROW_LIMIT) -> str:
     """The last row of an export cut at `limit` rows."""
-    from flask_babel import gettext as _
+    from app.i18n import gettext as _
 
     return _(
         "Esportazione limitata alle prime %(n)s righe: restringi i filtri per avere le altre.",

@@ -26,7 +26,7 @@ def parse_euro(text: str, maximum: Decimal = ABSURD) -> Decimal:
     Accepts "1.234,56", "1234,56", "1234.56", "1234", with or without "€" and spaces.
     Refuses more than two decimals, negative amounts, amounts above `maximum`, anything else.
     """
-    from flask_babel import gettext as _
+    from app.i18n import gettext as _
 
     cleaned = text.replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
     if cleaned.startswith("-"):

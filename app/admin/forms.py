@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField, SelectField, StringField
@@ -11,6 +10,7 @@ from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationEr
 
 from app.auth.models import Role, User
 from app.extensions import db
+from app.i18n import lazy_gettext as _l
 from app.registry.models import Organization
 
 ROLE_LABELS = {

@@ -11,12 +11,12 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired, NumberRange
 
 from app.admin.models import get_setting, set_setting
 from app.audit.operations import record
+from app.i18n import lazy_gettext as _l
 from app.money import ABSURD
 from app.web.fields import MoneyField, WholeNumberField
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -12,6 +11,7 @@ from app.admin.forms import ROLE_LABELS, NewUserForm, UserForm
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.extensions import db
+from app.i18n import gettext as _
 from app.web.htmx import render
 
 PAGE_SIZE = 50

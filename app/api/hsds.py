@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask_babel import gettext as _
-
+from app.i18n import gettext as _
 from app.registry.models import CIRCOSCRIZIONI, Organization, Service, Site
 from app.registry.vocabulary import LANGUAGES, LEGAL_FORMS, ORGANIZATION_KINDS, SERVICE_TYPES
 

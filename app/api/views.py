@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Response, jsonify, request, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -22,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from app.api import bp, hsds
 from app.clock import ROME, today
 from app.extensions import db
+from app.i18n import gettext as _
 from app.registry.models import Accreditation, Organization, Service, Site, service_site
 
 DEFAULT_PER_PAGE = 50

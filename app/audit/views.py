@@ -16,8 +16,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -32,6 +30,8 @@ from app.auth.policy import roles_required
 from app.clock import today
 from app.exports import Sheet, csv_response, xlsx_response
 from app.extensions import db
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.registry.models import Organization
 from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment

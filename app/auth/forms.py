@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from app.auth.common import is_common
+from app.i18n import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):

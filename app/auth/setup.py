@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from app.auth.models import User
 from app.extensions import db, login_manager
+from app.i18n import gettext as _
 from app.web.errors import unauthorized_response
 
 PASSWORD_CHANGE_EXEMPT = {

@@ -17,7 +17,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
@@ -29,6 +28,7 @@ from app.auth.forms import ChangePasswordForm, DisableTotpForm, LoginForm, TotpC
 from app.auth.models import User
 from app.auth.sealing import seal, unseal
 from app.extensions import db, limiter
+from app.i18n import gettext as _
 from app.web.htmx import render
 from app.web.views import safe_next
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import (
@@ -19,6 +18,7 @@ from wtforms.validators import (
 from app.clock import today
 from app.distributions.operations import MAX_QUANTITY, REASON_MAX_LENGTH
 from app.households.vocabulary import DISTRIBUTION_KINDS
+from app.i18n import lazy_gettext as _l
 from app.registry.forms import choices
 from app.web.fields import bounded_int
 

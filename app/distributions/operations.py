@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -16,6 +15,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Distribution, Household
 from app.households.vocabulary import DISTRIBUTION_KINDS
+from app.i18n import gettext as _
 from app.registry.models import Site
 from app.web.formatting import format_date
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import format_date as babel_date
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -40,6 +39,7 @@ from app.extensions import db
 from app.households.models import Distribution, Household
 from app.households.policy import can_record_distributions, visible_household_or_404
 from app.households.vocabulary import DISTRIBUTION_KINDS
+from app.i18n import gettext as _
 from app.registry.models import Site
 from app.web.htmx import render, wants_fragment
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from app.auth.models import Role, User
@@ -17,6 +16,7 @@ from app.households.policy import visible_distributions, visible_households
 from app.housing.models import HousingUnit
 from app.housing.policy import visible_units
 from app.housing.queries import stale_before
+from app.i18n import lazy_gettext as _l
 from app.projects.models import Project
 from app.projects.policy import visible_projects
 from app.referrals.models import Referral

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.it import codicefiscale
+
+from app.i18n import gettext as _
 
 # Homocode letters stand for the digits 0-9.
 _HOMOCODE = {letter: str(digit) for digit, letter in enumerate("LMNPQRSTUV")}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -40,6 +39,7 @@ from app.households.vocabulary import (
     SEXES,
     SHARING_SCOPES,
 )
+from app.i18n import lazy_gettext as _l
 from app.registry.forms import MultiCheckboxField, choices, circoscrizione_choices, no_markup
 from app.registry.vocabulary import LANGUAGES
 

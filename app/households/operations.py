@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 
 from app.audit.operations import diff, record
@@ -14,6 +13,7 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household, JointCareRequest, Person
+from app.i18n import gettext as _
 
 HOUSEHOLD_FIELDS = (
     "address", "circoscrizione", "isee_value", "isee_expires_on", "housing_situation", "needs",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -25,6 +24,7 @@ from app.households.policy import (
     visible_household_or_404,
     visible_person_or_404,
 )
+from app.i18n import gettext as _
 from app.web.htmx import render
 
 

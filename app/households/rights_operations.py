@@ -24,9 +24,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
@@ -52,6 +49,9 @@ from app.households.vocabulary import (
     SHARING_SCOPES,
 )
 from app.housing.models import HousingRiskCase, Placement, WellbeingCheck
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
+from app.i18n import ngettext
 from app.projects.models import Project, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
 from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -66,6 +65,7 @@ from app.housing.vocabulary import (
     RISK_KINDS,
     RISK_STATUSES,
 )
+from app.i18n import gettext as _
 from app.projects.models import Project
 from app.projects.policy import visible_projects
 from app.projects.vocabulary import STATUS_BADGES as PROJECT_BADGES

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -33,6 +32,7 @@ from app.housing.vocabulary import (
     UNIT_KINDS,
     WELLBEING,
 )
+from app.i18n import lazy_gettext as _l
 from app.registry.forms import MultiCheckboxField, choices, circoscrizione_choices, no_markup
 from app.web.fields import MoneyField, WholeNumberField, bounded_int
 

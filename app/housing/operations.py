@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from app.audit.operations import diff, record
@@ -42,6 +40,8 @@ from app.housing.vocabulary import (
     RISK_OUTCOMES,
     WELLBEING,
 )
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.notifications.operations import coordinators, notify, operators_of, staff_of
 
 UNIT_FIELDS = (

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -68,6 +66,8 @@ from app.housing.vocabulary import (
     UNIT_KINDS,
     WELLBEING,
 )
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.notifications.operations import mark_read
 from app.registry.models import CIRCOSCRIZIONI
 from app.registry.vocabulary import LANGUAGES

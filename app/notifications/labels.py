@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 
+from app.i18n import lazy_gettext as _l
 from app.notifications.models import Notification
 
 TEXTS = {

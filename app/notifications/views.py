@@ -4,7 +4,6 @@ is about (the referral page) marks it read."""
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
@@ -12,6 +11,7 @@ from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.db import utcnow
 from app.extensions import db
+from app.i18n import gettext as _
 from app.notifications import bp
 from app.notifications.labels import target_url, text
 from app.notifications.models import Notification

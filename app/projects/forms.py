@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import (
@@ -16,6 +15,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.i18n import lazy_gettext as _l
 from app.projects.vocabulary import CATEGORIES, GOAL_STATUSES
 from app.registry.forms import choices, no_markup
 from app.web.fields import MoneyField

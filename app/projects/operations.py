@@ -16,9 +16,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from app.audit.operations import diff, record
 from app.auth.models import Role, User
 from app.clock import today as current_day
@@ -27,6 +24,8 @@ from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import can_edit_household
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.money import ABSURD, CENT, ZERO, total
 from app.notifications.operations import coordinators, notify, operators_of
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting

@@ -9,8 +9,6 @@ from datetime import date
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -25,6 +23,8 @@ from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.notifications.operations import mark_read, operators_of
 from app.projects import bp, finance, operations
 from app.projects.forms import (

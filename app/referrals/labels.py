@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.registry.vocabulary import LANGUAGES, SERVICE_TYPES
 
 # The button of each action (operations.TRANSITIONS holds the verb used inside sentences).

@@ -11,9 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from app.audit.operations import record
 from app.auth.models import User
 from app.clock import today as current_day
@@ -22,6 +19,8 @@ from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import can_edit_household
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.notifications.operations import coordinators, notify, operators_of
 from app.referrals import queries
 from app.referrals.matching import Suggestion, reasons_json

@@ -7,8 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
@@ -23,6 +21,8 @@ from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.notifications.operations import mark_read
 from app.referrals import bp, operations, queries
 from app.referrals.forms import ActionForm, BulkApproveForm, ReferralForm

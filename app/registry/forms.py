@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -31,6 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.i18n import lazy_gettext as _l
 from app.registry.models import CIRCOSCRIZIONI
 from app.registry.validation import normalise_tax_code, tax_code_problem
 from app.registry.vocabulary import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.audit.operations import diff, record
@@ -13,6 +12,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import gettext as _
 from app.registry.models import Accreditation, Organization, Service, Site
 
 ORGANIZATION_FIELDS = (

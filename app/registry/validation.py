@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.it import codicefiscale, iva
+
+from app.i18n import gettext as _
 
 
 def normalise_tax_code(value: str) -> str:

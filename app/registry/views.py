@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,6 +15,7 @@ from app.auth.policy import roles_required
 from app.clock import today
 from app.exports import Sheet, csv_response, xlsx_response
 from app.extensions import db
+from app.i18n import gettext as _
 from app.registry import bp, operations
 from app.registry.forms import (
     AccreditationForm,

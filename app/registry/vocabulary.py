@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from app.i18n import lazy_gettext as _l
 
 LEGAL_FORMS = {
     "associazione": _l("Associazione"),

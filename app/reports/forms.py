@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, SelectField
 from wtforms.validators import StopValidation, ValidationError
 
+from app.i18n import lazy_gettext as _l
 from app.registry.models import CIRCOSCRIZIONI
 from app.reports.queries import ACTION_LINES, ReportFilters, last_full_quarter
 

@@ -25,7 +25,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -47,6 +46,7 @@ from app.households.models import Distribution, Household, Person
 from app.households.policy import of_visible_households, visible_distributions
 from app.housing.models import HousingUnit, Placement
 from app.housing.policy import visible_placements, visible_units
+from app.i18n import lazy_gettext as _l
 from app.projects.finance import SPENDING_PROJECT_STATUSES
 from app.projects.models import BudgetLine, Project
 from app.projects.policy import visible_projects

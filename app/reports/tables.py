@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
-from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.auth.models import User
@@ -24,6 +23,7 @@ from app.exports import suppress
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.housing.vocabulary import EXIT_REASONS, UNIT_KINDS
 from app.housing.vocabulary import PLACEMENT_STATUSES as PLACEMENT_LABELS
+from app.i18n import gettext as _
 from app.projects import finance
 from app.projects.vocabulary import CATEGORIES
 from app.projects.vocabulary import STATUSES as PROJECT_LABELS

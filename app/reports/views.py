@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response, render_template, request
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -19,6 +18,7 @@ from app.clock import today
 from app.db import utcnow
 from app.exports import Sheet, csv_response, pseudonym, xlsx_response
 from app.extensions import db
+from app.i18n import gettext as _
 from app.reports import bp
 from app.reports.forms import ReportFilterForm
 from app.reports.queries import ACTION_LINES, ReportFilters

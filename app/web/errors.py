@@ -14,13 +14,13 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import gettext as _
 from app.web.htmx import is_htmx
 
 MESSAGES = {

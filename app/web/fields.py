@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import Field, IntegerField
 from wtforms.widgets import TextInput
+
+from app.i18n import lazy_gettext as _l
 
 # Integer columns are 32-bit in PostgreSQL: anything beyond is not a value the portal can hold.
 INT_MAX = 2**31 - 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from app.auth.models import Role
+from app.i18n import lazy_gettext as _l
 
 ALL_ROLES = frozenset(Role)
 
