@@ -60,7 +60,7 @@ run: demo ## set everything up and serve the portal on http://127.0.0.1:$(PORT)
 	@echo "    ente2         operatore di un altro servizio al lavoro"
 	@echo "    alloggi1      gestore di alloggi"
 	@echo ""
-	$(BIN)/gunicorn --no-control-socket --workers $(WORKERS) --threads 4 \
+	$(BIN)/gunicorn --no-control-socket --workers $(WORKERS) \
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 lint: install-dev ## ruff lint and format check

@@ -5,7 +5,7 @@ driver as the portal, through `render_template_string`: no login, no session, no
 page of the portal is measured as a ratio of this page's throughput (see bench/README.md).
 
     DATABASE_URL=sqlite:////tmp/bench-demo.db .venv/bin/gunicorn --no-control-socket \
-        --workers 2 --threads 4 --bind 127.0.0.1:8100 --pythonpath bench floor:app
+        --workers 2 --bind 127.0.0.1:8100 --pythonpath bench floor:app
 """
 
 from __future__ import annotations

@@ -460,8 +460,6 @@ class Server:
             "--no-control-socket",
             "--workers",
             "2",
-            "--threads",
-            "4",
             "--bind",
             f"127.0.0.1:{self.port}",
             *(["--pythonpath", str(BENCH)] if app.startswith("floor:") else []),
@@ -493,6 +491,11 @@ class Server:
                 pass
             time.sleep(0.2)
         raise BenchError(f"{self.name} not healthy after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def workers_lost(self) -> int:
+        """Worker processes gunicorn had to replace: killed by a signal or timed out."""
+        log = self.log_path.read_text(errors="replace")
+        return log.count("was sent SIG") + log.count("WORKER TIMEOUT")
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -780,6 +783,7 @@ def report(
     inproc: InProcess,
     version: str,
     counts: dict[str, int],
+    lost: int,
 ) -> str:
     now = datetime.now(ZoneInfo("Europe/Rome"))
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
@@ -796,9 +800,10 @@ def report(
         f"-d{round(args.duration)}s` per page after a {args.warmup:g} s warm-up, then "
         f"{args.connections} requests at once until each answers within {SETTLED_S:g} s "
         "(every worker's caches filled); "
-        "gunicorn `--workers 2 --threads 4`, `PORTAL_ENV=production`; wrk runs on the same "
-        "machine.",
+        "gunicorn `--workers 2` (one request at a time per process), "
+        "`PORTAL_ENV=production`; wrk runs on the same machine.",
         f"- Floor: mean of two runs ({floor_note}).",
+        f"- Portal worker processes lost during the run (crashed or timed out): {lost}.",
         "- Targets: throughput ≥ "
         f"{TARGET_RATIO:g} × floor and p95 < {TARGET_P95_MS:g} ms with "
         f"{args.connections} connections.",
@@ -948,6 +953,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(Row(page, measure(portal.port, page, browsers[page.account])))
         # The floor again at the end: a drift between the two says the machine was busy.
         floor_after = measure(floor_server.port, floor_page, Browser(floor_server.port))
+        lost = portal.workers_lost()
+    if lost:
+        say(f"warning: gunicorn replaced {lost} portal worker(s) during the run (see its log)")
     floor_row = Row(floor_page, mean_measure(floor_measure, floor_after), 1)
     drift = abs(floor_after.requests_per_second - floor_measure.requests_per_second)
     if floor_measure.requests_per_second and drift / floor_measure.requests_per_second > 0.15:
@@ -963,7 +971,7 @@ def main(argv: list[str] | None = None) -> int:
     inproc = in_process(url, pages, show_queries=args.show_queries)
     for row in rows:
         row.queries = inproc.queries[(row.page.path, row.page.account, row.page.fragment)]
-    section = report(label, url, args, floor_row, floor_note, rows, inproc, version, counts)
+    section = report(label, url, args, floor_row, floor_note, rows, inproc, version, counts, lost)
     print(section)
     if args.out:
         write_results(args.out, label, section)
