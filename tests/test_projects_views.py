@@ -701,6 +701,21 @@ def test_goals_and_meetings_are_recorded_and_a_future_meeting_is_refused(client,
     assert "project_meeting_added" in audit_actions(project.id)
 
 
+@pytest.mark.parametrize("held_on", ["", " ", "31/02/2026"])
+def test_a_meeting_without_a_valid_date_is_refused_next_to_the_field(client, world, held_on):
+    project = make_project(world["household"], world["operator"], "active", lines=("100.00",))
+    response = post(
+        client,
+        f"/projects/{project.id}/meetings",
+        {"meeting-held_on": held_on, "meeting-notes": "Colloquio con la tutor."},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Inserisci una data valida (gg/mm/aaaa)." in html
+    assert "Colloquio con la tutor." in html  # the notes typed are still there
+    assert _db.session.scalar(select(func.count()).select_from(ProjectMeeting)) == 0
+
+
 def test_project_data_are_edited_and_the_change_is_audited(client, world):
     project = make_project(world["household"], world["operator"])
     page = client.get(f"/projects/{project.id}/edit").get_data(as_text=True)

@@ -119,7 +119,7 @@ class GoalStatusForm(FlaskForm):
 
 
 class MeetingForm(FlaskForm):
-    held_on = DayField(_l("Data dell'incontro"), validators=[InputRequired(DATE_MESSAGE)])
+    held_on = DayField(_l("Data dell'incontro"), validators=[DataRequired(DATE_MESSAGE)])
     notes = TextAreaField(
         _l("Cosa è emerso"),
         validators=[DataRequired(_l("Scrivi le note dell'incontro.")), length(TEXT_MAX)],
