@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from datetime import UTC, date, datetime
@@ -170,7 +171,9 @@ def stored_key() -> str | None:
 def test_pseudonym_is_16_hex_digits_stable_and_not_the_id(app: Flask, db: object) -> None:
     first = pseudonym(42)
     assert re.fullmatch(r"[0-9a-f]{16}", first)
-    assert not first.startswith("42")
+    # Not the id written out, nor a plain hash of it that anyone could recompute without the key.
+    assert first not in {"42".zfill(16), format(42, "016x")}
+    assert first != hashlib.sha256(b"42").hexdigest()[:16]
     assert pseudonym(42) == first
     assert pseudonym(43) != first
     assert len({pseudonym(n) for n in range(1, 201)}) == 200
