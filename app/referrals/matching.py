@@ -93,6 +93,11 @@ def ineligibility(subject: Subject, offer: Offer) -> str | None:
     return None
 
 
+def eligible_offers(subject: Subject, offers: Iterable[Offer]) -> list[Offer]:
+    """The offers that can take the person at all (no `ineligibility()`), in their order."""
+    return [offer for offer in offers if ineligibility(subject, offer) is None]
+
+
 def _scorer(
     subject: Subject, need: str
 ) -> Callable[[Offer, list[tuple[str, dict[str, Any]]] | None], int]:
@@ -160,8 +165,7 @@ def rank(
     With `limit`, only the best `limit` (the same as the first of the whole ranking): at city
     scale thousands of services are scored, and only the shown ones need their reasons.
     """
-    eligible = [o for o in offers if ineligibility(subject, o) is None]
-    return rank_eligible(subject, need, eligible, limit)
+    return rank_eligible(subject, need, eligible_offers(subject, offers), limit)
 
 
 def rank_eligible(

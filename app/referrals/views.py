@@ -37,7 +37,7 @@ from app.referrals.matching import (
     Offer,
     Subject,
     Suggestion,
-    ineligibility,
+    eligible_offers,
     rank_eligible,
     score,
 )
@@ -514,7 +514,7 @@ def _suggestions(household: Household, person: Person | None, need: str | None) 
     day = today()
     subject = queries.subject_for(household, person, day)
     offers = queries.offers(day)
-    eligible = {o.service_id: o for o in offers if ineligibility(subject, o) is None}
+    eligible = {o.service_id: o for o in eligible_offers(subject, offers)}
     shown = rank_eligible(subject, need, eligible.values(), limit=SUGGESTIONS_SHOWN)
     return Ranking(shown, eligible, subject, need)
 
