@@ -5,6 +5,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.households.models import Distribution, Household, JointCareRequest, Person
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
+from app.idempotency import Submission
 from app.notifications.models import Notification
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
@@ -31,6 +32,7 @@ __all__ = [
     "Service",
     "Setting",
     "Site",
+    "Submission",
     "User",
     "WellbeingCheck",
 ]
