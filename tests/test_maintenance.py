@@ -320,3 +320,29 @@ def test_password_never_on_the_command_line(
         "reti",
     )
     assert env["PGSSLMODE"] == "require"
+
+
+def test_the_nightly_retention_forgets_form_keys_older_than_a_day(app: Flask, db: object) -> None:
+    from app import idempotency
+    from app.db import utcnow
+    from app.idempotency import Submission
+
+    user = factories.user()
+    _db.session.commit()
+    old, fresh = idempotency.new_key(), idempotency.new_key()
+    for key in (old, fresh):
+        idempotency.claim(key, user, "household_intake")
+    _db.session.commit()
+    _db.session.execute(
+        Submission.__table__.update()
+        .where(Submission.key == old)
+        .values(created_at=utcnow() - timedelta(days=2))
+    )
+    _db.session.commit()
+
+    result = cli(app, "apply-retention")
+
+    assert result.exit_code == 0, result.output
+    assert "Chiavi di invio dei moduli più vecchie di un giorno eliminate: 1." in result.output
+    _db.session.expire_all()
+    assert _db.session.scalars(select(Submission.key)).all() == [fresh]

@@ -27,12 +27,15 @@ def _italian_date(day: date) -> str:
 @with_appcontext
 def apply_retention_command(today_value: datetime | None) -> None:
     """Anonymise the closed households past the retention period (daily; safe to run twice)."""
+    from app import idempotency
     from app.clock import today
     from app.extensions import db
     from app.maintenance.retention import apply_retention
 
     reference = today_value.date() if today_value is not None else today()
     summary = apply_retention(reference)
+    # The create forms' idempotency keys are only needed for a day (a double click, a retry).
+    forgotten = idempotency.purge()
     db.session.commit()
     period = f"{summary.retention_years} ann{'o' if summary.retention_years == 1 else 'i'}"
     if summary.households:
@@ -47,6 +50,8 @@ def apply_retention_command(today_value: datetime | None) -> None:
             f"Conservazione dei dati al {_italian_date(reference)} (periodo: {period}): "
             "nessun nucleo da anonimizzare."
         )
+    if forgotten:
+        click.echo(f"Chiavi di invio dei moduli più vecchie di un giorno eliminate: {forgotten}.")
     if summary.closed_without_date:
         click.echo(
             f"Attenzione: {summary.closed_without_date} nuclei chiusi senza data di chiusura "
