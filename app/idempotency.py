@@ -32,6 +32,7 @@ from wtforms.validators import Optional, Regexp
 
 from app.db import Base, UTCDateTime, utcnow
 from app.extensions import db
+from app.i18n import lazy_gettext as _l
 
 RETENTION_HOURS = 24
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -62,7 +63,10 @@ class IdempotencyKeyMixin:
 
     idempotency_key = HiddenField(
         default=new_key,
-        validators=[Optional(), Regexp(KEY_PATTERN, message="Modulo non valido: ricaricalo.")],
+        validators=[
+            Optional(),
+            Regexp(KEY_PATTERN, message=_l("Modulo non valido: ricarica la pagina e riprova.")),
+        ],
     )
 
 
