@@ -15,8 +15,8 @@ Safe when two people act at once (issue #17):
   accept and the draft itself), so the last place goes to exactly one acceptance;
 - "one open referral per person and need" is checked under a lock of the household's row
   (the draft, its submission), so two forms sent at once for the same need make one referral.
-Locks are always taken in the order referral, household, service: no two steps wait for each
-other in a circle.
+Locks are always taken in the order household, referral, service (a household's erasure also
+goes from the household to its referrals): no two requests wait for each other in a circle.
 
 The demo loader plays organizations without a demo account through `apply_step()` and
 `open_draft()`, the same steps without the check of who is acting.
@@ -326,6 +326,8 @@ def apply_step(
             raise DomainError(_("Descrivi il motivo nella nota."))
     else:
         reason_code = None
+    if action == "submit":  # the household first, as whoever changes a whole household does
+        lock_row(Household, referral.household_id)
     # Whoever acts on this referral at the same moment waits here; then the status is read
     # again, as the other left it.
     lock_row(Referral, referral.id)
@@ -335,8 +337,6 @@ def apply_step(
             db.session.refresh(referral)  # the caller shows the referral as it is now
         raise StaleState(_refusal(step, previous, loaded), previous)
     service = referral.service
-    if action == "submit":
-        lock_row(Household, referral.household_id)
     if action in CAPACITY_STEPS:
         lock_row(Service, referral.service_id)
     if action == "submit":
