@@ -551,3 +551,34 @@ def test_a_stale_step_from_the_referral_page_answers_409_with_the_state_now(app,
     _db.session.expire_all()
     assert get(Referral, referral_id).status == "approved"
     assert events(referral_id, "referral_rejected") == 0
+
+
+def test_a_double_click_on_a_step_answers_both_clicks_as_done_and_writes_it_once(
+    app, net, monkeypatch
+):
+    referral_id = reach(net, net["households"][0], "approved")
+    # Two clicks of one person on «Accetta» (two logins stand for the one browser).
+    browsers = [signed_in(app, net["receivers"][0]) for _ in range(2)]
+    page = f"/referrals/{referral_id}"
+    tokens = [csrf_token_from(b.get(page).get_data(as_text=True)) for b in browsers]
+    released_together(monkeypatch, operations, "transition", 2)
+
+    answers = concurrently(
+        app,
+        [
+            lambda i=i: browsers[i].post(f"{page}/accept", data={"csrf_token": tokens[i]})
+            for i in range(2)
+        ],
+    )
+
+    assert [getattr(a, "status_code", a) for a in answers] == [303, 303], repr(answers)
+    assert {a.headers["Location"] for a in answers} == {page}
+    monkeypatch.undo()
+    shown = [b.get(page).get_data(as_text=True) for b in browsers]
+    assert all("Segnalazione accettata." in body for body in shown)  # no red error after success
+    assert not any("ora non si può" in body for body in shown)
+    _db.session.expire_all()
+    assert get(Referral, referral_id).status == "accepted"
+    assert steps_to(referral_id, "accepted") == 1
+    assert events(referral_id, "referral_accepted") == 1
+    assert places_used(net["service"]) == 2

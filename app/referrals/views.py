@@ -757,6 +757,17 @@ def _stale_detail(referral_id: int, message: str) -> Response:
     return response
 
 
+def _already_done_by(user: User, referral_id: int, action: str) -> bool:
+    """The referral's last step is this very step, made by this user (the first of two clicks)."""
+    last = db.session.execute(
+        select(ReferralStatusChange.to_status, ReferralStatusChange.actor_id)
+        .where(ReferralStatusChange.referral_id == referral_id)
+        .order_by(ReferralStatusChange.created_at.desc(), ReferralStatusChange.id.desc())
+        .limit(1)
+    ).first()
+    return last is not None and tuple(last) == (TRANSITIONS[action].target, user.id)
+
+
 @bp.post("/<int:referral_id>/<action>")
 @roles_required(*USERS)
 def act(referral_id: int, action: str) -> Response:
@@ -786,6 +797,8 @@ def act(referral_id: int, action: str) -> Response:
             error = refused.message
             stale = isinstance(refused, StaleState)
             status = 422 if allowed and not stale and _reason_missing(action, form) else 409
+            if stale and _already_done_by(current_user, referral_id, action):
+                error = None  # a double click: answer as the first click was answered
     if error is not None:
         # The queue's row is swapped with the referral as it is now (the rollback expired it):
         # whoever lost a race sees the state the other left, next to the message.
