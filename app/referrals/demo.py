@@ -8,9 +8,11 @@ accreditation, an open referral for the same need):
 - whenever a demo account plays a part (`ente1`, `ente2` as sender or receiver, `coordinatore`),
   the step goes through `operations.create()` / `operations.transition()` with that account as
   actor, so guards, history, audit events and notifications are the real ones;
-- the steps of organizations without a demo account are written the same way by hand (status,
-  timestamps, history row, audit event with the organization as actor, notifications to the demo
-  accounts concerned), after the same guards;
+- the steps of organizations without a demo account go through the same steps,
+  `operations.open_draft()` / `operations.apply_step()` (the same guards, locks, conditional
+  update, history row, audit event with the organization as actor, notifications to the demo
+  accounts concerned), only without asking who acts; a target whose accreditation was
+  suspended after the approval is not checked for it;
 - the service of each referral is taken from `matching.rank()` on the day of the referral, and its
   score and reasons are stored as the operator would have stored them.
 
@@ -44,7 +46,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
@@ -57,9 +58,8 @@ from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household, Person
 from app.notifications.models import Notification
-from app.notifications.operations import coordinators, notify, operators_of
 from app.referrals import operations, queries
-from app.referrals.matching import Offer, Suggestion, rank, reasons_json
+from app.referrals.matching import Offer, Suggestion, rank
 from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
 from app.referrals.policy import Side
 from app.registry.models import Organization, Service
@@ -563,40 +563,11 @@ def _new_referral(
                 suggestion=suggestion, day=day,
             )  # fmt: skip
         else:
-            if not scenario.suspended_after:
-                operations.check_target(service, day)
-            operations.check_capacity(service, day)
-            operations.check_not_duplicate(household, person.id, scenario.need)
-            referral = Referral(
-                household_id=household.id,
-                person_id=person.id,
-                from_organization_id=household.organization_id,
-                service_id=service.id,
-                to_organization_id=service.organization_id,
-                created_by_id=actor.id if actor is not None else None,
-                need=scenario.need,
-                motivation=scenario.motivation,
-                match_score=suggestion.score,
-                match_reasons=reasons_json(suggestion),
-                status="draft",
-                status_changed_at=moment,
-            )
-            db.session.add(referral)
-            db.session.flush()
-            sender = actor or _OrganizationActor(household.organization_id)
-            _history(referral, None, sender)
-            record(
-                "referral_created",
-                referral,
-                {
-                    "household_id": household.id,
-                    "person_id": person.id,
-                    "service_id": service.id,
-                    "need": scenario.need,
-                    "match_score": referral.match_score,
-                },
-                actor=sender,
-            )
+            referral = operations.open_draft(
+                household, person, scenario.need, service, scenario.motivation,
+                actor or _OrganizationActor(household.organization_id), suggestion=suggestion,
+                day=day, check_accreditation=not scenario.suspended_after,
+            )  # fmt: skip
         _stamp(referral, moment)
     return referral
 
@@ -617,88 +588,14 @@ def _step(ctx: _Context, run: _Run, index: int, moment: datetime) -> None:
             else:
                 index_of_side = scenario.sender if side is Side.SENDER else scenario.target
                 who = actor or _OrganizationActor(ctx.organizations[index_of_side].id)
-                _transition_by_hand(referral, action, who, reason_code, note, day, scenario)
+                operations.apply_step(
+                    referral, action, who, reason_code, note, day,
+                    check_accreditation=not scenario.suspended_after,
+                )  # fmt: skip
             _stamp(referral, moment)
     except DomainError:
         # Refused as it would be in the browser: the story stops where it is.
         run.stopped = True
-
-
-def _transition_by_hand(
-    referral: Referral,
-    action: str,
-    actor: User | _OrganizationActor,
-    reason_code: str | None,
-    note: str | None,
-    day: date,
-    scenario: _Scenario,
-) -> None:
-    """`operations.transition()` for a side without a demo account: the same guards (but the
-    accreditation, when it was suspended since), history row, audit event and notifications."""
-    step = operations.TRANSITIONS[action]
-    if referral.status not in step.sources:
-        raise DomainError(f"{action} from {referral.status}")
-    service = referral.service
-    if action == "submit":
-        operations.check_sharing(referral.household)
-        operations.check_not_duplicate(
-            referral.household, referral.person_id, referral.need, referral.id
-        )
-    if action in ("submit", "approve"):
-        if not scenario.suspended_after:
-            operations.check_target(service, day)
-        operations.check_capacity(service, day)
-    if action == "accept":
-        operations.check_capacity(service, day)
-    if step.reasons is None:
-        reason_code = None
-    previous = referral.status
-    referral.status = step.target
-    if step.reasons is not None:
-        referral.reason_code = reason_code
-        referral.reason_note = note
-    _history(referral, previous, actor, reason_code, note)
-    changes: dict[str, Any] = {"status": [previous, step.target]}
-    if reason_code:
-        changes["reason_code"] = reason_code
-    record(f"referral_{step.target}", referral, changes, actor=actor)
-    _notify(referral, previous, actor if isinstance(actor, User) else None)
-
-
-def _history(
-    referral: Referral,
-    previous: str | None,
-    actor: User | _OrganizationActor,
-    reason_code: str | None = None,
-    note: str | None = None,
-) -> None:
-    db.session.add(
-        ReferralStatusChange(
-            referral_id=referral.id,
-            from_status=previous,
-            to_status=referral.status,
-            actor_id=actor.id,
-            actor_organization_id=actor.organization_id,
-            reason_code=reason_code,
-            note=note,
-        )
-    )
-
-
-def _notify(referral: Referral, previous: str, actor: User | None) -> None:
-    """The demo accounts a step concerns, as operations.transition() tells them."""
-    audience = operations.NOTIFY_ON.get(referral.status)
-    if referral.status == "cancelled" and previous == "approved":
-        audience = "receiver"
-    if audience == "coordinators":
-        users = coordinators()
-    elif audience == "receiver":
-        users = operators_of(referral.to_organization_id)
-    elif audience == "sender":
-        users = operators_of(referral.from_organization_id)
-    else:
-        return
-    notify(users, f"referral_{referral.status}", referral, exclude=actor)
 
 
 def _settle_notifications(ctx: _Context, referrals: list[Referral]) -> None:

@@ -7,6 +7,7 @@ from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.i18n import lazy_gettext as _l
+from app.idempotency import IdempotencyKeyMixin
 from app.referrals.vocabulary import NEED_LABELS
 from app.registry.forms import choices
 
@@ -25,7 +26,9 @@ def among_choices(message: object) -> object:
     return check
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(IdempotencyKeyMixin, FlaskForm):
+    """A new referral; its hidden key makes a second click answer like the first."""
+
     person = SelectField(
         _l("Persona da inviare al servizio"),
         choices=[],

@@ -4,12 +4,31 @@ Every change goes through `transition()` (or `create()` for the draft): it check
 part in the referral, the current state, the coded reason and the business rules, then writes the
 new state, a status-history row, an audit event and the notifications in the caller's
 transaction. Anything refused raises DomainError and changes nothing. Views commit.
+
+Safe when two people act at once (issue #17):
+- a step first locks the referral's row (`app.workflow.lock_row`) and reads its status again:
+  of two clicks on the same referral (two approvals, approve and reject, cancel and accept) the
+  second waits for the first, then is refused with `StaleState`, which names the state the
+  referral is in now. The new state is written by `app.workflow.move()`, one conditional UPDATE
+  on the status just read, so even a caller that skipped the lock cannot write a second step;
+- the service's monthly places are counted under a lock of the service's row (submit, approve,
+  accept and the draft itself), so the last place goes to exactly one acceptance;
+- "one open referral per person and need" is checked under a lock of the household's row
+  (the draft, its submission), so two forms sent at once for the same need make one referral.
+Locks are always taken in the order household, referral, service (a household's erasure also
+goes from the household to its referrals): no two requests wait for each other in a circle.
+
+The demo loader plays organizations without a demo account through `apply_step()` and
+`open_draft()`, the same steps without the check of who is acting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from sqlalchemy import select
 
 from app.audit.operations import record
 from app.auth.models import User
@@ -36,6 +55,7 @@ from app.referrals.vocabulary import (
     STATUSES,
 )
 from app.registry.models import Service
+from app.workflow import StaleState, lock_row, move
 
 SHARING_SCOPES_FOR_JOB_SERVICES = ("job_services", "all_partners")
 
@@ -165,16 +185,38 @@ def create(
     day: date | None = None,
 ) -> Referral:
     """A draft referral from the household's organization to a service."""
-    day = day or current_day()
     if not can_edit_household(actor, household):
         raise DomainError(_("Solo l'ente che ha in carico il nucleo può inviarlo a un servizio."))
+    return open_draft(household, person, need, service, motivation, actor, suggestion, day)
+
+
+def open_draft(
+    household: Household,
+    person: Person | None,
+    need: str,
+    service: Service,
+    motivation: str,
+    actor: Any,
+    suggestion: Suggestion | None = None,
+    day: date | None = None,
+    *,
+    check_accreditation: bool = True,
+) -> Referral:
+    """`create()` without asking who acts: for the demo loader, which also plays organizations
+    without an account (`actor` then only carries `id` None and `organization_id`)."""
+    day = day or current_day()
     if need not in NEEDS:
         raise DomainError(_("Scegli il bisogno a cui il servizio deve rispondere."))
     if person is not None and person.household_id != household.id:
         raise DomainError(_("La persona indicata non fa parte del nucleo."))
     if not motivation.strip():
         raise DomainError(_("Scrivi la motivazione della segnalazione."))
-    check_target(service, day)
+    if check_accreditation:
+        check_target(service, day)
+    # Two forms sent at once for the same person and need: the second waits here, then sees
+    # the first one's referral.
+    lock_row(Household, household.id)
+    lock_row(Service, service.id)
     check_capacity(service, day)
     check_not_duplicate(household, person.id if person else None, need)
     now = utcnow()
@@ -212,6 +254,34 @@ def create(
 
 # Moving --------------------------------------------------------------------------------------
 
+# The steps that take a place, or promise one: the service's month is counted under its lock.
+CAPACITY_STEPS = ("submit", "approve", "accept")
+# The column each arrival state dates.
+DATED = {"submitted": "submitted_at", "approved": "approved_at", "accepted": "accepted_at"}
+CLOSED = ("rejected", "declined", "completed", "failed", "cancelled")
+
+
+def _refusal(step: Transition, current: str | None, loaded: str | None) -> str:
+    """What the user reads when the referral is not (or no longer) where the step starts."""
+    if current is None:
+        return _("La segnalazione non esiste più.")
+    values = {"status": STATUSES.get(current, current), "action": step.label}
+    if current == step.target:  # a double click, or a colleague a moment before
+        return _("La segnalazione è già «%(status)s»: ora non si può %(action)s.", **values)
+    if current != loaded:
+        return _(
+            "Nel frattempo la segnalazione è diventata «%(status)s»: ora non si può %(action)s.",
+            **values,
+        )
+    return _("La segnalazione è «%(status)s»: ora non si può %(action)s.", **values)
+
+
+def _step(action: str) -> Transition:
+    step = TRANSITIONS.get(action)
+    if step is None:
+        raise DomainError(_("Azione sconosciuta."))
+    return step
+
 
 def transition(
     referral: Referral,
@@ -221,21 +291,33 @@ def transition(
     note: str | None = None,
     day: date | None = None,
 ) -> Referral:
-    """Apply `action` or raise DomainError with a clear message; nothing changes when refused."""
-    day = day or current_day()
-    step = TRANSITIONS.get(action)
-    if step is None:
-        raise DomainError(_("Azione sconosciuta."))
+    """Apply `action` or raise DomainError with a clear message; nothing changes when refused.
+
+    Refused because somebody else moved the referral first: `StaleState`, with the state now.
+    """
+    step = _step(action)
     if step.side not in sides(actor, referral):
         raise DomainError(_("Non spetta a te %(action)s questa segnalazione.", action=step.label))
-    if referral.status not in step.sources:
-        raise DomainError(
-            _(
-                "La segnalazione è «%(status)s»: ora non si può %(action)s.",
-                status=STATUSES[referral.status],
-                action=step.label,
-            )
-        )
+    return apply_step(referral, action, actor, reason_code, note, day)
+
+
+def apply_step(
+    referral: Referral,
+    action: str,
+    actor: Any,
+    reason_code: str | None = None,
+    note: str | None = None,
+    day: date | None = None,
+    *,
+    check_accreditation: bool = True,
+) -> Referral:
+    """`transition()` without asking who acts (the demo loader plays organizations without an
+    account): the state, the reason, the business rules, then one conditional update."""
+    day = day or current_day()
+    step = _step(action)
+    loaded = referral.status
+    if loaded not in step.sources:
+        raise StaleState(_refusal(step, loaded, loaded), loaded)
     note = (note or "").strip() or None
     if step.reasons is not None:
         if reason_code not in step.reasons:
@@ -244,31 +326,42 @@ def transition(
             raise DomainError(_("Descrivi il motivo nella nota."))
     else:
         reason_code = None
+    if action == "submit":  # the household first, as whoever changes a whole household does
+        lock_row(Household, referral.household_id)
+    # Whoever acts on this referral at the same moment waits here; then the status is read
+    # again, as the other left it.
+    lock_row(Referral, referral.id)
+    previous = db.session.scalar(select(Referral.status).where(Referral.id == referral.id))
+    if previous not in step.sources:
+        if previous is not None:
+            db.session.refresh(referral)  # the caller shows the referral as it is now
+        raise StaleState(_refusal(step, previous, loaded), previous)
     service = referral.service
+    if action in CAPACITY_STEPS:
+        lock_row(Service, referral.service_id)
     if action == "submit":
         check_sharing(referral.household)
         check_not_duplicate(referral.household, referral.person_id, referral.need, referral.id)
-    if action in ("submit", "approve"):
+    if action in ("submit", "approve") and check_accreditation:
         check_target(service, day)
-        check_capacity(service, day)
-    if action == "accept":
+    if action in CAPACITY_STEPS:
         check_capacity(service, day)
 
-    previous = referral.status
     now = utcnow()
-    referral.status = step.target
-    referral.status_changed_at = now
-    if step.target == "submitted":
-        referral.submitted_at = now
-    elif step.target == "approved":
-        referral.approved_at = now
-    elif step.target == "accepted":
-        referral.accepted_at = now
-    elif step.target in ("rejected", "declined", "completed", "failed", "cancelled"):
-        referral.closed_at = now
+    values: dict[str, object] = {"status": step.target, "status_changed_at": now}
+    if step.target in DATED:
+        values[DATED[step.target]] = now
+    elif step.target in CLOSED:
+        values["closed_at"] = now
     if step.reasons is not None:
-        referral.reason_code = reason_code
-        referral.reason_note = note
+        values["reason_code"] = reason_code
+        values["reason_note"] = note
+    move(
+        referral,
+        (previous,),  # held under the lock: the history's "from" is exactly what was replaced
+        values,
+        refused=lambda current: _refusal(step, current, loaded),
+    )
     _history(referral, previous, step.target, actor, reason_code, note)
     changes: dict[str, object] = {"status": [previous, step.target]}
     if reason_code:
@@ -283,7 +376,7 @@ def _history(
     referral: Referral,
     previous: str | None,
     target: str,
-    actor: User,
+    actor: Any,
     reason_code: str | None = None,
     note: str | None = None,
 ) -> None:
@@ -301,7 +394,7 @@ def _history(
     )
 
 
-def _notify(referral: Referral, previous: str, actor: User) -> None:
+def _notify(referral: Referral, previous: str, actor: Any) -> None:
     audience = NOTIFY_ON.get(referral.status)
     if referral.status == "cancelled" and previous == "approved":
         audience = "receiver"

@@ -23,6 +23,7 @@ from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
 from app.i18n import gettext as _
 from app.i18n import ngettext
+from app.idempotency import Submission, claim, complete
 from app.notifications.operations import mark_read
 from app.referrals import bp, operations, queries
 from app.referrals.forms import ActionForm, BulkApproveForm, ReferralForm
@@ -61,9 +62,11 @@ from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
 from app.workdays import start_of_day_utc
+from app.workflow import StaleState
 
 PAGE_SIZE = 25
 SUGGESTIONS_SHOWN = 10
+NEW_REFERRAL = "referral_new"  # the purpose of the new referral form's idempotency keys
 BULK_MAX = 200
 VOCABULARY = {
     "statuses": STATUSES,
@@ -579,6 +582,12 @@ def new() -> Response:
     ranking = _suggestions(household, person or _default_person(household), need)
     top_error: str | None = None
     if form.validate_on_submit() and need is not None:
+        # A second click (or a resent page) with the same key answers like the first: the
+        # referral it created, never a second one. Claimed before anything else is written.
+        key = form.idempotency_key.data
+        earlier = claim(key, current_user, NEW_REFERRAL)
+        if earlier is not None:
+            return _replayed(earlier)
         chosen = ranking.chosen(form.service.data)
         if chosen is None:
             form.service.errors = [_refused_service(form.service.data, day)]
@@ -600,18 +609,15 @@ def new() -> Response:
                 sending = request.form.get("action") == "submit"
                 if sending:
                     operations.transition(referral, "submit", current_user, day=day)
+                url = url_for("referrals.detail", referral_id=referral.id)
+                complete(key, current_user, NEW_REFERRAL, referral, url)
             except DomainError as error:
                 db.session.rollback()
                 top_error = error.message
             else:
+                flash(_created_message(referral.status), "success")
                 db.session.commit()
-                flash(
-                    _("Segnalazione inviata alla Città per l'approvazione.")
-                    if sending
-                    else _("Segnalazione salvata come bozza."),
-                    "success",
-                )
-                return _see_other("referrals.detail", referral_id=referral.id)
+                return redirect(url, code=303)  # type: ignore[return-value]
     failed = form.is_submitted() and bool(form.errors or top_error)
     shown = ranking.shown
     context = {
@@ -628,6 +634,21 @@ def new() -> Response:
     if request.method == "GET" and wants_fragment():
         return render("referrals/_suggestions.html", **context)
     return render("referrals/new.html", status=422 if failed else 200, **context)
+
+
+def _created_message(status: str) -> str:
+    if status == "draft":
+        return _("Segnalazione salvata come bozza.")
+    return _("Segnalazione inviata alla Città per l'approvazione.")
+
+
+def _replayed(earlier: Submission) -> Response:
+    """The answer to a form already sent: where the first submission went, and what it did."""
+    referral = db.session.get(Referral, earlier.object_id) if earlier.object_id else None
+    if referral is None or not earlier.result_url:  # erased since: nothing to show
+        return _see_other("referrals.index")
+    flash(_created_message(referral.status), "success")
+    return redirect(earlier.result_url, code=303)  # type: ignore[return-value]
 
 
 # Detail and steps ----------------------------------------------------------------------------
@@ -671,7 +692,7 @@ def detail(referral_id: int) -> Response:
     return _detail_page(referral)
 
 
-def _detail_page(referral: Referral) -> Response:
+def _detail_page(referral: Referral, status: int = 200) -> Response:
     day = today()
     history = list(referral.history)
     full = sees_full_household(current_user, referral)
@@ -688,6 +709,7 @@ def _detail_page(referral: Referral) -> Response:
         actions=operations.available_actions(current_user, referral),
         transitions=TRANSITIONS,
         today=day,
+        status=status,
         **VOCABULARY,
     )
 
@@ -718,6 +740,34 @@ def _queue_row(
     )
 
 
+def _stale_detail(referral_id: int, message: str) -> Response:
+    """A step refused because the referral moved on: its page as it is now, with the reason."""
+    referral = visible_referral_or_404(
+        current_user,
+        referral_id,
+        joinedload(Referral.from_organization),
+        joinedload(Referral.to_organization),
+        joinedload(Referral.service),
+        selectinload(Referral.history).joinedload(ReferralStatusChange.actor),
+    )
+    flash(message, "danger")
+    operations.record_view(referral, current_user)
+    response = _detail_page(referral, status=409)
+    commit_view()
+    return response
+
+
+def _already_done_by(user: User, referral_id: int, action: str) -> bool:
+    """The referral's last step is this very step, made by this user (the first of two clicks)."""
+    last = db.session.execute(
+        select(ReferralStatusChange.to_status, ReferralStatusChange.actor_id)
+        .where(ReferralStatusChange.referral_id == referral_id)
+        .order_by(ReferralStatusChange.created_at.desc(), ReferralStatusChange.id.desc())
+        .limit(1)
+    ).first()
+    return last is not None and tuple(last) == (TRANSITIONS[action].target, user.id)
+
+
 @bp.post("/<int:referral_id>/<action>")
 @roles_required(*USERS)
 def act(referral_id: int, action: str) -> Response:
@@ -728,6 +778,7 @@ def act(referral_id: int, action: str) -> Response:
     form = ActionForm()
     error: str | None = None
     status = 409
+    stale = False
     if not form.validate_on_submit():
         error = " ".join(str(e) for field in form for e in field.errors) or _("Dati non validi.")
         status = 422
@@ -744,16 +795,26 @@ def act(referral_id: int, action: str) -> Response:
         except DomainError as refused:
             db.session.rollback()
             error = refused.message
-            status = 422 if allowed and _reason_missing(action, form) else 409
+            stale = isinstance(refused, StaleState)
+            status = 422 if allowed and not stale and _reason_missing(action, form) else 409
+            if stale and _already_done_by(current_user, referral_id, action):
+                error = None  # a double click: answer as the first click was answered
     if error is not None:
+        # The queue's row is swapped with the referral as it is now (the rollback expired it):
+        # whoever lost a race sees the state the other left, next to the message.
         if in_queue:
             return _queue_row(referral, error, status, action)
         if wants_fragment():
             return error_response(status, error)
+        if stale:
+            return _stale_detail(referral_id, error)
         flash(error, "danger")
         return _see_other("referrals.detail", referral_id=referral_id)
-    db.session.commit()
+    # The answer is made before the commit: nothing after it can fail the saved step.
     if in_queue:
-        return _queue_row(referral)
-    flash(str(ACTION_DONE[action]), "success")
-    return _see_other("referrals.detail", referral_id=referral.id)
+        response = _queue_row(referral)
+    else:
+        flash(str(ACTION_DONE[action]), "success")
+        response = _see_other("referrals.detail", referral_id=referral.id)
+    db.session.commit()
+    return response
