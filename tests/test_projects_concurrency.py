@@ -332,6 +332,51 @@ def test_two_colleagues_saving_the_same_line_never_break_its_limits(app, people,
     assert count(AuditEvent, AuditEvent.action == "budget_line_updated") == 2  # setup + winner
 
 
+def test_a_line_removed_twice_at_once_is_removed_once(app, people, request_context):
+    project_id = project_in(people, "draft")
+    line_id = _db.session.get(Project, project_id).lines[0].id
+    who = [people["operator"], people["colleague"]]
+
+    def act(i: int, loaded: tuple[Project, User]) -> None:
+        project, actor = loaded
+        operations.remove_line(project.lines[0], actor)
+
+    outcomes = race(app, lambda i: load(project_id, who[i]), act)
+
+    (loser,) = stale_errors(outcomes)  # not a 500 for the second click
+    assert "è stata eliminata" in loser.message
+    assert count(BudgetLine, BudgetLine.id == line_id) == 0
+    assert count(AuditEvent, AuditEvent.action == "budget_line_removed") == 1
+
+
+def test_submitting_while_a_colleague_removes_the_last_line_never_sends_an_empty_budget(
+    app, people, request_context
+):
+    project_id = project_in(people, "draft")
+    who = [people["operator"], people["colleague"]]
+
+    def act(i: int, loaded: tuple[Project, User]) -> str:
+        project, actor = loaded
+        if i == 0:
+            operations.transition(project, "submit", actor)
+            return "submit"
+        operations.remove_line(project.lines[0], actor)
+        return "remove"
+
+    outcomes = race(app, lambda i: load(project_id, who[i]), act)
+
+    (winner,) = [o.value for o in outcomes if o.won]
+    (loser,) = [o.error for o in outcomes if o.error is not None]
+    assert isinstance(loser, DomainError), loser
+    project = _db.session.get(Project, project_id)
+    if winner == "submit":
+        assert "non si eliminano" in loser.message
+        assert (project.status, len(project.lines)) == ("submitted", 1)
+    else:
+        assert "Aggiungi almeno una voce di budget" in loser.message
+        assert (project.status, len(project.lines)) == ("draft", 0)
+
+
 # Through the pages ------------------------------------------------------------------------------
 
 

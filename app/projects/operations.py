@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy import update as sql_update
 
 from app.audit.models import AuditEvent
@@ -126,8 +126,30 @@ def hold(project: Project) -> Project:
     same project waits for this one, then sees what it left (and the other way round)."""
     db.session.flush()  # this request's own pending changes go first (refresh would drop them)
     lock_row(Project, project.id)
+    _forget_children(project)
     db.session.refresh(project)
     return project
+
+
+def _forget_children(project: Project) -> None:
+    """Drop the goals, meetings and lines this request loaded: they reload fresh when next
+    read. (Refreshing the project would refresh them too, and fail on a line a colleague has
+    just removed.)"""
+    db.session.expire(project, ["lines", "goals", "meetings"])
+
+
+def line_exists(line_id: int) -> bool:
+    return db.session.scalar(select(BudgetLine.id).where(BudgetLine.id == line_id)) is not None
+
+
+def _fresh_line(line: BudgetLine, project: Project) -> BudgetLine:
+    """The line as the database has it now, once the project is held; gone: StaleState."""
+    if not line_exists(inspect(line).identity[0]):
+        raise StaleState(
+            _("Nel frattempo questa voce di budget è stata eliminata."), project.status
+        )
+    db.session.refresh(line)
+    return line
 
 
 def _fresh_lines(project: Project) -> list[BudgetLine]:
@@ -173,10 +195,10 @@ def transition(
     if step_name == "close":
         values["closed_on"] = day or current_day()
     # From here this request holds the project's row: what follows reads what others left.
+    _forget_children(project)
     move(project, step.sources, values, refused=lambda status: _step_refused(step, status))
     changes: dict[str, Any] = {"status": [previous, step.target]}
     if step_name == "submit":
-        db.session.expire(project, ["lines", "goals"])
         _check_complete(project)  # a colleague may have removed the last line meanwhile
     if step_name == "approve":
         db.session.execute(
@@ -422,7 +444,7 @@ def update_line(line: BudgetLine, values: dict[str, Any], actor: User) -> dict[s
     """Edit a line in place. Planned, category and description only in a draft; committed and
     paid once the project is approved, within the approved amount; the supplier until closed."""
     project = hold(line.project)
-    db.session.refresh(line)  # the amounts a colleague may have just recorded
+    _fresh_line(line, project)  # the amounts a colleague may have just recorded
     _require_editable(project, actor)
     if values.get("seen") is not None and values["seen"] != (line.committed, line.paid):
         raise StaleState(
@@ -490,6 +512,7 @@ def update_line(line: BudgetLine, values: dict[str, Any], actor: User) -> dict[s
 
 def remove_line(line: BudgetLine, actor: User) -> None:
     project = hold(line.project)
+    _fresh_line(line, project)  # removed by a twin click meanwhile: StaleState, not a 500
     _require_editable(project, actor)
     if project.status != "draft":
         raise DomainError(_("Dopo l'invio le voci di budget non si eliminano."))
@@ -507,7 +530,7 @@ def remove_line(line: BudgetLine, actor: User) -> None:
 
 def request_increase(line: BudgetLine, amount: Decimal, actor: User) -> None:
     project = hold(line.project)
-    db.session.refresh(line)
+    _fresh_line(line, project)
     _require_editable(project, actor)
     if project.status not in ("approved", "active"):
         raise DomainError(_("Gli aumenti si chiedono su un progetto approvato."))
@@ -534,7 +557,7 @@ def decide_increase(
     if not can_decide(actor):
         raise DomainError(_("Solo la Città approva gli aumenti di budget."))
     project = hold(line.project)
-    db.session.refresh(line)
+    _fresh_line(line, project)
     if project.read_only:
         raise StaleState(_("Il progetto è chiuso: non si può più modificare."), project.status)
     if line.increase_requested is None:

@@ -832,6 +832,8 @@ def save_line(project_id: int, line_id: int) -> Response:
             changes = operations.update_line(line, values, current_user)
         except StaleState as error:
             db.session.rollback()
+            if not operations.line_exists(line_id):
+                return _refused(error.message, project)
             if isinstance(form, SpendingForm):  # from now on the user has seen what is there
                 form.seen_committed.data = str(line.committed)
                 form.seen_paid.data = str(line.paid)
@@ -890,10 +892,14 @@ def remove_line(project_id: int, line_id: int) -> Response:
     line = _line_or_404(project, line_id)
     try:
         operations.remove_line(line, current_user)
+    except StaleState:
+        # Removed meanwhile (a double click, a colleague): what the user asked for is done.
+        db.session.rollback()
     except DomainError as error:
         db.session.rollback()
         return _refused(error.message, project)
-    db.session.commit()
+    else:
+        db.session.commit()
     if wants_fragment():
         return render("projects/_line_removed.html", **_budget_context(project))
     flash(_("Voce di budget eliminata."), "success")
