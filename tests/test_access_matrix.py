@@ -287,9 +287,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/projects/{project}/lines/{line}/increase",
         OWNER_ONLY,
     ),
+    # No increase waits on {line}: the City is refused with 409 (nothing to decide).
     ("projects.decide_increase", "POST"): (
         "/projects/{project}/lines/{line}/increase/approve",
-        answers(303, 403, 303, 403, 403),
+        answers(303, 403, 409, 403, 403),
     ),
 }
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from html import unescape
 
+import pytest
 from sqlalchemy import select
 
 from app.admin.models import get_setting, set_setting
@@ -130,3 +133,124 @@ def test_lines_a_and_b_cannot_exceed_the_programmed_amount(client, login_as):
         as_text=True
     )
     assert get_setting("programme_line_b") is None
+
+
+def error_next_to(html: str, key: str) -> str:
+    """The message shown under the field `key` ("" when it has none)."""
+    match = re.search(rf'<div id="{key}-error"[^>]*>(.*?)</div>', html, re.S)
+    return unescape(match.group(1)) if match else ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "message"),
+    [
+        (
+            {"programme_disbursed": "6.000.000,00"},  # above programmed (and binding)
+            "programme_disbursed",
+            "L'importo erogato non può superare quello giuridicamente vincolante "
+            "(€\xa05.657.142,86)",
+        ),
+        (
+            {"programme_admitted": "5.000.000,00", "programme_binding": "5.500.000,00"},
+            "programme_binding",
+            "L'importo giuridicamente vincolante non può superare quello ammesso a finanziamento "
+            "(€\xa05.000.000,00).",
+        ),
+        (
+            {"programme_admitted": "5.700.000,00"},
+            "programme_admitted",
+            "L'importo ammesso a finanziamento non può superare quello programmato "
+            "(€\xa05.657.142,86).",
+        ),
+        (  # only the programmed amount was changed: the message goes next to it
+            {"programme_programmed": "5.000.000,00"},
+            "programme_programmed",
+            "L'importo programmato non può essere inferiore a quello ammesso a finanziamento "
+            "(€\xa05.657.142,86).",
+        ),
+        (
+            {"programme_binding": "1.000.000,00"},
+            "programme_binding",
+            "L'importo giuridicamente vincolante non può essere inferiore a quello erogato "
+            "(€\xa05.657.142,36).",
+        ),
+    ],
+    ids=[
+        "disbursed-above-programmed",
+        "binding-above-admitted",
+        "admitted-above-programmed",
+        "programmed-below-admitted",
+        "binding-below-disbursed",
+    ],
+)
+def test_the_four_figures_out_of_order_are_refused_next_to_the_field(
+    client, login_as, typed, field, message
+):
+    login_as("admin")
+
+    response = _post(client, **typed)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message.replace("\xa0", " ") in error_next_to(html, field).replace("\xa0", " ")
+    for value in typed.values():
+        assert f'value="{value}"' in html  # what the admin typed is kept
+    assert all(get_setting(key) is None for key in ENVELOPE)
+    assert (
+        _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "settings_changed"))
+        is None
+    )
+
+
+def test_an_htmx_post_out_of_order_answers_422_with_the_form(client, login_as):
+    login_as("admin")
+    token = csrf_token_from(client.get("/admin/settings").get_data(as_text=True))
+    data = {"referral_overdue_working_days": "5", "household_retention_years": "5", **ENVELOPE}
+    data["programme_disbursed"] = "9.999.999,00"
+
+    response = client.post(
+        "/admin/settings",
+        data={**data, "csrf_token": token},
+        headers={"HX-Request": "true", "HX-Request-Type": "partial"},
+    )
+
+    assert response.status_code == 422
+    assert "non può superare" in error_next_to(
+        response.get_data(as_text=True), "programme_disbursed"
+    )
+    assert get_setting("programme_disbursed") is None
+
+
+def test_figures_in_order_are_saved(client, login_as):
+    login_as("admin")
+
+    response = _post(
+        client,
+        programme_programmed="6.000.000,00",
+        programme_admitted="5.800.000,00",
+        programme_binding="5.800.000,00",
+        programme_disbursed="1.200.000,00",
+    )
+
+    assert response.status_code == 303
+    assert envelope_value("programme_admitted") == Decimal("5800000.00")
+    assert envelope_value("programme_disbursed") == Decimal("1200000.00")
+
+
+def test_lowering_the_programmed_amount_below_lines_a_and_b_is_refused_next_to_it(client, login_as):
+    login_as("admin")
+
+    response = _post(
+        client,
+        programme_programmed="3.000.000,00",
+        programme_admitted="3.000.000,00",
+        programme_binding="3.000.000,00",
+        programme_disbursed="3.000.000,00",
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "L'importo programmato non può essere inferiore alle linee A e B insieme" in (
+        error_next_to(html, "programme_programmed")
+    )
+    assert get_setting("programme_programmed") is None

@@ -2,10 +2,18 @@
 
 Each area reads its value with `get_setting(key, default)`; this table is what the settings page
 offers. A value outside the bounds is refused by the form and never stored.
+
+The programme's four figures follow the life of an EU-funded project, each stage within the one
+before: what is disbursed (erogato) was legally committed first (giuridicamente vincolante), what is
+committed was admitted to funding (ammesso), what is admitted was programmed (programmato). So
+erogato ≤ vincolante ≤ ammesso ≤ programmato, and lines A and B together fit in the programmed
+amount (line C receives the rest). A figure out of this order is refused next to the field the admin
+changed (or, when both or neither changed, next to the one that is too high).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -16,6 +24,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from app.admin.models import get_setting, set_setting
 from app.audit.operations import record
+from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.money import ABSURD
 from app.web.fields import MoneyField, WholeNumberField
@@ -30,6 +39,97 @@ class SettingSpec:
     maximum: Any
     default: Any
     money: bool = False
+
+
+Message = Callable[[str], str]
+
+
+def _envelope_order() -> tuple[tuple[str, str, Message, Message], ...]:
+    """(lower, upper, message next to the lower, message next to the upper): lower <= upper."""
+    return (
+        (
+            "programme_disbursed",
+            "programme_binding",
+            lambda limit: _(
+                "L'importo erogato non può superare quello giuridicamente vincolante "
+                "(%(limit)s): si eroga solo quanto è già impegnato.",
+                limit=limit,
+            ),
+            lambda limit: _(
+                "L'importo giuridicamente vincolante non può essere inferiore a quello "
+                "erogato (%(limit)s).",
+                limit=limit,
+            ),
+        ),
+        (
+            "programme_binding",
+            "programme_admitted",
+            lambda limit: _(
+                "L'importo giuridicamente vincolante non può superare quello ammesso a "
+                "finanziamento (%(limit)s).",
+                limit=limit,
+            ),
+            lambda limit: _(
+                "L'importo ammesso a finanziamento non può essere inferiore a quello "
+                "giuridicamente vincolante (%(limit)s).",
+                limit=limit,
+            ),
+        ),
+        (
+            "programme_admitted",
+            "programme_programmed",
+            lambda limit: _(
+                "L'importo ammesso a finanziamento non può superare quello programmato "
+                "(%(limit)s).",
+                limit=limit,
+            ),
+            lambda limit: _(
+                "L'importo programmato non può essere inferiore a quello ammesso a "
+                "finanziamento (%(limit)s).",
+                limit=limit,
+            ),
+        ),
+    )
+
+
+def envelope_errors(values: dict[str, Any], before: dict[str, Any]) -> dict[str, list[str]]:
+    """The figures out of order, as messages by field: erogato ≤ vincolante ≤ ammesso ≤
+    programmato, lines A + B ≤ programmato. The message goes next to the figure the admin
+    changed; when both or neither changed, next to the one that is too high."""
+    from app.web.formatting import format_money
+
+    errors: dict[str, list[str]] = {}
+
+    def changed(key: str) -> bool:
+        return bool(values[key] != before.get(key))
+
+    for lower, upper, too_high, too_low in _envelope_order():
+        if values[lower] is None or values[upper] is None or values[lower] <= values[upper]:
+            continue
+        if changed(upper) and not changed(lower):
+            errors.setdefault(upper, []).append(too_low(format_money(values[lower])))
+        else:
+            errors.setdefault(lower, []).append(too_high(format_money(values[upper])))
+    a, b, programmed = (
+        values["programme_line_a"],
+        values["programme_line_b"],
+        values["programme_programmed"],
+    )
+    if None not in (a, b, programmed) and a + b > programmed:
+        lines_changed = changed("programme_line_a") or changed("programme_line_b")
+        if changed("programme_programmed") and not lines_changed:
+            errors.setdefault("programme_programmed", []).append(
+                _(
+                    "L'importo programmato non può essere inferiore alle linee A e B insieme "
+                    "(%(limit)s).",
+                    limit=format_money(a + b),
+                )
+            )
+        else:
+            errors.setdefault("programme_line_b", []).append(
+                _("Le linee A e B insieme superano l'importo programmato.")
+            )
+    return errors
 
 
 @cache
@@ -100,13 +200,11 @@ def settings_form(formdata: Any = None) -> FlaskForm:
         def validate(self, extra_validators: Any = None) -> bool:
             if not super().validate(extra_validators):
                 return False
-            split = (self["programme_line_a"].data or 0) + (self["programme_line_b"].data or 0)
-            if split > (self["programme_programmed"].data or 0):
-                self["programme_line_b"].errors.append(
-                    _l("Le linee A e B insieme superano l'importo programmato.")
-                )
-                return False
-            return True
+            money = [spec.key for spec in setting_specs() if spec.money]
+            errors = envelope_errors({key: self[key].data for key in money}, current_values())
+            for key, messages in errors.items():
+                self[key].errors.extend(messages)
+            return not errors
 
     for spec in setting_specs():
         if spec.money:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, Field, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -16,6 +24,7 @@ from wtforms.validators import (
 )
 
 from app.i18n import lazy_gettext as _l
+from app.idempotency import IdempotencyKeyMixin
 from app.projects.vocabulary import CATEGORIES, GOAL_STATUSES
 from app.registry.forms import choices, no_markup
 from app.web.fields import MoneyField
@@ -101,7 +110,11 @@ class ProjectForm(FlaskForm):
             raise ValidationError(_l("La data di fine non può precedere quella di inizio."))
 
 
-class GoalForm(FlaskForm):
+class NewProjectForm(IdempotencyKeyMixin, ProjectForm):
+    """A new project: sent twice (a double click), it makes one project."""
+
+
+class GoalForm(IdempotencyKeyMixin, FlaskForm):
     description = StringField(
         _l("Obiettivo"),
         validators=[DataRequired(_l("Descrivi l'obiettivo.")), length(500), no_markup],
@@ -118,7 +131,7 @@ class GoalStatusForm(FlaskForm):
     )
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(IdempotencyKeyMixin, FlaskForm):
     held_on = DayField(_l("Data dell'incontro"), validators=[DataRequired(DATE_MESSAGE)])
     notes = TextAreaField(
         _l("Cosa è emerso"),
@@ -151,8 +164,13 @@ class LineForm(FlaskForm):
     )
 
 
+class NewLineForm(IdempotencyKeyMixin, LineForm):
+    """A line added to the budget: sent twice, it makes one line."""
+
+
 class SpendingForm(FlaskForm):
-    """What has been committed and paid on an approved line."""
+    """What has been committed and paid on an approved line. `seen_*`: the amounts the editor
+    was opened with; if a colleague changed them meanwhile, the save is refused, not merged."""
 
     committed = MoneyField(
         _l("Impegnato"),
@@ -167,6 +185,8 @@ class SpendingForm(FlaskForm):
     )
     paid_on = DayField(_l("Data del pagamento"), validators=[Optional()])
     supplier = StringField(_l("Fornitore"), validators=[Optional(), length(200), no_markup])
+    seen_committed = HiddenField()
+    seen_paid = HiddenField()
 
 
 class IncreaseForm(FlaskForm):

@@ -7,6 +7,12 @@ Money rules (amounts are Decimal to the cent, the database CHECKs them too):
 - committed never exceeds approved, paid never exceeds committed;
 - going beyond the approved amount needs an increase request that a coordinator approves;
 - a closed project is read-only.
+
+Two people acting on the same project at once (a coordinator approving while the entity withdraws,
+two coordinators deciding the same increase, two colleagues recording spending on one line): every
+write here starts by holding the project's row, so they take turns, and each checks the rules
+against what the other left. A transition is one conditional UPDATE (`app.workflow.move`): the
+loser gets `StaleState` with the status the project is in now, and nothing of it is written.
 """
 
 from __future__ import annotations
@@ -16,6 +22,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import inspect, select
+from sqlalchemy import update as sql_update
+
+from app.audit.models import AuditEvent
 from app.audit.operations import diff, record
 from app.auth.models import Role, User
 from app.clock import today as current_day
@@ -31,6 +41,7 @@ from app.notifications.operations import coordinators, notify, operators_of
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.projects.policy import can_decide, can_edit, runs_project
 from app.projects.vocabulary import CATEGORIES, GOAL_STATUSES, STATUSES
+from app.workflow import StaleState, lock_row, move
 
 PROJECT_FIELDS = (
     "title",
@@ -101,9 +112,65 @@ def available_steps(user: User, project: Project) -> list[str]:
     ]
 
 
+def _step_refused(step: Step, status: str | None) -> str:
+    return _(
+        "Il progetto è «%(status)s»: ora non si può %(action)s.",
+        status=STATUSES.get(status or "", status),
+        action=step.label,
+    )
+
+
+def hold(project: Project) -> Project:
+    """Hold the project's row until the transaction ends and read it again: the first write of
+    every change to a project, its goals, meetings and budget lines. A colleague's change to the
+    same project waits for this one, then sees what it left (and the other way round)."""
+    db.session.flush()  # this request's own pending changes go first (refresh would drop them)
+    lock_row(Project, project.id)
+    _forget_children(project)
+    db.session.refresh(project)
+    return project
+
+
+def _forget_children(project: Project) -> None:
+    """Drop the goals, meetings and lines this request loaded: they reload fresh when next
+    read. (Refreshing the project would refresh them too, and fail on a line a colleague has
+    just removed.)"""
+    db.session.expire(project, ["lines", "goals", "meetings"])
+
+
+def line_exists(line_id: int) -> bool:
+    return db.session.scalar(select(BudgetLine.id).where(BudgetLine.id == line_id)) is not None
+
+
+def _fresh_line(line: BudgetLine, project: Project) -> BudgetLine:
+    """The line as the database has it now, once the project is held; gone: StaleState."""
+    if not line_exists(inspect(line).identity[0]):
+        raise StaleState(
+            _("Nel frattempo questa voce di budget è stata eliminata."), project.status
+        )
+    db.session.refresh(line)
+    return line
+
+
+def _fresh_lines(project: Project) -> list[BudgetLine]:
+    """The project's lines as the database has them now (not as this request first read them)."""
+    db.session.expire(project, ["lines"])
+    return list(
+        db.session.scalars(
+            select(BudgetLine)
+            .where(BudgetLine.project_id == project.id)
+            .order_by(BudgetLine.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def transition(
     project: Project, step_name: str, actor: User, note: str | None = None, day: date | None = None
 ) -> Project:
+    """Move the project one step. The status changes with one conditional UPDATE: of two steps
+    from the same status at once (approve and withdraw, two approvals) exactly one passes; the
+    other raises StaleState with the status now, and writes nothing."""
     step = STEPS.get(step_name)
     if step is None:
         raise DomainError(_("Azione sconosciuta."))
@@ -111,39 +178,39 @@ def transition(
     if not allowed:
         raise DomainError(_("Non spetta a te %(action)s questo progetto.", action=step.label))
     if project.status not in step.sources:
-        raise DomainError(
-            _(
-                "Il progetto è «%(status)s»: ora non si può %(action)s.",
-                status=STATUSES[project.status],
-                action=step.label,
-            )
-        )
+        raise StaleState(_step_refused(step, project.status), project.status)
     note = (note or "").strip() or None
     if step.note_required and not note:
         raise DomainError(_("Scrivi una nota per spiegare la decisione."))
     if step_name == "submit":
-        if not project.lines:
-            raise DomainError(_("Aggiungi almeno una voce di budget prima di inviare."))
-        if not project.goals:
-            raise DomainError(_("Aggiungi almeno un obiettivo prima di inviare."))
+        _check_complete(project)
     previous = project.status
     now = utcnow()
-    changes: dict[str, Any] = {"status": [previous, step.target]}
-    project.status = step.target
-    project.status_changed_at = now
-    project.status_note = note
+    values: dict[str, Any] = {"status": step.target, "status_changed_at": now, "status_note": note}
     if step_name == "submit":
-        project.submitted_at = now
+        values["submitted_at"] = now
     if step_name == "approve":
-        project.approved_at = now
-        project.approved_by_id = actor.id
-        for line in project.lines:
-            line.approved = line.planned
-        changes["approved_total"] = str(totals(project.lines).approved)
+        values["approved_at"] = now
+        values["approved_by_id"] = actor.id
     if step_name == "close":
-        project.closed_on = day or current_day()
+        values["closed_on"] = day or current_day()
+    # From here this request holds the project's row: what follows reads what others left.
+    _forget_children(project)
+    move(project, step.sources, values, refused=lambda status: _step_refused(step, status))
+    changes: dict[str, Any] = {"status": [previous, step.target]}
+    if step_name == "submit":
+        _check_complete(project)  # a colleague may have removed the last line meanwhile
+    if step_name == "approve":
+        db.session.execute(
+            sql_update(BudgetLine)
+            .where(BudgetLine.project_id == project.id)
+            .values(approved=BudgetLine.planned)
+            .execution_options(synchronize_session=False)
+        )
+        changes["approved_total"] = str(totals(_fresh_lines(project)).approved)
+    if step_name == "close":
         # A closed project spends nothing more: increases still waiting lapse with it.
-        dropped = [line for line in project.lines if line.increase_requested is not None]
+        dropped = [line for line in _fresh_lines(project) if line.increase_requested is not None]
         if dropped:
             changes["increases_dropped"] = {
                 str(line.id): str(line.increase_requested) for line in dropped
@@ -159,6 +226,28 @@ def transition(
         )
     db.session.flush()
     return project
+
+
+def last_step(project: Project) -> tuple[str, int | None] | None:
+    """The latest step taken on the project and who took it, from the audit log."""
+    row = db.session.execute(
+        select(AuditEvent.action, AuditEvent.actor_id)
+        .where(
+            AuditEvent.object_type == "project",
+            AuditEvent.object_id == project.id,
+            AuditEvent.action.in_([f"project_{name}" for name in STEPS]),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0].removeprefix("project_"), row[1])
+
+
+def _check_complete(project: Project) -> None:
+    if not project.lines:
+        raise DomainError(_("Aggiungi almeno una voce di budget prima di inviare."))
+    if not project.goals:
+        raise DomainError(_("Aggiungi almeno un obiettivo prima di inviare."))
 
 
 # Creating and editing ------------------------------------------------------------------------
@@ -220,6 +309,7 @@ def _require_editable(project: Project, actor: User) -> None:
 
 
 def update(project: Project, values: dict[str, Any], actor: User) -> dict[str, list[Any]]:
+    hold(project)
     _require_editable(project, actor)
     wanted = {k: values[k] for k in PROJECT_FIELDS if k in values}
     _check_dates(wanted.get("starts_on", project.starts_on), wanted.get("ends_on", project.ends_on))
@@ -241,6 +331,7 @@ def update(project: Project, values: dict[str, Any], actor: User) -> dict[str, l
 def add_goal(
     project: Project, description: str, target_on: date | None, actor: User
 ) -> ProjectGoal:
+    hold(project)
     _require_editable(project, actor)
     if not description.strip():
         raise DomainError(_("Descrivi l'obiettivo."))
@@ -252,6 +343,8 @@ def add_goal(
 
 
 def set_goal_status(goal: ProjectGoal, status: str, actor: User) -> None:
+    hold(goal.project)
+    db.session.refresh(goal)
     _require_editable(goal.project, actor)
     if status not in GOAL_STATUSES:
         raise DomainError(_("Scegli lo stato dell'obiettivo."))
@@ -274,6 +367,7 @@ def add_meeting(
     actor: User,
     day: date | None = None,
 ) -> ProjectMeeting:
+    hold(project)
     _require_editable(project, actor)
     if held_on > (day or current_day()):
         raise DomainError(_("La data dell'incontro non può essere nel futuro."))
@@ -314,6 +408,7 @@ def _check_amount(value: Decimal | None, label: str) -> Decimal:
 def add_line(project: Project, values: dict[str, Any], actor: User) -> BudgetLine:
     """A new line: planned freely in a draft; after approval it waits for the City (its planned
     amount is an increase request)."""
+    hold(project)
     _require_editable(project, actor)
     if project.status == "submitted":
         raise DomainError(_("Il progetto è in attesa di approvazione: ritiralo per modificarlo."))
@@ -348,8 +443,19 @@ def add_line(project: Project, values: dict[str, Any], actor: User) -> BudgetLin
 def update_line(line: BudgetLine, values: dict[str, Any], actor: User) -> dict[str, list[Any]]:
     """Edit a line in place. Planned, category and description only in a draft; committed and
     paid once the project is approved, within the approved amount; the supplier until closed."""
-    project = line.project
+    project = hold(line.project)
+    _fresh_line(line, project)  # the amounts a colleague may have just recorded
     _require_editable(project, actor)
+    if values.get("seen") is not None and values["seen"] != (line.committed, line.paid):
+        raise StaleState(
+            _(
+                "Nel frattempo un collega ha aggiornato la voce: ora l'impegnato è "
+                "%(committed)s e il pagato %(paid)s. Controlla e salva di nuovo.",
+                committed=_euro(line.committed),
+                paid=_euro(line.paid),
+            ),
+            project.status,
+        )
     wanted: dict[str, Any] = {}
     if "supplier" in values and (values["supplier"] or None) != line.supplier:
         wanted["supplier"] = values["supplier"] or None
@@ -405,7 +511,8 @@ def update_line(line: BudgetLine, values: dict[str, Any], actor: User) -> dict[s
 
 
 def remove_line(line: BudgetLine, actor: User) -> None:
-    project = line.project
+    project = hold(line.project)
+    _fresh_line(line, project)  # removed by a twin click meanwhile: StaleState, not a 500
     _require_editable(project, actor)
     if project.status != "draft":
         raise DomainError(_("Dopo l'invio le voci di budget non si eliminano."))
@@ -422,7 +529,8 @@ def remove_line(line: BudgetLine, actor: User) -> None:
 
 
 def request_increase(line: BudgetLine, amount: Decimal, actor: User) -> None:
-    project = line.project
+    project = hold(line.project)
+    _fresh_line(line, project)
     _require_editable(project, actor)
     if project.status not in ("approved", "active"):
         raise DomainError(_("Gli aumenti si chiedono su un progetto approvato."))
@@ -440,15 +548,37 @@ def request_increase(line: BudgetLine, amount: Decimal, actor: User) -> None:
     db.session.flush()
 
 
-def decide_increase(line: BudgetLine, approve: bool, actor: User) -> None:
-    project = line.project
+def decide_increase(
+    line: BudgetLine, approve: bool, actor: User, seen: Decimal | None = None
+) -> None:
+    """The City approves or rejects the increase asked on a line: once. `seen` is the amount the
+    coordinator's page showed; a decision taken meanwhile by a colleague, or a request changed
+    since, refuses this one (StaleState) and changes nothing."""
     if not can_decide(actor):
         raise DomainError(_("Solo la Città approva gli aumenti di budget."))
+    project = hold(line.project)
+    _fresh_line(line, project)
     if project.read_only:
-        raise DomainError(_("Il progetto è chiuso: non si può più modificare."))
+        raise StaleState(_("Il progetto è chiuso: non si può più modificare."), project.status)
     if line.increase_requested is None:
-        raise DomainError(_("Non c'è nessun aumento da decidere su questa voce."))
+        raise StaleState(
+            _(
+                "Non c'è nessun aumento da decidere su questa voce: l'importo approvato è "
+                "%(approved)s.",
+                approved=_euro(line.approved),
+            ),
+            project.status,
+        )
     requested = line.increase_requested
+    if seen is not None and seen != requested:
+        raise StaleState(
+            _(
+                "Nel frattempo la richiesta di aumento è cambiata: ora chiede %(amount)s. "
+                "Controlla e decidi di nuovo.",
+                amount=_euro(requested),
+            ),
+            project.status,
+        )
     line.increase_requested = None
     if approve:
         record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
@@ -25,6 +26,8 @@ from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
+from app.idempotency import Submission, claim, complete
+from app.money import ABSURD, ZERO
 from app.notifications.operations import mark_read, operators_of
 from app.projects import bp, finance, operations
 from app.projects.forms import (
@@ -33,6 +36,8 @@ from app.projects.forms import (
     IncreaseForm,
     LineForm,
     MeetingForm,
+    NewLineForm,
+    NewProjectForm,
     ProjectForm,
     SpendingForm,
     StepForm,
@@ -53,6 +58,7 @@ from app.web.errors import error_response
 from app.web.fields import bounded_int
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
+from app.workflow import StaleState
 
 PAGE_SIZE = 25
 VOCABULARY = {
@@ -97,12 +103,21 @@ def _see_other(endpoint: str, **values: Any) -> Response:
 
 
 def _refused(message: str, project: Project, status: int = 409) -> Response:
-    """A refused action: an alert in the page's message area (htmx), or a message on the detail
-    page. Nothing has been changed."""
+    """A refused action: an alert in the page's message area (htmx), or the detail page as it
+    is now with the message on top, answered with the refusal's status. Nothing was changed."""
     if wants_fragment():
         return error_response(status, message)
+    db.session.rollback()  # whatever the request had begun; the page reads the project afresh
     flash(message, "danger")
-    return _see_other("projects.detail", project_id=project.id)
+    operations.record_view(project, current_user)
+    commit_view()
+    return _detail_page(project, status=status)
+
+
+def _replayed(earlier: Submission, message: str) -> Response:
+    """The same form sent again (a double click): the answer the first submission got."""
+    flash(message, "success")
+    return redirect(earlier.result_url or url_for("projects.index"), code=303)  # type: ignore[return-value]
 
 
 # List ----------------------------------------------------------------------------------------
@@ -330,7 +345,7 @@ def new() -> Response:
         abort(404)
     household = editable_household_or_404(current_user, household_id)
     day = today()
-    form = ProjectForm()
+    form = NewProjectForm()
     _fill_choices(form, household, day, None)
     if request.method == "GET":
         chosen = _member(household, request.args.get("person")) or _default_person(household, day)
@@ -338,7 +353,12 @@ def new() -> Response:
         form.youth.data = chosen is not None and chosen.is_youth(day)
         form.case_worker.data = str(current_user.id)
     top_error: str | None = None
+    created = _("Progetto creato come bozza: aggiungi obiettivi e voci di budget.")
     if form.validate_on_submit():
+        key, purpose = form.idempotency_key.data, f"project_new:{household.id}"
+        earlier = claim(key, current_user, purpose)
+        if earlier is not None:
+            return _replayed(earlier, created)
         try:
             project = operations.create(
                 household,
@@ -350,9 +370,11 @@ def new() -> Response:
             db.session.rollback()
             top_error = error.message
         else:
+            url = url_for("projects.detail", project_id=project.id)
+            complete(key, current_user, purpose, project, url)
             db.session.commit()
-            flash(_("Progetto creato come bozza: aggiungi obiettivi e voci di budget."), "success")
-            return _see_other("projects.detail", project_id=project.id)
+            flash(created, "success")
+            return redirect(url, code=303)  # type: ignore[return-value]
     return render(
         "projects/new.html",
         form=form,
@@ -439,7 +461,7 @@ def _detail_page(
     status: int = 200,
     goal_form: GoalForm | None = None,
     meeting_form: MeetingForm | None = None,
-    line_form: LineForm | None = None,
+    line_form: NewLineForm | None = None,
 ) -> Response:
     day = today()
     context = _budget_context(project)
@@ -463,7 +485,7 @@ def _detail_page(
         else {},
         goal_form=goal_form or GoalForm(formdata=None, prefix="goal"),
         meeting_form=meeting_form or MeetingForm(formdata=None, prefix="meeting", held_on=day),
-        line_form=line_form or LineForm(formdata=None, prefix="line"),
+        line_form=line_form or NewLineForm(formdata=None, prefix="line"),
         show_line_add=editor and project.status in ("draft", *SPENDING_STATUSES),
         today=day,
         **context,
@@ -495,6 +517,16 @@ def act(project_id: int, step: str) -> Response:
         return _refused(message or _("Dati non validi."), project, 422)
     try:
         operations.transition(project, step, current_user, note=form.note.data)
+    except StaleState as error:
+        db.session.rollback()
+        if error.current_status == STEPS[step].target and operations.last_step(project) == (
+            step,
+            current_user.id,
+        ):
+            # This user's own second click: the step is done, answer as the first click was.
+            flash(str(STEP_DONE[step]), "success")
+            return _see_other("projects.detail", project_id=project.id)
+        return _refused(error.message, project)
     except DomainError as error:
         db.session.rollback()
         return _refused(error.message, project)
@@ -514,17 +546,23 @@ def add_goal(project_id: int) -> Response:
         return _refused(str(CLOSED_MESSAGE), project)
     form = GoalForm(prefix="goal")
     if form.validate_on_submit():
+        key, purpose = form.idempotency_key.data, f"project_goal:{project.id}"
+        earlier = claim(key, current_user, purpose)
+        if earlier is not None:
+            return _replayed(earlier, _("Obiettivo aggiunto."))
         try:
-            operations.add_goal(
+            goal = operations.add_goal(
                 project, form.description.data or "", form.target_on.data, current_user
             )
         except DomainError as error:
             db.session.rollback()
             form.description.errors.append(error.message)
         else:
+            url = url_for("projects.detail", project_id=project.id, _anchor="goals-title")
+            complete(key, current_user, purpose, goal, url)
             db.session.commit()
             flash(_("Obiettivo aggiunto."), "success")
-            return _see_other("projects.detail", project_id=project.id, _anchor="goals-title")
+            return redirect(url, code=303)  # type: ignore[return-value]
     return _detail_page(project, status=422, goal_form=form)
 
 
@@ -559,8 +597,12 @@ def add_meeting(project_id: int) -> Response:
         return _refused(str(CLOSED_MESSAGE), project)
     form = MeetingForm(prefix="meeting")
     if form.validate_on_submit():
+        key, purpose = form.idempotency_key.data, f"project_meeting:{project.id}"
+        earlier = claim(key, current_user, purpose)
+        if earlier is not None:
+            return _replayed(earlier, _("Incontro di monitoraggio registrato."))
         try:
-            operations.add_meeting(
+            meeting = operations.add_meeting(
                 project,
                 form.held_on.data,
                 form.notes.data or "",
@@ -571,9 +613,11 @@ def add_meeting(project_id: int) -> Response:
             db.session.rollback()
             form.form_errors.append(error.message)
         else:
+            url = url_for("projects.detail", project_id=project.id, _anchor="meetings-title")
+            complete(key, current_user, purpose, meeting, url)
             db.session.commit()
             flash(_("Incontro di monitoraggio registrato."), "success")
-            return _see_other("projects.detail", project_id=project.id, _anchor="meetings-title")
+            return redirect(url, code=303)  # type: ignore[return-value]
     return _detail_page(project, status=422, meeting_form=form)
 
 
@@ -611,6 +655,8 @@ def _line_form(project: Project, line: BudgetLine, submitted: bool) -> LineForm 
                 "paid": line.paid,
                 "paid_on": line.paid_on,
                 "supplier": line.supplier,
+                "seen_committed": str(line.committed),
+                "seen_paid": str(line.paid),
             },
         )
     if submitted:
@@ -675,13 +721,33 @@ def _line_saved(project: Project, line: BudgetLine, message: str) -> Response:
     return _see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
 
 
+def _line_added(project: Project, line: BudgetLine) -> Response:
+    """After a line was added (or the same form sent again): a fresh form, the lines and the
+    totals for htmx; else back to the page at the line."""
+    message = (
+        _("Voce di budget aggiunta.")
+        if project.status == "draft"
+        else _("Nuova voce inviata alla Città come richiesta di aumento.")
+    )
+    if wants_fragment():
+        return render(
+            "projects/_line_added.html",
+            line_form=NewLineForm(formdata=None, prefix="line"),
+            saved_id=line.id,
+            added_message=message,
+            **_budget_context(project),
+        )
+    flash(message, "success")
+    return _see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+
+
 @bp.post("/<int:project_id>/lines")
 @roles_required(Role.ENTITY_OPERATOR)
 def add_line(project_id: int) -> Response:
     project = run_project_or_404(current_user, project_id)
     if not can_edit(current_user, project):
         return _refused(str(CLOSED_MESSAGE), project)
-    form = LineForm(prefix="line")
+    form = NewLineForm(prefix="line")
     if form.validate_on_submit():
         values = {
             "category": form.category.data,
@@ -689,28 +755,23 @@ def add_line(project_id: int) -> Response:
             "supplier": (form.supplier.data or "").strip() or None,
             "planned": form.planned.data,
         }
+        key, purpose = form.idempotency_key.data, f"budget_line:{project.id}"
+        earlier = claim(key, current_user, purpose)
+        if earlier is not None:
+            line = db.session.get(BudgetLine, earlier.object_id or 0)
+            if line is None or line.project_id != project.id:  # removed since: the page now
+                return _see_other("projects.detail", project_id=project.id, _anchor="budget-title")
+            return _line_added(project, line)
         try:
             line = operations.add_line(project, values, current_user)
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
         else:
+            url = url_for("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+            complete(key, current_user, purpose, line, url)
             db.session.commit()
-            message = (
-                _("Voce di budget aggiunta.")
-                if project.status == "draft"
-                else _("Nuova voce inviata alla Città come richiesta di aumento.")
-            )
-            if wants_fragment():
-                return render(
-                    "projects/_line_added.html",
-                    line_form=LineForm(formdata=None, prefix="line"),
-                    saved_id=line.id,
-                    added_message=message,
-                    **_budget_context(project),
-                )
-            flash(message, "success")
-            return _see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+            return _line_added(project, line)
     if wants_fragment():
         return render(
             "projects/_line_add.html", status=422, line_form=form, **_budget_context(project)
@@ -758,6 +819,7 @@ def save_line(project_id: int, line_id: int) -> Response:
                 "paid": form.paid.data,
                 "paid_on": form.paid_on.data,
                 "supplier": (form.supplier.data or "").strip() or None,
+                "seen": _seen_amounts(form),
             }
         else:
             values = {
@@ -768,6 +830,15 @@ def save_line(project_id: int, line_id: int) -> Response:
             }
         try:
             changes = operations.update_line(line, values, current_user)
+        except StaleState as error:
+            db.session.rollback()
+            if not operations.line_exists(line_id):
+                return _refused(error.message, project)
+            if isinstance(form, SpendingForm):  # from now on the user has seen what is there
+                form.seen_committed.data = str(line.committed)
+                form.seen_paid.data = str(line.paid)
+            form.form_errors.append(error.message)
+            return _line_editor(project, line, form=form, status=409)
         except DomainError as error:
             db.session.rollback()
             _place_line_error(form, line, error.message)
@@ -779,6 +850,22 @@ def save_line(project_id: int, line_id: int) -> Response:
                 _("Voce di budget aggiornata.") if changes else _("Nessuna modifica da salvare."),
             )
     return _line_editor(project, line, form=form, status=422)
+
+
+def _amount_shown(raw: str | None) -> Decimal | None:
+    """An amount the page wrote in a hidden field (plain `1234.50`); anything else: none."""
+    try:
+        value = Decimal((raw or "").strip())
+    except ArithmeticError:
+        return None
+    if not value.is_finite() or not ZERO <= value <= ABSURD:
+        return None
+    return value
+
+
+def _seen_amounts(form: SpendingForm) -> tuple[Decimal, Decimal] | None:
+    committed, paid = _amount_shown(form.seen_committed.data), _amount_shown(form.seen_paid.data)
+    return None if committed is None or paid is None else (committed, paid)
 
 
 @bp.get("/<int:project_id>/lines/<int:line_id>/row")
@@ -805,10 +892,14 @@ def remove_line(project_id: int, line_id: int) -> Response:
     line = _line_or_404(project, line_id)
     try:
         operations.remove_line(line, current_user)
+    except StaleState:
+        # Removed meanwhile (a double click, a colleague): what the user asked for is done.
+        db.session.rollback()
     except DomainError as error:
         db.session.rollback()
         return _refused(error.message, project)
-    db.session.commit()
+    else:
+        db.session.commit()
     if wants_fragment():
         return render("projects/_line_removed.html", **_budget_context(project))
     flash(_("Voce di budget eliminata."), "success")
@@ -848,8 +939,9 @@ def decide_increase(project_id: int, line_id: int, decision: str) -> Response:
     project = visible_project_or_404(current_user, project_id)
     line = _line_or_404(project, line_id)
     approve = decision == "approve"
+    seen = _amount_shown(request.form.get("requested"))
     try:
-        operations.decide_increase(line, approve, current_user)
+        operations.decide_increase(line, approve, current_user, seen=seen)
     except DomainError as error:
         db.session.rollback()
         return _refused(error.message, project)
