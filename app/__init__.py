@@ -209,6 +209,8 @@ def register_web(app: Flask) -> None:
             "demo_data": g.demo_data,
             "current_locale": select_locale(),
             "current_endpoint": request.endpoint,
+            # The error page of a database that cannot be reached: no login button either.
+            "database_unavailable": g.get("database_unavailable", False),
         }
 
 
