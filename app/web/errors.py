@@ -242,12 +242,15 @@ def record_denied_access(code: int) -> None:
     """Every refused access of a logged-in user is in the audit log (what was asked, by whom)."""
     from app.audit.operations import record
 
+    changed_before = committed()
     db.session.rollback()
     record(
         "access_denied",
         changes={"status": code, "method": request.method, "path": request.path[:300]},
     )
     db.session.commit()
+    # The audit event is not the user's change: a failure after it is no "saved".
+    g.transaction_committed = changed_before
 
 
 def unauthorized_response() -> Response:
