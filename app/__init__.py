@@ -26,6 +26,9 @@ def create_app(config: Config | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    from app.web.converters import register_converters
+
+    register_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_web(app)
@@ -206,6 +209,8 @@ def register_web(app: Flask) -> None:
             "demo_data": g.demo_data,
             "current_locale": select_locale(),
             "current_endpoint": request.endpoint,
+            # The error page of a database that cannot be reached: no login button either.
+            "database_unavailable": g.get("database_unavailable", False),
         }
 
 

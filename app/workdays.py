@@ -1,6 +1,12 @@
 """Working days in Turin: weekends, Italian public holidays and San Giovanni (24 June) are off.
 
-Used for deadlines such as "overdue after 5 working days unanswered".
+Used for deadlines such as "overdue after 5 working days unanswered". The calendar is the
+`holidays` package's (Italy, province of Turin: the national holidays, 4 October again from 2026,
+and the patron saint of the city of Turin, San Giovanni Battista on 24 June), not a list kept
+here. The package covers the years 1870-2100; outside them only Saturdays and Sundays are off.
+
+Every function accepts any `date`, up to `date.min` and `date.max`: a date typed in a filter
+never makes the portal fail (OverflowError).
 """
 
 from __future__ import annotations
@@ -8,56 +14,50 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
+import holidays as calendars
+
 from app.clock import ROME
 
-FIXED_HOLIDAYS = (
-    (1, 1),  # Capodanno
-    (1, 6),  # Epifania
-    (4, 25),  # Liberazione
-    (5, 1),  # Festa del lavoro
-    (6, 2),  # Festa della Repubblica
-    (6, 24),  # San Giovanni, patrono di Torino
-    (8, 15),  # Ferragosto
-    (11, 1),  # Ognissanti
-    (12, 8),  # Immacolata
-    (12, 25),  # Natale
-    (12, 26),  # Santo Stefano
-)
+COUNTRY = "IT"
+SUBDIVISION = "TO"  # Torino: San Giovanni Battista, 24 June
+EARLIEST_UTC = datetime.min.replace(tzinfo=UTC)
+LATEST_UTC = datetime.max.replace(tzinfo=UTC)
 
 
-def easter(year: int) -> date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    leap = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * leap) // 451
-    month = (h + leap - 7 * m + 114) // 31
-    day = (h + leap - 7 * m + 114) % 31 + 1
-    return date(year, month, day)
+def calendar(years: int | list[int]) -> calendars.HolidayBase:
+    """The package's holidays of Turin for `years` (names in Italian)."""
+    return calendars.country_holidays(COUNTRY, subdiv=SUBDIVISION, years=years, language="it_IT")
 
 
 @cache
 def holidays(year: int) -> frozenset[date]:
-    days = {date(year, month, day) for month, day in FIXED_HOLIDAYS}
-    days.add(easter(year) + timedelta(days=1))  # Lunedì dell'Angelo
-    return frozenset(days)
+    """The public holidays of Turin in `year` (Sundays among them: Easter, 1st Sunday of
+    November), as the `holidays` package knows them."""
+    return frozenset(calendar(year))
 
 
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in holidays(day.year)
 
 
+def _weekdays_from(start: date, end: date) -> int:
+    """Mondays to Fridays in [start, end] (0 when end < start), without walking the days."""
+    if end < start:
+        return 0
+    days = (end - start).days + 1
+    weeks, rest = divmod(days, 7)
+    first = start.weekday()
+    return weeks * 5 + sum(1 for offset in range(rest) if (first + offset) % 7 < 5)
+
+
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (0 when end <= start)."""
-    count = 0
-    day = start + timedelta(days=1)
-    while day <= end:
-        count += is_working_day(day)
-        day += timedelta(days=1)
+    if end <= start:
+        return 0
+    first = start + timedelta(days=1)  # cannot overflow: start < end <= date.max
+    count = _weekdays_from(first, end)
+    for year in range(first.year, end.year + 1):
+        count -= sum(1 for day in holidays(year) if first <= day <= end and day.weekday() < 5)
     return count
 
 
@@ -68,15 +68,27 @@ def overdue_before(today: date, working_days: int) -> date:
     A thing started on day D is overdue once more than `working_days` working days have passed
     since D, i.e. exactly when D < overdue_before(today, working_days).
     """
-    day = today
-    while working_days_between(day - timedelta(days=1), today) <= working_days:
+    # Walking back from today: `counted` is working_days_between(day, today); one day earlier
+    # adds `day` itself when it is a working day.
+    day, counted = today, 0
+    while day > date.min:
+        counted += is_working_day(day)
+        if counted > working_days:
+            return day
         day -= timedelta(days=1)
     return day
 
 
 def start_of_day_utc(day: date) -> datetime:
-    """Midnight of `day` in Turin, as a UTC instant (for comparing stored timestamps)."""
-    return datetime.combine(day, time(0), tzinfo=ROME).astimezone(UTC)
+    """Midnight of `day` in Turin, as a UTC instant (for comparing stored timestamps).
+
+    The first and last days of the calendar have no such instant within `datetime`: they give
+    its earliest and latest instants.
+    """
+    try:
+        return datetime.combine(day, time(0), tzinfo=ROME).astimezone(UTC)
+    except OverflowError:
+        return EARLIEST_UTC if day.year == date.min.year else LATEST_UTC
 
 
 def month_start_utc(today: date) -> datetime:
@@ -84,4 +96,7 @@ def month_start_utc(today: date) -> datetime:
 
 
 def local_date(moment: datetime) -> date:
-    return moment.astimezone(ROME).date()
+    try:
+        return moment.astimezone(ROME).date()
+    except OverflowError:
+        return date.min if moment.year == date.min.year else date.max

@@ -6,7 +6,19 @@ from __future__ import annotations
 import gzip
 import re
 import time
+from contextlib import contextmanager
 
+import pytest
+from flask import get_flashed_messages, has_request_context, redirect
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from app import config as settings
+from app import create_app
+from app.extensions import db as _db
+from app.registry.models import Organization, Service
+from app.web.transactions import commit_and_render, committed, finish
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -107,3 +119,221 @@ def test_static_files_are_sent_compressed_to_browsers_that_accept_it(client):
     response.close()
     assert len(compressed) < len(body) / 3
     assert gzip.decompress(compressed) == body
+
+
+# The database goes away ------------------------------------------------------------------
+
+
+def driver_error(engine) -> Exception:
+    """The error the database driver raises when the server has gone away."""
+    if engine.dialect.name == "postgresql":
+        import psycopg
+
+        return psycopg.OperationalError("server closed the connection unexpectedly")
+    import sqlite3
+
+    return sqlite3.OperationalError("disk I/O error")
+
+
+@contextmanager
+def connection_lost(engine, after_commit: bool = True):
+    """Every statement fails as on a dropped connection: from the first commit of a request on
+    (`after_commit`), or at once."""
+    state = {"lost": not after_commit}
+
+    def committed(session):
+        if has_request_context():
+            state["lost"] = True
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if state["lost"]:
+            raise driver_error(engine)
+
+    event.listen(Session, "after_commit", committed)
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(Session, "after_commit", committed)
+
+
+def service_edit(client, org, service, name: str) -> dict[str, object]:
+    token = csrf_token_from(client.get(f"/entities/{org.id}").get_data(as_text=True))
+    return {
+        "csrf_token": token,
+        "name": name,
+        "service_type": service.service_type,
+        "languages": ["it"],
+        "monthly_capacity": "7",
+    }
+
+
+SAVED = "La modifica è stata salvata, ma la pagina non si è potuta aggiornare: ricarica la pagina"
+UNREACHABLE = (
+    "Il portale non raggiunge il database: riprova tra qualche minuto; quanto hai scritto "
+    "non è stato salvato"
+)
+
+
+def test_an_htmx_save_whose_page_fails_after_the_commit_says_it_was_saved(client, login_as, db):
+    org = factories.organization()
+    service = factories.service(org, name="Orientamento", monthly_capacity=5)
+    _db.session.commit()
+    login_as("entity_operator", org=org)
+    data = service_edit(client, org, service, "Orientamento al lavoro")
+
+    with connection_lost(_db.engine):
+        response = client.post(
+            f"/entities/{org.id}/services/{service.id}",
+            data=data,
+            headers={"HX-Request": "true", "HX-Current-URL": f"http://localhost/entities/{org.id}"},
+        )
+
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#messages"
+    text = response.get_data(as_text=True)
+    assert SAVED in text
+    assert f'href="/entities/{org.id}"' in text  # the reload link is the page the user was on
+    assert "<html" not in text
+    saved = _db.session.get(Service, service.id)
+    assert (saved.name, saved.monthly_capacity) == ("Orientamento al lavoro", 7)
+    # The database is back: the next page is the ordinary one.
+    assert client.get(f"/entities/{org.id}").status_code == 200
+
+
+def test_a_form_post_whose_page_fails_after_the_commit_says_it_was_saved(client, login_as, db):
+    org = factories.organization()
+    service = factories.service(org, name="Orientamento", monthly_capacity=5)
+    _db.session.commit()
+    login_as("entity_operator", org=org)
+    data = service_edit(client, org, service, "Sportello lavoro")
+
+    with connection_lost(_db.engine):
+        response = client.post(
+            f"/entities/{org.id}/services/{service.id}",
+            data=data,
+            headers={"Referer": f"http://localhost/entities/{org.id}/services/{service.id}"},
+        )
+
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "<html" in text
+    assert SAVED in text
+    assert f'href="/entities/{org.id}/services/{service.id}"' in text
+    assert _db.session.get(Service, service.id).name == "Sportello lavoro"
+
+
+def test_a_save_that_meets_the_database_gone_before_the_commit_says_nothing_was_saved(
+    client, login_as, db
+):
+    org = factories.organization()
+    service = factories.service(org, name="Orientamento", monthly_capacity=5)
+    _db.session.commit()
+    login_as("entity_operator", org=org)
+    data = service_edit(client, org, service, "Mai salvato")
+    url = f"/entities/{org.id}/services/{service.id}"
+
+    with connection_lost(_db.engine, after_commit=False):
+        response = client.post(
+            url,
+            data=data,
+            headers={"HX-Request": "true"},
+        )
+
+    assert response.status_code == 503
+    assert response.headers["HX-Retarget"] == "#messages"  # the form stays on screen
+    assert response.headers["Retry-After"]
+    assert UNREACHABLE in response.get_data(as_text=True)
+    assert _db.session.get(Service, service.id).name == "Orientamento"
+
+
+UNREACHABLE_URLS = {
+    "postgresql": "postgresql://postgres@127.0.0.1:1/reti",  # a closed port
+    "sqlite": "sqlite:////nonexistent-folder/reti/portal.db",
+}
+
+
+@pytest.fixture(params=sorted(UNREACHABLE_URLS))
+def app_without_database(request):
+    config = settings.TestConfig(UNREACHABLE_URLS[request.param])
+    application = create_app(config)
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def test_with_the_database_down_pages_are_the_italian_503(app_without_database):
+    client = app_without_database.test_client()
+    page = client.get("/login")
+    assert page.status_code == 503
+    text = page.get_data(as_text=True)
+    assert "<html" in text
+    assert "Portale non disponibile" in text
+    assert UNREACHABLE in text
+    assert "Accedi" not in text  # no login button that could not work
+    assert page.headers["Retry-After"]
+
+    # A logged-in user (the session cookie names a user the portal cannot load).
+    now = int(time.time())
+    with client.session_transaction() as sess:
+        sess.update({"_user_id": "token", "_fresh": True, "login_at": now, "seen_at": now})
+    page = client.get("/households/")
+    assert page.status_code == 503
+    assert UNREACHABLE in page.get_data(as_text=True)
+
+    token = csrf_token_from(page.get_data(as_text=True))
+    saving = client.post(
+        "/households/new",
+        data={"csrf_token": token, "reference_name": "Rossi"},
+        headers={"HX-Request": "true"},
+    )
+    assert saving.status_code == 503
+    assert saving.headers["HX-Retarget"] == "#messages"
+    alert = saving.get_data(as_text=True)
+    assert UNREACHABLE in alert
+    assert "<html" not in alert
+
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json() == {"status": "error", "database": "unreachable"}
+
+
+def test_commit_and_render_draws_the_page_before_the_commit(app, db):
+    """The shared helper: the page is ready before the commit, so a connection lost right after
+    it changes nothing for the user (committing first, the page would query expired rows)."""
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        org = factories.organization(name="Ente Nuovo")
+        org_id = org.id
+        with connection_lost(_db.engine):
+            response = commit_and_render("errors/_alert.html", title=org.name, text="ok")
+        assert committed()
+    assert response.status_code == 200
+    assert "Ente Nuovo" in response.get_data(as_text=True)
+    assert _db.session.scalar(select(Organization.name).where(Organization.id == org_id)) == (
+        "Ente Nuovo"
+    )
+
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        org = factories.organization(name="Ente Scaduto")
+        _db.session.commit()
+        with connection_lost(_db.engine, after_commit=False), pytest.raises(OperationalError):
+            org.name  # noqa: B018 - committing first, reading the row again needs the database
+
+
+def test_finish_flashes_its_message_only_once_the_commit_succeeded(app, db):
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        org = factories.organization()
+        tax_code = org.tax_code
+        response = finish(redirect(f"/entities/{org.id}", 303), "Ente registrato.")
+        assert response.status_code == 303
+        assert committed()
+        assert get_flashed_messages() == ["Ente registrato."]
+
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        _db.session.add(Organization(name="Doppio", tax_code=tax_code, circoscrizione=1))
+        with pytest.raises(IntegrityError):
+            finish(redirect("/entities/", 303), "Ente registrato.")
+        assert not committed()
+        assert get_flashed_messages() == []
+        _db.session.rollback()

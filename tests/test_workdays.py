@@ -1,15 +1,16 @@
-"""Working days in Turin: Easter, the holidays, counting, and the overdue cut-off."""
+"""Working days in Turin: the Italian calendar of the `holidays` package with Turin's patron
+saint, counting, the overdue cut-off, and any date a filter may carry."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import holidays as calendars
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.workdays import (
-    easter,
     holidays,
     is_working_day,
     local_date,
@@ -19,64 +20,56 @@ from app.workdays import (
     working_days_between,
 )
 
-
-@pytest.mark.parametrize(
-    "sunday",
-    [
-        date(1818, 3, 22),  # the earliest possible
-        date(1943, 4, 25),  # the latest possible
-        date(2011, 4, 24),
-        date(2019, 4, 21),
-        date(2024, 3, 31),
-        date(2025, 4, 20),
-        date(2026, 4, 5),
-        date(2027, 3, 28),
-        date(2038, 4, 25),
-    ],
-)
-def test_easter_of_known_years(sunday):
-    assert easter(sunday.year) == sunday
+YEARS = range(2026, 2031)
 
 
-@given(st.integers(min_value=1583, max_value=4099))
-@settings(max_examples=200, deadline=None)
-def test_easter_is_a_sunday_between_22_march_and_25_april(year):
-    day = easter(year)
-    assert day.weekday() == 6
-    assert date(year, 3, 22) <= day <= date(year, 4, 25)
+def every_day(year: int) -> list[date]:
+    first = date(year, 1, 1)
+    return [first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days)]
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_the_working_days_are_those_of_the_italian_calendar_for_turin(year):
+    """Every day of 2026-2030, against the package's own calendar of Italy and the province
+    of Turin (whose patron day is the city's: San Giovanni, 24 June)."""
+    official = calendars.country_holidays("IT", subdiv="Torino", years=year)
+    assert date(year, 6, 24) in official  # the package knows Turin's patron saint
+    for day in every_day(year):
+        assert is_working_day(day) is (day.weekday() < 5 and day not in official), day
+    assert holidays(year) == frozenset(official)
 
 
 @pytest.mark.parametrize(
-    ("day", "why"),
+    "day",
     [
-        (date(2026, 1, 1), "Capodanno"),
-        (date(2026, 1, 6), "Epifania"),
-        (date(2026, 4, 6), "Lunedì dell'Angelo"),
-        (date(2027, 3, 29), "Lunedì dell'Angelo"),
-        (date(2026, 4, 25), "Liberazione"),
-        (date(2026, 5, 1), "Festa del lavoro"),
-        (date(2026, 6, 2), "Festa della Repubblica"),
-        (date(2026, 6, 24), "San Giovanni"),
-        (date(2026, 8, 15), "Ferragosto"),
-        (date(2026, 11, 1), "Ognissanti"),
-        (date(2026, 12, 8), "Immacolata"),
-        (date(2026, 12, 25), "Natale"),
-        (date(2026, 12, 26), "Santo Stefano"),
+        date(2026, 10, 4),  # San Francesco d'Assisi, a national holiday again from 2026
+        date(2027, 10, 4),  # ...on a Monday
+        date(2028, 10, 4),  # ...on a Wednesday
+        date(2026, 6, 24),  # San Giovanni, patron saint of Turin (a Wednesday)
+        date(2027, 6, 24),
     ],
 )
-def test_holidays_of_turin(day, why):
-    assert day in holidays(day.year), why
+def test_san_francesco_and_san_giovanni_are_not_working_days(day):
+    assert day in holidays(day.year)
     assert not is_working_day(day)
 
 
-def test_easter_sunday_and_ordinary_days():
-    assert not is_working_day(easter(2026))  # a Sunday anyway
-    assert is_working_day(date(2026, 4, 7))  # the Tuesday after Easter
+def test_ordinary_days_around_the_holidays():
+    assert is_working_day(date(2027, 10, 5))  # the Tuesday after San Francesco
     assert is_working_day(date(2026, 6, 23))  # the eve of San Giovanni
-    assert is_working_day(date(2026, 4, 24))  # Friday before the Liberazione
+    assert is_working_day(date(2026, 4, 7))  # the Tuesday after Easter
+    assert not is_working_day(date(2026, 4, 6))  # Lunedì dell'Angelo
     assert not is_working_day(date(2026, 5, 9))  # Saturday
     assert not is_working_day(date(2026, 5, 10))  # Sunday
-    assert len(holidays(2026)) == 12
+    assert is_working_day(date(2025, 10, 6))  # before 2026, 4 October was a working day...
+    assert date(2025, 10, 4) not in holidays(2025)  # ...and not in the calendar
+
+
+def test_a_referral_sent_before_san_francesco_is_not_late_a_day_early():
+    # Thursday 30 September 2027 + 5 working days: 1, 5, 6, 7, 8 October (4 is San Francesco).
+    assert working_days_between(date(2027, 9, 30), date(2027, 10, 7)) == 4
+    assert working_days_between(date(2027, 9, 30), date(2027, 10, 8)) == 5
+    assert overdue_before(date(2027, 10, 7), 5) == date(2027, 9, 29)
 
 
 def test_working_days_between_skips_the_weekend():
@@ -101,18 +94,26 @@ def test_working_days_between_is_zero_backwards():
     assert working_days_between(date(2026, 5, 8), date(2026, 5, 8)) == 0
 
 
+@given(
+    start=st.dates(min_value=date(2025, 1, 1), max_value=date(2030, 12, 31)),
+    length=st.integers(min_value=0, max_value=800),
+)
+@settings(max_examples=200, deadline=None)
+def test_counting_agrees_with_looking_at_each_day(start, length):
+    end = start + timedelta(days=length)
+    expected = sum(is_working_day(start + timedelta(days=n)) for n in range(1, length + 1))
+    assert working_days_between(start, end) == expected
+
+
 def test_overdue_before_on_an_ordinary_week():
     # Tuesday 12 May 2026, 5 working days: started on Tuesday 5 May -> 6, 7, 8, 11, 12 = 5.
-    cut = overdue_before(date(2026, 5, 12), 5)
-    assert cut == date(2026, 5, 5)
-    # Monday 4 May -> 6 working days: overdue.
+    assert overdue_before(date(2026, 5, 12), 5) == date(2026, 5, 5)
     assert working_days_between(date(2026, 5, 4), date(2026, 5, 12)) == 6
 
 
 def test_overdue_before_moves_back_over_weekends_and_holidays():
     # Thursday 7 May 2026, 5 working days: 30 April, 4, 5, 6, 7 May (1 May and 2-3 May off).
-    cut = overdue_before(date(2026, 5, 7), 5)
-    assert cut == date(2026, 4, 29)
+    assert overdue_before(date(2026, 5, 7), 5) == date(2026, 4, 29)
     # Friday 15 May: started on Friday 8 May or on the weekend after, 5 working days (11-15).
     assert overdue_before(date(2026, 5, 15), 5) == date(2026, 5, 8)
     assert working_days_between(date(2026, 5, 9), date(2026, 5, 15)) == 5
@@ -138,3 +139,17 @@ def test_days_in_turin_and_in_utc():
     assert month_start_utc(date(2026, 1, 20)) == datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
     assert local_date(datetime(2026, 6, 30, 22, 30, tzinfo=UTC)) == date(2026, 7, 1)
     assert local_date(datetime(2026, 6, 30, 21, 59, tzinfo=UTC)) == date(2026, 6, 30)
+
+
+def test_the_ends_of_the_calendar_do_not_overflow():
+    """A filter may carry 0001-01-01 or 9999-12-31: every function still answers."""
+    assert start_of_day_utc(date.min) == datetime.min.replace(tzinfo=UTC)
+    assert start_of_day_utc(date.max) == datetime(9999, 12, 30, 23, 0, tzinfo=UTC)
+    assert start_of_day_utc(date(1, 1, 2)) < start_of_day_utc(date(2026, 1, 1))
+    assert month_start_utc(date.max) < datetime.max.replace(tzinfo=UTC)
+    assert local_date(datetime.min.replace(tzinfo=UTC)) == date.min
+    assert local_date(datetime.max.replace(tzinfo=UTC)) == date.max
+    assert overdue_before(date.min + timedelta(days=3), 5) == date.min
+    assert working_days_between(date(9999, 12, 24), date.max) == 5  # Mon 27 to Fri 31
+    assert working_days_between(date.max, date.max) == 0
+    assert is_working_day(date.max)  # a Friday, beyond the calendar's years

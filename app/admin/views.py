@@ -12,6 +12,7 @@ from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.extensions import db
 from app.i18n import gettext as _
+from app.web.fields import bounded_int
 from app.web.htmx import render
 
 PAGE_SIZE = 50
@@ -29,7 +30,7 @@ def _load_user(user_id: int) -> User:
 def users() -> Response:
     q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("ruolo", "")
-    page = max(request.args.get("pagina", 1, type=int) or 1, 1)
+    page = max(min(bounded_int(request.args.get("pagina")) or 1, 100000), 1)
     query = select(User).order_by(User.username)
     if q:
         like = f"%{q.lower()}%"

@@ -89,15 +89,12 @@ def _see_other(endpoint: str, **values: Any) -> Response:
 
 
 def _parse_day(text: str | None) -> date | None:
-    """A date from a date input (yyyy-mm-dd) or typed the Italian way (dd/mm/yyyy)."""
-    text = (text or "").strip()[:10]
-    parts = text.split("/")
-    if len(parts) == 3:
-        text = "-".join(reversed(parts))
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else None
-    except ValueError:
-        return None
+    """A date from a date input (yyyy-mm-dd) or typed the Italian way (dd/mm/yyyy); None when
+    it is not one or lies outside 2000-2099 (0001-01-01 or 9999-12-31 would overflow the
+    period's bounds): the list is then not filtered by it."""
+    from app.web.fields import parse_filter_day  # here: the rest of the file is not mine
+
+    return parse_filter_day(text)[0]
 
 
 @dataclass(frozen=True)

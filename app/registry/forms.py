@@ -40,7 +40,7 @@ from app.registry.vocabulary import (
     SERVICE_TYPES,
     WEEKDAYS,
 )
-from app.web.fields import WholeNumberField
+from app.web.fields import WholeNumberField, no_control_characters
 
 
 def choices(mapping: Mapping[str, object], empty: object | None = None) -> list[SelectChoice]:
@@ -59,6 +59,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+# Control characters (and, in codes, invisible format characters): refused in every text.
+single_line = no_control_characters()
+text_area = no_control_characters(lines=True)
+identifier = no_control_characters(identifier=True)
+
+
 def no_markup(form: FlaskForm, field: StringField) -> None:
     if field.data and ("<" in field.data or ">" in field.data):
         raise ValidationError(_l("Non usare i caratteri < e >."))
@@ -67,7 +73,12 @@ def no_markup(form: FlaskForm, field: StringField) -> None:
 class OrganizationForm(FlaskForm):
     name = StringField(
         _l("Denominazione"),
-        validators=[DataRequired(_l("Inserisci la denominazione.")), Length(max=200), no_markup],
+        validators=[
+            DataRequired(_l("Inserisci la denominazione.")),
+            Length(max=200),
+            single_line,
+            no_markup,
+        ],
     )
     legal_form = SelectField(
         _l("Forma giuridica"),
@@ -76,18 +87,28 @@ class OrganizationForm(FlaskForm):
     )
     tax_code = StringField(
         _l("Codice fiscale o partita IVA"),
-        validators=[DataRequired(_l("Inserisci il codice fiscale dell'ente.")), Length(max=32)],
+        validators=[
+            DataRequired(_l("Inserisci il codice fiscale dell'ente.")),
+            Length(max=32),
+            identifier,
+        ],
         description=_l("11 cifre, senza spazi."),
     )
     runts_section = SelectField(
         _l("Sezione RUNTS"), choices=choices(RUNTS_SECTIONS, _l("Non iscritto al RUNTS"))
     )
     runts_number = StringField(
-        _l("Numero di iscrizione RUNTS"), validators=[Optional(), Length(max=32), no_markup]
+        _l("Numero di iscrizione RUNTS"),
+        validators=[Optional(), Length(max=32), identifier, no_markup],
     )
     address = StringField(
         _l("Indirizzo della sede legale"),
-        validators=[DataRequired(_l("Inserisci l'indirizzo.")), Length(max=200), no_markup],
+        validators=[
+            DataRequired(_l("Inserisci l'indirizzo.")),
+            Length(max=200),
+            single_line,
+            no_markup,
+        ],
     )
     postal_code = StringField(
         _l("CAP"),
@@ -118,12 +139,13 @@ class OrganizationForm(FlaskForm):
         _l("Sito web"),
         validators=[
             Optional(),
+            identifier,
             URL(message=_l("Indirizzo web non valido: deve iniziare con https://")),
             Length(max=300),
         ],
     )
     description = TextAreaField(
-        _l("Descrizione delle attività"), validators=[Optional(), Length(max=4000)]
+        _l("Descrizione delle attività"), validators=[Optional(), Length(max=4000), text_area]
     )
     is_job_service = BooleanField(_l("Servizio al lavoro accreditato"))
     is_hub = BooleanField(_l("Snodo Torino Solidale"))
@@ -146,6 +168,7 @@ class AccreditationForm(FlaskForm):
         validators=[
             DataRequired(_l("Inserisci il numero di accreditamento.")),
             Length(max=40),
+            identifier,
             no_markup,
         ],
     )
@@ -182,7 +205,7 @@ class AccreditationForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
         _l("Motivazione"),
-        validators=[DataRequired(_l("Scrivi la motivazione.")), Length(max=500)],
+        validators=[DataRequired(_l("Scrivi la motivazione.")), Length(max=500), text_area],
     )
 
 
@@ -192,6 +215,7 @@ class ServiceForm(FlaskForm):
         validators=[
             DataRequired(_l("Inserisci il nome del servizio.")),
             Length(max=200),
+            single_line,
             no_markup,
         ],
     )
@@ -200,7 +224,9 @@ class ServiceForm(FlaskForm):
         choices=choices(SERVICE_TYPES, _l("Scegli il tipo")),
         validators=[DataRequired(_l("Scegli il tipo di servizio."))],
     )
-    description = TextAreaField(_l("Descrizione"), validators=[Optional(), Length(max=4000)])
+    description = TextAreaField(
+        _l("Descrizione"), validators=[Optional(), Length(max=4000), text_area]
+    )
     languages = MultiCheckboxField(
         _l("Lingue parlate"),
         choices=choices(LANGUAGES),
@@ -243,11 +269,21 @@ class ServiceForm(FlaskForm):
 class SiteForm(FlaskForm):
     name = StringField(
         _l("Nome della sede"),
-        validators=[DataRequired(_l("Inserisci il nome della sede.")), Length(max=200), no_markup],
+        validators=[
+            DataRequired(_l("Inserisci il nome della sede.")),
+            Length(max=200),
+            single_line,
+            no_markup,
+        ],
     )
     address = StringField(
         _l("Indirizzo"),
-        validators=[DataRequired(_l("Inserisci l'indirizzo.")), Length(max=200), no_markup],
+        validators=[
+            DataRequired(_l("Inserisci l'indirizzo.")),
+            Length(max=200),
+            single_line,
+            no_markup,
+        ],
     )
     postal_code = StringField(
         _l("CAP"), validators=[Optional(), Regexp(r"^\d{5}$", message=_l("Il CAP ha 5 cifre."))]
@@ -259,7 +295,7 @@ class SiteForm(FlaskForm):
     )
     opening_hours = StringField(
         _l("Orari di apertura"),
-        validators=[Optional(), Length(max=500), no_markup],
+        validators=[Optional(), Length(max=500), single_line, no_markup],
         description=_l("Per esempio: lun-ven 9:00-13:00; mar e gio 14:30-17:30"),
     )
     phone = StringField(

@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from wtforms import Field, IntegerField
+from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
+from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 
 # Integer columns are 32-bit in PostgreSQL: anything beyond is not a value the portal can hold.
 INT_MAX = 2**31 - 1
+# The dates a list may be filtered by: the programme's records start after 2000, and a year
+# typed with one digit too many (20266) or the calendar's ends (0001-01-01, 9999-12-31) are
+# mistakes, not periods. The same bounds as the audit log's filters.
+FILTER_EARLIEST, FILTER_LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def parse_filter_day(text: str | None) -> tuple[date | None, str | None]:
+    """The date of a list filter, typed yyyy-mm-dd (a date input) or dd/mm/yyyy, and the
+    message to show next to the field when it is not a date or outside the bounds (then the
+    date is None: the list is not filtered by it)."""
+    text = (text or "").strip()
+    if not text:
+        return None, None
+    parts = text.split("/")
+    if len(parts) == 3:
+        text = "-".join(reversed(parts))
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        return None, _("Scrivi una data valida, per esempio 31/01/2026.")
+    if not FILTER_EARLIEST <= day <= FILTER_LATEST:
+        return None, _("Scegli una data tra il 2000 e il 2099.")
+    return day, None
 
 
 def bounded_int(value: Any) -> int | None:
@@ -30,6 +60,38 @@ def bounded_int(value: Any) -> int | None:
     except ValueError:
         return None
     return number if -INT_MAX <= number <= INT_MAX else None
+
+
+def invisible_characters(text: str, lines: bool = False, identifier: bool = False) -> bool:
+    """True if `text` holds control characters (tab, escape, backspace, a line break where
+    `lines` is False), or, in an `identifier`, invisible format characters too (zero-width
+    spaces, right-to-left overrides): nothing a person types, and a way to make two codes look
+    alike."""
+    allowed = "\n\r\t" if lines else ""
+    for character in text:
+        category = unicodedata.category(character)
+        if category == "Cc" and character not in allowed:
+            return True
+        if identifier and category == "Cf":
+            return True
+    return False
+
+
+def no_control_characters(
+    lines: bool = False, identifier: bool = False
+) -> Callable[[Any, Field], None]:
+    """A WTForms validator refusing control characters (see `invisible_characters`), with an
+    Italian message next to the field. `lines=True` for a text area (line breaks and tabs
+    are fine there); `identifier=True` for codes and numbers of registers."""
+
+    def check(form: Any, field: Field) -> None:
+        if isinstance(field.data, str) and invisible_characters(field.data, lines, identifier):
+            # Stop: the field's other checks would only add confusing messages about it.
+            raise StopValidation(
+                str(_l("Contiene caratteri invisibili o di controllo: riscrivi il valore."))
+            )
+
+    return check
 
 
 class WholeNumberField(IntegerField):

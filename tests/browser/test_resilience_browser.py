@@ -9,7 +9,10 @@ from datetime import date
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from app.extensions import db as _db
+from app.households.models import Person
 from tests.browser.conftest import assert_accessible, login
 from tests.browser.test_households_browser import fill_member
 
@@ -151,3 +154,44 @@ def test_an_expired_session_keeps_the_form_and_saves_it_after_logging_in_again(
     page.wait_for_url(re.compile(r".*/households/\d+$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Nucleo Sessione Amina"
     assert ADDRESS in page.locator("main").inner_text()
+
+
+def test_the_database_down_keeps_the_form_and_says_nothing_was_saved(tab, live_server, app):
+    from tests.test_resilience import connection_lost
+
+    page = tab
+    start_intake(page, "Database", date(1979, 2, 11))
+    with app.app_context():
+        engine = _db.engine
+    with connection_lost(engine, after_commit=False):
+        save(page)
+        message = page.locator("#messages .alert-danger")
+        message.wait_for()
+        assert "Il portale non raggiunge il database" in message.inner_text()
+        assert "quanto hai scritto non è stato salvato" in message.inner_text()
+        assert message_in_view(page), "the message is scrolled out of sight, above the long form"
+        assert_input_kept(page, "Database")
+
+    # The database is back: the same form, pressed again, is saved with what was typed.
+    save(page)
+    page.wait_for_url(re.compile(r".*/households/\d+$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Nucleo Database Amina"
+
+
+def test_a_save_whose_page_fails_after_the_commit_says_it_was_saved(tab, live_server, app):
+    from tests.test_resilience import connection_lost
+
+    page = tab
+    start_intake(page, "Salvata", date(1982, 6, 30))
+    with app.app_context():
+        engine = _db.engine
+    with connection_lost(engine):
+        save(page)
+        message = page.locator("#messages .alert-warning")
+        message.wait_for()
+        assert "La modifica è stata salvata" in message.inner_text()
+        assert "ricarica la pagina" in message.inner_text()
+    assert_accessible(page, "resilience-saved-after-commit")
+    with app.app_context():
+        saved = _db.session.scalars(select(Person).where(Person.last_name == "Salvata")).all()
+        assert len(saved) == 1  # saved once: the user was not told to try again
