@@ -518,14 +518,12 @@ class Referrals:
         return form_with(page.body, "motivation", "/referrals/new")
 
     def body(self, form: Form, service_id: int | None) -> list[tuple[str, str]] | None:
+        # A given service may be outside the ten shown: the form takes any eligible one.
         choices = form.radios.get("service", [])
         if service_id is None:
             if not choices:
                 return None
             service_id = int(choices[0])  # the first suggestion, as a hurried user picks
-        elif str(service_id) not in choices:
-            # Not among the ten shown, but eligible: the form accepts any eligible service.
-            pass
         return form.body(
             service=str(service_id),
             motivation="Prova di concorrenza (bench/concurrency.py).",
