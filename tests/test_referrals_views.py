@@ -726,3 +726,34 @@ def test_with_many_services_the_service_filter_becomes_a_name_search(app, net, m
         browser.get("/referrals/?servizio_nome=" + net.receiver.name[:6])
     )
     assert "0 segnalazioni trovate" in text(browser.get("/referrals/?servizio_nome=nessuno"))
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("al=9999-12-31", "al", "Scegli una data tra il 2000 e il 2099."),
+        ("dal=0001-01-01", "dal", "Scegli una data tra il 2000 e il 2099."),
+        ("dal=ieri", "dal", "Scrivi una data valida, per esempio 31/01/2026."),
+        ("dal=2026-03-10&al=2026-03-01", "al", "La data finale viene prima di quella iniziale"),
+    ],
+)
+def test_a_filter_date_that_makes_no_sense_is_a_message_next_to_its_field(
+    app, net, query, field, message
+):
+    make_referral(net.household, net.service, "approved")
+    _db.session.commit()
+    browser = signed_in(app, net.sender_user)
+
+    page = text(browser.get("/referrals/?" + query))
+    fragment = text(browser.get("/referrals/?" + query, headers=HTMX))
+
+    # The page: the field marked invalid, the message in its feedback, what was typed kept.
+    feedback = re.search(rf'<div id="{field}-feedback"[^>]*>([^<]*)</div>', page)
+    assert feedback
+    assert message in feedback.group(1)
+    assert re.search(rf'class="form-control is-invalid" id="{field}"', page)
+    # The live filter: the message reaches the field out of band; the list is not emptied.
+    assert re.search(
+        rf'<div id="{field}-feedback"[^>]*hx-swap-oob="true"[^>]*>[^<]*{message}', fragment
+    )
+    assert len(re.findall(r'<tr id="referral-', fragment)) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -58,7 +58,7 @@ from app.registry.models import Organization, Service
 from app.registry.policy import referral_target_organizations
 from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
-from app.web.fields import bounded_int
+from app.web.fields import bounded_int, parse_filter_day
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
 from app.workdays import start_of_day_utc
@@ -88,15 +88,6 @@ def _see_other(endpoint: str, **values: Any) -> Response:
 # List and coordinator queue ------------------------------------------------------------------
 
 
-def _parse_day(text: str | None) -> date | None:
-    """A date from a date input (yyyy-mm-dd) or typed the Italian way (dd/mm/yyyy); None when
-    it is not one or lies outside 2000-2099 (0001-01-01 or 9999-12-31 would overflow the
-    period's bounds): the list is then not filtered by it."""
-    from app.web.fields import parse_filter_day  # here: the rest of the file is not mine
-
-    return parse_filter_day(text)[0]
-
-
 @dataclass(frozen=True)
 class ReferralFilters:
     status: str = ""
@@ -107,19 +98,34 @@ class ReferralFilters:
     al: date | None = None
     scadute: bool = False
     pagina: int = 1
+    # A date that is not one, or outside 2000-2099: the message next to its field, and the list
+    # is not filtered by it (the text typed stays in the field).
+    errors: dict[str, str] = field(default_factory=dict, compare=False)
+    typed: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> ReferralFilters:
         circ = bounded_int(args.get("circ"))
+        errors: dict[str, str] = {}
+        days: dict[str, date | None] = {}
+        for name in ("dal", "al"):
+            days[name], problem = parse_filter_day(args.get(name))
+            if problem:
+                errors[name] = problem
+        if days["dal"] and days["al"] and days["al"] < days["dal"]:
+            errors["al"] = _("La data finale viene prima di quella iniziale: correggi il periodo.")
+            days["al"] = None
         return cls(
             status=args.get("status", "") if args.get("status") in STATUSES else "",
             servizio=bounded_int(args.get("servizio")),
             servizio_nome=" ".join(args.get("servizio_nome", "").split())[:100],
             circ=circ if circ in range(1, 9) else None,
-            dal=_parse_day(args.get("dal")),
-            al=_parse_day(args.get("al")),
+            dal=days["dal"],
+            al=days["al"],
             scadute=args.get("scadute") == "1",
             pagina=max(min(bounded_int(args.get("pagina")) or 1, 100000), 1),
+            errors=errors,
+            typed={k: (args.get(k) or "").strip()[:10] for k in ("dal", "al") if k in errors},
         )
 
     def url_args(self, **overrides: object) -> dict[str, object]:
@@ -128,8 +134,8 @@ class ReferralFilters:
             "servizio": self.servizio,
             "servizio_nome": self.servizio_nome,
             "circ": self.circ,
-            "dal": self.dal.isoformat() if self.dal else None,
-            "al": self.al.isoformat() if self.al else None,
+            "dal": self.dal.isoformat() if self.dal else self.typed.get("dal"),
+            "al": self.al.isoformat() if self.al else self.typed.get("al"),
             "scadute": "1" if self.scadute else None,
             "pagina": self.pagina,
         }
@@ -334,6 +340,7 @@ def index() -> Response:
         pages=pages,
         service_options=service_options,
         reject_reasons=TRANSITIONS["reject"].reasons,
+        oob=wants_fragment(),
         **VOCABULARY,
     )
     if wants_fragment():
