@@ -1,5 +1,7 @@
 # Reti di comunità per l'inclusione: two commands, `make run` and `make test`.
-PYTHON ?= python3
+# The interpreter of .venv: Python 3.12, the recommended one (bench/README.md, "Threads and the
+# interpreter"), where it runs here; else python3 (3.11 or newer).
+PYTHON ?= $(shell for p in python3.12 python3; do $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
