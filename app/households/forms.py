@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -26,7 +24,6 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import TextInput
 
 from app.clock import today
 from app.households import codice_fiscale as cf
@@ -42,45 +39,9 @@ from app.households.vocabulary import (
 from app.i18n import lazy_gettext as _l
 from app.registry.forms import MultiCheckboxField, choices, circoscrizione_choices, no_markup
 from app.registry.vocabulary import LANGUAGES
+from app.web.fields import MoneyField
 
 ISEE_MAX = Decimal("100000")
-
-
-class EuroField(DecimalField):
-    """An amount in euro typed the Italian way: 6532,40 or 6.532,40 (6532.40 is accepted too).
-
-    A text input (with the numeric keyboard on phones): a number input refuses the comma.
-    """
-
-    widget = TextInput()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        text = valuelist[0].replace("€", "").replace(" ", "").strip()
-        if "," in text:
-            text = text.replace(".", "").replace(",", ".")
-        try:
-            self.data = Decimal(text).quantize(Decimal("0.01"))
-            if not self.data.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            self.data = None
-            raise ValueError(
-                self.gettext("Scrivi un importo in euro, per esempio 6532,40.")
-            ) from None
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return f"{self.data:.2f}".replace(".", ",")
 
 
 def not_in_future(form: Form, field: DateField) -> None:
@@ -166,7 +127,7 @@ class HouseholdFieldsMixin:
         choices=circoscrizione_choices(_l("Scegli la circoscrizione")),
         validators=[DataRequired(_l("Scegli la circoscrizione."))],
     )
-    isee_value = EuroField(
+    isee_value = MoneyField(
         _l("Valore ISEE (euro)"),
         validators=[
             Optional(),
