@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -22,10 +23,11 @@ from app.auth.models import User
 from app.clock import today
 from app.distributions import operations as distributions
 from app.extensions import db as _db
-from app.households.models import Distribution, Household
+from app.households.models import Distribution, Household, JointCareRequest, Person
 from app.registry.models import Site
 from tests import factories
 from tests.conftest import csrf_token_from
+from tests.test_households import intake, member
 
 THREADS = 4
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -275,3 +277,81 @@ def test_the_reason_asked_for_is_saved_with_the_same_form(client, counter):
     )
     assert saved.status_code == 200
     assert count(Distribution) == 2
+
+
+# Item 3: a double click on the household forms --------------------------------------------------
+
+
+@pytest.fixture
+def office(login_as, db) -> dict[str, Any]:
+    org = factories.organization(is_hub=True)
+    user = login_as("entity_operator", org=org)
+    _db.session.commit()
+    return {"org": org, "user": user}
+
+
+def test_intake_without_codice_fiscale_clicked_twice_makes_one_household(app, client, office):
+    """Issue #17, item 3: an intake without codice fiscale sent twice made two households."""
+    data = intake(idempotency_key=KEY)
+    data["members-0-codice_fiscale"] = ""
+    answers = same_time(app, client, "/households/new", [data] * THREADS)
+    assert [a.status for a in answers] == [303] * THREADS, [a.body[:300] for a in answers]
+    (household_id,) = _db.session.scalars(select(Household.id)).all()
+    assert {a.location for a in answers} == {f"/households/{household_id}"}
+    assert count(Person) == 1
+    assert actions("household_taken_in_charge") == 1
+
+
+def test_intake_with_the_same_codice_fiscale_at_once_is_already_registered(app, client, office):
+    """Issue #17, item 3: the losing request of two intakes with one codice fiscale got 500.
+    Different keys (two tabs, two colleagues): one household; the others are told, as when
+    the person was on file before, that the person is already in charge."""
+    same_person = intake()
+    forms = [{**same_person, "idempotency_key": f"{KEY}-{i}"} for i in range(THREADS)]
+    answers = same_time(app, client, "/households/new", forms)
+    assert sorted(a.status for a in answers) == [303] + [422] * (THREADS - 1)
+    for answer in (a for a in answers if a.status == 422):
+        assert "Questa persona è già in carico al tuo ente." in answer.body
+        assert 'value="Via Cigna 12"' in answer.body  # what was typed is kept
+    assert count(Household) == 1
+    assert count(Person) == 1
+
+
+def test_member_added_twice_at_once_is_added_once(app, client, office):
+    household = factories.household(office["org"])
+    _db.session.commit()
+    fields = member(0, first_name="Youssef", birth=date(2012, 9, 3), sex="M", relation="child")
+    data = {k.removeprefix("members-0-"): v for k, v in fields.items()}
+    data["codice_fiscale"] = ""
+    data["idempotency_key"] = KEY
+    answers = same_time(app, client, f"/households/{household.id}/members/new", [data] * THREADS)
+    assert [a.status for a in answers] == [303] * THREADS, [a.body[:300] for a in answers]
+    assert count(Person, Person.household_id == household.id) == 2
+    assert actions("person_created") == 1
+
+
+def test_joint_care_asked_twice_at_once_is_one_request(app, client, office):
+    other = factories.household(factories.organization(name="Caritas Barriera"))
+    _db.session.commit()
+    code = other.reference_person.codice_fiscale
+    forms = [
+        {"codice_fiscale": code, "message": "La seguiamo allo snodo", "idempotency_key": key}
+        for key in (KEY, KEY, f"{KEY}-b", f"{KEY}-c")
+    ]
+    answers = same_time(app, client, "/households/joint-care", forms)
+    assert [a.status for a in answers] == [303] * len(forms)
+    assert count(JointCareRequest) == 1
+    assert actions("joint_care_requested") == 1
+
+
+def test_an_intake_sent_again_shows_the_household_already_created(client, office):
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    data = {**intake(idempotency_key=KEY), "csrf_token": token}
+    first = client.post("/households/new", data=data)
+    again = client.post("/households/new", data=data)
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert again.headers["Location"] == first.headers["Location"]
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Nucleo preso in carico." in page
+    assert "già in carico" not in page
+    assert count(Household) == 1

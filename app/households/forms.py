@@ -37,6 +37,7 @@ from app.households.vocabulary import (
     SHARING_SCOPES,
 )
 from app.i18n import lazy_gettext as _l
+from app.idempotency import IdempotencyKeyMixin
 from app.registry.forms import MultiCheckboxField, choices, circoscrizione_choices, no_markup
 from app.registry.vocabulary import LANGUAGES
 from app.web.fields import MoneyField
@@ -117,6 +118,10 @@ class MemberForm(FlaskForm, PersonForm):  # type: ignore[misc]
     """A member added or edited on their own page."""
 
 
+class NewMemberForm(IdempotencyKeyMixin, MemberForm):
+    """A member added: sent twice (a double click), it adds one person."""
+
+
 class HouseholdFieldsMixin:
     address = StringField(
         _l("Indirizzo di residenza o domicilio"),
@@ -151,7 +156,7 @@ class HouseholdForm(HouseholdFieldsMixin, FlaskForm):
     """The household's own data, edited after intake."""
 
 
-class IntakeForm(HouseholdFieldsMixin, FlaskForm):
+class IntakeForm(IdempotencyKeyMixin, HouseholdFieldsMixin, FlaskForm):
     members = FieldList(FormField(PersonForm), min_entries=1, max_entries=20)
     privacy_notice_given = BooleanField(
         _l("Ho consegnato e spiegato l'informativa sul trattamento dei dati personali")
@@ -195,7 +200,7 @@ class DateOnlyForm(FlaskForm):
     )
 
 
-class JointCareForm(FlaskForm):
+class JointCareForm(IdempotencyKeyMixin, FlaskForm):
     codice_fiscale = StringField(validators=[DataRequired(), Length(max=32)])
     message = TextAreaField(_l("Messaggio per la Città"), validators=[Optional(), Length(max=1000)])
 

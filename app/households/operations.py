@@ -14,6 +14,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household, JointCareRequest, Person
 from app.i18n import gettext as _
+from app.workflow import lock_row
 
 HOUSEHOLD_FIELDS = (
     "address", "circoscrizione", "isee_value", "isee_expires_on", "housing_situation", "needs",
@@ -199,6 +200,8 @@ def request_joint_care(
 ) -> JointCareRequest:
     if household.organization_id == requesting_org_id:
         raise DomainError(_("Il nucleo è già in carico al tuo ente."))
+    # Two colleagues asking at once make one request: the second waits, then finds the first.
+    lock_row(Household, household.id)
     pending = db.session.scalar(
         select(JointCareRequest).where(
             JointCareRequest.household_id == household.id,

@@ -9,9 +9,11 @@ from typing import Any
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from app import idempotency
 from app.audit.models import AuditEvent
 from app.audit.operations import commit_view, record
 from app.auth.models import Role, User
@@ -28,6 +30,7 @@ from app.households.forms import (
     IntakeForm,
     JointCareForm,
     MemberForm,
+    NewMemberForm,
     SharingForm,
 )
 from app.households.models import Distribution, Household, JointCareRequest, Person
@@ -82,6 +85,8 @@ from app.web.paging import capped_total, page_count
 from app.workdays import local_date
 
 PAGE_SIZE = 25
+# What each create form's idempotency key is for (app.idempotency).
+INTAKE, MEMBER, JOINT_CARE = "household_intake", "household_member", "joint_care_request"
 VOCABULARY = {
     "relations": RELATIONS,
     "sexes": SEXES,
@@ -316,6 +321,25 @@ def _intake_values(form: IntakeForm) -> dict[str, Any]:
     }
 
 
+def _explain(form: IntakeForm, blocking: list[Conflict]) -> None:
+    for conflict in blocking:
+        field = form.members.entries[conflict.index].form.codice_fiscale
+        field.errors = [
+            _("Questa persona è già in carico al tuo ente.")
+            if conflict.own
+            else _(
+                "Questa persona è già seguita da %(org)s.",
+                org=conflict.person.household.organization.name,
+            )
+        ]
+
+
+def _replay(earlier: idempotency.Submission, message: str) -> Response:
+    """A form sent again (a double click): where the first submission went, with its message."""
+    flash(message, "success")
+    return redirect(earlier.result_url or url_for("households.index"), code=303)  # type: ignore[return-value]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.ENTITY_OPERATOR)
 def new() -> Response:
@@ -326,28 +350,37 @@ def new() -> Response:
     blocking: list[Conflict] = []
     similar: list[tuple[int, Person]] = []
     if form.validate_on_submit():
-        blocking, similar = _conflicts(form, current_user.organization_id)
-        for conflict in blocking:
-            field = form.members.entries[conflict.index].form.codice_fiscale
-            field.errors = [
-                _("Questa persona è già in carico al tuo ente.")
-                if conflict.own
-                else _(
-                    "Questa persona è già seguita da %(org)s.",
-                    org=conflict.person.household.organization.name,
-                )
-            ]
+        key = form.idempotency_key.data
+        earlier = idempotency.claim(key, current_user, INTAKE)
+        if earlier is not None:
+            return _replay(earlier, _("Nucleo preso in carico."))
+        org_id = current_user.organization_id
+        blocking, similar = _conflicts(form, org_id)
+        _explain(form, blocking)
         if not blocking and (not similar or form.confirm_not_duplicate.data):
-            household = operations.take_in_charge(
-                current_user.organization_id,
-                _intake_values(form),
-                [entry.form.values() for entry in form.members.entries],
-                current_user,
-                [person.id for _index, person in similar],
-            )
-            db.session.commit()
-            flash(_("Nucleo preso in carico."), "success")
-            return _see_other("households.detail", household_id=household.id)
+            try:
+                household = operations.take_in_charge(
+                    org_id,
+                    _intake_values(form),
+                    [entry.form.values() for entry in form.members.entries],
+                    current_user,
+                    [person.id for _index, person in similar],
+                )
+            except IntegrityError:
+                # The same codice fiscale registered a moment ago by a colleague (or by this
+                # form sent twice with another key): answered as if it had been on file before.
+                db.session.rollback()
+                blocking, similar = _conflicts(form, org_id)
+                if not blocking:
+                    raise
+                _explain(form, blocking)
+            else:
+                url = url_for("households.detail", household_id=household.id)
+                idempotency.complete(key, current_user, INTAKE, household, url)
+                db.session.commit()
+                flash(_("Nucleo preso in carico."), "success")
+                return redirect(url, code=303)  # type: ignore[return-value]
+        db.session.rollback()  # the key stays unused: the corrected form may be sent again
     status = 422 if (form.errors or blocking or similar) and form.is_submitted() else 200
     return render(
         "households/new.html",
@@ -355,6 +388,7 @@ def new() -> Response:
         blocking=blocking,
         similar=similar,
         joint_care_form=JointCareForm(),
+        new_key=idempotency.new_key,
         status=status,
         **VOCABULARY,
     )
@@ -369,6 +403,7 @@ def _members_response(form: IntakeForm) -> Response:
         blocking=[],
         similar=[],
         joint_care_form=JointCareForm(),
+        new_key=idempotency.new_key,
         **VOCABULARY,
     )
 
@@ -402,17 +437,23 @@ def request_joint_care() -> Response:
     form = JointCareForm()
     if not form.validate_on_submit():
         abort(400)
+    done = _("Richiesta di presa in carico congiunta inviata alla Città.")
+    key = form.idempotency_key.data
+    earlier = idempotency.claim(key, current_user, JOINT_CARE)
+    if earlier is not None:
+        return _replay(earlier, done)
     person = operations.person_with_codice_fiscale(cf.normalise(form.codice_fiscale.data or ""))
     if person is None:
         abort(404)
-    operations.request_joint_care(
+    joint = operations.request_joint_care(
         person.household,
         current_user.organization_id,
         current_user,
         (form.message.data or "").strip() or None,
     )
+    idempotency.complete(key, current_user, JOINT_CARE, joint, url_for("households.index"))
     db.session.commit()
-    flash(_("Richiesta di presa in carico congiunta inviata alla Città."), "success")
+    flash(done, "success")
     return _see_other("households.index")
 
 
@@ -592,14 +633,29 @@ def _member_conflict(form: MemberForm, person_id: int | None) -> bool:
 @roles_required(Role.ENTITY_OPERATOR)
 def new_member(household_id: int) -> Response:
     household = editable_household_or_404(current_user, household_id)
-    form = MemberForm()
+    form = NewMemberForm()
     if request.method == "GET":
         form.relation.data = "child"
-    if form.validate_on_submit() and not _member_conflict(form, None):
-        operations.add_member(household, form.values())
-        db.session.commit()
-        flash(_("Componente aggiunto."), "success")
-        return _see_other("households.detail", household_id=household.id)
+    done = _("Componente aggiunto.")
+    if form.validate_on_submit():
+        key = form.idempotency_key.data
+        earlier = idempotency.claim(key, current_user, MEMBER)
+        if earlier is not None:
+            return _replay(earlier, done)
+        if not _member_conflict(form, None):
+            try:
+                person = operations.add_member(household, form.values())
+            except IntegrityError:  # the same codice fiscale saved a moment ago elsewhere
+                db.session.rollback()
+                if not _member_conflict(form, None):
+                    raise
+            else:
+                url = url_for("households.detail", household_id=household.id)
+                idempotency.complete(key, current_user, MEMBER, person, url)
+                db.session.commit()
+                flash(done, "success")
+                return redirect(url, code=303)  # type: ignore[return-value]
+        db.session.rollback()  # the key stays unused: the corrected form may be sent again
     return render(
         "households/member_form.html", form=form, household=household, person=None,
         status=422 if form.errors else 200,
