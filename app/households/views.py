@@ -33,12 +33,21 @@ from app.households.forms import (
     NewMemberForm,
     SharingForm,
 )
-from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.households.models import (
+    Distribution,
+    Household,
+    HouseholdCoHolder,
+    JointCareRequest,
+    Person,
+)
 from app.households.policy import (
     USERS,
+    can_close_household,
     can_edit_household,
     can_exercise_data_rights,
+    can_manage_joint_care,
     editable_household_or_404,
+    holds_household,
     visible_distributions,
     visible_household_or_404,
     visible_households,
@@ -294,7 +303,7 @@ def _conflicts(form: IntakeForm, org_id: int) -> tuple[list[Conflict], list[tupl
             existing = operations.person_with_codice_fiscale(member.codice_fiscale.data)
             if existing is not None:
                 blocking.append(
-                    Conflict(index, existing, existing.household.organization_id == org_id)
+                    Conflict(index, existing, holds_household(org_id, existing.household))
                 )
                 continue
         for person in operations.similar_people(
@@ -466,12 +475,40 @@ def decide_joint_care(request_id: int, decision: str) -> Response:
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    operations.decide_joint_care(
+    household_id = joint.household_id
+    holder = operations.decide_joint_care(
         joint, decision == "accept", (form.note.data or "").strip() or None, current_user
     )
+    if holder is not None:
+        message = _(
+            "Presa in carico congiunta avviata: %(org)s ora segue il nucleo.",
+            org=holder.organization.name,
+        )
+    else:
+        message = _("Risposta registrata.")
     db.session.commit()
-    flash(_("Risposta registrata."), "success")
-    return _see_other("households.detail", household_id=joint.household_id)
+    flash(message, "success")
+    return _see_other("households.detail", household_id=household_id)
+
+
+@bp.post("/<int:household_id>/co-holders/<int:holder_id>/end")
+@roles_required(Role.COORDINATOR)
+def end_joint_care(household_id: int, holder_id: int) -> Response:
+    """The City ends a joint care: the co-holding organization loses access to the household."""
+    holder = db.session.get(HouseholdCoHolder, holder_id)
+    if holder is None or holder.household_id != household_id:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    name = holder.organization.name
+    operations.end_joint_care(holder, (form.note.data or "").strip() or None, current_user)
+    db.session.commit()
+    flash(
+        _("Presa in carico congiunta terminata: %(org)s non vede più il nucleo.", org=name),
+        "success",
+    )
+    return _see_other("households.detail", household_id=household_id)
 
 
 # Detail --------------------------------------------------------------------------------------
@@ -577,6 +614,9 @@ def detail(household_id: int) -> Response:
         referral_needs=REFERRAL_NEEDS,
         today=today(),
         can_edit=can_edit_household(current_user, household),
+        can_close=can_close_household(current_user, household),
+        co_holders=operations.co_holders(household),
+        can_manage_joint_care=can_manage_joint_care(current_user),
         can_exercise_rights=can_exercise_data_rights(current_user),
         sharing_form=SharingForm(formdata=None, authorised_on=today()),
         date_form=DateOnlyForm(formdata=None, on=today()),
@@ -697,10 +737,13 @@ def _household_action(
     form: DateOnlyForm | SharingForm,
     act: Callable[[Household, Any], None],
     done: str,
+    only_owner: bool = False,
 ) -> Response:
     """The small privacy and closing forms of the detail page: validate, act, commit, go back.
     A refused value comes back as a message on the detail page; nothing is changed."""
     household = editable_household_or_404(current_user, household_id)
+    if only_owner and not can_close_household(current_user, household):
+        abort(404)
     if form.validate_on_submit():
         act(household, form)
         db.session.commit()
@@ -758,4 +801,5 @@ def close(household_id: int) -> Response:
         DateOnlyForm(),
         lambda household, form: operations.close_household(household, form.on.data),
         _("Presa in carico chiusa."),
+        only_owner=True,
     )
