@@ -223,6 +223,15 @@ def test_the_city_ends_the_joint_care_and_the_co_holder_loses_access(joint):
     assert event.changes["organization_id"] == joint["helper_org"].id
     _db.session.expire_all()
     assert holder_of(joint).ended_at is not None
+    # The person's data export says who held the household, and until when.
+    person_id = joint["household"].reference_person.id
+    export = joint["city"].get(f"/households/{household_id}/people/{person_id}/export.json").json
+    (request,) = export["joint_care_requests"]
+    assert request["requesting_organization"] == "Banco Aurora"
+    assert request["co_holder_from"]
+    assert request["co_holder_until"]
+    page = joint["city"].get(f"/households/{household_id}/people/{person_id}/export")
+    assert "in carico congiunto dal" in page.get_data(as_text=True)
     # Ending it again is refused, and audited once.
     again = post(joint["city"], f"/households/{household_id}/co-holders/{holder.id}/end", {})
     assert again.status_code == 409
