@@ -83,6 +83,7 @@ def joint(app: Flask, db: object) -> dict[str, Any]:
     assert asked.status_code == 303
     request = _db.session.scalar(select(JointCareRequest))
     return {
+        "app": app,
         "household": household,
         "site": site,
         "helper": helper,
@@ -232,10 +233,29 @@ def test_the_city_ends_the_joint_care_and_the_co_holder_loses_access(joint):
     assert request["co_holder_until"]
     page = joint["city"].get(f"/households/{household_id}/people/{person_id}/export")
     assert "in carico congiunto dal" in page.get_data(as_text=True)
-    # Ending it again is refused, and audited once.
-    again = post(joint["city"], f"/households/{household_id}/co-holders/{holder.id}/end", {})
-    assert again.status_code == 409
+    # Sent again by the same person (a double click): done, not an error; by a colleague who
+    # had the old page: told it is over. Either way one end in the audit log.
+    path = f"/households/{household_id}/co-holders/{holder.id}/end"
+    assert post(joint["city"], path, {}).status_code == 303
+    colleague, _user = logged_in(joint["app"], "coordinator")
+    late = post(colleague, path, {})
+    assert late.status_code == 409
+    assert "Questa presa in carico congiunta è già terminata." in late.get_data(as_text=True)
     assert len(events("joint_care_ended")) == 1
+
+
+def test_an_answer_clicked_twice_is_done_once_and_a_colleague_is_told(joint):
+    assert accept(joint).status_code == 303
+    assert accept(joint).status_code == 303  # the same coordinator's second click
+    colleague, _user = logged_in(joint["app"], "coordinator")
+    late = post(colleague, f"/households/joint-care/{joint['request'].id}/decline", {})
+    assert late.status_code == 409
+    assert "Questa richiesta ha già avuto una risposta." in late.get_data(as_text=True).replace(
+        "&#39;", "'"
+    )
+    assert count_co_holders() == 1
+    assert len(events("joint_care_accepted")) == 1
+    assert len(events("joint_care_declined")) == 0
 
 
 def test_a_declined_request_gives_no_access(joint):

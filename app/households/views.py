@@ -19,6 +19,7 @@ from app.audit.operations import commit_view, record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
+from app.errors import DomainError
 from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households import bp, operations
@@ -92,6 +93,7 @@ from app.registry.vocabulary import LANGUAGES
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
 from app.workdays import local_date
+from app.workflow import StaleState
 
 PAGE_SIZE = 25
 # What each create form's idempotency key is for (app.idempotency).
@@ -476,9 +478,18 @@ def decide_joint_care(request_id: int, decision: str) -> Response:
     if not form.validate_on_submit():
         abort(400)
     household_id = joint.household_id
-    holder = operations.decide_joint_care(
-        joint, decision == "accept", (form.note.data or "").strip() or None, current_user
-    )
+    try:
+        holder = operations.decide_joint_care(
+            joint, decision == "accept", (form.note.data or "").strip() or None, current_user
+        )
+    except StaleState as stale:
+        # The same answer, by the same person, a moment ago (a double click): done, not an error.
+        wanted = "accepted" if decision == "accept" else "declined"
+        if stale.current_status != wanted or joint.decided_by_id != current_user.id:
+            raise
+        db.session.rollback()
+        flash(_("Risposta registrata."), "success")
+        return _see_other("households.detail", household_id=household_id)
     if holder is not None:
         message = _(
             "Presa in carico congiunta avviata: %(org)s ora segue il nucleo.",
@@ -502,8 +513,14 @@ def end_joint_care(household_id: int, holder_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     name = holder.organization.name
-    operations.end_joint_care(holder, (form.note.data or "").strip() or None, current_user)
-    db.session.commit()
+    try:
+        operations.end_joint_care(holder, (form.note.data or "").strip() or None, current_user)
+    except DomainError:
+        if holder.ended_by_id != current_user.id:  # ended by someone else: say so (409)
+            raise
+        db.session.rollback()  # ended by this user a moment ago (a double click): done
+    else:
+        db.session.commit()
     flash(
         _("Presa in carico congiunta terminata: %(org)s non vede più il nucleo.", org=name),
         "success",
