@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 
 from app.auth.models import Role, User
 from app.extensions import db
@@ -47,14 +47,14 @@ def holds_household(organization_id: int | None, household: Household) -> bool:
 
 
 def _operator_sees(organization_id: int, household_id: Any) -> ColumnElement[bool]:
-    """Own households, or co-held ones: each side an index lookup, not a scan."""
+    """Own households or co-held ones, as ONE `IN` over a UNION ALL of two index lookups.
+
+    Not `organization_id = :org OR id IN (...)`: PostgreSQL cannot turn an OR with a subquery
+    into a semi-join, and filters every row of the table (100,000 households, 500,000
+    distributions) instead of looking up the organization's few.
+    """
     owned = select(Household.id).where(Household.organization_id == organization_id)
-    if household_id is Household.id:
-        return or_(
-            Household.organization_id == organization_id,
-            Household.id.in_(co_held_household_ids(organization_id)),
-        )
-    return or_(household_id.in_(owned), household_id.in_(co_held_household_ids(organization_id)))
+    return household_id.in_(owned.union_all(co_held_household_ids(organization_id)))
 
 
 def visible_households(user: User) -> Select[tuple[Household]]:
