@@ -9,7 +9,7 @@ import pytest
 from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
-from app.households.models import JointCareRequest
+from app.households.models import HouseholdCoHolder, JointCareRequest
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.projects.models import BudgetLine, Project, ProjectGoal
 from app.referrals.models import Referral
@@ -142,6 +142,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("households.decide_joint_care", "POST"): (
         "/households/joint-care/{joint}/accept",
+        answers(303, 403, 303, 403, 403),
+    ),
+    ("households.end_joint_care", "POST"): (
+        "/households/{household}/co-holders/{holder}/end",
         answers(303, 403, 303, 403, 403),
     ),
     ("households.detail", "GET"): ("/households/{household}", OTHER_HOUSEHOLD),
@@ -327,6 +331,10 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         household_id=household.id, requesting_organization_id=factories.organization().id
     )
     _db.session.add(joint)
+    holder = HouseholdCoHolder(
+        household_id=household.id, organization_id=factories.organization().id
+    )
+    _db.session.add(holder)
     receiving = factories.service(factories.organization(name="Altro ente di nessuno"))
     referral = Referral(
         household_id=household.id,
@@ -386,6 +394,7 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         household=household.id,
         person=household.members[0].id,
         joint=joint.id,
+        holder=holder.id,
         referral=referral.id,
         unit=unit.id,
         placement=placement.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -93,7 +94,7 @@ def test_operator_takes_a_household_in_charge(client, login_as, db):
         (member(0, sex="M", cf=factories.codice_fiscale(date(1998, 4, 12), "F")), "sesso indicato"),
         (member(0, birth=today() + timedelta(days=2), cf=""), "non può essere nel futuro"),
         (member(0, first_name=""), "Inserisci il nome."),
-        ({"isee_value": "-10"}, "tra 0 e 100.000"),
+        ({"isee_value": "-10"}, "L'importo non può essere negativo."),
         ({"isee_value": "9999999"}, "tra 0 e 100.000"),
         ({"notes": "x" * 1_000_000}, "4000"),
         ({**member(0), "members-0-relation": "child"}, "una e una sola persona di riferimento"),
@@ -108,6 +109,58 @@ def test_bad_intake_is_explained_and_nothing_is_saved(client, login_as, db, over
     assert 'value="Via Cigna 12"' in body  # what was typed is kept
     assert count(Household) == 0
     assert count(Person) == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("12.500", Decimal("12500.00")),
+        ("12.500,00", Decimal("12500.00")),
+        ("12500", Decimal("12500.00")),
+        ("12,5", Decimal("12.50")),
+        ("1.234,56", Decimal("1234.56")),
+        ("€ 6.532,40", Decimal("6532.40")),
+    ],
+)
+def test_isee_is_read_as_every_other_amount(client, login_as, db, typed, stored):
+    """Issue #17, item 7: "12.500" was stored as 12,50 by a second money parser."""
+    login_as("entity_operator")
+    response = post(client, "/households/new", intake(isee_value=typed))
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert _db.session.scalar(select(Household.isee_value)) == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("dodicimila", "Scrivi un importo in euro, per esempio 1.234,56."),
+        ("12,505", "Un importo in euro ha al massimo due decimali."),
+        ("1,2,3", "Scrivi un importo in euro, per esempio 1.234,56."),
+        ("NaN", "Scrivi un importo in euro, per esempio 1.234,56."),
+        ("1e5", "Scrivi un importo in euro, per esempio 1.234,56."),
+    ],
+)
+def test_isee_that_is_not_an_amount_is_explained_next_to_the_field(
+    client, login_as, db, typed, message
+):
+    household = factories.household(factories.organization(), isee_value=Decimal("100"))
+    _db.session.commit()
+    login_as("entity_operator", org=household.organization)
+    form = {
+        "address": "Via Cigna 12",
+        "circoscrizione": "6",
+        "isee_value": typed,
+        "needs": ["food"],
+    }
+    response = post(client, f"/households/{household.id}/edit", form, headers=HTMX)
+    body = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 422
+    field = body[body.index('id="isee_value"') - 400 : body.index('id="isee_value"') + 800]
+    assert message in field
+    assert f'value="{typed}"' in body
+    assert body.count(message) == 1
+    _db.session.expire_all()
+    assert _db.session.get(Household, household.id).isee_value == Decimal("100.00")
 
 
 def test_member_rows_are_added_and_removed_keeping_what_was_typed(client, login_as, db):

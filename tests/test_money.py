@@ -194,3 +194,36 @@ def test_budget_totals_are_the_exact_sums_of_the_lines(lines: list[BudgetLine]) 
     assert result.to_pay == result.committed - result.paid
     assert ZERO <= result.paid <= result.committed <= result.approved
     assert result.available >= ZERO
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("12.500", "12500.00"),
+        ("12.500,00", "12500.00"),
+        ("12500", "12500.00"),
+        ("12,5", "12.50"),
+        ("1.234,56", "1234.56"),
+    ],
+)
+def test_every_money_field_reads_amounts_with_the_one_parser(text: str, amount: str) -> None:
+    """Issue #17, item 7: the ISEE field had a parser of its own that read "12.500" as 12,50."""
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    from app.households.forms import HouseholdForm
+    from app.web.fields import MoneyField
+
+    assert parse_euro(text) == Decimal(amount)
+    assert isinstance(HouseholdForm.isee_value.field_class, type)
+    assert issubclass(HouseholdForm.isee_value.field_class, MoneyField)
+
+    class OneAmount(FlaskForm):
+        class Meta:
+            csrf = False
+
+        amount = HouseholdForm.isee_value
+
+    form = OneAmount(formdata=MultiDict({"amount": text}))
+    assert form.amount.data == Decimal(amount)
+    assert str(form.amount.data) == amount

@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "joint_care_requested": _l("presa in carico congiunta richiesta"),
     "joint_care_accepted": _l("presa in carico congiunta accolta"),
     "joint_care_declined": _l("presa in carico congiunta non accolta"),
+    "joint_care_started": _l("presa in carico congiunta avviata"),
+    "joint_care_ended": _l("presa in carico congiunta terminata dalla Città"),
     "distribution_recorded": _l("distribuzione registrata"),
     "referral_created": _l("segnalazione creata come bozza"),
     "referral_viewed": _l("segnalazione consultata"),

@@ -19,6 +19,7 @@ from app.clock import today
 from app.distributions.operations import MAX_QUANTITY, REASON_MAX_LENGTH
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import lazy_gettext as _l
+from app.idempotency import IdempotencyKeyMixin
 from app.registry.forms import choices
 from app.web.fields import bounded_int
 
@@ -59,7 +60,9 @@ class DayField(DateField):
             raise StopValidation()
 
 
-class DistributionForm(FlaskForm):
+class DistributionForm(IdempotencyKeyMixin, FlaskForm):
+    """Each blank form has a new key: a double click records one distribution, not two."""
+
     household_id = HiddenField()
     site_id = SelectField(
         _l("Snodo"),

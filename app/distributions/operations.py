@@ -18,6 +18,7 @@ from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
 from app.registry.models import Site
 from app.web.formatting import format_date
+from app.workflow import lock_row
 
 FOOD_BASKET = "food_basket"
 MAX_QUANTITY = 100
@@ -87,10 +88,9 @@ def record_distribution(
 
     if kind == FOOD_BASKET:
         # Two counters recording for the same family at once must not both pass the check:
-        # on PostgreSQL the household row is locked until the transaction ends.
-        db.session.execute(
-            select(Household.id).where(Household.id == household.id).with_for_update()
-        )
+        # the household row is held until the transaction ends (FOR UPDATE on PostgreSQL, the
+        # write lock on SQLite), so the second reads the basket the first recorded.
+        lock_row(Household, household.id)
         previous = food_baskets_in_month(household, on)
         if previous and reason is None:
             raise SecondBasketNeedsReason(previous)

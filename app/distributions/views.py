@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from app import idempotency
 from app.audit import operations as audit
 from app.auth.models import Role
 from app.auth.policy import roles_required
@@ -45,6 +46,7 @@ from app.web.htmx import render, wants_fragment
 
 READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
 PAGE = "distributions/index.html"
+PURPOSE = "distribution"
 
 
 # Helpers ------------------------------------------------------------------------------------
@@ -273,6 +275,10 @@ def record() -> Response:
     form = _new_form(sites)
     warning = None
     if form.validate_on_submit() and household is not None:
+        key = form.idempotency_key.data
+        earlier = idempotency.claim(key, current_user, PURPOSE)
+        if earlier is not None:  # the same form sent again (a double click): the first's answer
+            return _replay(earlier, sites)
         site = next(s for s in sites if s.id == form.site_id.data)
         try:
             distribution = operations.record_distribution(
@@ -285,14 +291,20 @@ def record() -> Response:
                 form.override_reason.data,
             )
         except operations.SecondBasketNeedsReason as second:
+            # Nothing is saved, the key neither: the same form comes back with the reason.
+            db.session.rollback()
             warning = _ask_reason(form, second.previous)
             if "override_reason" in request.form:  # the user saw the warning and left it empty
                 form.override_reason.errors = [
                     _("Scrivi il motivo per registrare un altro paniere nello stesso mese.")
                 ]
         else:
+            idempotency.complete(
+                key, current_user, PURPOSE, distribution, url_for("distributions.index")
+            )
+            response = _recorded(distribution, household, sites)  # ready before the commit
             db.session.commit()
-            return _recorded(distribution, household, sites)
+            return response
     elif (
         household is not None
         and form.kind.data == operations.FOOD_BASKET
@@ -311,6 +323,17 @@ def record() -> Response:
         warning=warning,
         sites=sites,
     )
+
+
+def _replay(earlier: idempotency.Submission, sites: list[Site]) -> Response:
+    """What the first submission of this form answered: the same message, list and counts.
+    The new blank form carries a new key, for the next family."""
+    distribution = (
+        db.session.get(Distribution, earlier.object_id) if earlier.object_id is not None else None
+    )
+    if distribution is None:  # recorded, then removed with its household: start again
+        return redirect(url_for("distributions.index"), code=303)  # type: ignore[return-value]
+    return _recorded(distribution, distribution.household, sites)
 
 
 def _recorded(distribution: Distribution, household: Household, sites: list[Site]) -> Response:

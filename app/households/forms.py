@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -26,7 +24,6 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import TextInput
 
 from app.clock import today
 from app.households import codice_fiscale as cf
@@ -40,47 +37,12 @@ from app.households.vocabulary import (
     SHARING_SCOPES,
 )
 from app.i18n import lazy_gettext as _l
+from app.idempotency import IdempotencyKeyMixin
 from app.registry.forms import MultiCheckboxField, choices, circoscrizione_choices, no_markup
 from app.registry.vocabulary import LANGUAGES
+from app.web.fields import MoneyField
 
 ISEE_MAX = Decimal("100000")
-
-
-class EuroField(DecimalField):
-    """An amount in euro typed the Italian way: 6532,40 or 6.532,40 (6532.40 is accepted too).
-
-    A text input (with the numeric keyboard on phones): a number input refuses the comma.
-    """
-
-    widget = TextInput()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        text = valuelist[0].replace("€", "").replace(" ", "").strip()
-        if "," in text:
-            text = text.replace(".", "").replace(",", ".")
-        try:
-            self.data = Decimal(text).quantize(Decimal("0.01"))
-            if not self.data.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            self.data = None
-            raise ValueError(
-                self.gettext("Scrivi un importo in euro, per esempio 6532,40.")
-            ) from None
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return f"{self.data:.2f}".replace(".", ",")
 
 
 def not_in_future(form: Form, field: DateField) -> None:
@@ -156,6 +118,10 @@ class MemberForm(FlaskForm, PersonForm):  # type: ignore[misc]
     """A member added or edited on their own page."""
 
 
+class NewMemberForm(IdempotencyKeyMixin, MemberForm):
+    """A member added: sent twice (a double click), it adds one person."""
+
+
 class HouseholdFieldsMixin:
     address = StringField(
         _l("Indirizzo di residenza o domicilio"),
@@ -166,7 +132,7 @@ class HouseholdFieldsMixin:
         choices=circoscrizione_choices(_l("Scegli la circoscrizione")),
         validators=[DataRequired(_l("Scegli la circoscrizione."))],
     )
-    isee_value = EuroField(
+    isee_value = MoneyField(
         _l("Valore ISEE (euro)"),
         validators=[
             Optional(),
@@ -190,7 +156,7 @@ class HouseholdForm(HouseholdFieldsMixin, FlaskForm):
     """The household's own data, edited after intake."""
 
 
-class IntakeForm(HouseholdFieldsMixin, FlaskForm):
+class IntakeForm(IdempotencyKeyMixin, HouseholdFieldsMixin, FlaskForm):
     members = FieldList(FormField(PersonForm), min_entries=1, max_entries=20)
     privacy_notice_given = BooleanField(
         _l("Ho consegnato e spiegato l'informativa sul trattamento dei dati personali")
@@ -234,7 +200,7 @@ class DateOnlyForm(FlaskForm):
     )
 
 
-class JointCareForm(FlaskForm):
+class JointCareForm(IdempotencyKeyMixin, FlaskForm):
     codice_fiscale = StringField(validators=[DataRequired(), Length(max=32)])
     message = TextAreaField(_l("Messaggio per la Città"), validators=[Optional(), Length(max=1000)])
 

@@ -191,3 +191,52 @@ class JointCareRequest(TimestampMixin, Base):
 
     household: Mapped[Household] = relationship()
     requesting_organization: Mapped[Organization] = relationship()
+
+
+class HouseholdCoHolder(Base):
+    """An organization that follows a household together with the one that took it in charge.
+
+    Made when the City accepts a joint-care request; while `ended_at` is empty the organization
+    sees and edits the household as the owner does (the households policy). The City ends it;
+    the row stays, as the record of who held the household when.
+    """
+
+    __tablename__ = "household_co_holder"
+    __table_args__ = (
+        # One joint care in force per household and organization (two accepts at once: one).
+        Index(
+            "uq_household_co_holder_in_force",
+            "household_id",
+            "organization_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        # The visibility rule: the households an organization co-holds.
+        Index("ix_household_co_holder_organization", "organization_id", "household_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    joint_care_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("joint_care_request.id", ondelete="SET NULL")
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    end_note: Mapped[str | None] = mapped_column(String(1000))
+
+    household: Mapped[Household] = relationship()
+    organization: Mapped[Organization] = relationship(lazy="joined")
+
+    @property
+    def in_force(self) -> bool:
+        return self.ended_at is None

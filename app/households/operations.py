@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, update
 
 from app.audit.operations import diff, record
 from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Household, JointCareRequest, Person
+from app.households.models import Household, HouseholdCoHolder, JointCareRequest, Person
+from app.households.policy import holds_household
 from app.i18n import gettext as _
+from app.workflow import lock_row, move
 
 HOUSEHOLD_FIELDS = (
     "address", "circoscrizione", "isee_value", "isee_expires_on", "housing_situation", "needs",
@@ -184,10 +186,13 @@ def withdraw_sharing(household: Household, on: date) -> None:
 
 
 def close_household(household: Household, on: date) -> None:
-    if household.status == "closed":
-        raise DomainError(_("Il nucleo è già chiuso."))
-    household.status = "closed"
-    household.closed_on = on
+    # Two clicks on «Chiudi» at once: one closing, one audit event; the other is told.
+    move(
+        household,
+        ["active"],
+        {"status": "closed", "closed_on": on},
+        refused=lambda current: _("Il nucleo è già chiuso."),
+    )
     record(
         "household_closed", household, {"status": ["active", "closed"], "closed_on": on.isoformat()}
     )
@@ -199,6 +204,10 @@ def request_joint_care(
 ) -> JointCareRequest:
     if household.organization_id == requesting_org_id:
         raise DomainError(_("Il nucleo è già in carico al tuo ente."))
+    # Two colleagues asking at once make one request: the second waits, then finds the first.
+    lock_row(Household, household.id)
+    if holds_household(requesting_org_id, household):
+        raise DomainError(_("Il nucleo è già in carico congiunto al tuo ente."))
     pending = db.session.scalar(
         select(JointCareRequest).where(
             JointCareRequest.household_id == household.id,
@@ -223,14 +232,84 @@ def request_joint_care(
 
 def decide_joint_care(
     request: JointCareRequest, accept: bool, note: str | None, actor: User
-) -> None:
-    if request.status != "pending":
-        raise DomainError(_("Questa richiesta ha già avuto una risposta."))
-    request.status = "accepted" if accept else "declined"
-    request.decided_by_id = actor.id
-    request.decision_note = note
-    record("joint_care_" + request.status, request, {"status": ["pending", request.status]})
+) -> HouseholdCoHolder | None:
+    """The City's answer to a joint-care request. Accepting makes the requesting organization
+    a co-holder of the household: from now on it sees and edits it (the households policy).
+    Two answers at once: the first counts, the second is told the request was answered."""
+    status = "accepted" if accept else "declined"
+    household = request.household
+    if accept and household.status != "active":
+        raise DomainError(
+            _("Il nucleo non è più in carico: la presa in carico congiunta non serve.")
+        )
+    move(
+        request,
+        ["pending"],
+        {
+            "status": status,
+            "decided_by_id": actor.id,
+            "decision_note": note,
+            "updated_at": utcnow(),
+        },
+        refused=lambda current: _("Questa richiesta ha già avuto una risposta."),
+    )
+    record("joint_care_" + status, request, {"status": ["pending", status]})
+    if not accept:
+        db.session.flush()
+        return None
+    holder = HouseholdCoHolder(
+        household_id=household.id,
+        organization_id=request.requesting_organization_id,
+        joint_care_request_id=request.id,
+        started_by_id=actor.id,
+    )
+    db.session.add(holder)
     db.session.flush()
+    record(
+        "joint_care_started",
+        household,
+        {
+            "organization_id": holder.organization_id,
+            "joint_care_request_id": request.id,
+            "co_holder_id": holder.id,
+        },
+    )
+    db.session.flush()
+    return holder
+
+
+def end_joint_care(holder: HouseholdCoHolder, note: str | None, actor: User) -> None:
+    """The City ends a joint care: the co-holder no longer sees nor edits the household.
+    One conditional UPDATE, so ending it twice at once records one end."""
+    db.session.flush()
+    ended = db.session.execute(
+        update(HouseholdCoHolder)
+        .where(HouseholdCoHolder.id == holder.id, HouseholdCoHolder.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_by_id=actor.id, end_note=note)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(holder)
+    if ended.rowcount != 1:  # type: ignore[attr-defined]
+        raise DomainError(_("Questa presa in carico congiunta è già terminata."))
+    record(
+        "joint_care_ended",
+        holder.household,
+        {"organization_id": holder.organization_id, "co_holder_id": holder.id, "note": note},
+    )
+    db.session.flush()
+
+
+def co_holders(household: Household) -> list[HouseholdCoHolder]:
+    """The organizations that co-hold the household now, first come first."""
+    return list(
+        db.session.scalars(
+            select(HouseholdCoHolder)
+            .where(
+                HouseholdCoHolder.household_id == household.id, HouseholdCoHolder.ended_at.is_(None)
+            )
+            .order_by(HouseholdCoHolder.started_at, HouseholdCoHolder.id)
+        )
+    )
 
 
 def record_view(household: Household) -> None:

@@ -1,9 +1,11 @@
 """The one visibility rule for households, asked here and nowhere else.
 
-A non-City user sees a household only if their organization took it in charge (later issues add:
-or a referral/placement for it addressed to their organization was approved). Coordinators see
-every household; admins none. Lists, counts, search, finders and exports all start from
-`visible_households`, so nothing out of scope can be counted or found.
+A non-City user sees a household only if their organization took it in charge, or co-holds it:
+the City accepted its joint-care request and has not ended the joint care (`HouseholdCoHolder`).
+A co-holder sees and edits the household as the owner does; closing the taking in charge stays
+with the owner. Coordinators see every household; admins none. Lists, counts, search, finders
+and exports all start from `visible_households` (or `of_visible_households`), so nothing out of
+scope can be counted or found, and every domain follows a joint care as it starts and ends.
 """
 
 from __future__ import annotations
@@ -15,9 +17,44 @@ from sqlalchemy import ColumnElement, Select, false, select, true
 
 from app.auth.models import Role, User
 from app.extensions import db
-from app.households.models import Distribution, Household, Person
+from app.households.models import Distribution, Household, HouseholdCoHolder, Person
 
 USERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
+
+
+def co_held_household_ids(organization_id: int) -> Select[tuple[int]]:
+    """The households `organization_id` co-holds now (joint care in force), as a subquery."""
+    return select(HouseholdCoHolder.household_id).where(
+        HouseholdCoHolder.organization_id == organization_id,
+        HouseholdCoHolder.ended_at.is_(None),
+    )
+
+
+def holds_household(organization_id: int | None, household: Household) -> bool:
+    """The organization took the household in charge, or co-holds it now."""
+    if organization_id is None:
+        return False
+    if household.organization_id == organization_id:
+        return True
+    return (
+        db.session.scalar(
+            co_held_household_ids(organization_id).where(
+                HouseholdCoHolder.household_id == household.id
+            )
+        )
+        is not None
+    )
+
+
+def _operator_sees(organization_id: int, household_id: Any) -> ColumnElement[bool]:
+    """Own households or co-held ones, as ONE `IN` over a UNION ALL of two index lookups.
+
+    Not `organization_id = :org OR id IN (...)`: PostgreSQL cannot turn an OR with a subquery
+    into a semi-join, and filters every row of the table (100,000 households, 500,000
+    distributions) instead of looking up the organization's few.
+    """
+    owned = select(Household.id).where(Household.organization_id == organization_id)
+    return household_id.in_(owned.union_all(co_held_household_ids(organization_id)))
 
 
 def visible_households(user: User) -> Select[tuple[Household]]:
@@ -25,7 +62,7 @@ def visible_households(user: User) -> Select[tuple[Household]]:
     if user.has_role(Role.COORDINATOR):
         return query
     if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
-        return query.where(Household.organization_id == user.organization_id)
+        return query.where(_operator_sees(user.organization_id, Household.id))
     return query.where(false())
 
 
@@ -36,7 +73,9 @@ def of_visible_households(user: User, household_id: Any) -> ColumnElement[bool]:
     """
     if user.has_role(Role.COORDINATOR):
         return true()
-    return household_id.in_(visible_households(user).with_only_columns(Household.id))
+    if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
+        return _operator_sees(user.organization_id, household_id)
+    return false()
 
 
 def visible_household_or_404(user: User, household_id: int) -> Household:
@@ -47,11 +86,12 @@ def visible_household_or_404(user: User, household_id: int) -> Household:
 
 
 def can_edit_household(user: User, household: Household) -> bool:
-    """The owning organization manages its households; the City coordinates, it does not edit."""
+    """The owning organization and its co-holders manage the household; the City coordinates,
+    it does not edit."""
     return (
         user.has_role(Role.ENTITY_OPERATOR)
-        and user.organization_id == household.organization_id
         and household.status == "active"
+        and holds_household(user.organization_id, household)
     )
 
 
@@ -60,6 +100,20 @@ def editable_household_or_404(user: User, household_id: int) -> Household:
     if not can_edit_household(user, household):
         abort(404)
     return household
+
+
+def can_close_household(user: User, household: Household) -> bool:
+    """Ending the taking in charge is the owner's decision, not a co-holder's."""
+    return (
+        user.has_role(Role.ENTITY_OPERATOR)
+        and household.status == "active"
+        and user.organization_id == household.organization_id
+    )
+
+
+def can_manage_joint_care(user: User) -> bool:
+    """Accepting, declining and ending joint care: the City's job."""
+    return user.has_role(Role.COORDINATOR)
 
 
 def visible_person_or_404(user: User, household: Household, person_id: int) -> Person:

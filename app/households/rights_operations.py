@@ -35,7 +35,13 @@ from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.households.models import (
+    Distribution,
+    Household,
+    HouseholdCoHolder,
+    JointCareRequest,
+    Person,
+)
 from app.households.operations import HOUSEHOLD_FIELDS, PERSON_FIELDS
 from app.households.vocabulary import (
     DISTRIBUTION_KINDS,
@@ -236,6 +242,13 @@ def _joint_care_requests(household: Household) -> list[dict[str, Any]]:
         .options(joinedload(JointCareRequest.requesting_organization))
         .order_by(JointCareRequest.created_at, JointCareRequest.id)
     ).all()
+    # An accepted request made the organization a co-holder: since when, until when.
+    holders = {
+        holder.joint_care_request_id: holder
+        for holder in db.session.scalars(
+            select(HouseholdCoHolder).where(HouseholdCoHolder.household_id == household.id)
+        )
+    }
     return [
         {
             "requested_at": row.created_at,
@@ -244,6 +257,8 @@ def _joint_care_requests(household: Household) -> list[dict[str, Any]]:
             "message": row.message,
             "decision_note": row.decision_note,
             "updated_at": row.updated_at,
+            "co_holder_from": holders[row.id].started_at if row.id in holders else None,
+            "co_holder_until": holders[row.id].ended_at if row.id in holders else None,
         }
         for row in rows
     ]

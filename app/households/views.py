@@ -9,14 +9,17 @@ from typing import Any
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from app import idempotency
 from app.audit.models import AuditEvent
 from app.audit.operations import commit_view, record
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
+from app.errors import DomainError
 from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households import bp, operations
@@ -28,14 +31,24 @@ from app.households.forms import (
     IntakeForm,
     JointCareForm,
     MemberForm,
+    NewMemberForm,
     SharingForm,
 )
-from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.households.models import (
+    Distribution,
+    Household,
+    HouseholdCoHolder,
+    JointCareRequest,
+    Person,
+)
 from app.households.policy import (
     USERS,
+    can_close_household,
     can_edit_household,
     can_exercise_data_rights,
+    can_manage_joint_care,
     editable_household_or_404,
+    holds_household,
     visible_distributions,
     visible_household_or_404,
     visible_households,
@@ -80,8 +93,11 @@ from app.registry.vocabulary import LANGUAGES
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
 from app.workdays import local_date
+from app.workflow import StaleState
 
 PAGE_SIZE = 25
+# What each create form's idempotency key is for (app.idempotency).
+INTAKE, MEMBER, JOINT_CARE = "household_intake", "household_member", "joint_care_request"
 VOCABULARY = {
     "relations": RELATIONS,
     "sexes": SEXES,
@@ -289,7 +305,7 @@ def _conflicts(form: IntakeForm, org_id: int) -> tuple[list[Conflict], list[tupl
             existing = operations.person_with_codice_fiscale(member.codice_fiscale.data)
             if existing is not None:
                 blocking.append(
-                    Conflict(index, existing, existing.household.organization_id == org_id)
+                    Conflict(index, existing, holds_household(org_id, existing.household))
                 )
                 continue
         for person in operations.similar_people(
@@ -316,6 +332,25 @@ def _intake_values(form: IntakeForm) -> dict[str, Any]:
     }
 
 
+def _explain(form: IntakeForm, blocking: list[Conflict]) -> None:
+    for conflict in blocking:
+        field = form.members.entries[conflict.index].form.codice_fiscale
+        field.errors = [
+            _("Questa persona è già in carico al tuo ente.")
+            if conflict.own
+            else _(
+                "Questa persona è già seguita da %(org)s.",
+                org=conflict.person.household.organization.name,
+            )
+        ]
+
+
+def _replay(earlier: idempotency.Submission, message: str) -> Response:
+    """A form sent again (a double click): where the first submission went, with its message."""
+    flash(message, "success")
+    return redirect(earlier.result_url or url_for("households.index"), code=303)  # type: ignore[return-value]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.ENTITY_OPERATOR)
 def new() -> Response:
@@ -326,28 +361,37 @@ def new() -> Response:
     blocking: list[Conflict] = []
     similar: list[tuple[int, Person]] = []
     if form.validate_on_submit():
-        blocking, similar = _conflicts(form, current_user.organization_id)
-        for conflict in blocking:
-            field = form.members.entries[conflict.index].form.codice_fiscale
-            field.errors = [
-                _("Questa persona è già in carico al tuo ente.")
-                if conflict.own
-                else _(
-                    "Questa persona è già seguita da %(org)s.",
-                    org=conflict.person.household.organization.name,
-                )
-            ]
+        key = form.idempotency_key.data
+        earlier = idempotency.claim(key, current_user, INTAKE)
+        if earlier is not None:
+            return _replay(earlier, _("Nucleo preso in carico."))
+        org_id = current_user.organization_id
+        blocking, similar = _conflicts(form, org_id)
+        _explain(form, blocking)
         if not blocking and (not similar or form.confirm_not_duplicate.data):
-            household = operations.take_in_charge(
-                current_user.organization_id,
-                _intake_values(form),
-                [entry.form.values() for entry in form.members.entries],
-                current_user,
-                [person.id for _index, person in similar],
-            )
-            db.session.commit()
-            flash(_("Nucleo preso in carico."), "success")
-            return _see_other("households.detail", household_id=household.id)
+            try:
+                household = operations.take_in_charge(
+                    org_id,
+                    _intake_values(form),
+                    [entry.form.values() for entry in form.members.entries],
+                    current_user,
+                    [person.id for _index, person in similar],
+                )
+            except IntegrityError:
+                # The same codice fiscale registered a moment ago by a colleague (or by this
+                # form sent twice with another key): answered as if it had been on file before.
+                db.session.rollback()
+                blocking, similar = _conflicts(form, org_id)
+                if not blocking:
+                    raise
+                _explain(form, blocking)
+            else:
+                url = url_for("households.detail", household_id=household.id)
+                idempotency.complete(key, current_user, INTAKE, household, url)
+                db.session.commit()
+                flash(_("Nucleo preso in carico."), "success")
+                return redirect(url, code=303)  # type: ignore[return-value]
+        db.session.rollback()  # the key stays unused: the corrected form may be sent again
     status = 422 if (form.errors or blocking or similar) and form.is_submitted() else 200
     return render(
         "households/new.html",
@@ -355,6 +399,7 @@ def new() -> Response:
         blocking=blocking,
         similar=similar,
         joint_care_form=JointCareForm(),
+        new_key=idempotency.new_key,
         status=status,
         **VOCABULARY,
     )
@@ -369,6 +414,7 @@ def _members_response(form: IntakeForm) -> Response:
         blocking=[],
         similar=[],
         joint_care_form=JointCareForm(),
+        new_key=idempotency.new_key,
         **VOCABULARY,
     )
 
@@ -402,17 +448,23 @@ def request_joint_care() -> Response:
     form = JointCareForm()
     if not form.validate_on_submit():
         abort(400)
+    done = _("Richiesta di presa in carico congiunta inviata alla Città.")
+    key = form.idempotency_key.data
+    earlier = idempotency.claim(key, current_user, JOINT_CARE)
+    if earlier is not None:
+        return _replay(earlier, done)
     person = operations.person_with_codice_fiscale(cf.normalise(form.codice_fiscale.data or ""))
     if person is None:
         abort(404)
-    operations.request_joint_care(
+    joint = operations.request_joint_care(
         person.household,
         current_user.organization_id,
         current_user,
         (form.message.data or "").strip() or None,
     )
+    idempotency.complete(key, current_user, JOINT_CARE, joint, url_for("households.index"))
     db.session.commit()
-    flash(_("Richiesta di presa in carico congiunta inviata alla Città."), "success")
+    flash(done, "success")
     return _see_other("households.index")
 
 
@@ -425,12 +477,55 @@ def decide_joint_care(request_id: int, decision: str) -> Response:
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    operations.decide_joint_care(
-        joint, decision == "accept", (form.note.data or "").strip() or None, current_user
-    )
+    household_id = joint.household_id
+    try:
+        holder = operations.decide_joint_care(
+            joint, decision == "accept", (form.note.data or "").strip() or None, current_user
+        )
+    except StaleState as stale:
+        # The same answer, by the same person, a moment ago (a double click): done, not an error.
+        wanted = "accepted" if decision == "accept" else "declined"
+        if stale.current_status != wanted or joint.decided_by_id != current_user.id:
+            raise
+        db.session.rollback()
+        flash(_("Risposta registrata."), "success")
+        return _see_other("households.detail", household_id=household_id)
+    if holder is not None:
+        message = _(
+            "Presa in carico congiunta avviata: %(org)s ora segue il nucleo.",
+            org=holder.organization.name,
+        )
+    else:
+        message = _("Risposta registrata.")
     db.session.commit()
-    flash(_("Risposta registrata."), "success")
-    return _see_other("households.detail", household_id=joint.household_id)
+    flash(message, "success")
+    return _see_other("households.detail", household_id=household_id)
+
+
+@bp.post("/<int:household_id>/co-holders/<int:holder_id>/end")
+@roles_required(Role.COORDINATOR)
+def end_joint_care(household_id: int, holder_id: int) -> Response:
+    """The City ends a joint care: the co-holding organization loses access to the household."""
+    holder = db.session.get(HouseholdCoHolder, holder_id)
+    if holder is None or holder.household_id != household_id:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    name = holder.organization.name
+    try:
+        operations.end_joint_care(holder, (form.note.data or "").strip() or None, current_user)
+    except DomainError:
+        if holder.ended_by_id != current_user.id:  # ended by someone else: say so (409)
+            raise
+        db.session.rollback()  # ended by this user a moment ago (a double click): done
+    else:
+        db.session.commit()
+    flash(
+        _("Presa in carico congiunta terminata: %(org)s non vede più il nucleo.", org=name),
+        "success",
+    )
+    return _see_other("households.detail", household_id=household_id)
 
 
 # Detail --------------------------------------------------------------------------------------
@@ -536,6 +631,9 @@ def detail(household_id: int) -> Response:
         referral_needs=REFERRAL_NEEDS,
         today=today(),
         can_edit=can_edit_household(current_user, household),
+        can_close=can_close_household(current_user, household),
+        co_holders=operations.co_holders(household),
+        can_manage_joint_care=can_manage_joint_care(current_user),
         can_exercise_rights=can_exercise_data_rights(current_user),
         sharing_form=SharingForm(formdata=None, authorised_on=today()),
         date_form=DateOnlyForm(formdata=None, on=today()),
@@ -592,14 +690,29 @@ def _member_conflict(form: MemberForm, person_id: int | None) -> bool:
 @roles_required(Role.ENTITY_OPERATOR)
 def new_member(household_id: int) -> Response:
     household = editable_household_or_404(current_user, household_id)
-    form = MemberForm()
+    form = NewMemberForm()
     if request.method == "GET":
         form.relation.data = "child"
-    if form.validate_on_submit() and not _member_conflict(form, None):
-        operations.add_member(household, form.values())
-        db.session.commit()
-        flash(_("Componente aggiunto."), "success")
-        return _see_other("households.detail", household_id=household.id)
+    done = _("Componente aggiunto.")
+    if form.validate_on_submit():
+        key = form.idempotency_key.data
+        earlier = idempotency.claim(key, current_user, MEMBER)
+        if earlier is not None:
+            return _replay(earlier, done)
+        if not _member_conflict(form, None):
+            try:
+                person = operations.add_member(household, form.values())
+            except IntegrityError:  # the same codice fiscale saved a moment ago elsewhere
+                db.session.rollback()
+                if not _member_conflict(form, None):
+                    raise
+            else:
+                url = url_for("households.detail", household_id=household.id)
+                idempotency.complete(key, current_user, MEMBER, person, url)
+                db.session.commit()
+                flash(done, "success")
+                return redirect(url, code=303)  # type: ignore[return-value]
+        db.session.rollback()  # the key stays unused: the corrected form may be sent again
     return render(
         "households/member_form.html", form=form, household=household, person=None,
         status=422 if form.errors else 200,
@@ -641,10 +754,13 @@ def _household_action(
     form: DateOnlyForm | SharingForm,
     act: Callable[[Household, Any], None],
     done: str,
+    only_owner: bool = False,
 ) -> Response:
     """The small privacy and closing forms of the detail page: validate, act, commit, go back.
     A refused value comes back as a message on the detail page; nothing is changed."""
     household = editable_household_or_404(current_user, household_id)
+    if only_owner and not can_close_household(current_user, household):
+        abort(404)
     if form.validate_on_submit():
         act(household, form)
         db.session.commit()
@@ -702,4 +818,5 @@ def close(household_id: int) -> Response:
         DateOnlyForm(),
         lambda household, form: operations.close_household(household, form.on.data),
         _("Presa in carico chiusa."),
+        only_owner=True,
     )

@@ -109,6 +109,10 @@ class WholeNumberField(IntegerField):
 class MoneyField(Field):
     """A euro amount typed the Italian way ("1.234,56"; "1234.56" too), exact to the cent.
 
+    The one money field of the portal: every amount (ISEE, costs, arrears, budget lines,
+    settings) is read by `app.money.parse_euro`, so "12.500" is twelve thousand five hundred
+    everywhere.
+
     More than two decimals, negative, absurd or malformed amounts are refused with an Italian
     message; the text typed is kept for the user to correct. A text input (with the numeric
     keyboard on phones), since a number input refuses the comma.
@@ -131,6 +135,11 @@ class MoneyField(Field):
         except MoneyError as error:
             self.data = None
             raise ValueError(str(error)) from None
+
+    def pre_validate(self, form: Any) -> None:
+        # A text that is not an amount gets the parser's message alone, not also the range's.
+        if self.process_errors:
+            raise StopValidation()
 
     def _value(self) -> str:
         if self.raw_data:

@@ -1,0 +1,310 @@
+"""Joint care (issue #17, item 9): accepting a request makes the second organization a co-holder.
+
+Before the City accepts, the asking organization gets 404 on the household; after, it sees and
+edits it like the owner (lists, search, detail, edit, members, the distribution counter, a
+referral); both organizations appear on the household page; when the City ends the joint care,
+404 again. Every step is in the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.auth.models import User
+from app.clock import today
+from app.errors import DomainError
+from app.extensions import db as _db
+from app.households import operations
+from app.households.models import (
+    Distribution,
+    Household,
+    HouseholdCoHolder,
+    JointCareRequest,
+    Person,
+)
+from tests import factories
+from tests.conftest import csrf_token_from
+from tests.test_households_concurrency import race
+
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+def logged_in(app: Flask, role: str, org: Any = None) -> tuple[FlaskClient, User]:
+    """A browser of its own, logged in through the real login form."""
+    browser = app.test_client()
+    user = factories.user(role=role, organization=org)
+    _db.session.commit()
+    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
+    response = browser.post(
+        "/login",
+        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 303
+    return browser, user
+
+
+def post(browser: FlaskClient, path: str, data: dict[str, Any], headers: Any = None) -> Any:
+    token = csrf_token_from(browser.get("/account").get_data(as_text=True))
+    return browser.post(path, data={**data, "csrf_token": token}, headers=headers or {})
+
+
+def events(action: str, **where: Any) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.action == action)
+    for name, value in where.items():
+        query = query.where(getattr(AuditEvent, name) == value)
+    return list(_db.session.scalars(query))
+
+
+@pytest.fixture
+def joint(app: Flask, db: object) -> dict[str, Any]:
+    """Caritas took the Rossi household in charge; the Aurora hub asked to follow it too."""
+    owner_org = factories.organization(name="Caritas Barriera")
+    helper_org = factories.organization(name="Banco Aurora", is_hub=True)
+    site = factories.site(helper_org, is_hub=True, distribution_days=["tue"], name="Snodo Aurora")
+    household = factories.household(owner_org, address="Via Cigna 3")
+    reference = household.reference_person
+    reference.last_name, reference.first_name = "Rossi", "Lucia"
+    _db.session.commit()
+    helper, helper_user = logged_in(app, "entity_operator", helper_org)
+    owner, _owner_user = logged_in(app, "entity_operator", owner_org)
+    city, city_user = logged_in(app, "coordinator")
+    asked = post(
+        helper,
+        "/households/joint-care",
+        {"codice_fiscale": reference.codice_fiscale, "message": "Viene allo snodo"},
+    )
+    assert asked.status_code == 303
+    request = _db.session.scalar(select(JointCareRequest))
+    return {
+        "app": app,
+        "household": household,
+        "site": site,
+        "helper": helper,
+        "helper_org": helper_org,
+        "helper_user": helper_user,
+        "owner": owner,
+        "owner_org": owner_org,
+        "city": city,
+        "city_user": city_user,
+        "request": request,
+    }
+
+
+def accept(joint: dict[str, Any]) -> Any:
+    return post(
+        joint["city"],
+        f"/households/joint-care/{joint['request'].id}/accept",
+        {"note": "Seguono insieme"},
+    )
+
+
+def holder_of(joint: dict[str, Any]) -> HouseholdCoHolder:
+    return _db.session.scalar(select(HouseholdCoHolder))
+
+
+def pages(household_id: int) -> list[str]:
+    return [f"/households/{household_id}", f"/households/{household_id}/edit"]
+
+
+def test_before_acceptance_the_asking_organization_sees_nothing(joint):
+    household_id = joint["household"].id
+    for path in pages(household_id):
+        assert joint["helper"].get(path).status_code == 404
+    assert "Rossi" not in joint["helper"].get("/households/?q=rossi").get_data(as_text=True)
+    assert count_co_holders() == 0
+
+
+def test_accepted_joint_care_lets_the_second_organization_see_and_edit(joint):
+    household_id = joint["household"].id
+    helper = joint["helper"]
+    response = accept(joint)
+    assert response.status_code == 303
+    page = joint["city"].get(response.headers["Location"]).get_data(as_text=True)
+    assert "Presa in carico congiunta avviata: Banco Aurora ora segue il nucleo." in page
+
+    # Seen: detail (both organizations named), list, search.
+    detail = helper.get(f"/households/{household_id}")
+    assert detail.status_code == 200
+    body = detail.get_data(as_text=True)
+    assert "in carico a Caritas Barriera" in body
+    assert "in carico congiunto con Banco Aurora" in body
+    assert "Modifica i dati del nucleo" in body
+    assert "Chiudi la presa in carico" not in body  # closing stays with the owner
+    assert "Rossi Lucia" in helper.get("/households/?q=rossi").get_data(as_text=True)
+    owner_page = joint["owner"].get(f"/households/{household_id}").get_data(as_text=True)
+    assert "in carico congiunto con Banco Aurora" in owner_page
+
+    # Edited: the household, a new member, a distribution at the co-holder's hub, a referral.
+    assert helper.get(f"/households/{household_id}/edit").status_code == 200
+    edited = post(
+        helper,
+        f"/households/{household_id}/edit",
+        {
+            "address": "Via Cigna 5",
+            "circoscrizione": "6",
+            "needs": ["food"],
+            "housing_situation": "",
+        },
+    )
+    assert edited.status_code == 303
+    assert _db.session.get(Household, household_id).address == "Via Cigna 5"
+    added = post(
+        helper,
+        f"/households/{household_id}/members/new",
+        {
+            "first_name": "Marco",
+            "last_name": "Rossi",
+            "birth_date": date(2015, 3, 1).isoformat(),
+            "sex": "M",
+            "relation": "child",
+            "employment_status": "",
+            "education": "",
+        },
+    )
+    assert added.status_code == 303
+    assert (
+        _db.session.scalar(select(func.count(Person.id)).where(Person.household_id == household_id))
+        == 2
+    )
+    found = helper.get("/distributions/find?q=rossi", headers=HTMX).get_data(as_text=True)
+    assert "Rossi Lucia" in found
+    recorded = post(
+        helper,
+        "/distributions/",
+        {
+            "household_id": str(household_id),
+            "site_id": str(joint["site"].id),
+            "distributed_on": today().isoformat(),
+            "kind": "food_basket",
+            "quantity": "1",
+        },
+        headers=HTMX,
+    )
+    assert recorded.status_code == 200
+    assert _db.session.scalar(select(Distribution.organization_id)) == joint["helper_org"].id
+    assert helper.get(f"/referrals/new?household={household_id}").status_code == 200
+
+    # Closing the taking in charge is not the co-holder's to do.
+    closed = post(helper, f"/households/{household_id}/close", {"on": today().isoformat()})
+    assert closed.status_code == 404
+    assert _db.session.get(Household, household_id).status == "active"
+
+    # Audited: the answer on the request, the start on the household.
+    (accepted,) = events("joint_care_accepted", object_id=joint["request"].id)
+    assert accepted.actor_id == joint["city_user"].id
+    (started,) = events("joint_care_started", object_type="household", object_id=household_id)
+    assert started.changes["organization_id"] == joint["helper_org"].id
+
+
+def test_the_city_ends_the_joint_care_and_the_co_holder_loses_access(joint):
+    household_id = joint["household"].id
+    accept(joint)
+    holder = holder_of(joint)
+    city_page = joint["city"].get(f"/households/{household_id}").get_data(as_text=True)
+    assert "Termina la presa in carico congiunta" in city_page
+    ended = post(
+        joint["city"],
+        f"/households/{household_id}/co-holders/{holder.id}/end",
+        {"note": "Il nucleo non va più allo snodo"},
+    )
+    assert ended.status_code == 303
+    for path in pages(household_id):
+        assert joint["helper"].get(path).status_code == 404
+    assert "Rossi" not in joint["helper"].get("/households/?q=rossi").get_data(as_text=True)
+    assert joint["owner"].get(f"/households/{household_id}").status_code == 200
+    (event,) = events("joint_care_ended", object_type="household", object_id=household_id)
+    assert event.actor_id == joint["city_user"].id
+    assert event.changes["organization_id"] == joint["helper_org"].id
+    _db.session.expire_all()
+    assert holder_of(joint).ended_at is not None
+    # The person's data export says who held the household, and until when.
+    person_id = joint["household"].reference_person.id
+    export = joint["city"].get(f"/households/{household_id}/people/{person_id}/export.json").json
+    (request,) = export["joint_care_requests"]
+    assert request["requesting_organization"] == "Banco Aurora"
+    assert request["co_holder_from"]
+    assert request["co_holder_until"]
+    page = joint["city"].get(f"/households/{household_id}/people/{person_id}/export")
+    assert "in carico congiunto dal" in page.get_data(as_text=True)
+    # Sent again by the same person (a double click): done, not an error; by a colleague who
+    # had the old page: told it is over. Either way one end in the audit log.
+    path = f"/households/{household_id}/co-holders/{holder.id}/end"
+    assert post(joint["city"], path, {}).status_code == 303
+    colleague, _user = logged_in(joint["app"], "coordinator")
+    late = post(colleague, path, {})
+    assert late.status_code == 409
+    assert "Questa presa in carico congiunta è già terminata." in late.get_data(as_text=True)
+    assert len(events("joint_care_ended")) == 1
+
+
+def test_an_answer_clicked_twice_is_done_once_and_a_colleague_is_told(joint):
+    assert accept(joint).status_code == 303
+    assert accept(joint).status_code == 303  # the same coordinator's second click
+    colleague, _user = logged_in(joint["app"], "coordinator")
+    late = post(colleague, f"/households/joint-care/{joint['request'].id}/decline", {})
+    assert late.status_code == 409
+    assert "Questa richiesta ha già avuto una risposta." in late.get_data(as_text=True).replace(
+        "&#39;", "'"
+    )
+    assert count_co_holders() == 1
+    assert len(events("joint_care_accepted")) == 1
+    assert len(events("joint_care_declined")) == 0
+
+
+def test_a_declined_request_gives_no_access(joint):
+    response = post(joint["city"], f"/households/joint-care/{joint['request'].id}/decline", {})
+    assert response.status_code == 303
+    assert joint["helper"].get(f"/households/{joint['household'].id}").status_code == 404
+    assert count_co_holders() == 0
+
+
+def test_only_the_city_ends_a_joint_care(joint):
+    accept(joint)
+    holder = holder_of(joint)
+    path = f"/households/{joint['household'].id}/co-holders/{holder.id}/end"
+    for browser in (joint["helper"], joint["owner"]):
+        assert post(browser, path, {}).status_code == 403
+    assert holder_of(joint).ended_at is None
+
+
+def test_two_coordinators_accepting_at_once_make_one_co_holder(app, joint):
+    request_id, user_id = joint["request"].id, joint["city_user"].id
+
+    def prepare(i: int) -> tuple[JointCareRequest, User]:
+        request = _db.session.get(JointCareRequest, request_id)
+        request.household  # noqa: B018 - loaded as the page had it
+        return request, _db.session.get(User, user_id)
+
+    outcomes = race(
+        app,
+        prepare,
+        lambda i, loaded: operations.decide_joint_care(loaded[0], True, None, loaded[1]),
+    )
+    errors = [o.error for o in outcomes if o.error is not None]
+    assert len(errors) == len(outcomes) - 1
+    assert all(isinstance(e, DomainError) for e in errors), errors
+    assert count_co_holders() == 1
+    assert len(events("joint_care_accepted")) == 1
+    assert len(events("joint_care_started")) == 1
+
+
+def test_a_co_holder_cannot_ask_again(joint):
+    accept(joint)
+    again = post(
+        joint["helper"],
+        "/households/joint-care",
+        {"codice_fiscale": joint["household"].reference_person.codice_fiscale},
+    )
+    assert again.status_code == 409
+    assert _db.session.scalar(select(func.count(JointCareRequest.id))) == 1
+
+
+def count_co_holders() -> int:
+    return _db.session.scalar(select(func.count(HouseholdCoHolder.id))) or 0
