@@ -785,6 +785,7 @@ def test_viewing_is_audited_and_reads_the_notifications(app, client, world):
 
 def test_list_is_scoped_and_filtered_live(app, client, world):
     household = world["household"]
+    household.circoscrizione = 1  # not 8, where the other entity's household is (filter below)
     make_project(
         household,
         world["operator"],

@@ -67,7 +67,7 @@ def test_refused_access_is_an_audit_event(client, login_as, db):
     assert client.get(f"/households/{household.id}").status_code == 404
     assert client.get("/admin/").status_code == 403
     events = _db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "access_denied")
+        select(AuditEvent).where(AuditEvent.action == "access_denied").order_by(AuditEvent.id)
     ).all()
     assert [(e.actor_id, e.changes["status"], e.changes["path"]) for e in events] == [
         (user.id, 404, f"/households/{household.id}"),
