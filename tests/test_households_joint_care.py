@@ -308,3 +308,32 @@ def test_a_co_holder_cannot_ask_again(joint):
 
 def count_co_holders() -> int:
     return _db.session.scalar(select(func.count(HouseholdCoHolder.id))) or 0
+
+
+def test_a_co_holder_opens_referrals_and_projects_in_its_own_name(joint):
+    """What the co-holder starts is its own: it finds it in its lists, and so does the owner's
+    work stay the owner's."""
+    from app.projects import operations as projects
+    from app.referrals import operations as referrals
+    from app.referrals.models import Referral
+
+    accept(joint)
+    household = _db.session.get(Household, joint["household"].id)
+    helper_user = _db.session.get(User, joint["helper_user"].id)
+    job_org = factories.organization(name="Lavoro Dora")
+    factories.accreditation(job_org)
+    service = factories.service(job_org, monthly_capacity=5)
+    _db.session.commit()
+
+    referral = referrals.create(
+        household, household.reference_person, "job_search", service, "Cerca lavoro", helper_user
+    )
+    project = projects.create(household, None, {"title": "Patente"}, helper_user)
+    _db.session.commit()
+
+    assert referral.from_organization_id == joint["helper_org"].id
+    assert project.organization_id == joint["helper_org"].id
+    mine = joint["helper"].get("/referrals/").get_data(as_text=True)
+    assert f'id="referral-{referral.id}"' in mine
+    assert "Patente" in joint["helper"].get("/projects/").get_data(as_text=True)
+    assert _db.session.get(Referral, referral.id).household_id == household.id

@@ -85,6 +85,15 @@ def visible_household_or_404(user: User, household_id: int) -> Household:
     return household
 
 
+def sending_organization(actor: User, household: Household) -> int:
+    """The organization a referral or a project is opened by: the actor's when it holds the
+    household (its owner, or a co-holder in joint care, who then sees it in its own lists),
+    else the household's owner."""
+    if actor.organization_id is not None and holds_household(actor.organization_id, household):
+        return actor.organization_id
+    return household.organization_id
+
+
 def can_edit_household(user: User, household: Household) -> bool:
     """The owning organization and its co-holders manage the household; the City coordinates,
     it does not edit."""

@@ -33,7 +33,7 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household, Person
-from app.households.policy import can_edit_household
+from app.households.policy import can_edit_household, sending_organization
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.money import ABSURD, CENT, ZERO, total
@@ -261,12 +261,13 @@ def create(
     if person is not None and person.household_id != household.id:
         raise DomainError(_("La persona indicata non fa parte del nucleo."))
     _check_dates(values.get("starts_on"), values.get("ends_on"))
+    organization_id = sending_organization(actor, household)  # a co-holder opens in its name
     if values.get("case_worker_id"):
-        _check_case_worker(values["case_worker_id"], household.organization_id)
+        _check_case_worker(values["case_worker_id"], organization_id)
     project = Project(
         household_id=household.id,
         person_id=person.id if person else None,
-        organization_id=household.organization_id,
+        organization_id=organization_id,
         case_worker_id=values.get("case_worker_id") or actor.id,
         title=values["title"],
         summary=values.get("summary"),

@@ -37,7 +37,7 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household, Person
-from app.households.policy import can_edit_household
+from app.households.policy import can_edit_household, sending_organization
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.notifications.operations import coordinators, notify, operators_of
@@ -223,7 +223,8 @@ def open_draft(
     referral = Referral(
         household_id=household.id,
         person_id=person.id if person else None,
-        from_organization_id=household.organization_id,
+        # A co-holder of the household sends in its own name (and sees it in its own list).
+        from_organization_id=sending_organization(actor, household),
         service_id=service.id,
         to_organization_id=service.organization_id,
         created_by_id=actor.id,
