@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -242,3 +243,33 @@ def test_a_row_the_database_refuses_leaves_the_database_empty(
     assert _count(Household) == 0
     assert _count(Referral) == 0
     assert _count(Notification) == 0
+
+
+def _steps_of(table: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(source, step.target) for step in table.values() for source in step.sources}
+
+
+@pytest.mark.parametrize(
+    ("paths", "table", "start"),
+    [("REFERRAL_PATHS", "referrals", "draft"), ("PLACEMENT_PATHS", "housing", "proposed")],
+)
+def test_the_city_scale_histories_are_walks_of_the_workflows_own_tables(
+    paths: str, table: str, start: str
+) -> None:
+    """The generator writes its histories in bulk (200,000 referrals cannot go one conditional
+    UPDATE at a time), but each history it writes is a path of the workflow module's transition
+    table: the data never holds a step the portal itself would refuse."""
+    from app.housing.operations import STEPS as placement_steps
+    from app.referrals.operations import TRANSITIONS as referral_steps
+    from app.scale import generate
+
+    allowed = _steps_of(referral_steps if table == "referrals" else placement_steps)
+    for final, path in getattr(generate, paths).items():
+        assert path[0] == start, final
+        assert path[-1] == final, final
+        for step in itertools.pairwise(path):
+            assert step in allowed, (final, step)
+    # The generator's referral sides are the workflow's: nobody takes a step that is not theirs.
+    if table == "referrals":
+        for name, step in referral_steps.items():
+            assert generate.REFERRAL_SIDE[step.target] == step.side.value, name
