@@ -708,3 +708,37 @@ def test_the_migration_gives_every_unit_its_current_cost_as_its_first_rate(tmp_p
         (2, None, "2000-01-01"),
     ]
     assert columns["places"][4].strip("'") == "1"  # existing placements held one place each
+
+
+def test_on_the_demo_a_cost_raised_from_420_to_4200_adds_only_todays_days(app, db):
+    """The report's case on the demo data: a provider types 4.200 for a unit costing 420; line C
+    grows only by today's day of each stay going on there, at the difference, / 30."""
+    from tests.test_demo import run_seed
+
+    assert run_seed(app).exit_code == 0
+    day = today()
+    before = finance.housing_spending(day)
+    stayed = select(Placement.unit_id).where(Placement.moved_in_on.is_not(None))
+    flat = _db.session.scalar(
+        select(HousingUnit)
+        .where(HousingUnit.monthly_cost == Decimal("420.00"), HousingUnit.id.in_(stayed))
+        .order_by(HousingUnit.id)
+        .limit(1)
+    )
+    assert flat is not None, "the demo has no stay in a unit costing 420"
+    going_on = count(
+        Placement,
+        Placement.unit_id == flat.id,
+        Placement.status == "active",
+        Placement.moved_in_on <= day,
+    )
+    provider = _db.session.scalar(
+        select(User).where(
+            User.organization_id == flat.provider_id, User.role == "housing_provider"
+        )
+    ) or factories.user("housing_provider", _db.session.get(Organization, flat.provider_id))
+
+    operations.update_unit(flat, {"monthly_cost": Decimal("4200.00")}, flat.version, provider)
+    _db.session.commit()
+
+    assert finance.housing_spending(day) == before + going_on * Decimal("126.00")
