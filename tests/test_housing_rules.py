@@ -742,3 +742,36 @@ def test_on_the_demo_a_cost_raised_from_420_to_4200_adds_only_todays_days(app, d
     _db.session.commit()
 
     assert finance.housing_spending(day) == before + going_on * Decimal("126.00")
+
+
+def test_accept_pressed_twice_at_once_accepts_once_and_both_land_on_the_page(app, world):
+    placement = operations.propose(world.family, world.flat, world.operator, "Sfratto.")
+    operations.transition(placement, "approve", world.coordinator)
+    _db.session.commit()
+    clients = [world.browser(world.provider), world.browser(world.provider)]
+    url = f"/housing/placements/{placement.id}/accept"
+    page = f"/housing/placements/{placement.id}"
+    tokens = [
+        re.search(r'name="csrf_token"[^>]*value="([^"]+)"', c.get(page).get_data(as_text=True))
+        for c in clients
+    ]
+    barrier = threading.Barrier(2)
+    answers: list[Any] = [None, None]
+
+    def send(i: int) -> None:
+        with app.app_context():
+            barrier.wait(timeout=30)
+            answers[i] = clients[i].post(url, data={"csrf_token": tokens[i].group(1)})
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert [a.status_code for a in answers] == [303, 303]
+    assert {a.headers["Location"] for a in answers} == {page}
+    _db.session.expire_all()
+    assert count(AuditEvent, AuditEvent.action == "placement_accepted") == 1
+    assert _db.session.get(Placement, placement.id).status == "accepted"
+    assert vacancies(world.flat) == 0
