@@ -775,3 +775,32 @@ def test_accept_pressed_twice_at_once_accepts_once_and_both_land_on_the_page(app
     assert count(AuditEvent, AuditEvent.action == "placement_accepted") == 1
     assert _db.session.get(Placement, placement.id).status == "accepted"
     assert vacancies(world.flat) == 0
+
+
+def test_a_unit_loaded_without_a_history_keeps_its_old_cost_for_past_stays(world):
+    """Units written in bulk (the scale generator) have no rate rows: the first change records
+    the cost they had since their registration, then the new one from today."""
+    flat = world.flat
+    flat.monthly_cost = Decimal("420.00")
+    flat.created_at = datetime.now(UTC) - timedelta(days=400)
+    _db.session.commit()
+    placement = accepted(world, timedelta(days=200))
+    operations.transition(
+        placement, "move_in", world.provider, on=today() - timedelta(days=100), today=today()
+    )
+    operations.transition(
+        placement, "end", world.provider, reason_code="own_home", on=today() - timedelta(days=71)
+    )
+    _db.session.commit()
+    assert finance.housing_spending(today()) == Decimal("420.00")  # 30 days
+
+    operations.update_unit(flat, {"monthly_cost": Decimal("4200.00")}, flat.version, world.provider)
+    _db.session.commit()
+
+    assert finance.housing_spending(today()) == Decimal("420.00")
+    rates = _db.session.scalars(
+        select(UnitRate.monthly_cost)
+        .where(UnitRate.unit_id == flat.id)
+        .order_by(UnitRate.valid_from)
+    ).all()
+    assert rates == [Decimal("420.00"), Decimal("4200.00")]

@@ -131,6 +131,7 @@ def update_unit(
     changes = diff(unit, wanted)
     if not changes:
         return changes
+    cost_before = unit.monthly_cost
     # One conditional UPDATE, like the vacancies: a change raced in since `seen_version` (even
     # after this unit was loaded) matches no row, and the session stays usable for the answer.
     result = db.session.execute(
@@ -152,6 +153,11 @@ def update_unit(
     _current(unit.id)
     if "monthly_cost" in changes:
         valid_from = current_day()
+        if not db.session.scalar(select(UnitRate.id).where(UnitRate.unit_id == unit.id).limit(1)):
+            # A unit written without its history (by a bulk load): the cost it had is the one
+            # in force since it was registered.
+            registered = unit.created_at.astimezone(ROME).date() if unit.created_at else valid_from
+            _set_rate(unit.id, cost_before, min(registered, valid_from), None)
         _set_rate(unit.id, wanted["monthly_cost"], valid_from, actor)
         changes["monthly_cost_from"] = [None, valid_from.isoformat()]
     record("housing_unit_updated", unit, changes, actor=actor)
