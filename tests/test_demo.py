@@ -476,22 +476,28 @@ def test_a_household_of_ente1_can_be_placed_in_a_unit_of_alloggi1(app, db):
         .where(
             HousingUnit.provider_id == alloggi1.organization_id,
             HousingUnit.active.is_(True),
-            HousingUnit.vacancies > 0,
+            HousingUnit.vacancies >= housing.places_needed(household),
         )
         .order_by(HousingUnit.id)
     ).all()
-    unit = next(u for u in units if not housing.was_declined(household.id, u.id))
+    unit = next(
+        u
+        for u in units
+        if not housing.was_declined(household.id, u.id)
+        and housing.target_mismatch(household, u) is None
+    )
     before = unit.vacancies
     unread = unread_count(alloggi1)
     placement = housing.propose(household, unit, ente1, "Ospiti di parenti, serve una soluzione.")
-    assert unit.vacancies == before - 1
+    assert placement.places == housing.places_needed(household)  # one place per person
+    assert unit.vacancies == before - placement.places
     housing.transition(placement, "approve", users["coordinatore"])
     assert unread_count(alloggi1) == unread + 1
     housing.transition(placement, "accept", alloggi1)
     housing.transition(placement, "move_in", alloggi1, on=today())
     _db.session.refresh(unit)
     assert placement.status == "active"
-    assert unit.vacancies == before - 1
+    assert unit.vacancies == before - placement.places
 
 
 # Projects ---------------------------------------------------------------------------------------

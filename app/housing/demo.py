@@ -18,7 +18,11 @@ What the demo relies on:
   circoscrizioni, of every kind, with target groups, accessible ones and monthly costs; one of
   `alloggi1`'s is inactive; a few were last confirmed more than a week ago (stale on the board);
 - free places always equal capacity minus the guests placed outside the portal minus the
-  placements holding a place (proposed, approved, accepted, active): never negative;
+  places held by placements (proposed, approved, accepted, active; one per person): never
+  negative; a unit's capacity (in people) is raised, where its stories need it, to hold all the
+  households of its stories at once;
+- a household proposed outside a unit's target groups is proposed with a reason (its story's,
+  or a generic one), as the operations require;
 - placements in every status; active ones with well-being checks done and some overdue; ended
   ones with their exit reason; a household declined by one unit and placed in another;
 - waiting for the demo accounts: proposals for `coordinatore`, approved placements for
@@ -45,7 +49,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -63,6 +67,7 @@ from app.housing.models import (
     HousingRiskCase,
     HousingUnit,
     Placement,
+    UnitRate,
     WellbeingCheck,
 )
 from app.housing.policy import Side
@@ -74,6 +79,11 @@ SEED = 2606
 # Notifications of news newer than this many days are still unread.
 UNREAD_DAYS = 7
 HOUSING_SITUATIONS = ("eviction_risk", "guest", "homeless", "temporary")
+# Why a household outside a unit's target groups is proposed there, when its story says nothing.
+DEFAULT_TARGET_REASON = (
+    "Nessun altro posto libero adatto al nucleo in tempi utili: soluzione ponte concordata con "
+    "il gestore in attesa di un alloggio dedicato."
+)
 STAMPED = (
     AuditEvent,
     Notification,
@@ -118,9 +128,10 @@ UNITS: tuple[_UnitSpec, ...] = (
     # alloggi1: Fondazione Casa Solidale Torino ---------------------------------------------
     _UnitSpec(
         "pilone", 2, "Residenza temporanea Madonna del Pilone", "temporary_flat",
-        "corso Casale 180", 7, 6, ("families", "women_with_children"), "450.00", 2, 290, 1,
+        "corso Casale 180", 7, 18, ("families", "women_with_children"), "450.00", 5, 290, 1,
         accessible=True, max_stay_days=365,
-        notes="Sei bilocali arredati con cucina; educatrice presente dal lunedì al venerdì.",
+        notes="Sei bilocali arredati con cucina, fino a tre persone ciascuno; educatrice "
+        "presente dal lunedì al venerdì.",
     ),
     _UnitSpec(
         "vanchiglia", 2, "Coabitazione giovani Vanchiglia", "co_housing", "via Vanchiglia 18",
@@ -261,6 +272,8 @@ class _PlacementSpec:
     same_as: int | None = None  # the household of an earlier story (by index)
     eviction: bool = False  # prefer a household at risk of eviction
     by_city: bool = False  # the City proposes instead of the owning organization
+    # Why it is proposed although the household is not among the unit's target groups.
+    target_reason: str | None = None
 
     @property
     def final_status(self) -> str:
@@ -886,13 +899,13 @@ CHECK_NOTES = {
 }
 
 
-def _unit_values(spec: _UnitSpec, vacancies: int) -> dict[str, Any]:
+def _unit_values(spec: _UnitSpec, vacancies: int, capacity: int) -> dict[str, Any]:
     return {
         "name": spec.name,
         "kind": spec.kind,
         "address": spec.address,
         "circoscrizione": spec.circoscrizione,
-        "capacity": spec.capacity,
+        "capacity": capacity,
         "vacancies": vacancies,
         "target_groups": list(spec.target_groups),
         "accessible": spec.accessible,
@@ -910,6 +923,7 @@ class _Player:
         self.ctx = ctx
         self.events: list[tuple[datetime, int, Callable[[], None]]] = []
         self.touched: dict[str, datetime] = {}  # unit key -> last change
+        self.stories: list[_Story] = []
 
     def at(self, moment: datetime, action: Callable[[], None]) -> None:
         self.events.append((moment, len(self.events), action))
@@ -921,33 +935,54 @@ class _Player:
 
     # Units
 
-    def create_unit(self, spec: _UnitSpec, external: int, moment: datetime) -> None:
+    def create_unit(self, spec: _UnitSpec, external: int, capacity: int, moment: datetime) -> None:
         ctx = self.ctx
         provider = ctx.organizations[spec.provider]
         actor = ctx.staff(provider.id, Role.HOUSING_PROVIDER)
-        vacancies = 0 if not spec.active else spec.capacity - external
-        unit = operations.create_unit(provider.id, _unit_values(spec, vacancies), cast(User, actor))
+        vacancies = 0 if not spec.active else capacity - external
+        unit = operations.create_unit(
+            provider.id, _unit_values(spec, vacancies, capacity), cast(User, actor)
+        )
         unit.vacancies_updated_at = moment
+        # The cost was in force from the unit's registration, not from the day the demo loads.
+        db.session.execute(
+            update(UnitRate)
+            .where(UnitRate.unit_id == unit.id)
+            .values(valid_from=moment.astimezone(ROME).date())
+        )
         ctx.units[spec.key] = unit
         ctx.external[spec.key] = external
         self.touched[spec.key] = moment
 
     def confirm(self, spec: _UnitSpec, moment: datetime) -> None:
+        """The provider's last check of the free places: the guests placed outside the portal
+        are those that leave `spec.free` places at the end, after the placements still to come
+        (reserving places) and to close (freeing them)."""
         ctx = self.ctx
         unit = ctx.units[spec.key]
         actor = cast(User, ctx.staff(unit.provider_id, Role.HOUSING_PROVIDER))
-        change = spec.change if spec.active else 0
-        if change < 0 and unit.vacancies < -change:
-            change = 0
-        if change > 0 and ctx.external[spec.key] < change:
-            change = 0
-        if change:
-            operations.set_vacancies(unit, unit.vacancies + change, unit.version, actor)
-            ctx.external[spec.key] -= change
+        target = spec.free + self._to_come(spec.key, moment) if spec.active else 0
+        target = min(max(target, 0), unit.capacity)
+        if target != unit.vacancies:
+            operations.set_vacancies(unit, target, unit.version, actor)
         else:
             operations.confirm_vacancies(unit, unit.version, actor)
         unit.vacancies_updated_at = moment
         self.touched[spec.key] = moment
+
+    def _to_come(self, key: str, moment: datetime) -> int:
+        """Places the unit's stories will still take (+) and give back (-) after `moment`."""
+        delta = 0
+        for story in self.stories:
+            if story.household is None or story.spec.unit != key or story.stopped:
+                continue
+            places = operations.places_needed(story.household)
+            if story.moments[0] > moment:
+                delta += places
+            released = story.holds_until
+            if released is not None and released > moment:
+                delta -= places
+        return delta
 
     # Sharing
 
@@ -987,9 +1022,18 @@ class _Player:
     def propose(self, story: _Story, household: Household, moment: datetime) -> None:
         unit = self.ctx.units[story.spec.unit]
         actor = self._proposer(story, household)
+        day = moment.astimezone(ROME).date()
+        reason = None
+        if operations.target_mismatch(household, unit, day):
+            reason = story.spec.target_reason or DEFAULT_TARGET_REASON
         try:
             placement = operations.propose(
-                household, unit, cast(User, actor), story.spec.motivation
+                household,
+                unit,
+                cast(User, actor),
+                story.spec.motivation,
+                target_reason=reason,
+                today=day,
             )
         except DomainError:
             story.stopped = True
@@ -1107,12 +1151,13 @@ class _Player:
         return self.ctx.staff(household.organization_id, Role.ENTITY_OPERATOR)
 
 
-def _final_holding(stories: list[_Story]) -> Counter[str]:
-    return Counter(
-        s.spec.unit
-        for s in stories
-        if s.household is not None and s.spec.final_status in HOLDING_STATUSES
-    )
+def _all_people(stories: list[_Story]) -> Counter[str]:
+    """The people of every story of each unit: the unit holds them all, even at once."""
+    people: Counter[str] = Counter()
+    for s in stories:
+        if s.household is not None:
+            people[s.spec.unit] += operations.places_needed(s.household)
+    return people
 
 
 def _schedule(
@@ -1123,7 +1168,7 @@ def _schedule(
     cases: dict[int, HousingRiskCase],
 ) -> None:
     rng, today = ctx.rng, ctx.today
-    holding = _final_holding(stories)
+    people = _all_people(stories)
     first_use: dict[str, datetime] = {}
     for story in stories:
         if story.household is not None:
@@ -1131,13 +1176,19 @@ def _schedule(
             first_use[key] = min(first_use.get(key, story.moments[0]), story.moments[0])
 
     for spec in UNITS:
-        external = spec.capacity - holding[spec.key] - spec.free + spec.change
-        external = min(max(external, 0), spec.capacity)
+        # Places are people: a unit starts with room for every household of its stories, and
+        # its capacity grows to hold them; the provider's confirmation settles the rest.
+        opened = people[spec.key] + spec.free + max(-spec.change, 0)
+        capacity = max(spec.capacity, opened + max(spec.change, 0))
+        external = capacity - opened
         created = office_moment(rng, today - timedelta(days=spec.created))
         if spec.key in first_use:
             created = min(created, first_use[spec.key] - timedelta(days=10))
         updated = office_moment(rng, today - timedelta(days=spec.updated))
-        player.at(created, lambda s=spec, e=external, m=created: player.create_unit(s, e, m))
+        player.at(
+            created,
+            lambda s=spec, e=external, c=capacity, m=created: player.create_unit(s, e, c, m),
+        )
         player.at(updated, lambda s=spec, m=updated: player.confirm(s, m))
 
     for household_id, day in ctx.broadened.items():
@@ -1226,6 +1277,7 @@ def seed_housing(
     stories = _plan_stories(ctx)
     risk_households = _risk_households(ctx, stories)
     player = _Player(ctx)
+    player.stories = stories
     cases: dict[int, HousingRiskCase] = {}
     _schedule(ctx, player, stories, risk_households, cases)
     player.play()

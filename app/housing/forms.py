@@ -33,6 +33,7 @@ from app.housing.vocabulary import (
     WELLBEING,
 )
 from app.i18n import lazy_gettext as _l
+from app.idempotency import IdempotencyKeyMixin
 from app.registry.forms import MultiCheckboxField, choices, circoscrizione_choices, no_markup
 from app.web.fields import MoneyField, WholeNumberField, bounded_int
 
@@ -42,6 +43,7 @@ ARREARS_MAX = Decimal("1000000")
 NOTE_MAX = 1000
 TEXT_MAX = 4000
 MOTIVATION_MAX = 2000
+TARGET_REASON_MAX = 1000  # Placement.target_reason
 DATE_MESSAGE = _l("Inserisci una data valida (gg/mm/aaaa).")
 
 
@@ -98,7 +100,10 @@ class UnitFieldsMixin:
             Optional(),
             NumberRange(0, COST_MAX, _l("Un costo tra 0 e 100.000 euro.")),
         ],
-        description=_l("Per esempio 450,00. Vuoto se gratuito o non previsto."),
+        description=_l(
+            "Per esempio 450,00. Vuoto se gratuito o non previsto. Un nuovo costo vale da oggi: "
+            "le permanenze dei giorni passati restano al costo di allora."
+        ),
     )
     notes = TextAreaField(_l("Note"), validators=[Optional(), Length(max=TEXT_MAX)])
 
@@ -162,8 +167,22 @@ class VacancyForm(FlaskForm):
 # Placements ----------------------------------------------------------------------------------
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(IdempotencyKeyMixin, FlaskForm):
     unit_id = StringField(validators=[DataRequired(_l("Scegli un alloggio tra quelli elencati."))])
+    target_reason = TextAreaField(
+        _l("Perché lo proponi anche se il nucleo non rientra tra i destinatari"),
+        validators=[
+            Optional(),
+            Length(
+                max=TARGET_REASON_MAX,
+                message=_l("Il motivo può contenere al massimo %(max)d caratteri."),
+            ),
+        ],
+        description=_l(
+            "Solo se l'alloggio scelto è riservato ad altri destinatari: il motivo resta "
+            "nella storia dell'inserimento."
+        ),
+    )
     motivation = TextAreaField(
         _l("Motivazione"),
         validators=[

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,7 +41,7 @@ PLACEMENT_STATUSES = (
     "ended",
     "cancelled",
 )
-# A proposed, approved or accepted placement holds one of the unit's places; an active one too.
+# A proposed, approved or accepted placement holds its places of the unit; an active one too.
 HOLDING_STATUSES = ("proposed", "approved", "accepted", "active")
 
 
@@ -88,6 +89,28 @@ class HousingUnit(TimestampMixin, Base):
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
+class UnitRate(Base):
+    """The monthly cost of a unit in force from `valid_from` until the next row of the unit.
+
+    Line C of the programme counts each day of a stay at the cost in force on that day, so a
+    provider changing the cost today never rewrites what past stays cost."""
+
+    __tablename__ = "housing_unit_rate"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "valid_from"),
+        CheckConstraint("monthly_cost IS NULL OR monthly_cost >= 0", name="cost_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("housing_unit.id", ondelete="CASCADE"))
+    monthly_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    valid_from: Mapped[date] = mapped_column(Date)
+    set_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Placement(TimestampMixin, Base):
     """A household placed (or proposed) in a housing unit."""
 
@@ -95,6 +118,7 @@ class Placement(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(f"status IN {_in(PLACEMENT_STATUSES)}", name="status"),
         CheckConstraint("check_interval_days BETWEEN 1 AND 365", name="check_interval_in_range"),
+        CheckConstraint("places >= 1", name="places_positive"),
         CheckConstraint(
             "ended_on IS NULL OR moved_in_on IS NULL OR ended_on >= moved_in_on",
             name="end_after_move_in",
@@ -130,6 +154,10 @@ class Placement(TimestampMixin, Base):
     reason_code: Mapped[str | None] = mapped_column(String(32))
     reason_note: Mapped[str | None] = mapped_column(String(1000))
     check_interval_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_CHECK_INTERVAL_DAYS)
+    # The unit's places this placement holds: one per person of the household at the proposal.
+    places: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Why the household was proposed although it is not among the unit's target groups.
+    target_reason: Mapped[str | None] = mapped_column(String(1000))
 
     household: Mapped[Household] = relationship()
     unit: Mapped[HousingUnit] = relationship()

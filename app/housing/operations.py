@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 
 from app.audit.operations import diff, record
 from app.auth.models import Role, User
+from app.clock import ROME
 from app.clock import today as current_day
 from app.db import utcnow
 from app.errors import DomainError
@@ -26,6 +27,7 @@ from app.housing.models import (
     HousingRiskCase,
     HousingUnit,
     Placement,
+    UnitRate,
     WellbeingCheck,
 )
 from app.housing.policy import Side, can_propose_for, can_record_checks, sides
@@ -38,11 +40,13 @@ from app.housing.vocabulary import (
     RISK_ACTIONS,
     RISK_KINDS,
     RISK_OUTCOMES,
+    TARGET_GROUPS,
     WELLBEING,
 )
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.notifications.operations import coordinators, notify, operators_of, staff_of
+from app.workflow import StaleState, move
 
 UNIT_FIELDS = (
     "name", "kind", "address", "circoscrizione", "capacity", "target_groups", "accessible",
@@ -98,6 +102,7 @@ def create_unit(provider_id: int, values: dict[str, Any], actor: User) -> Housin
     )
     db.session.add(unit)
     db.session.flush()
+    _set_rate(unit.id, unit.monthly_cost, current_day(), actor)
     record(
         "housing_unit_created",
         unit,
@@ -126,6 +131,7 @@ def update_unit(
     changes = diff(unit, wanted)
     if not changes:
         return changes
+    cost_before = unit.monthly_cost
     # One conditional UPDATE, like the vacancies: a change raced in since `seen_version` (even
     # after this unit was loaded) matches no row, and the session stays usable for the answer.
     result = db.session.execute(
@@ -145,8 +151,39 @@ def update_unit(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise _conflict(unit.id)
     _current(unit.id)
+    if "monthly_cost" in changes:
+        valid_from = current_day()
+        if not db.session.scalar(select(UnitRate.id).where(UnitRate.unit_id == unit.id).limit(1)):
+            # A unit written without its history (by a bulk load): the cost it had is the one
+            # in force since it was registered.
+            registered = unit.created_at.astimezone(ROME).date() if unit.created_at else valid_from
+            _set_rate(unit.id, cost_before, min(registered, valid_from), None)
+        _set_rate(unit.id, wanted["monthly_cost"], valid_from, actor)
+        changes["monthly_cost_from"] = [None, valid_from.isoformat()]
     record("housing_unit_updated", unit, changes, actor=actor)
     return changes
+
+
+def _set_rate(unit_id: int, monthly_cost: Any, valid_from: date, actor: User | None) -> None:
+    """The unit's cost is `monthly_cost` from `valid_from` on; the days before keep theirs.
+
+    Changed twice on one day (a typo corrected), the day keeps the last one."""
+    same_day = db.session.scalar(
+        select(UnitRate).where(UnitRate.unit_id == unit_id, UnitRate.valid_from == valid_from)
+    )
+    if same_day is not None:
+        same_day.monthly_cost = monthly_cost
+        same_day.set_by_id = actor.id if actor is not None else None
+    else:
+        db.session.add(
+            UnitRate(
+                unit_id=unit_id,
+                monthly_cost=monthly_cost,
+                valid_from=valid_from,
+                set_by_id=actor.id if actor is not None else None,
+            )
+        )
+    db.session.flush()
 
 
 def set_vacancies(unit: HousingUnit, vacancies: int, seen_version: int, actor: User) -> int:
@@ -196,31 +233,116 @@ def confirm_vacancies(unit: HousingUnit, seen_version: int, actor: User) -> None
     set_vacancies(unit, unit.vacancies, seen_version, actor)
 
 
-def _reserve_place(unit: HousingUnit) -> None:
+def _reserve_places(unit: HousingUnit, places: int) -> None:
+    """Take `places` of the unit's free places in one conditional UPDATE, or none of them."""
     result = db.session.execute(
         update(HousingUnit)
-        .where(HousingUnit.id == unit.id, HousingUnit.vacancies > 0, HousingUnit.active.is_(True))
-        .values(vacancies=HousingUnit.vacancies - 1, version=HousingUnit.version + 1)
+        .where(
+            HousingUnit.id == unit.id,
+            HousingUnit.vacancies >= places,
+            HousingUnit.active.is_(True),
+        )
+        .values(vacancies=HousingUnit.vacancies - places, version=HousingUnit.version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        _current(unit.id)
+        current = _current(unit.id)
+        if not current.active:
+            raise DomainError(_("L'alloggio «%(name)s» non è disponibile.", name=unit.name))
+        if current.vacancies == 0:
+            raise DomainError(_("L'alloggio «%(name)s» non ha posti liberi.", name=unit.name))
         raise DomainError(
-            _("L'alloggio «%(name)s» non ha posti liberi.", name=unit.name)
-            if unit.active
-            else _("L'alloggio «%(name)s» non è disponibile.", name=unit.name)
+            _(
+                "L'alloggio «%(name)s» ha %(free)s posti liberi: il nucleo ha %(people)s "
+                "persone e ne servono tanti quante sono le persone.",
+                name=unit.name,
+                free=current.vacancies,
+                people=places,
+            )
         )
     _current(unit.id)
 
 
-def _release_place(unit: HousingUnit) -> None:
+def _release_places(unit: HousingUnit, places: int) -> None:
+    """Give back `places`, never beyond the capacity (the provider may have lowered it)."""
+    freed = HousingUnit.vacancies + places
     db.session.execute(
         update(HousingUnit)
         .where(HousingUnit.id == unit.id, HousingUnit.vacancies < HousingUnit.capacity)
-        .values(vacancies=HousingUnit.vacancies + 1, version=HousingUnit.version + 1)
+        .values(
+            vacancies=case((freed > HousingUnit.capacity, HousingUnit.capacity), else_=freed),
+            version=HousingUnit.version + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     _current(unit.id)
+
+
+# Target groups -------------------------------------------------------------------------------
+
+ADULT_AGE = 18
+YOUNG_MAX_AGE = 29
+ELDERLY_AGE = 65
+# Groups the portal cannot tell from a household's record: never a fit by themselves.
+UNVERIFIABLE_GROUPS = ("disabled", "refugees")
+
+
+def places_needed(household: Household) -> int:
+    """One place per person of the household (a household with no members yet: one)."""
+    return max(1, len(household.members))
+
+
+def _fits(group: str, household: Household, day: date) -> bool:
+    members = household.members
+    ages = [m.age(day) for m in members]
+    known = [a for a in ages if a is not None]
+
+    def is_child(index: int) -> bool:
+        age = ages[index]
+        return members[index].relation == "child" or (age is not None and age < ADULT_AGE)
+
+    children = [i for i in range(len(members)) if is_child(i)]
+    grown_ups = [m for i, m in enumerate(members) if i not in children]
+    if group in ("single_men", "single_women"):
+        if len(members) != 1 or children:
+            return False
+        return members[0].sex != ("F" if group == "single_men" else "M")
+    if group == "families":
+        return len(members) >= 2 and bool(children)
+    if group == "women_with_children":
+        return bool(children) and bool(grown_ups) and all(m.sex == "F" for m in grown_ups)
+    if group == "young_people":
+        return bool(members) and all(ADULT_AGE <= a <= YOUNG_MAX_AGE for a in known)
+    if group == "elderly":
+        return bool(members) and all(a >= ELDERLY_AGE for a in known)
+    return False  # disabled, refugees: nothing in the record says so
+
+
+def target_mismatch(household: Household, unit: HousingUnit, day: date | None = None) -> str | None:
+    """The warning to show when the household is not among the unit's target groups, or None.
+
+    A unit without target groups takes everybody. A household fits when it matches one of the
+    groups, judged from its members' number, ages, sex and relation."""
+    groups = list(unit.target_groups or [])
+    if not groups:
+        return None
+    day = day or current_day()
+    if any(_fits(group, household, day) for group in groups):
+        return None
+    ages = [m.age(day) for m in household.members]
+    described = ", ".join(str(a) if a is not None else "?" for a in ages) or "—"
+    return _(
+        "Il nucleo (%(people)s persone; età: %(ages)s) non rientra tra i destinatari "
+        "dell'alloggio «%(name)s»: %(groups)s. Se lo proponi comunque, scrivi il motivo.",
+        people=len(household.members),
+        ages=described,
+        name=unit.name,
+        groups=", ".join(str(TARGET_GROUPS.get(g, g)) for g in groups),
+    )
+
+
+class TargetMismatch(DomainError):
+    """The household is not among the unit's target groups and no reason was given."""
 
 
 # Placements ----------------------------------------------------------------------------------
@@ -314,11 +436,27 @@ def propose(
     actor: User,
     motivation: str | None = None,
     propose_again: bool = False,
+    target_reason: str | None = None,
+    today: date | None = None,
 ) -> Placement:
-    """Propose the unit for the household: reserves one place at once."""
+    """Propose the unit for the household: reserves one place per person at once.
+
+    Refused when the unit has fewer free places than the household has people; when the
+    household is not among the unit's target groups, only with a reason (`target_reason`),
+    kept on the placement and in the audit event."""
     if not can_propose_for(actor, household):
         raise DomainError(_("Solo l'ente che ha in carico il nucleo o la Città può proporre."))
     check_sharing(household)
+    target_reason = (target_reason or "").strip() or None
+    if target_reason is not None and len(target_reason) > REASON_NOTE_MAX:
+        raise DomainError(
+            _("Il motivo può contenere al massimo %(max)s caratteri.", max=REASON_NOTE_MAX)
+        )
+    mismatch = target_mismatch(household, unit, today)
+    if mismatch is None:
+        target_reason = None  # nothing to justify
+    elif target_reason is None:
+        raise TargetMismatch(mismatch)
     _lock_household(household.id)
     holding = db.session.scalar(
         select(Placement).where(
@@ -341,7 +479,8 @@ def propose(
                 "riproposto. La Città può riproporlo esplicitamente."
             )
         )
-    _reserve_place(unit)
+    places = places_needed(household)
+    _reserve_places(unit, places)
     now = utcnow()
     placement = Placement(
         household_id=household.id,
@@ -352,17 +491,70 @@ def propose(
         status="proposed",
         status_changed_at=now,
         motivation=(motivation or "").strip() or None,
+        places=places,
+        target_reason=target_reason,
     )
     db.session.add(placement)
     db.session.flush()
-    record(
-        "placement_proposed",
-        placement,
-        {"household_id": household.id, "unit_id": unit.id, "vacancies_after": unit.vacancies},
-        actor=actor,
-    )
+    changes: dict[str, Any] = {
+        "household_id": household.id,
+        "unit_id": unit.id,
+        "places": places,
+        "vacancies_after": unit.vacancies,
+    }
+    if target_reason is not None:
+        changes["target_groups"] = list(unit.target_groups or [])
+        changes["target_reason"] = target_reason
+    record("placement_proposed", placement, changes, actor=actor)
     _notify(placement, actor)
     return placement
+
+
+class AlreadyDone(DomainError):
+    """The step asked for is already done: the placement is in the step's target state."""
+
+
+class StepInputError(DomainError):
+    """A step's reason, note or date is wrong; `field` says which, for the message beside it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _already_done(placement: Placement) -> str:
+    return _(
+        "L'inserimento è già «%(status)s»: nessuna modifica.",
+        status=PLACEMENT_STATUSES.get(placement.status, placement.status),
+    )
+
+
+def _day_it(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def proposed_on(placement: Placement) -> date:
+    """The day (in Turin) the placement was proposed."""
+    return placement.created_at.astimezone(ROME).date() if placement.created_at else current_day()
+
+
+def check_step_date(placement: Placement, step_name: str, on: date | None, day: date) -> None:
+    """The move-in and exit dates: given, not in the future, in order with the proposal."""
+    if on is None:
+        raise StepInputError(_("Indica la data."), "on")
+    if on > day:
+        raise StepInputError(_("La data non può essere nel futuro."), "on")
+    proposed = proposed_on(placement)
+    if step_name == "move_in" and on < proposed:
+        raise StepInputError(
+            _(
+                "La data di ingresso non può precedere la proposta (%(date)s).",
+                date=_day_it(proposed),
+            ),
+            "on",
+        )
+    if step_name == "end" and placement.moved_in_on and on < placement.moved_in_on:
+        raise StepInputError(_("La data di uscita non può precedere quella di ingresso."), "on")
 
 
 def transition(
@@ -374,59 +566,61 @@ def transition(
     on: date | None = None,
     today: date | None = None,
 ) -> Placement:
-    """Apply a step or raise DomainError with a clear message; nothing changes when refused."""
+    """Apply a step or raise DomainError with a clear message; nothing changes when refused.
+
+    A step already done (the placement is in the step's target state: a double click, two
+    colleagues pressing the same button) raises AlreadyDone, which the page answers as done;
+    any other state raises StaleState with the state the placement is in now."""
     step = STEPS.get(step_name)
     if step is None:
         raise DomainError(_("Azione sconosciuta."))
     if step.side not in sides(actor, placement):
         raise DomainError(_("Non spetta a te %(action)s questo inserimento.", action=step.label))
+    if placement.status == step.target:
+        raise AlreadyDone(_already_done(placement))
     if placement.status not in step.sources:
-        raise DomainError(
+        raise StaleState(
             _(
                 "L'inserimento è «%(status)s»: ora non si può %(action)s.",
                 status=PLACEMENT_STATUSES[placement.status],
                 action=step.label,
-            )
+            ),
+            placement.status,
         )
     note = (note or "").strip() or None
     if note is not None and len(note) > REASON_NOTE_MAX:
-        raise DomainError(
-            _("La nota può contenere al massimo %(max)s caratteri.", max=REASON_NOTE_MAX)
+        raise StepInputError(
+            _("La nota può contenere al massimo %(max)s caratteri.", max=REASON_NOTE_MAX), "note"
         )
     if step_name == "approve":
         check_sharing(placement.household)  # withdrawn since the proposal: nothing is disclosed
     if step.reasons is not None:
         if reason_code not in step.reasons:
-            raise DomainError(_("Indica il motivo."))
+            raise StepInputError(_("Indica il motivo."), "reason_code")
         if reason_code == "other" and not note:
-            raise DomainError(_("Descrivi il motivo nella nota."))
+            raise StepInputError(_("Descrivi il motivo nella nota."), "note")
     day = today or current_day()
     if step_name in ("move_in", "end"):
-        if on is None:
-            raise DomainError(_("Indica la data."))
-        if on > day:
-            raise DomainError(_("La data non può essere nel futuro."))
-        if step_name == "end" and placement.moved_in_on and on < placement.moved_in_on:
-            raise DomainError(_("La data di uscita non può precedere quella di ingresso."))
+        check_step_date(placement, step_name, on, day)
     previous = placement.status
     now = utcnow()
     # The step applies only to the state the user saw: of two people answering at once (a
     # cancel and a decline, two clicks on the exit), the second finds it changed and is refused,
     # so a place is never freed twice nor a follow-up scheduled twice.
-    claimed = db.session.execute(
-        update(Placement)
-        .where(Placement.id == placement.id, Placement.status == previous)
-        .values(status=step.target, status_changed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.refresh(placement)
-        raise DomainError(
-            _(
+    try:
+        move(
+            placement,
+            (previous,),
+            {"status": step.target, "status_changed_at": now},
+            refused=lambda current: _(
                 "Nel frattempo l'inserimento è cambiato: ora è «%(status)s». Ricarica la pagina.",
-                status=PLACEMENT_STATUSES.get(placement.status, placement.status),
-            )
+                status=PLACEMENT_STATUSES.get(current or "", current or ""),
+            ),
         )
+    except StaleState as stale:
+        if stale.current_status == step.target:
+            raise AlreadyDone(_already_done(placement)) from stale
+        raise
     placement.status = step.target
     placement.status_changed_at = now
     if step.reasons is not None:
@@ -457,7 +651,8 @@ def transition(
         changes["reason_code"] = reason_code
     db.session.flush()
     if step.releases_place:
-        _release_place(placement.unit)
+        _release_places(placement.unit, placement.places)
+        changes["places_freed"] = placement.places
         changes["vacancies_after"] = placement.unit.vacancies
     record(f"placement_{step.target}", placement, changes, actor=actor)
     _notify(placement, actor)
@@ -544,7 +739,19 @@ def record_check(
         {"check_id": check.id, "wellbeing": wellbeing, "next_due_on": following.due_on.isoformat()},
         actor=actor,
     )
+    if wellbeing == "critical":
+        _notify_critical(placement, actor)
     return following
+
+
+def _notify_critical(placement: Placement, actor: User) -> None:
+    """A critical follow-up needs someone to act: the City and the placing entity are told."""
+    placing = {placement.proposing_organization_id, placement.household.organization_id}
+    users = {user.id: user for user in coordinators()}
+    for organization_id in placing:
+        if organization_id is not None:
+            users.update({user.id: user for user in operators_of(organization_id)})
+    notify(users.values(), "wellbeing_critical", placement, exclude=actor)
 
 
 # Eviction prevention -------------------------------------------------------------------------

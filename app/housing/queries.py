@@ -199,8 +199,10 @@ def units_for_proposal(
     include_declined: bool,
     limit: int,
 ) -> list[HousingUnit]:
-    """Active units with a free place the household may be proposed for, nearest first."""
-    query = board_query(user, filters.without(liberi=True, miei=False))
+    """Active units with a free place for each person of the household, nearest first."""
+    query = board_query(user, filters.without(liberi=True, miei=False)).where(
+        HousingUnit.vacancies >= max(1, len(household.members))
+    )
     if not include_declined:
         declined = declined_unit_ids(household.id)
         if declined:

@@ -36,7 +36,13 @@ from app.housing.forms import (
     VacancyForm,
 )
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
-from app.housing.operations import STEPS, VersionConflict
+from app.housing.operations import (
+    STEPS,
+    AlreadyDone,
+    StepInputError,
+    TargetMismatch,
+    VersionConflict,
+)
 from app.housing.policy import (
     BOARD_READERS,
     PLACEMENT_USERS,
@@ -68,6 +74,8 @@ from app.housing.vocabulary import (
 )
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
+from app.i18n import ngettext
+from app.idempotency import claim, complete
 from app.notifications.operations import mark_read
 from app.registry.models import CIRCOSCRIZIONI
 from app.registry.vocabulary import LANGUAGES
@@ -80,6 +88,8 @@ FOLLOW_UP_ROWS = 50  # the most overdue first; the page says how many there are 
 BOARD_LIMIT = 60  # rows shown on the board (filters narrow it); the totals count every unit
 PROPOSAL_CHOICES = 60
 PAGE_SIZE = 25
+PROPOSAL_PURPOSE = "housing.new_placement"  # the idempotency keys of the proposal form
+STEP_FIELDS = ("reason_code", "note", "on")
 BOARD_LIVE_ID = "board-live"  # the element that refreshes the board every 30 seconds
 
 VOCABULARY = {
@@ -547,8 +557,16 @@ def new_placement() -> Response:
             if unit_id
             else None
         )
+        key = form.idempotency_key.data
         if chosen is None:
             form.unit_id.errors = [_("Scegli un alloggio tra quelli elencati.")]
+        elif (earlier := claim(key, current_user, PROPOSAL_PURPOSE)) is not None:
+            # The same form sent again (a double click, a slow line): the first one's answer.
+            flash(_("La proposta era già stata inviata: eccola."), "info")
+            return redirect(  # type: ignore[return-value]
+                earlier.result_url or url_for("households.detail", household_id=household.id),
+                code=303,
+            )
         else:
             try:
                 placement = operations.propose(
@@ -557,27 +575,43 @@ def new_placement() -> Response:
                     current_user,
                     form.motivation.data,
                     propose_again=include_declined,
+                    target_reason=form.target_reason.data,
+                    today=today(),
                 )
+            except TargetMismatch as warning:
+                db.session.rollback()
+                form.target_reason.errors = [warning.message]
             except DomainError as error:
                 db.session.rollback()
                 top_error = error.message
             else:
-                db.session.commit()
-                flash(
-                    _(
-                        "Proposta inviata alla Città: un posto dell'alloggio «%(name)s» è "
-                        "riservato al nucleo.",
-                        name=chosen.name,
-                    ),
-                    "success",
+                # The answer is ready before the commit: nothing after it can fail.
+                url = url_for("housing.placement", placement_id=placement.id)
+                done = ngettext(
+                    "Proposta inviata alla Città: %(num)d posto dell'alloggio «%(name)s» è "
+                    "riservato al nucleo.",
+                    "Proposta inviata alla Città: %(num)d posti dell'alloggio «%(name)s» "
+                    "sono riservati al nucleo.",
+                    placement.places,
+                    name=chosen.name,
                 )
-                return _see_other("housing.placement", placement_id=placement.id)
+                complete(key, current_user, PROPOSAL_PURPOSE, placement, url)
+                db.session.commit()
+                flash(done, "success")
+                return redirect(url, code=303)  # type: ignore[return-value]
     units = queries.units_for_proposal(
         current_user, household, filters, include_declined, PROPOSAL_CHOICES + 1
     )
+    day = today()
     context = {
         "form": form,
         "household": household,
+        "places_needed": operations.places_needed(household),
+        "mismatched": {
+            unit.id
+            for unit in units[:PROPOSAL_CHOICES]
+            if operations.target_mismatch(household, unit, day)
+        },
         "filters": filters,
         "units": units[:PROPOSAL_CHOICES],
         "more_units": len(units) > PROPOSAL_CHOICES,
@@ -751,6 +785,7 @@ def _placement_page(
     failed_step: str | None = None,
     step_form: StepForm | None = None,
     check_form: CheckForm | None = None,
+    field_error: tuple[str, str] | None = None,
 ) -> Response:
     day = today()
     events = _timeline("placement", item.id, "placement_viewed")
@@ -774,6 +809,8 @@ def _placement_page(
         error=error,
         failed_step=failed_step,
         step_form=step_form,
+        field_error=field_error,
+        proposed_on=operations.proposed_on(item),
         events=events,
         actors=_names(events),
         due_check=due if item.status == "active" else None,
@@ -781,26 +818,6 @@ def _placement_page(
         check_form=check_form,
         **VOCABULARY,
     )
-
-
-def _step_input_problem(step: str, form: StepForm, placement: Placement) -> bool:
-    """The step is the user's to take now, and only the reason, note or date are wrong."""
-    definition = STEPS[step]
-    if step not in operations.available_steps(current_user, placement):
-        return False
-    if definition.reasons is not None:
-        code = form.reason_code.data or ""
-        if code not in definition.reasons or (
-            code == "other" and not (form.note.data or "").strip()
-        ):
-            return True
-    if step in ("move_in", "end"):
-        on = form.on.data
-        if on is None or on > today():
-            return True
-        if step == "end" and placement.moved_in_on and on < placement.moved_in_on:
-            return True
-    return False
 
 
 @bp.post("/placements/<int:placement_id>/<step>")
@@ -812,8 +829,8 @@ def placement_step(placement_id: int, step: str) -> Response:
     form = StepForm()
     if not form.validate_on_submit():
         message = " ".join(str(e) for f in form for e in f.errors) or _("Dati non validi.")
-        return _refused_step(item, step, form, message, 422)
-    bad_input = _step_input_problem(step, form, item)
+        wrong = next((f.name for f in form if f.errors and f.name in STEP_FIELDS), None)
+        return _refused_step(item, step, form, message, 422, wrong)
     try:
         operations.transition(
             item,
@@ -824,20 +841,37 @@ def placement_step(placement_id: int, step: str) -> Response:
             on=form.on.data,
             today=today(),
         )
+    except AlreadyDone as done:
+        # The same step pressed twice (a double click, a colleague): it is done, nothing to fix.
+        db.session.rollback()
+        flash(done.message, "info")
+        return _see_other("housing.placement", placement_id=placement_id)
+    except StepInputError as bad:
+        db.session.rollback()
+        return _refused_step(item, step, form, bad.message, 422, bad.field)
     except DomainError as refused:
         db.session.rollback()
-        return _refused_step(item, step, form, refused.message, 422 if bad_input else 409)
+        return _refused_step(item, step, form, refused.message, 409)
     db.session.commit()
     flash(str(STEP_DONE[step]), "success")
-    return _see_other("housing.placement", placement_id=item.id)
+    return _see_other("housing.placement", placement_id=placement_id)
 
 
 def _refused_step(
-    item: Placement, step: str, form: StepForm, message: str, status: int
+    item: Placement,
+    step: str,
+    form: StepForm,
+    message: str,
+    status: int,
+    field: str | None = None,
 ) -> Response:
+    """The placement page again: a wrong field gets its message beside it, input kept; a
+    refusal by the rules (409) shows the message and the state the placement is in now."""
     item = visible_placement_or_404(current_user, item.id)
     operations.record_view(item, current_user)
     commit_view()
+    if field is not None:
+        return _placement_page(item, status, None, step, form, field_error=(field, message))
     return _placement_page(item, status, message, step, form)
 
 

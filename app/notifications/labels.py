@@ -27,6 +27,7 @@ TEXTS = {
     "placement_declined": _l("Il gestore ha rifiutato l'inserimento n. %(id)s"),
     "placement_ended": _l("L'inserimento n. %(id)s si è concluso"),
     "placement_cancelled": _l("L'inserimento n. %(id)s è stato annullato"),
+    "wellbeing_critical": _l("Verifica critica nell'inserimento n. %(id)s: serve un intervento"),
     "project_submitted": _l("Nuovo progetto n. %(id)s da approvare"),
     "project_approve": _l("La Città ha approvato il progetto n. %(id)s"),
     "project_return": _l("La Città ha rimandato il progetto n. %(id)s all'ente"),

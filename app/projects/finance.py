@@ -5,22 +5,25 @@ amounts, and the split by action line) is a set of settings the admin edits, nev
 What the portal adds up:
 - action line B: committed and paid of the budget lines of approved, active and closed projects;
 - action line C: the cost of the stays in housing units (monthly cost × days of stay / 30, up to
-  today or the exit date), counted as committed once a household moves in; the portal does not
-  record payments to housing providers;
+  today or the exit date, each day at the unit's cost in force that day: `housing_unit_rate`),
+  counted as committed once a household moves in; the portal does not record payments to
+  housing providers;
 - action line A: the hubs and job services are not paid through the portal: nothing to add.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
 from app.admin.models import get_setting
 from app.extensions import db
-from app.housing.models import HousingUnit, Placement
+from app.housing.models import HousingUnit, Placement, UnitRate
 from app.money import ABSURD, CENT, ZERO, total
 from app.projects.models import BudgetLine, Project
 
@@ -34,6 +37,7 @@ ENVELOPE_DEFAULTS: dict[str, Decimal] = {
     "programme_line_b": Decimal("2907142.86"),
 }
 SPENDING_PROJECT_STATUSES = ("approved", "active", "closed")
+STAY_STATUSES = ("active", "ended")
 
 
 def envelope_value(key: str) -> Decimal:
@@ -107,13 +111,54 @@ def stay_cost(monthly_cost: Decimal | None, moved_in_on: date, until: date) -> D
     return (monthly_cost * days / 30).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+Rate = tuple[date, Decimal | None]  # (in force from, monthly cost)
+
+
+def stay_cost_at_rates(rates: Sequence[Rate], moved_in_on: date, until: date) -> Decimal:
+    """Each day of the stay at the monthly cost in force that day, / 30, rounded once per stay.
+
+    `rates` are the unit's costs by the day they took effect, oldest first; days before the
+    first one are counted at the first one (the cost the unit was registered with)."""
+    if not rates or until < moved_in_on:
+        return ZERO
+    exact = Decimal(0)
+    for index, (valid_from, cost) in enumerate(rates):
+        begin = moved_in_on if index == 0 else max(valid_from, moved_in_on)
+        end = until
+        if index + 1 < len(rates):
+            end = min(end, rates[index + 1][0] - timedelta(days=1))
+        if cost is None or end < begin:
+            continue
+        exact += cost * ((end - begin).days + 1)
+    return (exact / 30).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def housing_spending(today: date) -> Decimal:
-    rows = db.session.execute(
-        select(HousingUnit.monthly_cost, Placement.moved_in_on, Placement.ended_on)
+    """Line C: every stay (moved in, active or ended) at the costs in force during it."""
+    stays = db.session.execute(
+        select(
+            Placement.unit_id, HousingUnit.monthly_cost, Placement.moved_in_on, Placement.ended_on
+        )
         .join(HousingUnit, HousingUnit.id == Placement.unit_id)
-        .where(Placement.moved_in_on.is_not(None), Placement.status.in_(("active", "ended")))
+        .where(Placement.moved_in_on.is_not(None), Placement.status.in_(STAY_STATUSES))
     ).all()
-    return total(stay_cost(cost, moved_in, ended or today) for cost, moved_in, ended in rows)
+    stayed_in = (
+        select(Placement.unit_id)
+        .where(Placement.moved_in_on.is_not(None), Placement.status.in_(STAY_STATUSES))
+        .distinct()
+    )
+    history: dict[int, list[Rate]] = defaultdict(list)
+    for unit_id, valid_from, cost in db.session.execute(
+        select(UnitRate.unit_id, UnitRate.valid_from, UnitRate.monthly_cost)
+        .where(UnitRate.unit_id.in_(stayed_in))
+        .order_by(UnitRate.unit_id, UnitRate.valid_from)
+    ):
+        history[unit_id].append((valid_from, cost))
+    return total(
+        # A unit without a history (written outside the portal): its current cost.
+        stay_cost_at_rates(history.get(unit_id) or [(moved_in, cost)], moved_in, ended or today)
+        for unit_id, cost, moved_in, ended in stays
+    )
 
 
 def progress(today: date) -> Progress:

@@ -1714,6 +1714,8 @@ class _Generator:
                 "reason_code": reason_code,
                 "reason_note": reason_note,
                 "check_interval_days": interval,
+                "places": 1,  # the scale data holds one place per placement
+                "target_reason": None,
                 "created_at": moments[0],
                 "updated_at": moments[-1],
             }

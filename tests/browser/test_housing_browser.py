@@ -136,7 +136,9 @@ def _scene() -> Scene:
     choices = [
         u
         for u in queries.units_for_proposal(ente1, family, queries.BoardFilters(), False, 100)
-        if u.provider_id == alloggi1.organization_id and u.id not in (board.id, stale.id)
+        if u.provider_id == alloggi1.organization_id
+        and u.id not in (board.id, stale.id)
+        and operations.target_mismatch(family, u) is None
     ]
     assert choices, "no unit of alloggi1 with free places for the family"
     return Scene(
@@ -204,7 +206,9 @@ def test_vacancies_and_a_placement_follow_every_step(
     _coordinator_approves(page, placement_id, scene)
     _provider_accepts_and_records_the_move_in(page, placement_id, scene)
     with reading(app):
-        _every_step_audited_with_the_vacancies(placement_id, scene.placement_unit)
+        _every_step_audited_with_the_vacancies(
+            placement_id, scene.placement_unit, scene.family.size
+        )
 
 
 # 1. The board: the coordinator watches, alloggi1 updates, the board follows by itself ---------
@@ -358,7 +362,7 @@ def _two_tabs_on_the_same_unit(browser: Browser, live_server: str, unit: Unit) -
         assert_accessible(second, "housing-unit-provider-retried")
 
 
-# 3. ente1 proposes the family: one place is reserved ----------------------------------------
+# 3. ente1 proposes the family: one place per person is reserved -------------------------
 
 
 def _ente1_proposes(page: Page, scene: Scene) -> int:
@@ -390,10 +394,16 @@ def _ente1_proposes(page: Page, scene: Scene) -> int:
     page.get_by_role("button", name="Proponi e riserva il posto").click()
     page.wait_for_url(re.compile(r".*/housing/placements/\d+$"))
     placement_id = int(page.url.rsplit("/", 1)[1])
-    flash(page, f"Proposta inviata alla Città: un posto dell'alloggio «{unit.name}» è riservato")
+    flash(
+        page,
+        f"Proposta inviata alla Città: {family.size} posti dell'alloggio «{unit.name}» sono "
+        "riservati",
+    )
     main = page.locator("main")
     expect(main.locator("p .badge").first).to_have_text(re.compile("propost", re.I))
-    expect(free_places(page.locator("#unit-free-places"))).to_have_text(str(unit.vacancies - 1))
+    expect(free_places(page.locator("#unit-free-places"))).to_have_text(
+        str(unit.vacancies - family.size)
+    )
     expect(main).to_contain_text(MOTIVATION)
     assert_accessible(page, "housing-placement-proposed")
     logout(page)
@@ -420,14 +430,14 @@ def _provider_sees_initials_only(page: Page, placement_id: int, scene: Scene) ->
     assert MOTIVATION not in main_text
     expect(page.get_by_role("button", name="Accetta")).to_have_count(0)  # the City first
     expect(free_places(page.locator("#unit-free-places"))).to_have_text(
-        str(scene.placement_unit.vacancies - 1)
+        str(scene.placement_unit.vacancies - family.size)
     )
     assert_accessible(page, "housing-placement-provider-before-approval")
     logout(page)
 
 
 def _coordinator_approves(page: Page, placement_id: int, scene: Scene) -> None:
-    unit = scene.placement_unit
+    unit, family = scene.placement_unit, scene.family
     login(page, "coordinatore")
     page.wait_for_url("**/")
     page.goto("/housing/placements/?stato=proposed")
@@ -440,12 +450,16 @@ def _coordinator_approves(page: Page, placement_id: int, scene: Scene) -> None:
     assert_accessible(page, "housing-placement-coordinator")
     page.get_by_role("button", name="Approva", exact=True).click()
     flash(page, "Inserimento approvato: ora risponde il gestore.")
-    expect(free_places(page.locator("#unit-free-places"))).to_have_text(str(unit.vacancies - 1))
+    expect(free_places(page.locator("#unit-free-places"))).to_have_text(
+        str(unit.vacancies - family.size)
+    )
     assert_accessible(page, "housing-placement-approved")
 
     # The board agrees with the placement page.
     page.goto(f"/housing/?circ={unit.circoscrizione}")
-    expect(free_places(page.locator(f"#unit-{unit.id}"))).to_have_text(str(unit.vacancies - 1))
+    expect(free_places(page.locator(f"#unit-{unit.id}"))).to_have_text(
+        str(unit.vacancies - family.size)
+    )
     logout(page)
 
 
@@ -462,7 +476,9 @@ def _provider_accepts_and_records_the_move_in(page: Page, placement_id: int, sce
 
     page.get_by_role("button", name="Accetta", exact=True).click()
     flash(page, "Inserimento accettato: registra l'ingresso quando il nucleo arriva.")
-    expect(free_places(page.locator("#unit-free-places"))).to_have_text(str(unit.vacancies - 1))
+    expect(free_places(page.locator("#unit-free-places"))).to_have_text(
+        str(unit.vacancies - family.size)
+    )
     assert_accessible(page, "housing-placement-accepted")
 
     page.locator("summary", has_text="Registra l'ingresso").click()
@@ -472,18 +488,22 @@ def _provider_accepts_and_records_the_move_in(page: Page, placement_id: int, sce
     page.locator("details[open] form").get_by_role("button", name="Registra l'ingresso").click()
     flash(page, "Ingresso registrato: l'inserimento è in corso.")
     expect(main.locator("p .badge").first).to_have_text(re.compile("in corso", re.I))
-    expect(free_places(page.locator("#unit-free-places"))).to_have_text(str(unit.vacancies - 1))
+    expect(free_places(page.locator("#unit-free-places"))).to_have_text(
+        str(unit.vacancies - family.size)
+    )
     assert_accessible(page, "housing-placement-active")
 
     page.goto(f"/housing/?circ={unit.circoscrizione}")
-    expect(free_places(page.locator(f"#unit-{unit.id}"))).to_have_text(str(unit.vacancies - 1))
+    expect(free_places(page.locator(f"#unit-{unit.id}"))).to_have_text(
+        str(unit.vacancies - family.size)
+    )
     assert_accessible(page, "housing-board-after-move-in")
 
 
 # 4. Every step in the audit, with the free places after it -----------------------------------
 
 
-def _every_step_audited_with_the_vacancies(placement_id: int, unit: Unit) -> None:
+def _every_step_audited_with_the_vacancies(placement_id: int, unit: Unit, people: int) -> None:
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.object_type == "placement", AuditEvent.object_id == placement_id)
@@ -496,4 +516,5 @@ def _every_step_audited_with_the_vacancies(placement_id: int, unit: Unit) -> Non
         steps
     )
     assert db.session.get(Placement, placement_id).status == "active"  # type: ignore[union-attr]
-    assert db.session.get(HousingUnit, unit.id).vacancies == unit.vacancies - 1  # type: ignore[union-attr]
+    # One place per person, held from the proposal on.
+    assert db.session.get(HousingUnit, unit.id).vacancies == unit.vacancies - people  # type: ignore[union-attr]
