@@ -337,3 +337,26 @@ def test_a_co_holder_opens_referrals_and_projects_in_its_own_name(joint):
     assert f'id="referral-{referral.id}"' in mine
     assert "Patente" in joint["helper"].get("/projects/").get_data(as_text=True)
     assert _db.session.get(Referral, referral.id).household_id == household.id
+
+
+def test_a_co_holder_proposes_housing_and_follows_eviction_cases(joint):
+    from app.housing.policy import can_manage_risk_cases, can_propose_for
+
+    household = _db.session.get(Household, joint["household"].id)
+    helper_user = _db.session.get(User, joint["helper_user"].id)
+    assert not can_propose_for(helper_user, household)
+    assert not can_manage_risk_cases(helper_user, household)
+    assert (
+        joint["helper"].get(f"/housing/placements/new?household={household.id}").status_code == 404
+    )
+
+    accept(joint)
+    _db.session.expire_all()
+    household = _db.session.get(Household, joint["household"].id)
+    helper_user = _db.session.get(User, joint["helper_user"].id)
+
+    assert can_propose_for(helper_user, household)
+    assert can_manage_risk_cases(helper_user, household)
+    page = joint["helper"].get(f"/housing/placements/new?household={household.id}")
+    assert page.status_code == 200
+    assert "Il nucleo non è più in carico" not in page.get_data(as_text=True)

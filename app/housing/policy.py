@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from app.auth.models import Role, User
 from app.extensions import db
 from app.households.models import Household
-from app.households.policy import of_visible_households
+from app.households.policy import holds_household, of_visible_households
 from app.housing.models import HousingRiskCase, HousingUnit, Placement
 
 BOARD_READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER)
@@ -103,8 +103,7 @@ def sides(user: User, placement: Placement) -> frozenset[Side]:
         found.update({Side.COORDINATOR, Side.PROPOSER})
     if (
         user.has_role(Role.ENTITY_OPERATOR)
-        and user.organization_id is not None
-        and placement.household.organization_id == user.organization_id
+        and holds_household(user.organization_id, placement.household)
     ):
         found.add(Side.PROPOSER)
     if user.has_role(Role.HOUSING_PROVIDER) and placement.provider_id == user.organization_id:
@@ -124,12 +123,12 @@ def sees_household_details(user: User, placement: Placement) -> bool:
 
 
 def can_propose_for(user: User, household: Household) -> bool:
-    """The household's organization, or the City."""
+    """The household's organization (or a co-holder in joint care), or the City."""
     if household.status != "active":
         return False
     if user.has_role(Role.COORDINATOR):
         return True
-    return user.has_role(Role.ENTITY_OPERATOR) and user.organization_id == household.organization_id
+    return user.has_role(Role.ENTITY_OPERATOR) and holds_household(user.organization_id, household)
 
 
 def can_record_checks(user: User, placement: Placement) -> bool:
@@ -160,5 +159,5 @@ def managed_risk_case_or_404(user: User, case_id: int) -> HousingRiskCase:
 def can_manage_risk_cases(user: User, household: Household) -> bool:
     """The household's organization and the City open and follow eviction-prevention cases."""
     return user.has_role(Role.COORDINATOR) or (
-        user.has_role(Role.ENTITY_OPERATOR) and user.organization_id == household.organization_id
+        user.has_role(Role.ENTITY_OPERATOR) and holds_household(user.organization_id, household)
     )
