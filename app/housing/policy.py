@@ -101,9 +101,8 @@ def sides(user: User, placement: Placement) -> frozenset[Side]:
     found: set[Side] = set()
     if user.has_role(Role.COORDINATOR):
         found.update({Side.COORDINATOR, Side.PROPOSER})
-    if (
-        user.has_role(Role.ENTITY_OPERATOR)
-        and holds_household(user.organization_id, placement.household)
+    if user.has_role(Role.ENTITY_OPERATOR) and holds_household(
+        user.organization_id, placement.household
     ):
         found.add(Side.PROPOSER)
     if user.has_role(Role.HOUSING_PROVIDER) and placement.provider_id == user.organization_id:
