@@ -1055,6 +1055,8 @@ def proposal(db: Database, browser: Browser, household: int, provider: int | Non
         return None
     form.set("unit_id", units[0])
     form.set("motivation", "Prova di concorrenza (bench/concurrency.py).")
+    if "target_reason" in form.names:  # asked when the household is outside the unit's groups
+        form.set("target_reason", "Prova di concorrenza: destinatari non verificati.")
     return form
 
 
@@ -1099,6 +1101,8 @@ def double_proposal(db: Database, people: People, report: Report, trials: int) -
             f"household {household}: answers {statuses(results)}",
         )
         cancel_placements(people, account, [r.id for r in made])
+    if done == 0:
+        raise BenchError("no household could get a housing proposal: «Proponi» was not tried")
 
 
 def step_form(browser: Browser, placement: int, step: str) -> Form:
