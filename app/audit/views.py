@@ -33,7 +33,7 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.registry.models import Organization
-from app.web.fields import bounded_int
+from app.web.fields import bounded_int, parse_filter_day
 from app.web.htmx import render, wants_fragment
 from app.web.paging import COUNT_CAP, capped_total
 from app.workdays import start_of_day_utc
@@ -43,7 +43,6 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
 COUNT_LIMIT = COUNT_CAP  # counting stops here: "more than 10,000" is all a reader needs
 EXPORT_LIMIT = 50_000
-EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 _ACTION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # Values of these fields are lists, never [old, new] pairs.
 LIST_VALUED = frozenset({"members", "similar_people", "ids", "people", "household_ids"})
@@ -77,25 +76,6 @@ def object_type_label(code: str | None) -> str:
 # Filters -------------------------------------------------------------------------------------
 
 
-def _parse_day(text: str | None) -> tuple[date | None, str | None]:
-    """A date typed yyyy-mm-dd (date input) or dd/mm/yyyy, and the message if it is not one."""
-    text = (text or "").strip()
-    if not text:
-        return None, None
-    parts = text.split("/")
-    if len(parts) == 3:
-        text = "-".join(reversed(parts))
-    try:
-        day = date.fromisoformat(text) if len(text) == 10 else None
-    except ValueError:
-        day = None
-    if day is None:
-        return None, _("Scrivi una data valida, per esempio 31/01/2026.")
-    if not EARLIEST <= day <= LATEST:
-        return None, _("Scegli una data tra il 2000 e il 2099.")
-    return day, None
-
-
 @dataclass(frozen=True)
 class AuditFilters:
     utente: str = ""  # the start of a username or a full name
@@ -113,10 +93,10 @@ class AuditFilters:
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> AuditFilters:
         errors: dict[str, str] = {}
-        dal, problem = _parse_day(args.get("dal"))
+        dal, problem = parse_filter_day(args.get("dal"))
         if problem:
             errors["dal"] = problem
-        al, problem = _parse_day(args.get("al"))
+        al, problem = parse_filter_day(args.get("al"))
         if problem:
             errors["al"] = problem
         if dal and al and al < dal:
