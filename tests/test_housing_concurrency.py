@@ -8,21 +8,16 @@ PostgreSQL (row locks; DATABASE_URL=postgresql://...).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.clock import today
 from app.db import utcnow
-from app.errors import DomainError
 from app.extensions import db as _db
 from app.households.models import Household
 from app.housing import operations
@@ -30,76 +25,20 @@ from app.housing.models import HousingUnit, Placement, WellbeingCheck
 from app.housing.operations import VersionConflict
 from app.notifications.models import Notification
 from tests import factories
+from tests.concurrency import count, get, only_domain_errors, race
 
 THREADS = 8
-
-
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-    shown: tuple[int, int] | None = None  # (vacancies, version) a conflict told the loser
-
-    @property
-    def won(self) -> bool:
-        return self.error is None
-
-
-def race(
-    app: Flask,
-    prepare: Callable[[int], Any],
-    act: Callable[[int, Any], Any],
-    threads: int = THREADS,
-) -> list[Outcome]:
-    """Run `act(i, prepare(i))` in `threads` requests released together; each commits its own."""
-    barrier = threading.Barrier(threads)
-    outcomes = [Outcome() for _ in range(threads)]
-
-    def request(i: int) -> None:
-        with app.app_context(), app.test_request_context():
-            released = False
-            try:
-                loaded = prepare(i)
-                barrier.wait(timeout=30)
-                released = True
-                outcomes[i].value = act(i, loaded)
-                _db.session.commit()
-            except BaseException as error:  # kept for the test to look at, not lost in the thread
-                if isinstance(error, VersionConflict):  # what the page shows, before rollback
-                    outcomes[i].shown = (error.unit.vacancies, error.unit.version)
-                _db.session.rollback()
-                outcomes[i].error = error
-                if not released:  # the others must not wait for a request that never came
-                    barrier.abort()
-
-    workers = [threading.Thread(target=request, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers), "a request never finished"
-    _db.session.expire_all()
-    return outcomes
-
-
-def get(model: type, key: int) -> Any:
-    return _db.session.get(model, key)
-
-
-def count(model: Any, *where: Any) -> int:
-    return _db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def vacancies(unit_id: int) -> int:
     return _db.session.scalar(select(HousingUnit.vacancies).where(HousingUnit.id == unit_id))
 
 
-def only_domain_errors(outcomes: list[Outcome]) -> list[DomainError]:
-    """The losers' errors; anything but a clear refusal (a lock error, a 500) fails the test."""
-    errors = [o.error for o in outcomes if o.error is not None]
-    unexpected = [e for e in errors if not isinstance(e, DomainError)]
-    assert not unexpected, unexpected
-    return errors  # type: ignore[return-value]
+def conflict_shown(error: BaseException) -> tuple[int, int] | None:
+    """What a VersionConflict page tells the loser: the unit's (vacancies, version) now."""
+    if isinstance(error, VersionConflict):
+        return (error.unit.vacancies, error.unit.version)
+    return None
 
 
 @pytest.fixture
@@ -140,7 +79,7 @@ def test_many_proposals_for_the_last_place_exactly_one_wins(app, net):
             get(User, net["operators"][i]),
         )
 
-    outcomes = race(app, prepare, lambda i, loaded: operations.propose(*loaded).id)
+    outcomes = race(app, prepare, lambda i, loaded: operations.propose(*loaded).id, threads=THREADS)
 
     winners = [o.value for o in outcomes if o.won]
     errors = only_domain_errors(outcomes)
@@ -165,7 +104,7 @@ def test_providers_saving_from_the_same_version_exactly_one_wins(app, net, peopl
         unit, provider = loaded
         return operations.set_vacancies(unit, i, seen, provider)  # each types a different number
 
-    outcomes = race(app, prepare, act, threads=people)
+    outcomes = race(app, prepare, act, threads=people, shown=conflict_shown)
 
     winners = [o.value for o in outcomes if o.won]
     errors = only_domain_errors(outcomes)
@@ -231,7 +170,7 @@ def test_a_household_proposed_into_many_units_at_once_gets_one_placement(app, ne
             get(User, net["operators"][i]),
         )
 
-    outcomes = race(app, prepare, lambda i, loaded: operations.propose(*loaded).id)
+    outcomes = race(app, prepare, lambda i, loaded: operations.propose(*loaded).id, threads=THREADS)
 
     errors = only_domain_errors(outcomes)
     assert len(errors) == THREADS - 1

@@ -7,9 +7,9 @@ of notifications, and the other gets `StaleState` with the referral's state now;
 sent twice (a double click, or two forms for the same person and need) makes one referral.
 
 Each thread is one web request: its own application context, hence its own database session and
-connection, and its own commit (the pattern of tests/test_housing_concurrency.py). A barrier
-releases the threads together, after each has loaded what its page showed. Runs on SQLite
-(writers take turns) and on PostgreSQL (row locks; DATABASE_URL=postgresql://...).
+connection, and its own commit (the harness of tests/concurrency.py). A barrier releases the
+threads together, after each has loaded what its page showed. Runs on SQLite (writers take
+turns) and on PostgreSQL (row locks; DATABASE_URL=postgresql://...).
 """
 
 from __future__ import annotations
@@ -18,18 +18,16 @@ import itertools
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.clock import today
-from app.errors import DomainError
 from app.extensions import db as _db
 from app.households.models import Household
 from app.notifications.models import Notification
@@ -38,71 +36,11 @@ from app.referrals.models import Referral, ReferralStatusChange
 from app.registry.models import Service
 from app.workflow import StaleState
 from tests import factories
+from tests.concurrency import count, get, only_domain_errors, race
 from tests.conftest import csrf_token_from
 
 THREADS = 6
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
-
-
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-    @property
-    def won(self) -> bool:
-        return self.error is None
-
-
-def race(
-    app: Flask,
-    prepare: Callable[[int], Any],
-    act: Callable[[int, Any], Any],
-    threads: int = THREADS,
-) -> list[Outcome]:
-    """Run `act(i, prepare(i))` in `threads` requests released together; each commits its own."""
-    barrier = threading.Barrier(threads)
-    outcomes = [Outcome() for _ in range(threads)]
-
-    def request(i: int) -> None:
-        with app.app_context(), app.test_request_context():
-            released = False
-            try:
-                loaded = prepare(i)
-                barrier.wait(timeout=30)
-                released = True
-                outcomes[i].value = act(i, loaded)
-                _db.session.commit()
-            except BaseException as error:  # kept for the test to look at, not lost in the thread
-                _db.session.rollback()
-                outcomes[i].error = error
-                if not released:  # the others must not wait for a request that never came
-                    barrier.abort()
-
-    workers = [threading.Thread(target=request, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers), "a request never finished"
-    _db.session.expire_all()
-    return outcomes
-
-
-def get(model: type, key: int) -> Any:
-    return _db.session.get(model, key)
-
-
-def count(model: Any, *where: Any) -> int:
-    return _db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-
-
-def only_domain_errors(outcomes: list[Outcome]) -> list[DomainError]:
-    """The losers' errors; anything but a clear refusal (a lock error, a 500) fails the test."""
-    errors = [o.error for o in outcomes if o.error is not None]
-    unexpected = [e for e in errors if not isinstance(e, DomainError)]
-    assert not unexpected, unexpected
-    return errors  # type: ignore[return-value]
 
 
 def steps_to(referral_id: int, status: str) -> int:
@@ -204,7 +142,7 @@ def test_many_accepts_for_the_last_place_exactly_one_wins(app, net):
         referral, receiver = loaded
         return operations.transition(referral, "accept", receiver, day=today()).id
 
-    outcomes = race(app, prepare, act)
+    outcomes = race(app, prepare, act, threads=THREADS)
 
     winners = [o.value for o in outcomes if o.won]
     errors = only_domain_errors(outcomes)
@@ -375,7 +313,7 @@ def test_two_forms_for_the_same_person_and_need_at_once_make_one_referral(app, n
             household, person, "orientation", service, f"Motivazione {i}.", sender, day=today()
         ).id
 
-    outcomes = race(app, prepare, act)
+    outcomes = race(app, prepare, act, threads=THREADS)
 
     winners = [o.value for o in outcomes if o.won]
     errors = only_domain_errors(outcomes)

@@ -679,10 +679,9 @@ def _organizations(ids: set[int | None]) -> dict[int, Organization]:
     }
 
 
-@bp.get("/<int:referral_id>")
-@roles_required(*USERS)
-def detail(referral_id: int) -> Response:
-    referral = visible_referral_or_404(
+def _referral_for_its_page(referral_id: int) -> Referral:
+    """The referral with what its page shows (both organizations, the service, the history)."""
+    return visible_referral_or_404(
         current_user,
         referral_id,
         joinedload(Referral.from_organization),
@@ -690,6 +689,12 @@ def detail(referral_id: int) -> Response:
         joinedload(Referral.service),
         selectinload(Referral.history).joinedload(ReferralStatusChange.actor),
     )
+
+
+@bp.get("/<int:referral_id>")
+@roles_required(*USERS)
+def detail(referral_id: int) -> Response:
+    referral = _referral_for_its_page(referral_id)
     operations.record_view(referral, current_user)
     mark_read(current_user, "referral", referral.id)
     commit_view()
@@ -746,14 +751,7 @@ def _queue_row(
 
 def _stale_detail(referral_id: int, message: str) -> Response:
     """A step refused because the referral moved on: its page as it is now, with the reason."""
-    referral = visible_referral_or_404(
-        current_user,
-        referral_id,
-        joinedload(Referral.from_organization),
-        joinedload(Referral.to_organization),
-        joinedload(Referral.service),
-        selectinload(Referral.history).joinedload(ReferralStatusChange.actor),
-    )
+    referral = _referral_for_its_page(referral_id)
     flash(message, "danger")
     operations.record_view(referral, current_user)
     response = _detail_page(referral, status=409)
