@@ -8,7 +8,6 @@ locks, unique indexes; DATABASE_URL=postgresql://...).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
@@ -26,53 +25,13 @@ from app.extensions import db as _db
 from app.households.models import Distribution, Household, JointCareRequest, Person
 from app.registry.models import Site
 from tests import factories
+from tests.concurrency import count, race
 from tests.conftest import csrf_token_from
 from tests.test_households import intake, member
 
 THREADS = 4
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 KEY = "double-click-key-0123456789"
-
-
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-
-def race(
-    app: Flask,
-    prepare: Callable[[int], Any],
-    act: Callable[[int, Any], Any],
-    threads: int = THREADS,
-) -> list[Outcome]:
-    """Run `act(i, prepare(i))` in `threads` requests released together; each commits its own."""
-    barrier = threading.Barrier(threads)
-    outcomes = [Outcome() for _ in range(threads)]
-
-    def request(i: int) -> None:
-        with app.app_context(), app.test_request_context():
-            released = False
-            try:
-                loaded = prepare(i)
-                barrier.wait(timeout=30)
-                released = True
-                outcomes[i].value = act(i, loaded)
-                _db.session.commit()
-            except BaseException as error:  # kept for the test to look at
-                _db.session.rollback()
-                outcomes[i].error = error
-                if not released:
-                    barrier.abort()
-
-    workers = [threading.Thread(target=request, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers), "a request never finished"
-    _db.session.expire_all()
-    return outcomes
 
 
 @dataclass
@@ -125,10 +84,6 @@ def same_time(
     assert not errors, errors
     _db.session.expire_all()
     return answers  # type: ignore[return-value]
-
-
-def count(model: Any, *where: Any) -> int:
-    return _db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def actions(name: str) -> int:

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 # app.admin first: importing app.households before it is a circular import (app/admin/settings.py).
 import app.admin  # noqa: F401
@@ -33,64 +31,10 @@ from app.projects import operations
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.workflow import StaleState
 from tests import factories
+from tests.concurrency import count, only_domain_errors, race
 from tests.conftest import csrf_token_from
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
-
-
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-    @property
-    def won(self) -> bool:
-        return self.error is None
-
-
-def race(
-    app: Flask, prepare: Callable[[int], Any], act: Callable[[int, Any], Any], threads: int = 2
-) -> list[Outcome]:
-    """Run `act(i, prepare(i))` in `threads` requests released together; each commits its own."""
-    barrier = threading.Barrier(threads)
-    outcomes = [Outcome() for _ in range(threads)]
-
-    def request(i: int) -> None:
-        with app.app_context(), app.test_request_context():
-            released = False
-            try:
-                loaded = prepare(i)
-                barrier.wait(timeout=30)
-                released = True
-                outcomes[i].value = act(i, loaded)
-                _db.session.commit()
-            except BaseException as error:  # kept for the test to look at, not lost in the thread
-                _db.session.rollback()
-                outcomes[i].error = error
-                if not released:  # the others must not wait for a request that never came
-                    barrier.abort()
-
-    workers = [threading.Thread(target=request, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers), "a request never finished"
-    _db.session.expire_all()
-    return outcomes
-
-
-def stale_errors(outcomes: list[Outcome]) -> list[StaleState]:
-    """The losers' errors; anything but "somebody acted first" (a lock error, an integrity
-    error, a 500) fails the test."""
-    errors = [o.error for o in outcomes if o.error is not None]
-    unexpected = [e for e in errors if not isinstance(e, StaleState)]
-    assert not unexpected, unexpected
-    return errors  # type: ignore[return-value]
-
-
-def count(model: Any, *where: Any) -> int:
-    return _db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def events(project_id: int, *actions: str) -> list[str]:
@@ -169,7 +113,7 @@ def test_approve_and_withdraw_at_once_exactly_one_wins(app, people, request_cont
     )
 
     (winner,) = [o.value for o in outcomes if o.won]
-    (loser,) = stale_errors(outcomes)
+    (loser,) = only_domain_errors(outcomes, StaleState)
     target = operations.STEPS[winner].target
     assert loser.current_status == target
     label = "approvato" if winner == "approve" else "bozza"
@@ -192,7 +136,7 @@ def test_two_coordinators_approving_at_once_make_one_approval(app, people, reque
     )
 
     (winner,) = [o.value for o in outcomes if o.won]
-    (loser,) = stale_errors(outcomes)
+    (loser,) = only_domain_errors(outcomes, StaleState)
     assert loser.current_status == "approved"
     assert "Il progetto è «approvato»: ora non si può approvare." in loser.message
     project = _db.session.get(Project, project_id)
@@ -270,7 +214,7 @@ def test_one_increase_decided_twice_at_once_is_decided_once(
     outcomes = race(app, lambda i: load(project_id, deciders[i]), act)
 
     (approved,) = [o.value for o in outcomes if o.won]
-    (loser,) = stale_errors(outcomes)
+    (loser,) = only_domain_errors(outcomes, StaleState)
     assert "Non c'è nessun aumento da decidere su questa voce" in loser.message
     line = _db.session.get(BudgetLine, line_id)
     assert line.increase_requested is None
@@ -325,7 +269,7 @@ def test_two_colleagues_saving_the_same_line_never_break_its_limits(app, people,
     outcomes = race(app, lambda i: load(project_id, who[i]), act)
 
     (winner,) = [o.value for o in outcomes if o.won]
-    (loser,) = stale_errors(outcomes)
+    (loser,) = only_domain_errors(outcomes, StaleState)
     assert "Nel frattempo un collega ha aggiornato la voce" in loser.message
     line = _db.session.get(BudgetLine, line.id)
     assert (line.committed, line.paid) == winner
@@ -343,7 +287,7 @@ def test_a_line_removed_twice_at_once_is_removed_once(app, people, request_conte
 
     outcomes = race(app, lambda i: load(project_id, who[i]), act)
 
-    (loser,) = stale_errors(outcomes)  # not a 500 for the second click
+    (loser,) = only_domain_errors(outcomes, StaleState)  # not a 500 for the second click
     assert "è stata eliminata" in loser.message
     assert count(BudgetLine, BudgetLine.id == line_id) == 0
     assert count(AuditEvent, AuditEvent.action == "budget_line_removed") == 1
