@@ -30,8 +30,8 @@ from app.households.models import (
     Person,
 )
 from tests import factories
+from tests.concurrency import race
 from tests.conftest import csrf_token_from
-from tests.test_households_concurrency import race
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -286,6 +286,7 @@ def test_two_coordinators_accepting_at_once_make_one_co_holder(app, joint):
         app,
         prepare,
         lambda i, loaded: operations.decide_joint_care(loaded[0], True, None, loaded[1]),
+        threads=4,
     )
     errors = [o.error for o in outcomes if o.error is not None]
     assert len(errors) == len(outcomes) - 1

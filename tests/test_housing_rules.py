@@ -30,7 +30,7 @@ from app.notifications.models import Notification
 from app.projects import finance
 from app.registry.models import Organization
 from tests import factories
-from tests.test_housing_concurrency import only_domain_errors, race
+from tests.concurrency import only_domain_errors, race
 from tests.test_housing_views import post, sign_in
 
 KEY_RE = re.compile(

@@ -6,7 +6,6 @@ SQLite and on PostgreSQL, released together by a barrier.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -23,33 +22,16 @@ from app.idempotency import Submission
 from app.registry.models import Organization, Service
 from app.workflow import StaleState, lock_row, move
 from tests import factories
+from tests.concurrency import race
 
 THREADS = 6
 
 
 def together(app: Flask, act: Callable[[int], Any], threads: int = THREADS) -> list[Any]:
-    """Run act(i) in `threads` requests released at once; each commits its own transaction."""
-    barrier = threading.Barrier(threads)
-    results: list[Any] = [None] * threads
-
-    def request(i: int) -> None:
-        with app.app_context(), app.test_request_context():
-            try:
-                barrier.wait(timeout=30)
-                results[i] = act(i)
-                _db.session.commit()
-            except BaseException as error:  # kept for the test, not lost in the thread
-                _db.session.rollback()
-                results[i] = error
-
-    workers = [threading.Thread(target=request, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    assert not any(worker.is_alive() for worker in workers), "a request never finished"
-    _db.session.expire_all()
-    return results
+    """Run act(i) in `threads` requests released at once; each commits its own transaction.
+    Each result is what act returned, or the error the request ended with."""
+    outcomes = race(app, lambda i: None, lambda i, _: act(i), threads, join_timeout=60)
+    return [o.value if o.won else o.error for o in outcomes]
 
 
 @pytest.fixture
