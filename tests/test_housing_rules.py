@@ -184,7 +184,7 @@ def test_a_household_of_four_is_refused_by_a_unit_with_one_free_place(world):
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "ha 1 posti liberi: il nucleo ha 4 persone" in page
+    assert "ha 1 posto libero: il nucleo ha 4 persone" in page
     assert "Sfratto eseguito ieri." in page  # the input is kept
     assert placements_of(world.family) == []
     assert vacancies(world.flat) == 1
@@ -283,7 +283,7 @@ def test_two_families_for_three_places_at_once_only_one_gets_them(app, world):
 
     errors = only_domain_errors(outcomes)
     assert len(errors) == 1
-    assert "ha 1 posti liberi: il nucleo ha 2 persone" in errors[0].message
+    assert "ha 1 posto libero: il nucleo ha 2 persone" in errors[0].message
     assert count(Placement) == 1
     assert vacancies(world.flat) == 1
 

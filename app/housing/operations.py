@@ -45,6 +45,7 @@ from app.housing.vocabulary import (
 )
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
+from app.i18n import ngettext
 from app.notifications.operations import coordinators, notify, operators_of, staff_of
 from app.workflow import StaleState, move
 
@@ -252,11 +253,13 @@ def _reserve_places(unit: HousingUnit, places: int) -> None:
         if current.vacancies == 0:
             raise DomainError(_("L'alloggio «%(name)s» non ha posti liberi.", name=unit.name))
         raise DomainError(
-            _(
-                "L'alloggio «%(name)s» ha %(free)s posti liberi: il nucleo ha %(people)s "
+            ngettext(
+                "L'alloggio «%(name)s» ha %(num)d posto libero: il nucleo ha %(people)s "
                 "persone e ne servono tanti quante sono le persone.",
+                "L'alloggio «%(name)s» ha %(num)d posti liberi: il nucleo ha %(people)s "
+                "persone e ne servono tanti quante sono le persone.",
+                current.vacancies,
                 name=unit.name,
-                free=current.vacancies,
                 people=places,
             )
         )
