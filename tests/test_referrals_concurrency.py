@@ -483,7 +483,7 @@ def test_a_stale_step_from_the_referral_page_answers_409_with_the_state_now(app,
 
     body = response.get_data(as_text=True).replace("&#39;", "'")
     assert response.status_code == 409
-    assert "La segnalazione è «approvata, in attesa dell'ente»: ora non si può respingi." in body
+    assert "La segnalazione è «approvata, in attesa dell'ente»: ora non si può respingere." in body
     assert "<html" in body  # the referral's page, as it is now
     assert f'action="/referrals/{referral_id}/reject"' not in body
     _db.session.expire_all()

@@ -508,11 +508,11 @@ def test_a_referral_goes_from_draft_to_outcome_with_history_audit_and_timeline(a
 @pytest.mark.parametrize(
     ("who", "status", "action", "message"),
     [
-        ("sender_user", "submitted", "approve", "Non spetta a te approva"),
-        ("coordinator", "approved", "accept", "Non spetta a te accetta"),
-        ("receiver_user", "accepted", "complete", "ora non si può chiudi con esito positivo"),
-        ("coordinator", "approved", "approve", "ora non si può approva"),
-        ("sender_user", "accepted", "cancel", "ora non si può annulla"),
+        ("sender_user", "submitted", "approve", "Non spetta a te approvare"),
+        ("coordinator", "approved", "accept", "Non spetta a te accettare"),
+        ("receiver_user", "accepted", "complete", "ora non si può chiudere con esito positivo"),
+        ("coordinator", "approved", "approve", "ora non si può approvare"),
+        ("sender_user", "accepted", "cancel", "ora non si può annullare"),
     ],
 )
 def test_wrong_side_or_wrong_moment_is_refused_with_409_and_nothing_changes(

@@ -70,25 +70,25 @@ class Transition:
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "submit": Transition(("draft",), "submitted", Side.SENDER, _l("invia alla Città")),
+    "submit": Transition(("draft",), "submitted", Side.SENDER, _l("inviare alla Città")),
     "cancel": Transition(
-        ("draft", "submitted", "approved"), "cancelled", Side.SENDER, _l("annulla")
+        ("draft", "submitted", "approved"), "cancelled", Side.SENDER, _l("annullare")
     ),
-    "approve": Transition(("submitted",), "approved", Side.COORDINATOR, _l("approva")),
+    "approve": Transition(("submitted",), "approved", Side.COORDINATOR, _l("approvare")),
     "reject": Transition(
-        ("submitted",), "rejected", Side.COORDINATOR, _l("respingi"), REJECT_REASONS
+        ("submitted",), "rejected", Side.COORDINATOR, _l("respingere"), REJECT_REASONS
     ),
-    "accept": Transition(("approved",), "accepted", Side.RECEIVER, _l("accetta")),
+    "accept": Transition(("approved",), "accepted", Side.RECEIVER, _l("accettare")),
     "decline": Transition(
-        ("approved",), "declined", Side.RECEIVER, _l("rifiuta"), DECLINE_REASONS
+        ("approved",), "declined", Side.RECEIVER, _l("rifiutare"), DECLINE_REASONS
     ),
-    "start": Transition(("accepted",), "in_progress", Side.RECEIVER, _l("avvia il percorso")),
+    "start": Transition(("accepted",), "in_progress", Side.RECEIVER, _l("avviare il percorso")),
     "complete": Transition(
-        ("in_progress",), "completed", Side.RECEIVER, _l("chiudi con esito positivo"),
+        ("in_progress",), "completed", Side.RECEIVER, _l("chiudere con esito positivo"),
         OUTCOMES_COMPLETED,
     ),
     "fail": Transition(
-        ("in_progress",), "failed", Side.RECEIVER, _l("chiudi senza esito"), OUTCOMES_FAILED
+        ("in_progress",), "failed", Side.RECEIVER, _l("chiudere senza esito"), OUTCOMES_FAILED
     ),
 }  # fmt: skip
 
