@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
-from app.households.models import JointCareRequest
+from app.households.models import HouseholdCoHolder, JointCareRequest
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.projects import operations as project_operations
 from app.referrals.models import Referral
@@ -250,6 +250,9 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("households.decide_joint_care", "POST"): Target(
         "coordinator", "/households/joint-care/{joint}/decline", fields=("note",)
     ),
+    ("households.end_joint_care", "POST"): Target(
+        "coordinator", "/households/{household}/co-holders/{co_holder}/end", fields=("note",)
+    ),
     ("households.edit", "POST"): Target(
         "operator",
         "/households/{household}/edit",
@@ -438,6 +441,10 @@ def world(client, login_as):
         other = factories.household(factories.organization(is_hub=True))
         joint = JointCareRequest(household_id=other.id, requesting_organization_id=hub_org.id)
         _db.session.add(joint)
+        co_holder = HouseholdCoHolder(
+            household_id=household.id, organization_id=factories.organization(is_hub=True).id
+        )
+        _db.session.add(co_holder)
         somebody = factories.user(role="entity_operator", organization=hub_org)
         referral = Referral(
             household_id=household.id,
@@ -514,6 +521,7 @@ def world(client, login_as):
             "household": household.id,
             "person": household.members[0].id,
             "joint": joint.id,
+            "co_holder": co_holder.id,
             "user": somebody.id,
             "referral": referral.id,
             "unit": unit.id,
