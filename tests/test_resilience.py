@@ -137,17 +137,24 @@ def driver_error(engine) -> Exception:
 
 @contextmanager
 def connection_lost(engine, after_commit: bool = True):
-    """Every statement fails as on a dropped connection: from the first commit of a write (a
-    POST request) on (`after_commit`), or at once. A page read meanwhile by another request of
-    the browser (its view is an audit event, committed) does not drop the connection."""
-    state = {"lost": not after_commit}
+    """Every statement fails as on a dropped connection: at once, or (`after_commit`) in the
+    rest of a write (a POST request) once it has committed. Other requests, such as the page
+    views the browser makes meanwhile or the next page, get a working connection, as from a
+    pool after a drop."""
+    state: dict[str, object] = {"lost": not after_commit, "request": None}
 
     def committed(session):
         if has_request_context() and request.method == "POST":
-            state["lost"] = True
+            state["request"] = request._get_current_object()  # type: ignore[attr-defined]
 
     def before(conn, cursor, statement, parameters, context, executemany):
         if state["lost"]:
+            raise driver_error(engine)
+        if (
+            state["request"] is not None
+            and has_request_context()
+            and request._get_current_object() is state["request"]  # type: ignore[attr-defined]
+        ):
             raise driver_error(engine)
 
     event.listen(Session, "after_commit", committed)

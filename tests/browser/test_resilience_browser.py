@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.extensions import db as _db
-from app.households.models import Person
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, login, reading
 from tests.browser.test_households_browser import fill_member
 
 pytestmark = pytest.mark.browser
@@ -179,19 +179,36 @@ def test_the_database_down_keeps_the_form_and_says_nothing_was_saved(tab, live_s
 
 
 def test_a_save_whose_page_fails_after_the_commit_says_it_was_saved(tab, live_server, app):
+    """The connection drops right after ente1's inline edit of a service commits, while the
+    row is being drawn: the user reads that the change is saved, and it is, once."""
+    from app.registry.models import Service
     from tests.test_resilience import connection_lost
 
     page = tab
-    start_intake(page, "Salvata", date(1982, 6, 30))
+    login(page, "ente1")
+    page.wait_for_url("**/")  # type: ignore[attr-defined]
+    with reading(app):
+        org_id = _db.session.scalar(select(User.organization_id).where(User.username == "ente1"))
+    page.goto(f"/entities/{org_id}")  # type: ignore[attr-defined]
+    row = page.locator("table.services-table tbody tr").first  # type: ignore[attr-defined]
+    row.get_by_role("link", name=re.compile("^Modifica")).click()
+    editor = page.locator("tr.row-editing")  # type: ignore[attr-defined]
+    editor.wait_for()
+    editor.get_by_label("Posti al mese").fill("13")
     with app.app_context():
         engine = _db.engine
     with connection_lost(engine):
-        save(page)
-        message = page.locator("#messages .alert-warning")
+        editor.get_by_role("button", name="Salva").click()
+        message = page.locator("#messages .alert-warning")  # type: ignore[attr-defined]
         message.wait_for()
         assert "La modifica è stata salvata" in message.inner_text()
         assert "ricarica la pagina" in message.inner_text()
     assert_accessible(page, "resilience-saved-after-commit")
-    with app.app_context():
-        saved = _db.session.scalars(select(Person).where(Person.last_name == "Salvata")).all()
-        assert len(saved) == 1  # saved once: the user was not told to try again
+    with reading(app):
+        places = _db.session.scalars(
+            select(Service.monthly_capacity).where(Service.organization_id == org_id)
+        ).all()
+    assert 13 in places  # saved: the user was not told to try again
+    # Reloading, as the message says, shows the saved row.
+    page.reload()  # type: ignore[attr-defined]
+    assert "13" in page.locator("table.services-table tbody").inner_text()  # type: ignore[attr-defined]
