@@ -90,8 +90,10 @@ def of_visible_placements(user: User, placement_id: Any) -> ColumnElement[bool]:
     return placement_id.in_(visible_placements(user).with_only_columns(Placement.id))
 
 
-def visible_placement_or_404(user: User, placement_id: int) -> Placement:
-    placement = db.session.scalar(visible_placements(user).where(Placement.id == placement_id))
+def visible_placement_or_404(user: User, placement_id: int, *options: Any) -> Placement:
+    placement = db.session.scalar(
+        visible_placements(user).where(Placement.id == placement_id).options(*options)
+    )
     if placement is None:
         abort(404)
     return placement

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.models import AuditEvent
@@ -771,7 +771,14 @@ def _names(events: list[AuditEvent]) -> dict[int, User]:
 @bp.get("/placements/<int:placement_id>")
 @roles_required(*PLACEMENT_USERS)
 def placement(placement_id: int) -> Response:
-    item = visible_placement_or_404(current_user, placement_id)
+    # What the page names, in the same statement: the same number of queries whoever proposed.
+    item = visible_placement_or_404(
+        current_user,
+        placement_id,
+        joinedload(Placement.provider),
+        joinedload(Placement.proposing_organization),
+        joinedload(Placement.unit),
+    )
     operations.record_view(item, current_user)
     mark_read(current_user, "placement", item.id)
     commit_view()
