@@ -47,10 +47,7 @@ import argparse
 import os
 import random
 import re
-import secrets
-import signal
 import string
-import subprocess
 import sys
 import tempfile
 import threading
@@ -70,14 +67,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import (
-    ROOT,
-    VENV_BIN,
     BenchError,
     Browser,
     Reply,
-    free_port,
+    Server,
     log_in,
+    portal_environment,
     portal_url,
+    serving,
 )
 
 HTMX = {"HX-Request": "true"}
@@ -245,41 +242,15 @@ def form_with(html: str, field_name: str, action: str | None = None) -> Form:
 
 def post(browser: Browser, path: str, body: list[tuple[str, str]], htmx: bool = False) -> Reply:
     """A form POST (urlencoded like a browser, repeated names kept)."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **(HTMX if htmx else {})}
-    return raw_request(browser, "POST", path, urllib.parse.urlencode(body), headers)
-
-
-def raw_request(
-    browser: Browser, method: str, path: str, body: str | None, headers: dict[str, str]
-) -> Reply:
-    # Browser.request() urlencodes a dict; forms need repeated names, so the body goes as is.
-    import http.client
-    from http.cookies import SimpleCookie
-
-    sent = dict(headers)
-    if browser.cookies:
-        sent["Cookie"] = browser.cookie_header
-    connection = http.client.HTTPConnection("127.0.0.1", browser.port, timeout=120)
-    try:
-        connection.request(method, path, body=body, headers=sent)
-        response = connection.getresponse()
-        reply = Reply(response.status, response.msg, response.read().decode("utf-8", "replace"))
-    finally:
-        connection.close()
-    for raw in reply.headers.get_all("Set-Cookie") or []:
-        jar: SimpleCookie = SimpleCookie()
-        jar.load(raw)
-        for name, morsel in jar.items():
-            if morsel.value and morsel["max-age"] != "0":
-                browser.cookies[name] = morsel.value
-            else:
-                browser.cookies.pop(name, None)
-    STATS.record(method, path, reply.status)
+    reply = browser.request("POST", path, HTMX if htmx else {}, form=body, timeout=120)
+    STATS.record("POST", path, reply.status)
     return reply
 
 
 def get(browser: Browser, path: str, htmx: bool = False) -> Reply:
-    return raw_request(browser, "GET", path, None, HTMX if htmx else {})
+    reply = browser.request("GET", path, HTMX if htmx else {}, timeout=120)
+    STATS.record("GET", path, reply.status)
+    return reply
 
 
 def at_once(*calls: Callable[[], Reply]) -> list[Reply | BaseException]:
@@ -1156,44 +1127,12 @@ def double_accept_placement(db: Database, people: People, report: Report, trials
 
 @contextmanager
 def portal(url: str, workers: int, log_path: Path) -> Iterator[int]:
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"PORTAL_ENV", "FLASK_DEBUG"}},
-        "DATABASE_URL": url,
-        "PORTAL_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "TOTP_REQUIRED_FOR_CITY": "false",
-    }
-    command = [
-        str(VENV_BIN / "gunicorn"), "--no-control-socket", "--workers", str(workers),
-        "--bind", f"127.0.0.1:{port}", "wsgi:app",
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise BenchError(f"gunicorn exited at start:\n{log_path.read_text()[-2000:]}")
-            try:
-                if Browser(port).get("/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError("gunicorn not healthy after 60 s")
-            time.sleep(0.3)
-        yield port
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
+    server = Server(
+        "portal", "wsgi:app", portal_environment(url), log_path.parent,
+        workers=workers, log_path=log_path,
+    )  # fmt: skip
+    with serving(server):
+        yield server.port
 
 
 # Main ------------------------------------------------------------------------------------------

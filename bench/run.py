@@ -108,8 +108,10 @@ class Browser:
         method: str,
         path: str,
         headers: dict[str, str] | None = None,
-        form: dict[str, str] | None = None,
+        form: dict[str, str] | list[tuple[str, str]] | None = None,
+        timeout: float = 60,
     ) -> Reply:
+        """`form` is urlencoded like a browser's: a list of pairs keeps repeated names."""
         sent = dict(headers or {})
         if self.cookies:
             sent["Cookie"] = self.cookie_header
@@ -117,7 +119,7 @@ class Browser:
         if form is not None:
             body = urllib.parse.urlencode(form)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
@@ -451,15 +453,27 @@ def free_port() -> int:
 class Server:
     """A gunicorn started in its own process group, stopped by that group's id."""
 
-    def __init__(self, name: str, app: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        app: str,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        workers: int = 2,
+        options: tuple[str, ...] = (),
+        gunicorn: Path = VENV_BIN / "gunicorn",
+        log_path: Path | None = None,
+    ) -> None:
         self.name = name
         self.port = free_port()
-        self.log_path = log_dir / f"{name}.log"
+        self.log_path = log_path or log_dir / f"{name}.log"
         self.command = [
-            str(VENV_BIN / "gunicorn"),
+            str(gunicorn),
             "--no-control-socket",
             "--workers",
-            "2",
+            str(workers),
+            *options,
             "--bind",
             f"127.0.0.1:{self.port}",
             *(["--pythonpath", str(BENCH)] if app.startswith("floor:") else []),
@@ -517,22 +531,41 @@ class Server:
             process.wait(timeout=10)
 
 
-@contextmanager
-def servers(url: str, log_dir: Path) -> Iterator[tuple[Server, Server]]:
-    base = {
+def base_environment() -> dict[str, str]:
+    return {
         key: value
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "PORTAL_ENV", "SECRET_KEY", "FLASK_DEBUG"}
     }
-    portal_env = {
-        **base,
+
+
+def portal_environment(url: str) -> dict[str, str]:
+    """The portal in production mode on `url`, with a random secret key."""
+    return {
+        **base_environment(),
         "DATABASE_URL": url,
         "PORTAL_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
         # The demo accounts of the City have no authenticator app: no second step to log in.
         "TOTP_REQUIRED_FOR_CITY": "false",
     }
-    portal = Server("portal", "wsgi:app", portal_env, log_dir)
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """The server started and healthy for the block, stopped after it whatever happens."""
+    try:
+        server.start()
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def servers(url: str, log_dir: Path) -> Iterator[tuple[Server, Server]]:
+    base = base_environment()
+    portal = Server("portal", "wsgi:app", portal_environment(url), log_dir)
     floor = Server("floor", "floor:app", {**base, "DATABASE_URL": url}, log_dir)
     try:
         portal.start()

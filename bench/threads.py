@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import secrets
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import LUA_REPORT, ROOT, BenchError, Browser, free_port, log_in
+from run import LUA_REPORT, BenchError, Server, log_in, portal_environment, serving
 
 DIED = re.compile(r"Worker \(pid:\d+\) (was sent (SIG\w+)|exited with code (\d+))")
 
@@ -57,48 +53,19 @@ def run_once(
     gunicorn = Path(python).parent / "gunicorn"
     if not gunicorn.exists():
         raise BenchError(f"{gunicorn} is missing: pip install -r requirements.txt in that venv")
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"PORTAL_ENV", "FLASK_DEBUG"}},
-        "DATABASE_URL": url,
-        "PORTAL_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "TOTP_REQUIRED_FOR_CITY": "false",
-    }
-    command = [
-        str(gunicorn),
-        "--no-control-socket",
-        "--workers",
-        "2",
-        "--threads",
-        str(threads),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "wsgi:app",
-    ]
+    options: tuple[str, ...] = ("--threads", str(threads))
     if gc_threshold is not None:
         # More frequent garbage collections in each worker: a race with the collector shows
         # up sooner. The portal's code is unchanged; only gunicorn's hook after the fork.
         config = log_path.with_suffix(".gunicorn.conf.py")
         config.write_text(GC_CONFIG.format(threshold=int(gc_threshold)))
-        command[1:1] = ["--config", str(config)]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise BenchError(f"gunicorn exited at start: {log_path.read_text()[-2000:]}")
-            try:
-                if Browser(port).get("/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError("gunicorn not healthy after 60 s")
-            time.sleep(0.3)
+        options = ("--config", str(config), *options)
+    server = Server(
+        "portal", "wsgi:app", portal_environment(url), log_path.parent,
+        options=options, gunicorn=gunicorn, log_path=log_path,
+    )  # fmt: skip
+    with serving(server):
+        port = server.port
         browser = log_in(port, "ente1")
         page = browser.get("/households/")
         if page.status != 200 or 'id="household-results"' not in page.body:
@@ -118,14 +85,6 @@ def run_once(
             raise BenchError(f"wrk failed: {done.stderr or done.stdout}")
         data = json.loads(line.removeprefix("BENCH_JSON "))
         after = browser.get("/households/")
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
     log = log_path.read_text(errors="replace")
     # SIGTERM is gunicorn's own graceful stop at the end of the run, not a death.
     deaths = [m.group(0) for m in DIED.finditer(log) if m.group(2) != "SIGTERM"]
