@@ -66,6 +66,7 @@ from app.referrals.vocabulary import reason_label
 from app.registry.models import CIRCOSCRIZIONI, Organization, Site
 from app.registry.vocabulary import LANGUAGES
 from app.web.formatting import format_date, format_money, to_rome
+from app.workflow import lock_row
 
 RETENTION_SETTING = "household_retention_years"
 DEFAULT_RETENTION_YEARS = 5
@@ -514,7 +515,7 @@ def anonymise_household(household: Household, today: date) -> dict[str, int]:
     event holds counts only. Past audit events are never touched.
     """
     # Two coordinators pressing the button together: the second waits, then sees it done.
-    db.session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+    lock_row(Household, household.id)
     db.session.refresh(household, ["status", "closed_on", "anonymised_at"])
     refusal = anonymisation_refusal(household, today)
     if refusal is not None:

@@ -47,7 +47,7 @@ from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
 from app.notifications.operations import coordinators, notify, operators_of, staff_of
-from app.workflow import StaleState, move
+from app.workflow import StaleState, lock_row, move
 
 UNIT_FIELDS = (
     "name", "kind", "address", "circoscrizione", "capacity", "target_groups", "accessible",
@@ -418,21 +418,6 @@ def was_declined(household_id: int, unit_id: int) -> bool:
     )
 
 
-def _lock_household(household_id: int) -> None:
-    """Take the household's proposals in turn, so two at once cannot both find it free.
-
-    An UPDATE that changes nothing: on PostgreSQL it locks the household's row until the end of
-    the transaction; on SQLite it takes the write lock now, so the checks that follow read
-    what the other writer committed.
-    """
-    db.session.execute(
-        update(Household)
-        .where(Household.id == household_id)
-        .values(updated_at=Household.updated_at)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def propose(
     household: Household,
     unit: HousingUnit,
@@ -460,7 +445,7 @@ def propose(
         target_reason = None  # nothing to justify
     elif target_reason is None:
         raise TargetMismatch(mismatch)
-    _lock_household(household.id)
+    lock_row(Household, household.id)  # two proposals at once take turns
     holding = db.session.scalar(
         select(Placement).where(
             Placement.household_id == household.id, Placement.status.in_(HOLDING_STATUSES)
@@ -710,11 +695,10 @@ def record_check(
     if placement.moved_in_on and done_on < placement.moved_in_on:
         raise DomainError(_("La verifica non può precedere l'ingresso."))
     notes = (notes or "").strip() or None
-    # Recorded once, and only while the stay goes on: on PostgreSQL the placement's row is
-    # locked against an exit at the same moment; the check is written only if still pending.
-    status = db.session.scalar(
-        select(Placement.status).where(Placement.id == placement.id).with_for_update()
-    )
+    # Recorded once, and only while the stay goes on: the placement's row is locked against an
+    # exit at the same moment; the check is written only if still pending.
+    lock_row(Placement, placement.id)
+    status = db.session.scalar(select(Placement.status).where(Placement.id == placement.id))
     recorded = (
         db.session.execute(
             update(WellbeingCheck)
