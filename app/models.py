@@ -1,7 +1,7 @@
 """Every model of the portal, imported in one place for SQLAlchemy and Alembic."""
 
 from app.admin.models import Setting
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, AuditEventHousehold
 from app.auth.models import User
 from app.households.models import Distribution, Household, JointCareRequest, Person
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
@@ -14,6 +14,7 @@ from app.registry.models import Accreditation, Organization, Service, Site
 __all__ = [
     "Accreditation",
     "AuditEvent",
+    "AuditEventHousehold",
     "BudgetLine",
     "Distribution",
     "Household",

@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "site_updated": _l("sede modificata"),
     "household_taken_in_charge": _l("presa in carico"),
     "household_viewed": _l("scheda consultata"),
+    "households_listed": _l("elenco dei nuclei consultato"),
     "household_updated": _l("dati del nucleo modificati"),
     "household_closed": _l("presa in carico chiusa"),
     "household_anonymised": _l("nucleo anonimizzato"),

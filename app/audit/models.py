@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -36,3 +36,21 @@ class AuditEvent(Base):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.object_type}:{self.object_id}>"
+
+
+class AuditEventHousehold(Base):
+    """A household whose personal data an audit event's response showed (one row per household).
+
+    A list, a search, an edit form, a finder or an export shows many households at once: its one
+    `AuditEvent` names them all here, written with one bulk insert, so each household's "who
+    viewed" timeline finds the event by an index instead of searching JSON.
+    """
+
+    __tablename__ = "audit_event_household"
+    __table_args__ = (
+        PrimaryKeyConstraint("audit_event_id", "household_id"),
+        Index("ix_audit_event_household_household", "household_id", "audit_event_id"),
+    )
+
+    audit_event_id: Mapped[int] = mapped_column(ForeignKey("audit_event.id", ondelete="RESTRICT"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="RESTRICT"))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, event, insert, select
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, AuditEventHousehold
 from app.extensions import db
 
 SECRET_FIELDS = frozenset({"password", "password_hash", "session_token"})
@@ -61,6 +61,42 @@ def record(
     return event_row
 
 
+def record_views(
+    action: str,
+    households: Iterable[Any],
+    obj: object | None = None,
+    changes: Mapping[str, Any] | None = None,
+    *,
+    actor: Any = None,
+) -> AuditEvent | None:
+    """One audit event for a response that shows the personal data of these households.
+
+    `households` are Household objects or ids (duplicates are fine). The event names them in
+    `audit_event_household` with one bulk insert, in the caller's transaction, so each
+    household's timeline and the data-subject extract list the view. Nothing is written when
+    the response shows no household: an empty search result shows nobody's data.
+    """
+    ids = sorted({item if isinstance(item, int) else item.id for item in households})
+    if not ids:
+        return None
+    event_row = record(action, obj, {**(changes or {}), "households": len(ids)}, actor=actor)
+    db.session.flush()
+    db.session.execute(
+        insert(AuditEventHousehold),
+        [{"audit_event_id": event_row.id, "household_id": household_id} for household_id in ids],
+    )
+    return event_row
+
+
+def showed_household(household_id: int) -> ColumnElement[bool]:
+    """The audit events whose response showed this household's data (lists, forms, exports)."""
+    return AuditEvent.id.in_(
+        select(AuditEventHousehold.audit_event_id).where(
+            AuditEventHousehold.household_id == household_id
+        )
+    )
+
+
 def diff(obj: object, new_values: Mapping[str, Any]) -> dict[str, list[Any]]:
     """The fields of `obj` that `new_values` would change, as {field: [old, new]}."""
     changed: dict[str, list[Any]] = {}
@@ -84,7 +120,7 @@ def _jsonable(value: Any) -> Any:
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session: Session, flush_context: object, instances: object) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEvent):
+        if isinstance(obj, AuditEvent | AuditEventHousehold):
             raise AuditLogImmutableError("Gli eventi di audit non si possono modificare.")
 
 

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import idempotency
 from app.audit.models import AuditEvent
-from app.audit.operations import commit_view, record
+from app.audit.operations import commit_view, record, record_views, showed_household
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -205,6 +205,8 @@ def index() -> Response:
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
+    record_views("households_listed", rows, changes={"filters": filters.url_args(pagina=page)})
+    commit_view()
     response = render(
         "households/index.html",
         "households/_results.html",
@@ -542,6 +544,7 @@ def _audit_trail(household: Household) -> list[AuditEvent]:
                     & (AuditEvent.object_id == household.id),
                     (AuditEvent.object_type == "person")
                     & AuditEvent.object_id.in_(person_ids or [-1]),
+                    showed_household(household.id),
                 )
             )
             .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
