@@ -89,9 +89,11 @@ class Config:
     # process; every step that takes a place checks the capacity again in the database.
     OFFERS_CACHE_SECONDS = int(os.environ.get("OFFERS_CACHE_SECONDS", "30"))
 
-    # Login throttling (Flask-Limiter). Only refused attempts count; the windows slide, so
-    # nobody can lock a colleague out for good. A shared storage (e.g. "redis://...") lets
-    # several worker processes count together.
+    # Login throttling. Only refused attempts count; the windows slide, so nobody can lock a
+    # colleague out for good. With the default "memory://" the refusals are counted in the
+    # database (table auth_failure), which every worker process shares; a shared storage
+    # (e.g. "redis://...") hands the password step to Flask-Limiter instead. Windows of at
+    # most a day (older refusals are deleted).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False  # Retry-After is set on the 429 answer only
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
@@ -100,11 +102,17 @@ class Config:
     # Two-factor authentication (TOTP) for the City's coordinators and administrators.
     TOTP_REQUIRED_FOR_CITY = _bool("TOTP_REQUIRED_FOR_CITY", False)
     TOTP_ISSUER = "Reti Torino"
+    # Wrong codes are counted on the server: per pending login (ended after TOTP_MAX_ATTEMPTS)
+    # and per user over every login (TOTP_LIMIT_PER_ACCOUNT, then 429).
     TOTP_MAX_ATTEMPTS = 5
     TOTP_PENDING_MINUTES = 5
     TOTP_LIMIT_PER_ACCOUNT = os.environ.get("TOTP_LIMIT_PER_ACCOUNT", "10 per 10 minutes")
+    RECOVERY_CODE_COUNT = 10
 
     PASSWORD_MIN_LENGTH = 12
+    # zxcvbn's score (0-4) a new password needs, and how many earlier passwords it may not be.
+    PASSWORD_MIN_SCORE = 3
+    PASSWORD_HISTORY = 5
     DEMO_PASSWORD = "demo-Torino-2026"  # noqa: S105 - the published password of the demo accounts
 
     def __init__(self) -> None:

@@ -7,10 +7,10 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, TimestampMixin, UTCDateTime
+from app.db import Base, TimestampMixin, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from app.registry.models import Organization
@@ -99,3 +99,69 @@ class User(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class PendingLogin(Base):
+    """A login whose password was right and whose second factor is still awaited.
+
+    The session cookie carries only its id: the wrong codes are counted here, so replaying a
+    cookie captured before the failures gives no new tries, and the row's end is final.
+    """
+
+    __tablename__ = "pending_login"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuthFailure(Base):
+    """A refused password or second-factor code: the throttling counter every process shares.
+
+    Rows older than a day are deleted as new ones arrive; the audit log keeps the history.
+    """
+
+    __tablename__ = "auth_failure"
+    __table_args__ = (
+        CheckConstraint("kind IN ('password', 'totp')", name="kind"),
+        Index("ix_auth_failure_kind_username_created", "kind", "username", "created_at"),
+        Index("ix_auth_failure_kind_address_created", "kind", "ip_address", "created_at"),
+        Index("ix_auth_failure_kind_user_created", "kind", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+
+class RecoveryCode(Base):
+    """A one-time code that replaces the TOTP code of a user who lost the phone; hashed."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordHistory(Base):
+    """The hashes of a user's previous passwords, so a new password cannot be an old one."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

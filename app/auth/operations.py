@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import base64
 import hmac
+import secrets
 import time
+from datetime import timedelta
 
 import pyotp
 import qrcode
 import qrcode.image.svg
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from app.audit.operations import record
-from app.auth.models import User
+from app.auth import throttle
+from app.auth.models import PasswordHistory, PendingLogin, RecoveryCode, User
 from app.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
 from app.auth.sealing import seal, unseal
 from app.db import utcnow
@@ -31,6 +34,7 @@ def authenticate(username: str, password: str) -> User | None:
     if user is None:
         burn_time(password)
         record("login_failed", changes={"username": name[:64], "reason": "unknown_user"})
+        throttle.record_failure("password", username=name)
         return None
     if not verify_password(user.password_hash, password):
         record(
@@ -39,9 +43,11 @@ def authenticate(username: str, password: str) -> User | None:
             {"username": user.username, "reason": "wrong_password"},
             actor=user,
         )
+        throttle.record_failure("password", username=name, user_id=user.id)
         return None
     if not user.active:
         record("login_failed", user, {"username": user.username, "reason": "disabled"}, actor=user)
+        throttle.record_failure("password", username=name, user_id=user.id)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -106,12 +112,161 @@ def verify_totp(user: User, code: str) -> bool:
         return False
     step = matching_totp_step(secret, code, user.totp_last_step)
     if step is None:
-        record("totp_failed", user, actor=user)
-        db.session.flush()
         return False
     user.totp_last_step = step
     db.session.flush()
     return True
+
+
+# The second step of a login, kept on the server -----------------------------------------------
+
+
+def start_pending_login(user: User) -> PendingLogin:
+    """The password was right: a pending login awaits the second factor (its id goes in the
+    session). Pending logins past their time are deleted on the way."""
+    minutes = current_app.config["TOTP_PENDING_MINUTES"]
+    db.session.execute(
+        delete(PendingLogin).where(
+            PendingLogin.created_at < throttle.now() - timedelta(minutes=minutes)
+        )
+    )
+    pending = PendingLogin(user_id=user.id, created_at=throttle.now(), failures=0)
+    db.session.add(pending)
+    db.session.flush()
+    return pending
+
+
+def find_pending_login(pending_id: object) -> PendingLogin | None:
+    """The pending login if it exists and is recent: one that ended or expired is gone."""
+    if not isinstance(pending_id, int):
+        return None
+    pending = db.session.get(PendingLogin, pending_id)
+    if pending is None:
+        return None
+    age = throttle.now() - pending.created_at
+    if age > timedelta(minutes=current_app.config["TOTP_PENDING_MINUTES"]):
+        return None
+    return pending
+
+
+def end_pending_login(pending: PendingLogin) -> None:
+    db.session.execute(delete(PendingLogin).where(PendingLogin.id == pending.id))
+    db.session.flush()
+
+
+def second_factor_failed(user: User, pending: PendingLogin) -> bool:
+    """Count a wrong code for the user and for this pending login, and audit it.
+
+    Returns True when the pending login has had its last try and is ended. The count is one
+    UPDATE, so two requests of the same pending login at once both count.
+    """
+    db.session.execute(
+        update(PendingLogin)
+        .where(PendingLogin.id == pending.id)
+        .values(failures=PendingLogin.failures + 1)
+    )
+    failures = db.session.scalar(select(PendingLogin.failures).where(PendingLogin.id == pending.id))
+    record("totp_failed", user, {"attempt": failures}, actor=user)
+    throttle.record_failure("totp", username=user.username, user_id=user.id)
+    if failures is None or failures >= current_app.config["TOTP_MAX_ATTEMPTS"]:
+        record("totp_attempts_exhausted", user, actor=user)
+        end_pending_login(pending)
+        return True
+    db.session.flush()
+    return False
+
+
+# Recovery codes: one-time replacements of the TOTP code for a lost phone ----------------------
+
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read from paper
+RECOVERY_GROUPS = 3
+RECOVERY_GROUP_LENGTH = 4
+
+
+def normalise_recovery_code(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
+
+
+def is_recovery_code_shaped(code: str) -> bool:
+    value = normalise_recovery_code(code)
+    return len(value) == RECOVERY_GROUPS * RECOVERY_GROUP_LENGTH and all(
+        ch in RECOVERY_ALPHABET for ch in value
+    )
+
+
+def new_recovery_code() -> str:
+    """Twelve characters of a 31-letter alphabet (about 59 bits), as three groups of four."""
+    groups = (
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_GROUP_LENGTH))
+        for _ in range(RECOVERY_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def unused_recovery_codes(user: User) -> list[RecoveryCode]:
+    return list(
+        db.session.scalars(
+            select(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+            .order_by(RecoveryCode.id)
+        )
+    )
+
+
+def generate_recovery_codes(user: User) -> list[str]:
+    """New codes replace every earlier one; only their hashes are stored, the caller shows
+    them once."""
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [new_recovery_code() for _ in range(current_app.config["RECOVERY_CODE_COUNT"])]
+    for code in codes:
+        db.session.add(
+            RecoveryCode(
+                user_id=user.id,
+                code_hash=hash_password(normalise_recovery_code(code)),
+                created_at=utcnow(),
+            )
+        )
+    record("recovery_codes_generated", user, {"count": len(codes)}, actor=user)
+    db.session.flush()
+    return codes
+
+
+def regenerate_recovery_codes(user: User, password: str) -> list[str] | None:
+    """New codes from the account page, after the password; None if the password is wrong."""
+    if not verify_password(user.password_hash, password):
+        record("recovery_codes_failed", user, actor=user)
+        db.session.flush()
+        return None
+    return generate_recovery_codes(user)
+
+
+def use_recovery_code(user: User, code: str) -> bool:
+    """Accept an unused recovery code once: marking it used is a conditional UPDATE, so the
+    same code sent twice at once logs in only once."""
+    if not is_recovery_code_shaped(code):
+        return False
+    value = normalise_recovery_code(code)
+    for row in unused_recovery_codes(user):
+        if verify_password(row.code_hash, value):
+            result = db.session.execute(
+                update(RecoveryCode)
+                .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=utcnow())
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return False
+            remaining = len(unused_recovery_codes(user))
+            record("recovery_code_used", user, {"remaining": remaining}, actor=user)
+            db.session.flush()
+            return True
+    return False
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """A TOTP code, or one of the user's recovery codes."""
+    if is_recovery_code_shaped(code):
+        return use_recovery_code(user, code)
+    return verify_totp(user, code)
 
 
 def enable_totp(user: User, secret: str, code: str) -> bool:
@@ -135,6 +290,7 @@ def disable_totp(user: User, password: str) -> bool:
         return False
     user.totp_secret = None
     user.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record("totp_disabled", user, actor=user)
     db.session.flush()
     return True
@@ -147,13 +303,44 @@ def logout(user: User) -> None:
     db.session.flush()
 
 
-def change_own_password(user: User, current_password: str, new_password: str) -> bool:
+def previous_password_hashes(user: User) -> list[str]:
+    """The current password's hash and those of the last PASSWORD_HISTORY before it."""
+    older = db.session.scalars(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())
+        .limit(current_app.config["PASSWORD_HISTORY"])
+    )
+    return [user.password_hash, *older]
+
+
+def is_reused_password(user: User, password: str) -> bool:
+    return any(verify_password(old, password) for old in previous_password_hashes(user))
+
+
+def change_own_password(user: User, current_password: str, new_password: str) -> str | None:
+    """Change the password; None when done, else why not: "wrong_current" or "reused" (the
+    new one is the current password, a temporary one included, or one of the last few)."""
     if not verify_password(user.password_hash, current_password):
         record("password_change_failed", user, actor=user)
-        return False
+        return "wrong_current"
+    if is_reused_password(user, new_password):
+        record("password_change_failed", user, {"reason": "reused"}, actor=user)
+        return "reused"
+    db.session.add(
+        PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=utcnow())
+    )
+    db.session.flush()
+    kept = select(PasswordHistory.id).where(PasswordHistory.user_id == user.id)
+    kept = kept.order_by(PasswordHistory.id.desc()).limit(current_app.config["PASSWORD_HISTORY"])
+    db.session.execute(
+        delete(PasswordHistory).where(
+            PasswordHistory.user_id == user.id, PasswordHistory.id.not_in(kept)
+        )
+    )
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     user.rotate_session_token()  # other sessions end; the view logs this one in again
     record("password_changed", user, actor=user)
     db.session.flush()
-    return True
+    return None

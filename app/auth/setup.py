@@ -60,7 +60,8 @@ def register_auth(app: Flask) -> None:
         ):
             logout_user()
             session.clear()
-            flash(_("La sessione è scaduta: accedi di nuovo per continuare."), "info")
+            if not request.path.startswith("/api/"):  # the API answers 401 JSON, no page
+                flash(_("La sessione è scaduta: accedi di nuovo per continuare."), "info")
             return unauthorized_response()
         session["seen_at"] = now
         return None

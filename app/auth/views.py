@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import (
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -20,12 +21,17 @@ from flask import (
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
-from app.audit.operations import record
-from app.auth import bp, operations
-from app.auth.forms import ChangePasswordForm, DisableTotpForm, LoginForm, TotpCodeForm
-from app.auth.models import User
+from app.auth import bp, operations, throttle
+from app.auth.forms import (
+    ChangePasswordForm,
+    DisableTotpForm,
+    LoginForm,
+    RecoveryCodesForm,
+    SecondFactorForm,
+    TotpCodeForm,
+)
+from app.auth.models import PendingLogin, User
 from app.auth.sealing import seal, unseal
 from app.extensions import db, limiter
 from app.i18n import gettext as _
@@ -43,20 +49,14 @@ def _account_key() -> str:
     return f"login-account:{_typed_username()}"
 
 
-def _pending_key() -> str:
-    pending = session.get("totp_pending") or {}
-    return f"login-totp:{pending.get('user_id', '')}"
-
-
 def _refused(response: Response) -> bool:
     """Only refused attempts count: colleagues sharing an office address can still log in."""
-    return response.status_code == 422 or bool(g.get("totp_failed"))
+    return response.status_code == 422
 
 
 def _on_throttled(scope: str) -> Callable[[RequestLimit], None]:
     def breach(limit: RequestLimit) -> None:
-        username = _typed_username() or (session.get("totp_pending") or {}).get("username", "")
-        operations.record_throttled(username, scope)
+        operations.record_throttled(_typed_username(), scope)
         db.session.commit()
         g.retry_after = max(1, int(limit.reset_at - time.time()))
 
@@ -65,6 +65,14 @@ def _on_throttled(scope: str) -> Callable[[RequestLimit], None]:
 
 def _limit(setting: str) -> Callable[[], str]:
     return lambda: current_app.config[setting]
+
+
+def _throttled(username: str, scope: str, seconds: int) -> NoReturn:
+    """429 with Retry-After (set by app/auth/setup.py from g.retry_after), audited."""
+    operations.record_throttled(username, scope)
+    db.session.commit()
+    g.retry_after = seconds
+    abort(429)
 
 
 # Login --------------------------------------------------------------------------------------
@@ -86,6 +94,7 @@ def _start_session(user: User) -> None:
     methods=["POST"],
     deduct_when=_refused,
     on_breach=_on_throttled("address"),
+    exempt_when=throttle.counted_in_database,
 )
 @limiter.limit(
     _limit("LOGIN_LIMIT_PER_ACCOUNT"),
@@ -93,24 +102,30 @@ def _start_session(user: User) -> None:
     methods=["POST"],
     deduct_when=_refused,
     on_breach=_on_throttled("account"),
+    exempt_when=throttle.counted_in_database,
 )
 def login() -> Response:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))  # type: ignore[return-value]
+    if request.method == "POST" and throttle.counted_in_database():
+        blocked = throttle.password_retry_after(_typed_username())
+        if blocked is not None:
+            _throttled(_typed_username(), *blocked)
     form = LoginForm()
     if form.validate_on_submit():
         user = operations.authenticate(form.username.data or "", form.password.data or "")
         if user is not None:
             next_url = safe_next(request.args.get("next"), url_for("home.index"))
             if user.totp_enabled:
+                pending = operations.start_pending_login(user)
                 db.session.commit()
                 session.clear()  # the second step starts from a fresh session too
+                # The wrong codes are counted in the pending login's row, not here: a copy of
+                # this cookie replayed later finds the same count, or no pending login at all.
                 session["totp_pending"] = {
+                    "id": pending.id,
                     "user_id": user.id,
                     "token": user.session_token,
-                    "username": user.username,
-                    "at": int(time.time()),
-                    "attempts": 0,
                     "next": next_url,
                 }
                 return redirect(url_for("auth.login_totp"), code=303)  # type: ignore[return-value]
@@ -130,59 +145,54 @@ def login() -> Response:
     return render("auth/login.html", form=form, status=status)
 
 
-def _pending_user(pending: dict[str, Any] | None) -> User | None:
-    """The user halfway through logging in, if that login is recent and still valid."""
-    if not pending:
+def _pending_login(cookie: dict[str, Any] | None) -> tuple[PendingLogin, User] | None:
+    """The login halfway through (its row and user), if it is recent and still valid."""
+    if not cookie:
         return None
-    age = time.time() - pending.get("at", 0)
-    if age > current_app.config["TOTP_PENDING_MINUTES"] * 60:
+    pending = operations.find_pending_login(cookie.get("id"))
+    if pending is None or pending.user_id != cookie.get("user_id"):
         return None
-    user = db.session.scalar(select(User).where(User.id == pending.get("user_id")))
+    user = db.session.get(User, pending.user_id)
     if user is None or not user.active or not user.totp_enabled:
         return None
-    if user.session_token != pending.get("token"):
+    if user.session_token != cookie.get("token"):
         return None  # logged out or password changed since the first step
-    return user
+    return pending, user
 
 
 @bp.route("/login/2fa", methods=["GET", "POST"])
-@limiter.limit(
-    _limit("TOTP_LIMIT_PER_ACCOUNT"),
-    key_func=_pending_key,
-    methods=["POST"],
-    deduct_when=_refused,
-    on_breach=_on_throttled("totp"),
-)
 def login_totp() -> Response:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))  # type: ignore[return-value]
-    pending = session.get("totp_pending")
-    user = _pending_user(pending)
-    if user is None or pending is None:
+    cookie = session.get("totp_pending")
+    found = _pending_login(cookie)
+    if found is None or cookie is None:
         session.pop("totp_pending", None)
         flash(_("Accedi con nome utente e password."), "info")
         return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
-    form = TotpCodeForm()
+    pending, user = found
+    if request.method == "POST":
+        seconds = throttle.totp_retry_after(user.id)
+        if seconds is not None:
+            _throttled(user.username, "totp", seconds)
+    form = SecondFactorForm()
     if form.validate_on_submit():
-        if operations.verify_totp(user, form.code.data or ""):
+        if operations.verify_second_factor(user, form.code.data or ""):
+            operations.end_pending_login(pending)
             operations.complete_login(user, second_factor=True)
             db.session.commit()
-            next_url = safe_next(pending.get("next"), url_for("home.index"))
+            next_url = safe_next(cookie.get("next"), url_for("home.index"))
             _start_session(user)
             flash(_("Benvenuta/o, %(name)s.", name=user.full_name), "success")
             if user.must_change_password:
                 return redirect(url_for("auth.account"), code=303)  # type: ignore[return-value]
             return redirect(next_url, code=303)  # type: ignore[return-value]
-        g.totp_failed = True
-        attempts = int(pending.get("attempts", 0)) + 1
-        if attempts >= current_app.config["TOTP_MAX_ATTEMPTS"]:
-            record("totp_attempts_exhausted", user, actor=user)
-            db.session.commit()
+        ended = operations.second_factor_failed(user, pending)
+        db.session.commit()
+        if ended:
             session.pop("totp_pending", None)
             flash(_("Troppi codici errati: accedi di nuovo con nome utente e password."), "danger")
             return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
-        db.session.commit()
-        session["totp_pending"] = {**pending, "attempts": attempts}
         form.code.errors.append(_("Il codice non è corretto o è già stato usato."))
     status = 422 if form.is_submitted() else 200
     return render("auth/login_totp.html", form=form, status=status)
@@ -229,15 +239,24 @@ def account() -> Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        changed = operations.change_own_password(
+        refused = operations.change_own_password(
             user, form.current_password.data or "", form.new_password.data or ""
         )
         db.session.commit()
-        if changed:
+        if refused is None:
             login_user(user)  # this session carries the new token; the others are over
             flash(_("Password cambiata. Le altre sessioni aperte sono state chiuse."), "success")
             return redirect(url_for("auth.account"), code=303)  # type: ignore[return-value]
-        form.current_password.errors.append(_("La password attuale non è corretta."))
+        if refused == "reused":
+            form.new_password.errors.append(
+                _(
+                    "La nuova password deve essere diversa da quella attuale e dalle ultime "
+                    "%(n)d che hai usato.",
+                    n=current_app.config["PASSWORD_HISTORY"],
+                )
+            )
+        else:
+            form.current_password.errors.append(_("La password attuale non è corretta."))
     status = 422 if form.errors else 200
     return render("auth/account.html", form=form, status=status)
 
@@ -250,14 +269,25 @@ def totp_required(user: User) -> bool:
 
 
 def _totp_page(
-    user: User, form: TotpCodeForm | None, disable_form: DisableTotpForm | None, status: int
+    user: User,
+    form: TotpCodeForm | None,
+    disable_form: DisableTotpForm | None,
+    status: int,
+    codes_form: RecoveryCodesForm | None = None,
 ) -> Response:
     context: dict[str, Any] = {
         "form": form,
         "disable_form": disable_form,
+        "codes_form": codes_form,
         "required": totp_required(user),
     }
-    if not user.totp_enabled:
+    if user.totp_enabled:
+        # New recovery codes wait, sealed, in the session for this one page: shown once.
+        sealed = session.pop("recovery_codes", None)
+        shown = unseal(sealed) if sealed else None
+        context["new_codes"] = shown.split() if shown else []
+        context["codes_left"] = len(operations.unused_recovery_codes(user))
+    else:
         secret = unseal(session["totp_enrolment"]) or ""
         context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
         context["qr"] = operations.totp_qr_data_uri(operations.totp_uri(user, secret))
@@ -271,7 +301,7 @@ def totp_setup() -> Response:
     if user.totp_enabled:
         if request.method == "POST":
             return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
-        return _totp_page(user, None, DisableTotpForm(), 200)
+        return _totp_page(user, None, DisableTotpForm(), 200, RecoveryCodesForm())
     if not session.get("totp_enrolment") or unseal(session["totp_enrolment"]) is None:
         # The secret waits, sealed, in the session until a code proves the app has it.
         session["totp_enrolment"] = seal(operations.new_totp_secret())
@@ -280,8 +310,10 @@ def totp_setup() -> Response:
         if operations.enable_totp(
             user, unseal(session["totp_enrolment"]) or "", form.code.data or ""
         ):
+            codes = operations.generate_recovery_codes(user)
             db.session.commit()
             session.pop("totp_enrolment", None)
+            session["recovery_codes"] = seal(" ".join(codes))
             flash(_("Verifica in due passaggi attivata."), "success")
             return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
         db.session.commit()
@@ -307,4 +339,23 @@ def totp_disable() -> Response:
             return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
         db.session.commit()
         form.password.errors.append(_("La password attuale non è corretta."))
-    return _totp_page(user, None, form, 422)
+    return _totp_page(user, None, form, 422, RecoveryCodesForm())
+
+
+@bp.post("/account/2fa/recovery-codes")
+@login_required
+def recovery_codes() -> Response:
+    """New recovery codes (the old ones stop working), after the password: shown once."""
+    user = current_user._get_current_object()
+    if not user.totp_enabled:
+        return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
+    form = RecoveryCodesForm()
+    if form.validate_on_submit():
+        codes = operations.regenerate_recovery_codes(user, form.codes_password.data or "")
+        db.session.commit()
+        if codes is not None:
+            session["recovery_codes"] = seal(" ".join(codes))
+            return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
+        form.codes_password.errors.append(_("La password attuale non è corretta."))
+    disable_form = None if totp_required(user) else DisableTotpForm(formdata=None)
+    return _totp_page(user, None, disable_form, 422, form)

@@ -259,7 +259,12 @@ def unauthorized_response() -> Response:
     Except when the request saves something: leaving the page would lose what the user typed,
     so the form stays, and a message offers the login in a new tab. Back on the page, the
     script fetches the new session's form token and the user presses the button again.
+    The API never redirects: a program gets 401 and a message it can show.
     """
+    if request.path.startswith("/api/"):
+        return make_response(
+            jsonify(error=_("Accesso richiesto: accedi al portale per usare l'API.")), 401
+        )
     if is_htmx() and request.method != "GET":
         login_url = url_for("auth.login", next=url_for("auth.logged_in_again"))
         response = make_response(

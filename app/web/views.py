@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import posixpath
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Response,
@@ -36,21 +37,31 @@ def healthz() -> tuple[Response, int]:
     return jsonify(status="ok", database="ok"), 200
 
 
+def _hostile(value: str) -> bool:
+    return "\\" in value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """Only paths of this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    """Only plain paths of this site: no scheme, no host, no protocol-relative or backslash
+    tricks, and none hidden behind dot segments (`/..//evil`) or percent-encoding (`/%2F%2F`).
+
+    The path must already be in normal form (what posixpath.normpath makes of it, with its
+    trailing slash): the portal's own links always are, so anything else is refused.
+    """
     if not target:
         return default
     target = target.strip()
-    parts = urlsplit(target)
-    if (
-        parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or any(ord(ch) < 32 for ch in target)
-    ):
+    if _hostile(target) or _hostile(unquote(target)):
         return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    for path in (parts.path, unquote(parts.path)):
+        normal = posixpath.normpath(path)
+        if path.endswith("/") and normal != "/":
+            normal += "/"
+        if normal != path or path.startswith("//"):
+            return default
     return target
 
 
