@@ -86,7 +86,7 @@ def in_another_process(database_uri, script, **config):
     ) + textwrap.dedent(script)
     arguments = {"database_uri": database_uri, "hash": CHEAP_HASH, "config": config}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+    result = subprocess.run(
         [sys.executable, "-c", program, json.dumps(arguments)],
         capture_output=True,
         text=True,
@@ -163,9 +163,7 @@ def enrol(client, secret_holder):
         secret = unseal(sess["totp_enrolment"])
     secret_holder.append(secret)
     token = csrf_token_from(page)
-    return client.post(
-        "/account/2fa", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}
-    )
+    return client.post("/account/2fa", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
 
 
 def shown_codes(html):
@@ -193,7 +191,7 @@ def test_enrolment_shows_ten_recovery_codes_once_stored_hashed(client, login_as)
 
 
 def test_a_recovery_code_replaces_the_totp_code_once(app, client, db):
-    user, secret = totp_user()
+    user, _secret = totp_user()
     codes = operations.generate_recovery_codes(user)
     _db.session.commit()
     post_login(client, user.username, factories.PASSWORD)
