@@ -92,7 +92,7 @@ def register_auth(app: Flask) -> None:
 
     @app.after_request
     def retry_after(response: Response) -> Response:
-        """A throttled login says when to try again (set by the limiter's breach callback)."""
+        """A throttled login says when to try again (g.retry_after, set by app/auth/views.py)."""
         if response.status_code == 429 and "retry_after" in g:
             response.headers["Retry-After"] = str(g.retry_after)
         return response
