@@ -8,31 +8,47 @@ side cannot learn a household's district by filtering its list with `?circ=`.
 
 from __future__ import annotations
 
-from datetime import date
+from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.clock import today
+from app.errors import DomainError
 from app.extensions import db as _db
+from app.referrals import operations
 from app.referrals.models import Referral, ReferralStatusChange
 from tests import factories
-from tests.test_referrals_views import (  # noqa: F401 - the `net` fixture
-    HTMX,
-    make_referral,
-    net,
-    post,
-    signed_in,
-    text,
-)
+from tests.test_referrals_views import HTMX, job_service_org, make_referral, post, signed_in, text
 
 MOTIVATION = "Segue una terapia per la dipendenza, in cura al SerD di zona."
+
+
+@pytest.fixture
+def net(app, db):
+    """A hub that refers (circoscrizione 3), a job service that receives, the City."""
+    sender = factories.organization(is_hub=True, is_job_service=True, circoscrizione=3)
+    factories.accreditation(sender)
+    receiver = job_service_org(circoscrizione=3)
+    world = SimpleNamespace(
+        sender=sender,
+        receiver=receiver,
+        service=factories.service(receiver, service_type="orientation"),
+        household=factories.household(sender, members=2, circoscrizione=3),
+        sender_user=factories.user(role="entity_operator", organization=sender),
+        receiver_user=factories.user(role="entity_operator", organization=receiver),
+        coordinator=factories.user(role="coordinator"),
+    )
+    _db.session.commit()
+    return world
 
 
 def withdraw(browser, household):
     response = post(
         browser,
         f"/households/{household.id}/sharing/withdraw",
-        {"on": date.today().isoformat()},
+        {"on": today().isoformat()},
     )
     assert response.status_code in (200, 303), text(response)
     _db.session.expire_all()
@@ -121,9 +137,6 @@ def test_the_receiver_neither_accepts_nor_reads_a_referral_after_the_withdrawal(
 def test_the_receiver_cannot_start_an_accepted_referral_after_the_withdrawal(app, net):
     """The operation itself re-reads the consent under the household's lock: a household object
     loaded before the withdrawal was committed does not let the step through."""
-    from app.errors import DomainError
-    from app.referrals import operations
-
     accepted = make_referral(net.household, net.service, "accepted")
     _db.session.commit()
     stale_copy = _db.session.get(Referral, accepted.id)
@@ -132,15 +145,10 @@ def test_the_receiver_cannot_start_an_accepted_referral_after_the_withdrawal(app
         other_request.execute(
             net.household.__table__.update()
             .where(net.household.__table__.c.id == net.household.id)
-            .values(sharing_withdrawn_on=date.today())
+            .values(sharing_withdrawn_on=today())
         )
-    with app.test_request_context():
-        try:
-            operations.apply_step(stale_copy, "start", net.receiver_user)
-        except DomainError as refused:
-            assert "non autorizza più" in refused.message
-        else:
-            raise AssertionError("started a path without consent")
+    with app.test_request_context(), pytest.raises(DomainError, match="non autorizza più"):
+        operations.apply_step(stale_copy, "start", net.receiver_user)
     _db.session.rollback()
     assert _db.session.get(Referral, accepted.id).status == "accepted"
 
