@@ -13,12 +13,14 @@ from sqlalchemy import func, select
 
 from app.admin.models import set_setting
 from app.audit.models import AuditEvent
+from app.audit.operations import record_views
 from app.clock import today
 from app.extensions import db as _db
 from app.households.models import Distribution, Household, Person
 from app.households.rights_operations import anonymisable_from
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
-from app.projects.models import Project, ProjectMeeting
+from app.notifications.models import Notification
+from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
 from app.web.formatting import format_date
 from tests import factories
@@ -557,11 +559,7 @@ def housed(family):
     """The family's reference person with three stays, an eviction case, a project of the
     household with its goals, meetings and budget, a project of another member, and the views
     of a housing provider, of the hub's operator and of a list that showed the household."""
-    from app.audit.operations import record_views
-    from app.notifications.models import Notification
-    from app.projects.models import BudgetLine, ProjectGoal
-
-    household, person = family["household"], family["person"]
+    household = family["household"]
     provider = factories.organization(name="Casa Amica", is_housing_provider=True)
     provider_user = factories.user(
         role="housing_provider", organization=provider, full_name="Paolo Gestore"
@@ -754,8 +752,7 @@ def test_the_extract_covers_stays_eviction_cases_projects_and_every_view(client,
 
 def test_the_extract_lists_the_sharing_authorisations_given_and_withdrawn(client, login_as, family):
     household, person = family["household"], family["person"]
-    operator = login_as("entity_operator", family["org"])
-    assert operator is not None
+    login_as("entity_operator", family["org"])
     on = today().isoformat()
     assert post(client, f"/households/{household.id}/sharing/withdraw", {"on": on}).status_code in (
         200,
