@@ -13,12 +13,14 @@ from sqlalchemy import func, select
 
 from app.admin.models import set_setting
 from app.audit.models import AuditEvent
+from app.audit.operations import record_views
 from app.clock import today
 from app.extensions import db as _db
 from app.households.models import Distribution, Household, Person
 from app.households.rights_operations import anonymisable_from
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
-from app.projects.models import Project, ProjectMeeting
+from app.notifications.models import Notification
+from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
 from app.web.formatting import format_date
 from tests import factories
@@ -547,3 +549,219 @@ def test_anonymisation_erases_the_free_text_of_stays_eviction_cases_and_projects
         1,
         1,
     )
+
+
+# Every domain, every view (issue #18, item 2) ----------------------------------------------------
+
+
+@pytest.fixture
+def housed(family):
+    """The family's reference person with three stays, an eviction case, a project of the
+    household with its goals, meetings and budget, a project of another member, and the views
+    of a housing provider, of the hub's operator and of a list that showed the household."""
+    household = family["household"]
+    provider = factories.organization(name="Casa Amica", is_housing_provider=True)
+    provider_user = factories.user(
+        role="housing_provider", organization=provider, full_name="Paolo Gestore"
+    )
+    unit = HousingUnit(
+        provider_id=provider.id,
+        name="Alloggio di via Po",
+        kind="temporary_flat",
+        address="Via Po 3",
+        circoscrizione=7,
+        capacity=4,
+        vacancies=1,
+        target_groups=[],
+    )
+    _db.session.add(unit)
+    _db.session.flush()
+    stays = [
+        Placement(
+            household_id=household.id,
+            unit_id=unit.id,
+            provider_id=provider.id,
+            status="ended",
+            motivation="Sfratto eseguito a gennaio",
+            moved_in_on=date(2025, 2, 1),
+            ended_on=date(2025, 6, 30),
+            reason_code="family",
+            reason_note="Rientra presso la sorella",
+        ),
+        Placement(
+            household_id=household.id,
+            unit_id=unit.id,
+            provider_id=provider.id,
+            status="cancelled",
+            motivation="Seconda proposta",
+            reason_code="other",
+            reason_note="In cura al SerD, serve un alloggio vicino",
+        ),
+        Placement(
+            household_id=household.id,
+            unit_id=unit.id,
+            provider_id=provider.id,
+            status="active",
+            motivation="Terza accoglienza",
+            moved_in_on=date(2026, 1, 10),
+        ),
+    ]
+    case = HousingRiskCase(
+        household_id=household.id,
+        organization_id=household.organization_id,
+        kind="eviction_notice",
+        arrears_amount=Decimal("2450.00"),
+        hearing_on=date(2026, 3, 2),
+        actions=["mediation"],
+        status="open",
+        notes="Proprietario disponibile a un piano di rientro",
+    )
+    project = Project(
+        household_id=household.id,
+        organization_id=household.organization_id,
+        title="Autonomia abitativa",
+        summary="Percorso verso un affitto sostenibile",
+        status="active",
+    )
+    other_member_project = Project(
+        household_id=household.id,
+        person_id=family["others"][0].id,
+        organization_id=household.organization_id,
+        title="Progetto del partner",
+        status="active",
+    )
+    _db.session.add_all([*stays, case, project, other_member_project])
+    _db.session.flush()
+    _db.session.add_all(
+        [
+            WellbeingCheck(
+                placement_id=stays[2].id,
+                due_on=date(2026, 2, 10),
+                done_on=date(2026, 2, 11),
+                wellbeing="good",
+                notes="Bambini inseriti a scuola",
+            ),
+            ProjectGoal(project_id=project.id, description="Trovare un lavoro stabile"),
+            ProjectMeeting(
+                project_id=project.id, held_on=date(2026, 2, 20), notes="Colloquio al CPI"
+            ),
+            BudgetLine(
+                project_id=project.id,
+                category="transport",
+                description="Abbonamento GTT",
+                planned=Decimal("300.00"),
+                approved=Decimal("300.00"),
+                committed=Decimal("120.00"),
+                paid=Decimal("120.00"),
+            ),
+            Notification(
+                user_id=provider_user.id,
+                kind="placement_approved",
+                object_type="placement",
+                object_id=stays[2].id,
+            ),
+        ]
+    )
+    for action, obj, who in (
+        ("placement_viewed", stays[0], provider_user),
+        ("risk_case_viewed", case, family["viewer"]),
+        ("project_viewed", project, family["viewer"]),
+    ):
+        _db.session.add(
+            AuditEvent(
+                action=action,
+                object_type=obj.__tablename__,
+                object_id=obj.id,
+                actor_id=who.id,
+                actor_organization_id=who.organization_id,
+            )
+        )
+    lister = factories.user(
+        role="entity_operator", organization=family["org"], full_name="Lucia Elenchi"
+    )
+    neighbour = factories.household(family["org"])
+    record_views("households_listed", [household.id, neighbour.id], actor=lister)
+    _db.session.commit()
+    return {**family, "provider_user": provider_user, "lister": lister}
+
+
+def test_the_extract_covers_stays_eviction_cases_projects_and_every_view(client, login_as, housed):
+    household, person = housed["household"], housed["person"]
+    login_as("coordinator")
+    data = client.get(export_url(household, person)).get_json()
+
+    assert len(data["placements"]) == 3
+    assert {p["status"]["code"] for p in data["placements"]} == {"ended", "cancelled", "active"}
+    ended = next(p for p in data["placements"] if p["status"]["code"] == "ended")
+    assert (ended["unit"], ended["provider"], ended["moved_in_on"], ended["ended_on"]) == (
+        "Alloggio di via Po",
+        "Casa Amica",
+        "2025-02-01",
+        "2025-06-30",
+    )
+    assert ended["reason_note"] == "Rientra presso la sorella"
+    active = next(p for p in data["placements"] if p["status"]["code"] == "active")
+    (check,) = active["wellbeing_checks"]
+    assert (check["done_on"], check["notes"]) == ("2026-02-11", "Bambini inseriti a scuola")
+    (case,) = data["risk_cases"]
+    assert (case["kind"]["code"], case["arrears_amount"], case["hearing_on"]) == (
+        "eviction_notice",
+        "2450.00",
+        "2026-03-02",
+    )
+    assert case["notes"] == "Proprietario disponibile a un piano di rientro"
+    (project,) = data["projects"]  # the partner's own project is the partner's data
+    assert project["title"] == "Autonomia abitativa"
+    assert project["goals"][0]["description"] == "Trovare un lavoro stabile"
+    assert project["meetings"][0]["notes"] == "Colloquio al CPI"
+    (line,) = project["budget_lines"]
+    assert (line["planned"], line["paid"]) == ("300.00", "120.00")
+    (notification,) = data["notifications"]
+    assert notification["recipient"] == "Paolo Gestore"
+    assert notification["recipient_organization"] == "Casa Amica"
+
+    who = {(e["action"]["code"], e["actor"], e["actor_organization"]) for e in data["audit_trail"]}
+    assert ("placement_viewed", "Paolo Gestore", "Casa Amica") in who
+    assert ("risk_case_viewed", "Giulia Bianchi", "Snodo Aurora") in who
+    assert ("project_viewed", "Giulia Bianchi", "Snodo Aurora") in who
+    assert ("households_listed", "Lucia Elenchi", "Snodo Aurora") in who
+    listed = next(e for e in data["audit_trail"] if e["action"]["code"] == "households_listed")
+    assert listed["changes"] == {}  # how many others the list showed is not this person's data
+    assert "Progetto del partner" not in json.dumps(data)
+
+    # The printable page says the same.
+    page = client.get(export_url(household, person, "")).get_data(as_text=True)
+    for shown in (
+        "Alloggio di via Po",
+        "Rientra presso la sorella",
+        "Bambini inseriti a scuola",
+        "Proprietario disponibile a un piano di rientro",
+        "€ 2.450,00",
+        "Autonomia abitativa",
+        "Trovare un lavoro stabile",
+        "Colloquio al CPI",
+        "Abbonamento GTT",
+        "Paolo Gestore",
+        "Casa Amica",
+        "Lucia Elenchi",
+    ):
+        assert shown in page, shown
+    assert "Progetto del partner" not in page
+    assert page.count('class="rights-placement') == 3
+
+
+def test_the_extract_lists_the_sharing_authorisations_given_and_withdrawn(client, login_as, family):
+    household, person = family["household"], family["person"]
+    login_as("entity_operator", family["org"])
+    on = today().isoformat()
+    assert post(client, f"/households/{household.id}/sharing/withdraw", {"on": on}).status_code in (
+        200,
+        303,
+    )
+    client.post(
+        "/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))}
+    )
+    login_as("coordinator")
+    data = client.get(export_url(household, person)).get_json()
+    (withdrawal,) = [c for c in data["consents"] if c["action"]["code"] == "sharing_withdrawn"]
+    assert withdrawal["changes"] == {"sharing_withdrawn_on": on}

@@ -885,6 +885,25 @@ def test_approval_after_the_sharing_authorisation_was_withdrawn_is_refused(world
     assert vacancies(world.unit) == 2
 
 
+def test_approval_reads_the_authorisation_as_committed_not_as_loaded(world):
+    """A withdrawal committed by someone else after this request loaded the household: the
+    approval reads the consent again under the household's lock and is refused (issue #18)."""
+    placement = propose(world)
+    _db.session.commit()
+    assert placement.household.sharing_in_force  # loaded now, before the withdrawal
+    table = Household.__table__
+    with _db.engine.begin() as other_request:
+        other_request.execute(
+            table.update()
+            .where(table.c.id == world.household.id)
+            .values(sharing_withdrawn_on=today())
+        )
+
+    message = refused(step, world, placement, "approve", placement=placement, units=(world.unit,))
+
+    assert "Manca l'autorizzazione del nucleo" in message
+
+
 @pytest.mark.parametrize(
     ("path", "name", "who"),
     [

@@ -586,6 +586,64 @@ def test_the_provider_sees_only_initials_and_size_until_the_city_approves(world)
     assert f'href="/households/{world.household.id}"' not in after  # no household page for them
 
 
+def provider_pages(world: World, placement: Placement) -> dict[str, str]:
+    """Every page, fragment and export where a housing provider meets its placements."""
+    provider = world.browser(world.provider)
+    htmx = {"HX-Request": "true", "HX-Request-Type": "partial"}
+    paths = {
+        "page": f"/housing/placements/{placement.id}",
+        "list": "/housing/placements/",
+        "list fragment": "/housing/placements/?stato=" + placement.status,
+        "unit": f"/housing/units/{placement.unit_id}",
+        "csv": "/housing/placements/export.csv",
+        "follow-ups": "/housing/follow-ups",
+        "home": "/",
+    }
+    return {
+        name: text(provider.get(path, headers=htmx if "fragment" in name else None))
+        for name, path in paths.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "name", "reason"),
+    [("operator", "cancel", "other"), ("coordinator", "reject", "other")],
+)
+def test_the_provider_reads_no_note_of_a_placement_never_approved_for_it(world, who, name, reason):
+    """Issue #18, item 11: a proposal cancelled (or rejected by the City) with a free-text note
+    showed the note beside "initials only"."""
+    propose(world, motivation="Dimessa dal reparto, in cura al SerD di zona.")
+    placement = the_placement()
+    note = "La signora è in cura al SerD e preferisce restare vicino al servizio."
+    answer = step(
+        world.browser(getattr(world, who)), placement, name, reason_code=reason, note=note
+    )
+    assert answer.status_code == 303
+    _db.session.expire_all()
+    assert the_placement().reason_note == note
+    for where, body in provider_pages(world, the_placement()).items():
+        assert "SerD" not in body, where
+        assert "Benali" not in body, where
+    page = text(world.browser(world.provider).get(f"/housing/placements/{placement.id}"))
+    assert "altro motivo" in page  # the coded reason, without the words
+    # Those who wrote it, or know the household, still read it.
+    assert note in text(world.browser(world.operator).get(f"/housing/placements/{placement.id}"))
+    city = world.browser(world.coordinator)
+    assert note in text(city.get(f"/housing/placements/{placement.id}"))
+
+
+def test_the_provider_reads_its_own_decline_note(world):
+    propose(world)
+    placement = the_placement()
+    step(world.browser(world.coordinator), placement, "approve")
+    provider = world.browser(world.provider)
+    note = "Il nucleo chiede un alloggio al piano terra."
+    assert step(provider, placement, "decline", reason_code="other", note=note).status_code == 303
+    page = text(provider.get(f"/housing/placements/{placement.id}"))
+    assert note in page
+    assert "Benali" not in page  # no longer involved: initials only again
+
+
 def test_free_places_follow_every_step_and_every_step_is_audited(world):
     city, provider = world.browser(world.coordinator), world.browser(world.provider)
     propose(world)

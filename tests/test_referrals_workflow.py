@@ -905,7 +905,8 @@ class ReferralMachine(RuleBasedStateMachine):
         return {
             "sender": Side.SENDER,
             "coordinator": Side.COORDINATOR,
-            "receiver": Side.RECEIVER if referral.id in self.approved else None,
+            # Once consent is withdrawn the receiver no longer plays a part (nor sees it).
+            "receiver": Side.RECEIVER if referral.id in self.approved and self.sharing else None,
         }.get(who)
 
     def legal(self, referral: Referral, action: str, who: str, code: Any, note: Any) -> bool:
@@ -917,7 +918,7 @@ class ReferralMachine(RuleBasedStateMachine):
         ):
             return False
         used = sum(1 for s in self.status.values() if s in CONSUMING_STATUSES)
-        if action == "submit" and not self.sharing:
+        if action in ("submit", "approve", "accept", "start") and not self.sharing:
             return False
         if action in ("submit", "approve") and not self.accredited:
             return False

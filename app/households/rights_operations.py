@@ -8,11 +8,19 @@ What "everything held about one person" means here:
 - the other members only as relation and age: their names, codici fiscali and birth dates are
   third-party data (art. 15(4)) and stay out of the export;
 - the distributions the household received, the joint-care requests and the referrals about it;
-- the audit trail: every event whose object is the person, their household, the household's
-  distributions, joint-care requests or referrals (who viewed or changed what, and when).
-  Changed values are given only for the fields of the person or of the household; other keys
-  (other members' ids, possible duplicates in other households) are left out. Once a household
-  is anonymised, no changed values are given at all, or the export would undo the anonymisation.
+- the household's placements in temporary accommodation (unit, provider, dates, motivation,
+  notes) with their well-being follow-ups, its eviction-prevention cases, and the projects of
+  the household or of this person (goals, meetings, budget lines and spending); a project of
+  another member is that member's data and stays out;
+- the privacy notice and the sharing authorisations, as given and withdrawn over time;
+- the notifications the portal sent to its staff about these records (who was told what);
+- the audit trail: every event whose object is the person, their household or any record above,
+  and every event of a response that showed the household among others (lists, searches,
+  forms, exports: `showed_household`), each with the actor's name and organization (housing
+  providers included). Changed values are given only for the fields of the person or of the
+  household; other keys (other members' ids, possible duplicates in other households) are left
+  out. Once a household is anonymised, no changed values are given at all, or the export would
+  undo the anonymisation.
 
 Operations add the audit event and flush; the view commits.
 """
@@ -25,12 +33,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.admin.models import get_setting
 from app.audit.labels import audit_label
 from app.audit.models import AuditEvent
-from app.audit.operations import record
+from app.audit.operations import record, showed_household
 from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError
@@ -55,10 +63,25 @@ from app.households.vocabulary import (
     SHARING_SCOPES,
 )
 from app.housing.models import HousingRiskCase, Placement, WellbeingCheck
+from app.housing.vocabulary import (
+    PLACEMENT_STATUSES,
+    REASONS_BY_STATUS,
+    RISK_ACTIONS,
+    RISK_KINDS,
+    RISK_OUTCOMES,
+    RISK_STATUSES,
+    UNIT_KINDS,
+    WELLBEING,
+)
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
-from app.projects.models import Project, ProjectMeeting
+from app.notifications import labels as notification_labels
+from app.notifications.models import Notification
+from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
+from app.projects.vocabulary import CATEGORIES as BUDGET_CATEGORIES
+from app.projects.vocabulary import GOAL_STATUSES
+from app.projects.vocabulary import STATUSES as PROJECT_STATUSES
 from app.referrals.models import Referral, ReferralStatusChange
 from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS
 from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
@@ -140,6 +163,8 @@ CODED_FIELDS: dict[str, dict[str, Any]] = {
     "kind": DISTRIBUTION_KINDS,
 }
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The audit events that make up the history of the privacy notice and of the consent to share.
+CONSENT_ACTIONS = ("privacy_notice_recorded", "sharing_authorised", "sharing_withdrawn")
 
 
 # Export ----------------------------------------------------------------------------------------
@@ -288,31 +313,59 @@ def _referrals(household: Household) -> list[dict[str, Any]]:
     ]
 
 
-def audit_trail(person: Person) -> list[dict[str, Any]]:
-    """Every audit event about the person, their household and what hangs off the household."""
+def _projects_of(person: Person) -> Any:
+    """The household's projects and this person's own (not another member's), as a WHERE."""
+    return (Project.household_id == person.household_id) & or_(
+        Project.person_id.is_(None), Project.person_id == person.id
+    )
+
+
+def _records_of(person: Person) -> dict[str, Any]:
+    """Each kind of record the extract covers (audit `object_type` → a select of its ids)."""
     household_id = person.household_id
-    actor = aliased(User)
-    actor_org = aliased(Organization)
+    placements = select(Placement.id).where(Placement.household_id == household_id)
+    return {
+        "distribution": select(Distribution.id).where(Distribution.household_id == household_id),
+        "joint_care_request": select(JointCareRequest.id).where(
+            JointCareRequest.household_id == household_id
+        ),
+        "referral": select(Referral.id).where(Referral.household_id == household_id),
+        "placement": placements,
+        "wellbeing_check": select(WellbeingCheck.id).where(
+            WellbeingCheck.placement_id.in_(placements)
+        ),
+        "housing_risk_case": select(HousingRiskCase.id).where(
+            HousingRiskCase.household_id == household_id
+        ),
+        "project": select(Project.id).where(_projects_of(person)),
+    }
+
+
+def _about(person: Person, object_type: Any, object_id: Any) -> Any:
+    """`(object_type, object_id)` names the person, the household or one of its records."""
+    return or_(
+        (object_type == "person") & (object_id == person.id),
+        (object_type == "household") & (object_id == person.household_id),
+        *((object_type == kind) & object_id.in_(ids) for kind, ids in _records_of(person).items()),
+    )
+
+
+def _actor_names() -> tuple[Any, Any]:
+    return aliased(User), aliased(Organization)
+
+
+def audit_trail(person: Person) -> list[dict[str, Any]]:
+    """Every audit event about the person, their household and what hangs off the household,
+    and every response that showed the household among others (a list, a search, an export)."""
+    actor, actor_org = _actor_names()
     rows = db.session.execute(
         select(AuditEvent, actor.full_name, actor_org.name)
         .outerjoin(actor, actor.id == AuditEvent.actor_id)
         .outerjoin(actor_org, actor_org.id == AuditEvent.actor_organization_id)
         .where(
             or_(
-                (AuditEvent.object_type == "person") & (AuditEvent.object_id == person.id),
-                (AuditEvent.object_type == "household") & (AuditEvent.object_id == household_id),
-                (AuditEvent.object_type == "distribution")
-                & AuditEvent.object_id.in_(
-                    select(Distribution.id).where(Distribution.household_id == household_id)
-                ),
-                (AuditEvent.object_type == "joint_care_request")
-                & AuditEvent.object_id.in_(
-                    select(JointCareRequest.id).where(JointCareRequest.household_id == household_id)
-                ),
-                (AuditEvent.object_type == "referral")
-                & AuditEvent.object_id.in_(
-                    select(Referral.id).where(Referral.household_id == household_id)
-                ),
+                _about(person, AuditEvent.object_type, AuditEvent.object_id),
+                showed_household(person.household_id),
             )
         )
         .order_by(AuditEvent.created_at, AuditEvent.id)
@@ -340,6 +393,168 @@ def audit_trail(person: Person) -> list[dict[str, Any]]:
     return trail
 
 
+def _placements(household: Household) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(Placement)
+        .where(Placement.household_id == household.id)
+        .options(
+            joinedload(Placement.unit),
+            joinedload(Placement.provider),
+            joinedload(Placement.proposing_organization),
+            selectinload(Placement.checks).joinedload(WellbeingCheck.done_by),
+        )
+        .order_by(Placement.created_at, Placement.id)
+    ).all()
+    return [
+        {
+            "proposed_at": row.created_at,
+            "proposed_by": row.proposing_organization.name if row.proposing_organization else None,
+            "unit": row.unit.name,
+            "unit_kind": _coded(UNIT_KINDS, row.unit.kind),
+            "unit_address": row.unit.address,
+            "provider": row.provider.name,
+            "places": row.places,
+            "status": _coded(PLACEMENT_STATUSES, row.status),
+            "motivation": row.motivation,
+            "target_reason": row.target_reason,
+            "approved_at": row.approved_at,
+            "moved_in_on": row.moved_in_on,
+            "ended_on": row.ended_on,
+            "reason": _coded(REASONS_BY_STATUS.get(row.status, {}), row.reason_code),
+            "reason_note": row.reason_note,
+            "updated_at": row.status_changed_at,
+            "wellbeing_checks": [
+                {
+                    "due_on": check.due_on,
+                    "done_on": check.done_on,
+                    "wellbeing": _coded(WELLBEING, check.wellbeing),
+                    "notes": check.notes,
+                    "recorded_by": check.done_by.full_name if check.done_by else None,
+                }
+                for check in sorted(row.checks, key=lambda c: (c.due_on, c.id))
+            ],
+        }
+        for row in rows
+    ]
+
+
+def _risk_cases(household: Household) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(HousingRiskCase)
+        .where(HousingRiskCase.household_id == household.id)
+        .options(joinedload(HousingRiskCase.organization))
+        .order_by(HousingRiskCase.created_at, HousingRiskCase.id)
+    ).all()
+    return [
+        {
+            "opened_at": row.created_at,
+            "organization": row.organization.name if row.organization else None,
+            "kind": _coded(RISK_KINDS, row.kind),
+            "arrears_amount": row.arrears_amount,
+            "notice_on": row.notice_on,
+            "hearing_on": row.hearing_on,
+            "execution_on": row.execution_on,
+            "actions": _coded_list(RISK_ACTIONS, row.actions),
+            "notes": row.notes,
+            "status": _coded(RISK_STATUSES, row.status),
+            "outcome": _coded(RISK_OUTCOMES, row.outcome),
+            "closed_on": row.closed_on,
+            "updated_at": row.updated_at,
+        }
+        for row in rows
+    ]
+
+
+def _projects(person: Person) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(Project)
+        .where(_projects_of(person))
+        .options(
+            joinedload(Project.organization),
+            joinedload(Project.case_worker),
+            selectinload(Project.goals),
+            selectinload(Project.meetings).joinedload(ProjectMeeting.recorded_by),
+            selectinload(Project.lines),
+        )
+        .order_by(Project.created_at, Project.id)
+    ).all()
+    return [
+        {
+            "created_at": row.created_at,
+            "title": row.title,
+            "for_this_person": row.person_id == person.id,
+            "organization": row.organization.name,
+            "case_worker": row.case_worker.full_name if row.case_worker else None,
+            "youth": row.youth,
+            "starts_on": row.starts_on,
+            "ends_on": row.ends_on,
+            "status": _coded(PROJECT_STATUSES, row.status),
+            "status_note": row.status_note,
+            "summary": row.summary,
+            "submitted_at": row.submitted_at,
+            "approved_at": row.approved_at,
+            "closed_on": row.closed_on,
+            "goals": [_goal(goal) for goal in sorted(row.goals, key=lambda g: g.id)],
+            "meetings": [
+                {
+                    "held_on": meeting.held_on,
+                    "notes": meeting.notes or None,
+                    "next_steps": meeting.next_steps,
+                    "recorded_by": meeting.recorded_by.full_name if meeting.recorded_by else None,
+                }
+                for meeting in sorted(row.meetings, key=lambda m: (m.held_on, m.id))
+            ],
+            "budget_lines": [_budget_line(line) for line in sorted(row.lines, key=lambda b: b.id)],
+        }
+        for row in rows
+    ]
+
+
+def _goal(goal: ProjectGoal) -> dict[str, Any]:
+    return {
+        "description": goal.description,
+        "target_on": goal.target_on,
+        "status": _coded(GOAL_STATUSES, goal.status),
+    }
+
+
+def _budget_line(line: BudgetLine) -> dict[str, Any]:
+    return {
+        "category": _coded(BUDGET_CATEGORIES, line.category),
+        "description": line.description,
+        "supplier": line.supplier,
+        "planned": line.planned,
+        "approved": line.approved,
+        "committed": line.committed,
+        "committed_on": line.committed_on,
+        "paid": line.paid,
+        "paid_on": line.paid_on,
+    }
+
+
+def _notifications(person: Person) -> list[dict[str, Any]]:
+    """Who among the staff was told what about these records, and whether they read it."""
+    recipient, recipient_org = _actor_names()
+    rows = db.session.execute(
+        select(Notification, recipient.full_name, recipient.role, recipient_org.name)
+        .join(recipient, recipient.id == Notification.user_id)
+        .outerjoin(recipient_org, recipient_org.id == recipient.organization_id)
+        .where(_about(person, Notification.object_type, Notification.object_id))
+        .order_by(Notification.created_at, Notification.id)
+    ).all()
+    return [
+        {
+            "at": row.created_at,
+            "text": notification_labels.text(row),
+            "recipient": name,
+            "recipient_organization": org_name
+            or (str(_("Città di Torino")) if role == "coordinator" else None),
+            "read_at": row.read_at,
+        }
+        for row, name, role, org_name in rows
+    ]
+
+
 def record_export(person: Person, export_format: str) -> AuditEvent:
     """The export itself is a view of personal data: audited in the same transaction."""
     if export_format not in EXPORT_FORMATS:
@@ -356,6 +571,7 @@ def record_export(person: Person, export_format: str) -> AuditEvent:
 def person_export(person: Person, actor: User, today: date) -> dict[str, Any]:
     """Everything held about `person`, as Python values (dates, Decimal, aware datetimes)."""
     household = person.household
+    trail = audit_trail(person)
     return {
         "export": {
             "generated_at": utcnow(),
@@ -364,9 +580,13 @@ def person_export(person: Person, actor: User, today: date) -> dict[str, Any]:
             "scope": str(
                 _(
                     "Dati della persona e del suo nucleo familiare, distribuzioni ricevute, "
-                    "richieste di presa in carico congiunta e registro delle attività. "
-                    "Degli altri componenti del nucleo si indicano solo la relazione e l'età: "
-                    "i loro dati sono dati di terzi."
+                    "richieste di presa in carico congiunta, segnalazioni, inserimenti "
+                    "abitativi con le verifiche, casi di prevenzione dello sfratto, progetti "
+                    "individualizzati con il budget, informativa e autorizzazioni alla "
+                    "condivisione, notifiche inviate al personale e registro delle attività "
+                    "(chi ha consultato o modificato i dati). Degli altri componenti del "
+                    "nucleo si indicano solo la relazione e l'età: i loro dati sono dati di "
+                    "terzi."
                 )
             ),
         },
@@ -376,7 +596,12 @@ def person_export(person: Person, actor: User, today: date) -> dict[str, Any]:
         "distributions": _distributions(household),
         "joint_care_requests": _joint_care_requests(household),
         "referrals": _referrals(household),
-        "audit_trail": audit_trail(person),
+        "placements": _placements(household),
+        "risk_cases": _risk_cases(household),
+        "projects": _projects(person),
+        "consents": [entry for entry in trail if entry["action"]["code"] in CONSENT_ACTIONS],
+        "notifications": _notifications(person),
+        "audit_trail": trail,
     }
 
 

@@ -580,8 +580,13 @@ def transition(
         raise StepInputError(
             _("La nota può contenere al massimo %(max)s caratteri.", max=REASON_NOTE_MAX), "note"
         )
-    if step_name == "approve":
-        check_sharing(placement.household)  # withdrawn since the proposal: nothing is disclosed
+    if step_name == "approve":  # withdrawn since the proposal: nothing is disclosed
+        # As committed, under the household's lock (a withdrawal waits for it, or goes first).
+        lock_row(Household, placement.household_id)
+        db.session.refresh(
+            placement.household, ["sharing_scope", "sharing_authorised_on", "sharing_withdrawn_on"]
+        )
+        check_sharing(placement.household)
     if step.reasons is not None:
         if reason_code not in step.reasons:
             raise StepInputError(_("Indica il motivo."), "reason_code")

@@ -4,7 +4,9 @@
   operators and housing providers. Inactive units only by their provider and the City.
 - A housing provider changes only its own units.
 - Placements: the City sees all; an entity operator those of its households; a housing provider
-  those into its units, but only the household's initials and size until the City approves.
+  those into its units, but only the household's initials and size until the City approves,
+  and no free text written by others (motivation, reason for a target mismatch, the note of a
+  rejection or cancellation) unless it knows the household: on every page, fragment and export.
 - Eviction-prevention cases follow the household's visibility (the households policy).
 Everything else answers 404.
 """
@@ -121,6 +123,19 @@ def sees_household_details(user: User, placement: Placement) -> bool:
             and placement.status in PROVIDER_INVOLVED
         )
     return Side.PROPOSER in sides(user, placement) or user.has_role(Role.COORDINATOR)
+
+
+def sees_reason_note(user: User, placement: Placement) -> bool:
+    """The free-text note of a rejection, decline, cancellation or exit.
+
+    Others write it (a City officer, the proposing case worker) and it may say why in words
+    ("in cura al SerD"): a housing provider reads it only while it knows the household
+    (`sees_household_details`), or when the note is its own (its decline)."""
+    if not user.has_role(Role.HOUSING_PROVIDER):
+        return True
+    if sees_household_details(user, placement):
+        return True
+    return placement.status == "declined" and placement.provider_id == user.organization_id
 
 
 def can_propose_for(user: User, household: Household) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.referrals.models import Referral
+from app.referrals.policy import received_clause
 from app.referrals.queries import overdue_clause
 
 HOME_ROWS = 5
@@ -49,9 +50,7 @@ def coordinator_queue(today: date) -> Waiting:
 
 def incoming(organization_id: int, today: date) -> Waiting:
     """Approved referrals to the organization's services waiting for its answer."""
-    return _waiting(
-        [Referral.to_organization_id == organization_id, Referral.status == "approved"], today
-    )
+    return _waiting([received_clause(organization_id), Referral.status == "approved"], today)
 
 
 def outgoing_counts(organization_id: int) -> dict[str, int]:

@@ -44,7 +44,12 @@ from app.notifications.operations import coordinators, notify, operators_of
 from app.referrals import queries
 from app.referrals.matching import Suggestion, reasons_json
 from app.referrals.models import Referral, ReferralStatusChange
-from app.referrals.policy import Side, sides
+from app.referrals.policy import (
+    SHARING_SCOPES_FOR_JOB_SERVICES,
+    Side,
+    shares_with_job_services,
+    sides,
+)
 from app.referrals.vocabulary import (
     DECLINE_REASONS,
     NEED_LABELS,
@@ -57,7 +62,10 @@ from app.referrals.vocabulary import (
 from app.registry.models import Service
 from app.workflow import StaleState, lock_row, move
 
-SHARING_SCOPES_FOR_JOB_SERVICES = ("job_services", "all_partners")
+
+class SharingWithdrawn(DomainError):
+    """The household no longer authorises sharing with the job services: no step that hands
+    its data on (or lets the receiver go on using it) may happen; answered 409."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +265,11 @@ def open_draft(
 
 # The steps that take a place, or promise one: the service's month is counted under its lock.
 CAPACITY_STEPS = ("submit", "approve", "accept")
+# The steps that hand the household's data on, or let the receiver use it: the sender's
+# submission to the City, the City's approval (it opens the referral to the receiving
+# organization), the receiver's acceptance and the start of the path. Each reads the
+# household's consent again under the household's row lock, which a withdrawal waits for.
+SHARING_STEPS = ("submit", "approve", "accept", "start")
 # The column each arrival state dates.
 DATED = {"submitted": "submitted_at", "approved": "approved_at", "accepted": "accepted_at"}
 CLOSED = ("rejected", "declined", "completed", "failed", "cancelled")
@@ -327,7 +340,7 @@ def apply_step(
             raise DomainError(_("Descrivi il motivo nella nota."))
     else:
         reason_code = None
-    if action == "submit":  # the household first, as whoever changes a whole household does
+    if action in SHARING_STEPS:  # the household first, as whoever changes a household does
         lock_row(Household, referral.household_id)
     # Whoever acts on this referral at the same moment waits here; then the status is read
     # again, as the other left it.
@@ -341,7 +354,20 @@ def apply_step(
     if action in CAPACITY_STEPS:
         lock_row(Service, referral.service_id)
     if action == "submit":
+        _refresh_sharing(referral.household)
         check_sharing(referral.household)
+    elif action in SHARING_STEPS:
+        _refresh_sharing(referral.household)
+        if not shares_with_job_services(referral.household):
+            raise SharingWithdrawn(
+                _(
+                    "Il nucleo non autorizza più la condivisione dei dati con i servizi al "
+                    "lavoro (autorizzazione revocata o limitata ad altri enti): ora non si può "
+                    "%(action)s questa segnalazione.",
+                    action=step.label,
+                )
+            )
+    if action == "submit":
         check_not_duplicate(referral.household, referral.person_id, referral.need, referral.id)
     if action in ("submit", "approve") and check_accreditation:
         check_target(service, day)
@@ -371,6 +397,14 @@ def apply_step(
     _notify(referral, previous, actor)
     db.session.flush()
     return referral
+
+
+def _refresh_sharing(household: Household) -> None:
+    """The consent as it is now in the database, read under the household's lock (the request
+    may have loaded the household before a withdrawal was committed)."""
+    db.session.refresh(
+        household, ["sharing_scope", "sharing_authorised_on", "sharing_withdrawn_on"]
+    )
 
 
 def _history(

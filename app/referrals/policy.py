@@ -3,7 +3,12 @@
 - The sending organization's operators see their referrals in every state (drafts included).
 - Coordinators see every referral once submitted.
 - The receiving organization's operators see a referral once the City approved it, and only
-  what the service needs of the household (the referral page is that minimal view).
+  what the service needs of the household (the referral page is that minimal view), and only
+  while the household's authorisation to share with the job services is in force: once it is
+  withdrawn the referral answers 404 to them, in lists, counts and exports too, as anything out
+  of scope does (a page saying "withdrawn" would still tell them who it was about).
+- Filters apply only to what the user may see: the household's circoscrizione is not in the
+  receiver's minimal view, so the district filter of an entity covers the referrals it sent.
 - Housing providers and admins see none.
 Everything else answers 404.
 """
@@ -11,16 +16,20 @@ Everything else answers 404.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.auth.models import Role, User
 from app.extensions import db
+from app.households.models import Household
 from app.referrals.models import Referral
 
 USERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
+# The household's sharing authorisations that cover the job services of the network.
+SHARING_SCOPES_FOR_JOB_SERVICES = ("job_services", "all_partners")
 
 
 class Side(StrEnum):
@@ -40,19 +49,55 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
     return query.where(false())
 
 
+def shares_with_job_services(household: Household) -> bool:
+    """The household's authorisation to share its data with the job services is in force."""
+    return household.sharing_in_force and household.sharing_scope in (
+        SHARING_SCOPES_FOR_JOB_SERVICES
+    )
+
+
+def shared_with_job_services(household_id: Any) -> ColumnElement[bool]:
+    """`shares_with_job_services` as a WHERE clause on `household_id`."""
+    return household_id.in_(
+        select(Household.id).where(
+            Household.sharing_authorised_on.is_not(None),
+            Household.sharing_withdrawn_on.is_(None),
+            Household.sharing_scope.in_(SHARING_SCOPES_FOR_JOB_SERVICES),
+        )
+    )
+
+
+def received_clause(organization_id: int) -> ColumnElement[bool]:
+    """The referrals `organization_id` receives: approved by the City, consent still in force."""
+    return and_(
+        Referral.to_organization_id == organization_id,
+        Referral.approved_at.is_not(None),
+        shared_with_job_services(Referral.household_id),
+    )
+
+
 def visible_sides(user: User) -> list[ColumnElement[bool]]:
     """An entity's two ways of seeing a referral: it sent it, or it receives it once the City
-    approved it. Each has its own index, so a list can page through each side separately.
-    Empty for the City (which sees every submitted referral) and for users without an entity."""
+    approved it (while the household's consent is in force). Each has its own index, so a list
+    can page through each side separately. Empty for the City (which sees every submitted
+    referral) and for users without an entity."""
     if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
         return [
             Referral.from_organization_id == user.organization_id,
-            and_(
-                Referral.to_organization_id == user.organization_id,
-                Referral.approved_at.is_not(None),
-            ),
+            received_clause(user.organization_id),
         ]
     return []
+
+
+def knows_household(user: User) -> ColumnElement[bool]:
+    """The referrals whose household the user knows (`sees_full_household`), as a WHERE
+    clause: only on these may the user filter by what the receiver's minimal view leaves out
+    (the household's circoscrizione). The City knows all; an entity what it sent."""
+    if user.has_role(Role.COORDINATOR):
+        return true()
+    if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
+        return Referral.from_organization_id == user.organization_id
+    return false()
 
 
 def visible_referral_or_404(user: User, referral_id: int, *options: ORMOption) -> Referral:
@@ -72,7 +117,11 @@ def sides(user: User, referral: Referral) -> frozenset[Side]:
     if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
         if referral.from_organization_id == user.organization_id:
             found.add(Side.SENDER)
-        if referral.to_organization_id == user.organization_id and referral.approved_at:
+        if (
+            referral.to_organization_id == user.organization_id
+            and referral.approved_at
+            and shares_with_job_services(referral.household)
+        ):
             found.add(Side.RECEIVER)
     return frozenset(found)
 

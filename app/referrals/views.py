@@ -47,6 +47,7 @@ from app.referrals.operations import SHARING_SCOPES_FOR_JOB_SERVICES, TRANSITION
 from app.referrals.policy import (
     USERS,
     Side,
+    knows_household,
     sees_full_household,
     sides,
     visible_referral_or_404,
@@ -163,11 +164,12 @@ def filtered_referrals(user: User, filters: ReferralFilters, day: date) -> Any:
                 )
             )
         )
-    if filters.circ:
+    if filters.circ:  # only where the user knows the household: no oracle for the receiver
         query = query.where(
+            knows_household(user),
             Referral.household_id.in_(
                 select(Household.id).where(Household.circoscrizione == filters.circ)
-            )
+            ),
         )
     if filters.dal:
         query = query.where(Referral.created_at >= start_of_day_utc(filters.dal))
@@ -781,6 +783,7 @@ def act(referral_id: int, action: str) -> Response:
     error: str | None = None
     status = 409
     stale = False
+    withdrawn = False  # the household's consent: the page as it is, with the reason (409)
     if not form.validate_on_submit():
         error = " ".join(str(e) for field in form for e in field.errors) or _("Dati non validi.")
         status = 422
@@ -798,6 +801,7 @@ def act(referral_id: int, action: str) -> Response:
             db.session.rollback()
             error = refused.message
             stale = isinstance(refused, StaleState)
+            withdrawn = isinstance(refused, operations.SharingWithdrawn)
             status = 422 if allowed and not stale and _reason_missing(action, form) else 409
             if stale and _already_done_by(current_user, referral_id, action):
                 error = None  # a double click: answer as the first click was answered
@@ -808,7 +812,7 @@ def act(referral_id: int, action: str) -> Response:
             return _queue_row(referral, error, status, action)
         if wants_fragment():
             return error_response(status, error)
-        if stale:
+        if stale or withdrawn:
             return _stale_detail(referral_id, error)
         flash(error, "danger")
         return _see_other("referrals.detail", referral_id=referral_id)
