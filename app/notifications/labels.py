@@ -38,12 +38,17 @@ TEXTS = {
     "budget_increase_rejected": _l(
         "La Città ha respinto l'aumento del budget del progetto n. %(id)s"
     ),
+    "organization_identity_changed": _l(
+        "L'ente %(name)s ha cambiato denominazione, forma giuridica, codice fiscale o iscrizione "
+        "RUNTS: i dati sono da verificare"
+    ),
 }
 
 TARGETS = {
     "referral": ("referrals.detail", "referral_id"),
     "placement": ("housing.placement", "placement_id"),
     "project": ("projects.detail", "project_id"),
+    "organization": ("registry.detail", "org_id"),
 }
 
 
