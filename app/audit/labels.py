@@ -50,6 +50,10 @@ ACTION_LABELS = {
     "sharing_authorised": _l("autorizzazione alla condivisione registrata"),
     "sharing_withdrawn": _l("autorizzazione alla condivisione revocata"),
     "duplicate_warning_dismissed": _l("avviso di possibile doppione superato"),
+    "intake_conflict_disclosed": _l("presa in carico: indicato l'ente che segue già la persona"),
+    "intake_conflict_throttled": _l(
+        "presa in carico: troppe richieste su persone seguite da altri enti"
+    ),
     "joint_care_requested": _l("presa in carico congiunta richiesta"),
     "joint_care_accepted": _l("presa in carico congiunta accolta"),
     "joint_care_declined": _l("presa in carico congiunta non accolta"),

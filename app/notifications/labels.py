@@ -42,6 +42,10 @@ TEXTS = {
         "L'ente %(name)s ha cambiato denominazione, forma giuridica, codice fiscale o iscrizione "
         "RUNTS: i dati sono da verificare"
     ),
+    "intake_disclosures_many": _l(
+        "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
+        "ente"
+    ),
 }
 
 TARGETS = {
@@ -60,6 +64,12 @@ def text(notification: Notification) -> str:
 
 
 def target_url(notification: Notification) -> str | None:
+    if notification.kind == "intake_disclosures_many":  # the user's answers, in the audit log
+        return url_for(
+            "audit.index",
+            azione="intake_conflict_disclosed",
+            utente=(notification.params or {}).get("username"),
+        )
     target = TARGETS.get(notification.object_type)
     if target is None:
         return None
