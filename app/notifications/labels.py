@@ -42,6 +42,42 @@ TEXTS = {
         "L'ente %(name)s ha cambiato denominazione, forma giuridica, codice fiscale o iscrizione "
         "RUNTS: i dati sono da verificare"
     ),
+    "account_create_requested": _l(
+        "Richiesta n. %(id)s di %(requested_by)s: creare l'account %(username)s; serve la "
+        "conferma di un coordinatore"
+    ),
+    "account_update_requested": _l(
+        "Richiesta n. %(id)s di %(requested_by)s: cambiare ruolo o ente dell'account "
+        "%(username)s; serve la conferma di un coordinatore"
+    ),
+    "account_reset_requested": _l(
+        "Richiesta n. %(id)s di %(requested_by)s: nuova password provvisoria per %(username)s; "
+        "serve la conferma di un coordinatore"
+    ),
+    "account_change_confirmed": _l(
+        "Richiesta n. %(id)s sull'account %(username)s confermata da %(decided_by)s"
+    ),
+    "account_change_refused": _l(
+        "Richiesta n. %(id)s sull'account %(username)s respinta da %(decided_by)s"
+    ),
+    "account_update_requested_owner": _l(
+        "%(requested_by)s ha chiesto di cambiare il ruolo o l'ente del tuo account: vale solo se "
+        "un coordinatore della Città lo conferma. Se non te l'aspettavi, avvisa la Città."
+    ),
+    "account_reset_requested_owner": _l(
+        "%(requested_by)s ha chiesto una nuova password provvisoria per il tuo account: vale "
+        "solo se un coordinatore della Città lo conferma. Se non te l'aspettavi, avvisa la Città."
+    ),
+    "account_created_owner": _l(
+        "Il tuo account è stato creato: chiesto da %(requested_by)s, confermato da %(decided_by)s"
+    ),
+    "account_change_confirmed_owner": _l(
+        "La modifica del tuo account chiesta da %(requested_by)s è stata confermata da "
+        "%(decided_by)s"
+    ),
+    "account_change_refused_owner": _l(
+        "La modifica del tuo account chiesta da %(requested_by)s è stata respinta da %(decided_by)s"
+    ),
     "intake_disclosures_many": _l(
         "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
         "ente"
@@ -53,6 +89,7 @@ TARGETS = {
     "placement": ("housing.placement", "placement_id"),
     "project": ("projects.detail", "project_id"),
     "organization": ("registry.detail", "org_id"),
+    "account_change_request": ("admin.account_request", "request_id"),
 }
 
 
