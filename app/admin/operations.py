@@ -265,7 +265,8 @@ def confirm(change: AccountChangeRequest, decider: User) -> tuple[User, str | No
         "requested_by": requester.full_name,
         "decided_by": decider.full_name,
     }
-    notify(coordinators(), "account_change_confirmed", change, params, exclude=decider)
+    others = [c for c in coordinators() if c.id not in (decider.id, user.id)]
+    notify(others, "account_change_confirmed", change, params)
     notify(
         [user],
         "account_created_owner" if change.kind == "create" else "account_change_confirmed_owner",

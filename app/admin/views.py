@@ -75,13 +75,14 @@ def _see_other(endpoint: str, **values: object) -> Response:
 @roles_required(Role.ADMIN)
 def new_user() -> Response:
     form = NewUserForm()
+    key = form.idempotency_key.data if form.is_submitted() else None
+    # Before validating: the form sent again would find its own username taken.
+    earlier = idempotency.claim(key, current_user, NEW_USER)
+    if earlier is not None:
+        # The password, if any, was shown to the first submission only.
+        flash(_("Questo modulo era già stato inviato: la richiesta è registrata."), "success")
+        return redirect(earlier.result_url or url_for("admin.users"), code=303)  # type: ignore[return-value]
     if form.validate_on_submit():
-        key = form.idempotency_key.data
-        earlier = idempotency.claim(key, current_user, NEW_USER)
-        if earlier is not None:
-            # The password, if any, was shown to the first submission only.
-            flash(_("Questo modulo era già stato inviato: la richiesta è registrata."), "success")
-            return redirect(earlier.result_url or url_for("admin.users"), code=303)  # type: ignore[return-value]
         values = {
             "username": form.username.data or "",
             "full_name": form.full_name.data or "",
@@ -115,6 +116,8 @@ def new_user() -> Response:
             created=True,
             back_url=url_for("admin.edit_user", user_id=user.id),
         )
+    if form.is_submitted():
+        db.session.rollback()  # the key stays unused: the corrected form may be sent again
     return render("admin/user_form.html", form=form, user=None, status=422 if form.errors else 200)
 
 
@@ -250,7 +253,7 @@ def account_requests() -> Response:
     return render(
         "admin/requests.html",
         requests=rows,
-        status=status,
+        shown=status,
         request_kinds=REQUEST_KINDS,
         request_statuses=REQUEST_STATUSES,
     )
