@@ -1,6 +1,6 @@
 """Every model of the portal, imported in one place for SQLAlchemy and Alembic."""
 
-from app.admin.models import Setting
+from app.admin.models import AccountChangeRequest, Setting
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.auth.models import User
 from app.households.models import Distribution, Household, JointCareRequest, Person
@@ -12,6 +12,7 @@ from app.referrals.models import Referral, ReferralStatusChange
 from app.registry.models import Accreditation, Organization, Service, Site
 
 __all__ = [
+    "AccountChangeRequest",
     "Accreditation",
     "AuditEvent",
     "AuditEventHousehold",

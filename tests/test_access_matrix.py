@@ -87,9 +87,21 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("admin.edit_user", "POST"): ("/admin/users/{user}", answers(303, 422, 403, 403, 403)),
     ("admin.disable_user", "POST"): ("/admin/users/{user}/disable", ADMIN_WRITE),
     ("admin.enable_user", "POST"): ("/admin/users/{user}/enable", ADMIN_WRITE),
-    ("admin.reset_password", "POST"): (
-        "/admin/users/{user}/reset-password",
-        answers(303, 200, 403, 403, 403),
+    # {user} is a coordinator: the admin's reset waits for another coordinator's confirmation.
+    ("admin.reset_password", "POST"): ("/admin/users/{user}/reset-password", ADMIN_WRITE),
+    ("admin.account_requests", "GET"): ("/admin/requests", AUDIT_READERS),
+    ("admin.account_request", "GET"): (
+        "/admin/requests/999999",
+        answers(303, 404, 404, 403, 403),
+    ),
+    # Only coordinators decide: the admin who asks never confirms.
+    ("admin.confirm_request", "POST"): (
+        "/admin/requests/999999/confirm",
+        answers(303, 403, 404, 403, 403),
+    ),
+    ("admin.refuse_request", "POST"): (
+        "/admin/requests/999999/refuse",
+        answers(303, 403, 404, 403, 403),
     ),
     ("api.index", "GET"): ("/api/hsds/", API),
     ("api.services", "GET"): ("/api/hsds/services", API),

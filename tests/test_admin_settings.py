@@ -29,7 +29,11 @@ ENVELOPE = {
 
 def _post(client, **values):
     token = csrf_token_from(client.get("/admin/settings").get_data(as_text=True))
-    data = {"referral_overdue_working_days": "5", "household_retention_years": "5"}
+    data = {
+        "referral_overdue_working_days": "5",
+        "household_retention_years": "5",
+        "intake_disclosures_per_hour": "20",
+    }
     data.update(ENVELOPE)
     data.update({k: str(v) for k, v in values.items()})
     return client.post("/admin/settings", data={**data, "csrf_token": token})
@@ -205,7 +209,12 @@ def test_the_four_figures_out_of_order_are_refused_next_to_the_field(
 def test_an_htmx_post_out_of_order_answers_422_with_the_form(client, login_as):
     login_as("admin")
     token = csrf_token_from(client.get("/admin/settings").get_data(as_text=True))
-    data = {"referral_overdue_working_days": "5", "household_retention_years": "5", **ENVELOPE}
+    data = {
+        "referral_overdue_working_days": "5",
+        "household_retention_years": "5",
+        "intake_disclosures_per_hour": "20",
+        **ENVELOPE,
+    }
     data["programme_disbursed"] = "9.999.999,00"
 
     response = client.post(
@@ -254,3 +263,12 @@ def test_lowering_the_programmed_amount_below_lines_a_and_b_is_refused_next_to_i
         error_next_to(html, "programme_programmed")
     )
     assert get_setting("programme_programmed") is None
+
+
+def test_admin_sets_the_hourly_limit_of_intake_disclosures(client, login_as):
+    login_as("admin")
+
+    response = _post(client, intake_disclosures_per_hour=8)
+
+    assert response.status_code == 303
+    assert get_setting("intake_disclosures_per_hour") == 8

@@ -27,9 +27,23 @@ def actions_on(user_id):
     ).all()
 
 
-def test_admin_creates_an_operator_who_must_change_the_temporary_password(app, client, login_as):
+def log_in(app, user):
+    other = app.test_client()
+    token = csrf_token_from(other.get("/login").get_data(as_text=True))
+    response = other.post(
+        "/login",
+        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 303
+    return other
+
+
+def test_admin_asks_for_an_operator_and_the_confirming_coordinator_gets_the_password(
+    app, client, login_as
+):
     login_as("admin")
     org = factories.organization(name="Cooperativa Aurora")
+    coordinator = factories.user(role="coordinator")
     _db.session.commit()
     response = post(
         client,
@@ -42,8 +56,18 @@ def test_admin_creates_an_operator_who_must_change_the_temporary_password(app, c
             "organization_id": str(org.id),
         },
     )
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 303
+    assert "temporary-password" not in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert _db.session.scalar(select(User).where(User.username == "mario.rossi")) is None
+
+    city = log_in(app, coordinator)
+    page = city.get(response.headers["Location"])
+    token = csrf_token_from(page.get_data(as_text=True))
+    confirmed = city.post(f"{response.headers['Location']}/confirm", data={"csrf_token": token})
+    body = confirmed.get_data(as_text=True)
+    assert confirmed.status_code == 200
     password = re.search(r'temporary-password">([^<]+)<', body).group(1)
     user = _db.session.scalar(select(User).where(User.username == "mario.rossi"))
     assert user.organization_id == org.id
@@ -56,6 +80,25 @@ def test_admin_creates_an_operator_who_must_change_the_temporary_password(app, c
         "/login", data={"username": "mario.rossi", "password": password, "csrf_token": token}
     )
     assert response.headers["Location"] == "/account"
+
+
+def test_admin_creates_another_admin_at_once(app, client, login_as):
+    login_as("admin")
+    response = post(
+        client,
+        "/admin/users/new",
+        {
+            "username": "it.due",
+            "full_name": "Seconda Amministratrice",
+            "email": "it.due@example.org",
+            "role": "admin",
+        },
+    )
+    assert response.status_code == 200
+    assert re.search(r'temporary-password">[A-Za-z0-9-]{17}<', response.get_data(as_text=True))
+    user = _db.session.scalar(select(User).where(User.username == "it.due"))
+    assert user.role == "admin"
+    assert user.must_change_password
 
 
 def test_invalid_user_form_keeps_input_and_explains_each_field(client, login_as):
@@ -147,9 +190,9 @@ def test_admin_cannot_disable_themselves(client, login_as):
     assert client.get("/").status_code == 200
 
 
-def test_reset_password_shows_a_new_temporary_password_once(client, login_as):
+def test_reset_password_of_an_admin_shows_a_new_temporary_password_once(client, login_as):
     login_as("admin")
-    user = factories.user()
+    user = factories.user(role="admin")
     _db.session.commit()
     old_hash = user.password_hash
     body = post(client, f"/admin/users/{user.id}/reset-password").get_data(as_text=True)

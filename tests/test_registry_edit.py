@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.clock import today
 from app.extensions import db as _db
+from app.notifications.models import Notification
 from app.registry.models import Accreditation, Organization, Service, Site
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -382,3 +383,66 @@ def test_a_hub_site_needs_its_distribution_days(client, login_as, db):
     assert site.distribution_days == ["tue", "fri"]
     detail = client.get(f"/entities/{org.id}").get_data(as_text=True)
     assert "martedì, venerdì" in detail
+
+
+def test_entity_identity_change_goes_back_to_the_citys_check(client, login_as, db):
+    org = factories.organization(name="Cooperativa Aurora")
+    factories.accreditation(org)
+    coordinator = factories.user(role="coordinator")
+    login_as("entity_operator", org=org)
+    new_tax_code = factories.tax_code()
+    response = post(
+        client,
+        f"/entities/{org.id}/edit",
+        profile(org, name="Cooperativa Aurora Nuova", tax_code=new_tax_code),
+    )
+    assert response.status_code == 303
+    org = _db.session.get(Organization, org.id)
+    assert (org.name, org.tax_code) == ("Cooperativa Aurora Nuova", new_tax_code)
+    assert org.accreditation.status == "pending"
+    assert "da verificare" in client.get(f"/entities/{org.id}").get_data(as_text=True)
+    (event,) = events("accreditation_updated")
+    assert event.changes == {"status": ["active", "pending"]}
+    (notice,) = _db.session.scalars(
+        select(Notification).where(Notification.user_id == coordinator.id)
+    ).all()
+    assert (notice.kind, notice.object_id) == ("organization_identity_changed", org.id)
+
+
+def test_entity_contact_change_keeps_the_accreditation(client, login_as, db):
+    org = factories.organization(legal_form="coop_a", runts_section="d", runts_number="1234")
+    factories.accreditation(org)
+    login_as("entity_operator", org=org)
+    response = post(client, f"/entities/{org.id}/edit", profile(org, phone="011 999999"))
+    assert response.status_code == 303
+    assert _db.session.get(Organization, org.id).accreditation.status == "active"
+    assert _db.session.scalars(select(Notification)).all() == []
+
+
+@pytest.mark.parametrize(
+    "name", ["Città di Torino - Servizi sociali", "CITTA' DI TORINO", "Il Comune di  Torino"]
+)
+def test_an_entity_cannot_pass_itself_off_as_the_city(client, login_as, db, name):
+    org = factories.organization(name="Cooperativa Aurora")
+    login_as("entity_operator", org=org)
+    response = post(client, f"/entities/{org.id}/edit", profile(org, name=name))
+    assert response.status_code == 422
+    assert "non può richiamare la Città di Torino" in response.get_data(as_text=True)
+    assert _db.session.get(Organization, org.id).name == "Cooperativa Aurora"
+
+
+def test_an_entity_cannot_take_the_citys_tax_code(client, login_as, db):
+    org = factories.organization()
+    login_as("entity_operator", org=org)
+    response = post(client, f"/entities/{org.id}/edit", profile(org, tax_code="00514490010"))
+    assert response.status_code == 422
+    assert "codice fiscale della Città di Torino" in response.get_data(as_text=True)
+
+
+def test_the_citys_own_edit_of_an_identity_needs_no_second_check(client, login_as, db):
+    org = factories.organization()
+    factories.accreditation(org)
+    login_as("coordinator")
+    response = post(client, f"/entities/{org.id}/edit", profile(org, name="Nuovo nome"))
+    assert response.status_code == 303
+    assert _db.session.get(Organization, org.id).accreditation.status == "active"

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.admin import operations as admin_operations
 from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
@@ -192,6 +193,9 @@ TARGETS: dict[tuple[str, str], Target] = {
     ),
     ("admin.settings_page", "POST"): Target(
         "admin", "/admin/settings", page="/admin/settings", shows="/admin/settings"
+    ),
+    ("admin.refuse_request", "POST"): Target(
+        "coordinator", "/admin/requests/{account_request}/refuse", fields=("reason",)
     ),
     ("admin.edit_user", "POST"): Target(
         "admin", "/admin/users/{user}", page="/admin/users/{user}", shows="/admin/users/{user}"
@@ -412,6 +416,7 @@ NO_FORM_DATA = {
     ("admin.disable_user", "POST"),
     ("admin.enable_user", "POST"),
     ("admin.reset_password", "POST"),
+    ("admin.confirm_request", "POST"),
     ("registry.confirm_service", "POST"),
     ("households.anonymise", "POST"),
     ("notifications.read_all", "POST"),
@@ -507,6 +512,9 @@ def world(client, login_as):
         )
         project_operations.transition(approved, "submit", owner)
         project_operations.transition(approved, "approve", city)
+        account_request = admin_operations.request_password_reset(
+            somebody, factories.user(role="admin")
+        )
         _db.session.commit()
         if role in {"operator", "hub"}:
             login_as("entity_operator", org=hub_org)
@@ -533,6 +541,7 @@ def world(client, login_as):
             "line": line.id,
             "approved_project": approved.id,
             "approved_line": approved_line.id,
+            "account_request": account_request.id,
         }
 
     return build

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
-from wtforms import EmailField, SelectField, StringField
+from sqlalchemy import select
+from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from app.auth.models import Role, User
+from app.admin.operations import username_taken
+from app.auth.models import Role
 from app.extensions import db
 from app.i18n import lazy_gettext as _l
+from app.idempotency import IdempotencyKeyMixin
 from app.registry.models import Organization
 
 ROLE_LABELS = {
@@ -18,6 +20,17 @@ ROLE_LABELS = {
     Role.ENTITY_OPERATOR: _l("Operatore/trice di ente"),
     Role.HOUSING_PROVIDER: _l("Gestore di alloggi"),
     Role.ADMIN: _l("Amministratore/trice di sistema"),
+}
+
+REQUEST_KINDS = {
+    "create": _l("creazione dell'account"),
+    "update": _l("cambio di ruolo o di ente"),
+    "password_reset": _l("nuova password provvisoria"),
+}
+REQUEST_STATUSES = {
+    "pending": _l("in attesa di conferma"),
+    "confirmed": _l("confermata"),
+    "refused": _l("respinta"),
 }
 
 
@@ -68,7 +81,7 @@ class UserForm(FlaskForm):
         return int(self.organization_id.data) if self.organization_id.data else None
 
 
-class NewUserForm(UserForm):
+class NewUserForm(IdempotencyKeyMixin, UserForm):
     username = StringField(
         _l("Nome utente"),
         validators=[
@@ -82,8 +95,12 @@ class NewUserForm(UserForm):
     )
 
     def validate_username(self, field: StringField) -> None:
-        taken = db.session.scalar(
-            select(User.id).where(func.lower(User.username) == (field.data or "").lower())
-        )
-        if taken is not None:
+        if username_taken(field.data or ""):
             raise ValidationError(_l("Questo nome utente è già in uso."))
+
+
+class RefusalForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Motivo (facoltativo)"),
+        validators=[Optional(), Length(max=500, message=_l("Al massimo 500 caratteri."))],
+    )

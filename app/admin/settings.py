@@ -135,6 +135,7 @@ def envelope_errors(values: dict[str, Any], before: dict[str, Any]) -> dict[str,
 @cache
 def setting_specs() -> tuple[SettingSpec, ...]:
     """The settings offered, in page order (imported late: the areas import the admin package)."""
+    from app.households.disclosures import LIMIT_DEFAULT, LIMIT_SETTING
     from app.households.rights_operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
     from app.projects.finance import ENVELOPE_DEFAULTS
     from app.referrals.queries import OVERDUE_DEFAULT, OVERDUE_SETTING
@@ -180,6 +181,17 @@ def setting_specs() -> tuple[SettingSpec, ...]:
             1,
             30,
             DEFAULT_RETENTION_YEARS,
+        ),
+        SettingSpec(
+            LIMIT_SETTING,
+            _l("Risposte «già seguita da» per utente in un'ora"),
+            _l(
+                "Quante volte in un'ora un operatore può sapere dal modulo di presa in carico "
+                "che una persona è seguita da un altro ente; a metà la Città riceve un avviso."
+            ),
+            2,
+            500,
+            LIMIT_DEFAULT,
         ),
     )
 

@@ -5,17 +5,30 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
+from app import idempotency
 from app.admin import bp, operations, settings
-from app.admin.forms import ROLE_LABELS, NewUserForm, UserForm
+from app.admin.forms import (
+    REQUEST_KINDS,
+    REQUEST_STATUSES,
+    ROLE_LABELS,
+    NewUserForm,
+    RefusalForm,
+    UserForm,
+)
+from app.admin.models import AccountChangeRequest
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.extensions import db
 from app.i18n import gettext as _
+from app.notifications.operations import mark_read
+from app.registry.models import Organization
 from app.web.fields import bounded_int
 from app.web.htmx import render
 
 PAGE_SIZE = 50
+NEW_USER = "new_user"
 
 
 def _load_user(user_id: int) -> User:
@@ -54,21 +67,57 @@ def users() -> Response:
     )
 
 
+def _see_other(endpoint: str, **values: object) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def new_user() -> Response:
     form = NewUserForm()
+    key = form.idempotency_key.data if form.is_submitted() else None
+    # Before validating: the form sent again would find its own username taken.
+    earlier = idempotency.claim(key, current_user, NEW_USER)
+    if earlier is not None:
+        # The password, if any, was shown to the first submission only.
+        flash(_("Questo modulo era già stato inviato: la richiesta è registrata."), "success")
+        return redirect(earlier.result_url or url_for("admin.users"), code=303)  # type: ignore[return-value]
     if form.validate_on_submit():
-        user, password = operations.create_user(
-            username=form.username.data or "",
-            full_name=form.full_name.data or "",
-            email=form.email.data or "",
-            role=form.role.data or "",
-            organization_id=form.organization_value,
+        values = {
+            "username": form.username.data or "",
+            "full_name": form.full_name.data or "",
+            "email": form.email.data or "",
+            "role": form.role.data or "",
+            "organization_id": form.organization_value,
+        }
+        if operations.needs_confirmation(None, values["role"], values["organization_id"]):
+            change = operations.request_creation(current_user, **values)
+            url = url_for("admin.account_request", request_id=change.id)
+            idempotency.complete(key, current_user, NEW_USER, change, url)
+            db.session.commit()
+            flash(
+                _(
+                    "Richiesta inviata ai coordinatori della Città: l'account sarà creato "
+                    "quando uno di loro la conferma."
+                ),
+                "success",
+            )
+            return redirect(url, code=303)  # type: ignore[return-value]
+        user, password = operations.create_user(**values)
+        idempotency.complete(
+            key, current_user, NEW_USER, user, url_for("admin.edit_user", user_id=user.id)
         )
         db.session.commit()
         # Shown once, in this response only: never stored in a cookie or a flash message.
-        return render("admin/password_shown.html", user=user, password=password, created=True)
+        return render(
+            "admin/password_shown.html",
+            user=user,
+            password=password,
+            created=True,
+            back_url=url_for("admin.edit_user", user_id=user.id),
+        )
+    if form.is_submitted():
+        db.session.rollback()  # the key stays unused: the corrected form may be sent again
     return render("admin/user_form.html", form=form, user=None, status=422 if form.errors else 200)
 
 
@@ -83,23 +132,42 @@ def edit_user(user_id: int) -> Response:
         if user.id == current_user.id and form.role.data != Role.ADMIN:
             form.role.errors = [_("Non puoi togliere a te stessa/o il ruolo di amministratore.")]
         else:
-            changes = operations.update_user(
-                user,
-                full_name=(form.full_name.data or "").strip(),
-                email=(form.email.data or "").strip(),
-                role=form.role.data,
-                organization_id=form.organization_value,
-            )
+            role, organization_id = form.role.data or "", form.organization_value
+            direct = {
+                "full_name": (form.full_name.data or "").strip(),
+                "email": (form.email.data or "").strip(),
+            }
+            asked = operations.needs_confirmation(user, role, organization_id)
+            if not asked:
+                direct.update(role=role, organization_id=organization_id)
+            changes = operations.update_user(user, **direct)
+            if asked:
+                operations.request_update(
+                    user, current_user, role=role, organization_id=organization_id
+                )
             db.session.commit()
-            flash(
-                _("Utente aggiornato.") if changes else _("Nessuna modifica da salvare."), "success"
-            )
-            return redirect(url_for("admin.edit_user", user_id=user.id), code=303)  # type: ignore[return-value]
+            if asked:
+                flash(
+                    _(
+                        "Il cambio di ruolo o di ente dà accesso ai dati dei nuclei: è stato "
+                        "chiesto ai coordinatori della Città, e vale quando uno di loro lo "
+                        "conferma."
+                    ),
+                    "warning",
+                )
+            if changes or not asked:
+                flash(
+                    _("Utente aggiornato.") if changes else _("Nessuna modifica da salvare."),
+                    "success",
+                )
+            return _see_other("admin.edit_user", user_id=user.id)
     return render(
         "admin/user_form.html",
         form=form,
         user=user,
         role_labels=ROLE_LABELS,
+        pending=operations.pending_requests_for(user),
+        request_kinds=REQUEST_KINDS,
         status=422 if form.errors else 200,
     )
 
@@ -134,9 +202,120 @@ def enable_user(user_id: int) -> Response:
 @roles_required(Role.ADMIN)
 def reset_password(user_id: int) -> Response:
     user = _load_user(user_id)
+    if operations.sees_households(user.role):
+        operations.request_password_reset(user, current_user)
+        db.session.commit()
+        flash(
+            _(
+                "Nuova password provvisoria chiesta ai coordinatori della Città: chi la conferma "
+                "la riceve e la comunica alla persona."
+            ),
+            "success",
+        )
+        return _see_other("admin.edit_user", user_id=user.id)
     password = operations.reset_password(user)
     db.session.commit()
-    return render("admin/password_shown.html", user=user, password=password, created=False)
+    return render(
+        "admin/password_shown.html",
+        user=user,
+        password=password,
+        created=False,
+        back_url=url_for("admin.edit_user", user_id=user.id),
+    )
+
+
+# Requests that wait for a coordinator's confirmation ------------------------------------------
+
+
+def _load_request(request_id: int) -> AccountChangeRequest:
+    change = db.session.get(AccountChangeRequest, request_id)
+    if change is None:
+        abort(404)
+    return change
+
+
+@bp.get("/requests")
+@roles_required(Role.ADMIN, Role.COORDINATOR)
+def account_requests() -> Response:
+    status = request.args.get("stato", "pending")
+    query = select(AccountChangeRequest).options(
+        selectinload(AccountChangeRequest.user),
+        selectinload(AccountChangeRequest.requested_by),
+        selectinload(AccountChangeRequest.decided_by),
+    )
+    if status in ("pending", "confirmed", "refused"):
+        query = query.where(AccountChangeRequest.status == status)
+    else:
+        status = ""
+    rows = db.session.scalars(
+        query.order_by(AccountChangeRequest.requested_at.desc()).limit(PAGE_SIZE)
+    ).all()
+    return render(
+        "admin/requests.html",
+        requests=rows,
+        shown=status,
+        request_kinds=REQUEST_KINDS,
+        request_statuses=REQUEST_STATUSES,
+    )
+
+
+def _request_page(change: AccountChangeRequest, form: RefusalForm, status: int = 200) -> Response:
+    organization_id = change.requested_values.get("organization_id")
+    return render(
+        "admin/request.html",
+        change=change,
+        form=form,
+        organization=db.session.get(Organization, organization_id) if organization_id else None,
+        role_labels=ROLE_LABELS,
+        request_kinds=REQUEST_KINDS,
+        request_statuses=REQUEST_STATUSES,
+        may_decide=change.status == "pending" and operations.may_decide(change, current_user),
+        status=status,
+    )
+
+
+@bp.get("/requests/<int:request_id>")
+@roles_required(Role.ADMIN, Role.COORDINATOR)
+def account_request(request_id: int) -> Response:
+    change = _load_request(request_id)
+    if mark_read(current_user, AccountChangeRequest.__tablename__, change.id):
+        db.session.commit()
+    return _request_page(change, RefusalForm(formdata=None))
+
+
+@bp.post("/requests/<int:request_id>/confirm")
+@roles_required(Role.COORDINATOR)
+def confirm_request(request_id: int) -> Response:
+    change = _load_request(request_id)
+    form = RefusalForm()
+    if not form.validate_on_submit():
+        return _request_page(change, form, 422)
+    user, password = operations.confirm(change, current_user)
+    db.session.commit()
+    if password is None:
+        flash(_("Richiesta confermata: l'account è aggiornato."), "success")
+        return _see_other("admin.account_request", request_id=change.id)
+    # Shown once, to the confirming coordinator only: the admin never sees it.
+    return render(
+        "admin/password_shown.html",
+        user=user,
+        password=password,
+        created=change.kind == "create",
+        back_url=url_for("admin.account_request", request_id=change.id),
+    )
+
+
+@bp.post("/requests/<int:request_id>/refuse")
+@roles_required(Role.COORDINATOR)
+def refuse_request(request_id: int) -> Response:
+    change = _load_request(request_id)
+    form = RefusalForm()
+    if not form.validate_on_submit():
+        return _request_page(change, form, 422)
+    operations.refuse(change, current_user, (form.reason.data or "").strip() or None)
+    db.session.commit()
+    flash(_("Richiesta respinta: l'account non cambia."), "success")
+    return _see_other("admin.account_request", request_id=change.id)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

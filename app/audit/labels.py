@@ -26,6 +26,9 @@ ACTION_LABELS = {
     "user_disabled": _l("account disattivato"),
     "user_enabled": _l("account riattivato"),
     "user_password_reset": _l("password provvisoria generata"),
+    "account_change_requested": _l("modifica di un account chiesta alla Città"),
+    "account_change_confirmed": _l("modifica di un account confermata da un coordinatore"),
+    "account_change_refused": _l("modifica di un account respinta da un coordinatore"),
     "organization_created": _l("ente registrato"),
     "organization_updated": _l("dati dell'ente modificati"),
     "accreditation_created": _l("accreditamento registrato"),
@@ -53,6 +56,10 @@ ACTION_LABELS = {
     "sharing_authorised": _l("autorizzazione alla condivisione registrata"),
     "sharing_withdrawn": _l("autorizzazione alla condivisione revocata"),
     "duplicate_warning_dismissed": _l("avviso di possibile doppione superato"),
+    "intake_conflict_disclosed": _l("presa in carico: indicato l'ente che segue già la persona"),
+    "intake_conflict_throttled": _l(
+        "presa in carico: troppe richieste su persone seguite da altri enti"
+    ),
     "joint_care_requested": _l("presa in carico congiunta richiesta"),
     "joint_care_accepted": _l("presa in carico congiunta accolta"),
     "joint_care_declined": _l("presa in carico congiunta non accolta"),

@@ -64,6 +64,7 @@ OBJECT_TYPES = {
     "site": _l("sede"),
     "housing_unit": _l("alloggio"),
     "user_account": _l("account"),
+    "account_change_request": _l("richiesta sugli account"),
 }
 
 

@@ -22,7 +22,7 @@ from app.clock import today
 from app.errors import DomainError
 from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
-from app.households import bp, operations
+from app.households import bp, disclosures, operations
 from app.households import codice_fiscale as cf
 from app.households.forms import (
     DateOnlyForm,
@@ -90,6 +90,7 @@ from app.referrals.vocabulary import STATUS_BADGES as REFERRAL_BADGES
 from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
 from app.registry.models import CIRCOSCRIZIONI
 from app.registry.vocabulary import LANGUAGES
+from app.web.errors import error_response
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
 from app.workdays import local_date
@@ -347,6 +348,17 @@ def _explain(form: IntakeForm, blocking: list[Conflict]) -> None:
         ]
 
 
+def _revealed(
+    blocking: list[Conflict], similar: list[tuple[int, Person]], org_id: int
+) -> list[int]:
+    """The households of other entities that the answer names (their entity, never their data)."""
+    return [c.person.household_id for c in blocking if not c.own] + [
+        person.household_id
+        for _index, person in similar
+        if person.household.organization_id != org_id
+    ]
+
+
 def _replay(earlier: idempotency.Submission, message: str) -> Response:
     """A form sent again (a double click): where the first submission went, with its message."""
     flash(message, "success")
@@ -394,6 +406,22 @@ def new() -> Response:
                 flash(_("Nucleo preso in carico."), "success")
                 return redirect(url, code=303)  # type: ignore[return-value]
         db.session.rollback()  # the key stays unused: the corrected form may be sent again
+        revealed = _revealed(blocking, similar, org_id)
+        if revealed:
+            wait = disclosures.retry_after(current_user)
+            if wait is not None:
+                db.session.commit()
+                response = error_response(
+                    429,
+                    _(
+                        "Hai chiesto troppe volte in un'ora se una persona è già seguita da un "
+                        "altro ente: riprova più tardi. La Città è informata di queste richieste."
+                    ),
+                )
+                response.headers["Retry-After"] = str(wait)
+                return response
+            disclosures.disclose(current_user, revealed)
+            commit_view()
     status = 422 if (form.errors or blocking or similar) and form.is_submitted() else 200
     return render(
         "households/new.html",

@@ -38,12 +38,58 @@ TEXTS = {
     "budget_increase_rejected": _l(
         "La Città ha respinto l'aumento del budget del progetto n. %(id)s"
     ),
+    "organization_identity_changed": _l(
+        "L'ente %(name)s ha cambiato denominazione, forma giuridica, codice fiscale o iscrizione "
+        "RUNTS: i dati sono da verificare"
+    ),
+    "account_create_requested": _l(
+        "Richiesta n. %(id)s di %(requested_by)s: creare l'account %(username)s; serve la "
+        "conferma di un coordinatore"
+    ),
+    "account_update_requested": _l(
+        "Richiesta n. %(id)s di %(requested_by)s: cambiare ruolo o ente dell'account "
+        "%(username)s; serve la conferma di un coordinatore"
+    ),
+    "account_reset_requested": _l(
+        "Richiesta n. %(id)s di %(requested_by)s: nuova password provvisoria per %(username)s; "
+        "serve la conferma di un coordinatore"
+    ),
+    "account_change_confirmed": _l(
+        "Richiesta n. %(id)s sull'account %(username)s confermata da %(decided_by)s"
+    ),
+    "account_change_refused": _l(
+        "Richiesta n. %(id)s sull'account %(username)s respinta da %(decided_by)s"
+    ),
+    "account_update_requested_owner": _l(
+        "%(requested_by)s ha chiesto di cambiare il ruolo o l'ente del tuo account: vale solo se "
+        "un coordinatore della Città lo conferma. Se non te l'aspettavi, avvisa la Città."
+    ),
+    "account_reset_requested_owner": _l(
+        "%(requested_by)s ha chiesto una nuova password provvisoria per il tuo account: vale "
+        "solo se un coordinatore della Città lo conferma. Se non te l'aspettavi, avvisa la Città."
+    ),
+    "account_created_owner": _l(
+        "Il tuo account è stato creato: chiesto da %(requested_by)s, confermato da %(decided_by)s"
+    ),
+    "account_change_confirmed_owner": _l(
+        "La modifica del tuo account chiesta da %(requested_by)s è stata confermata da "
+        "%(decided_by)s"
+    ),
+    "account_change_refused_owner": _l(
+        "La modifica del tuo account chiesta da %(requested_by)s è stata respinta da %(decided_by)s"
+    ),
+    "intake_disclosures_many": _l(
+        "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
+        "ente"
+    ),
 }
 
 TARGETS = {
     "referral": ("referrals.detail", "referral_id"),
     "placement": ("housing.placement", "placement_id"),
     "project": ("projects.detail", "project_id"),
+    "organization": ("registry.detail", "org_id"),
+    "account_change_request": ("admin.account_request", "request_id"),
 }
 
 
@@ -55,6 +101,12 @@ def text(notification: Notification) -> str:
 
 
 def target_url(notification: Notification) -> str | None:
+    if notification.kind == "intake_disclosures_many":  # the user's answers, in the audit log
+        return url_for(
+            "audit.index",
+            azione="intake_conflict_disclosed",
+            utente=(notification.params or {}).get("username"),
+        )
     target = TARGETS.get(notification.object_type)
     if target is None:
         return None

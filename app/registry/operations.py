@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,11 @@ ORGANIZATION_FIELDS = (
     "circoscrizione", "phone", "email", "website", "description",
 )  # fmt: skip
 KIND_FIELDS = ("is_job_service", "is_hub", "is_housing_provider")
+# Who the entity is: changed by the entity, these wait for the City's check like accreditation data.
+IDENTITY_FIELDS = ("name", "legal_form", "tax_code", "runts_section", "runts_number")
+# Names and the tax code of the City itself, which no partner entity may take.
+CITY_NAMES = ("citta di torino", "comune di torino")
+CITY_TAX_CODE = "00514490010"
 ACCREDITATION_FIELDS = (
     "regional_number", "granted_on", "expires_on",
     "fn_information", "fn_counselling", "fn_orientation", "fn_secretariat",
@@ -57,6 +63,21 @@ def tax_code_holder(tax_code: str, exclude_id: int | None = None) -> Organizatio
     return db.session.scalar(query)
 
 
+def _plain(text: str) -> str:
+    """Lower case, without accents, apostrophes or repeated spaces: "Città  di TORINO" ->
+    "citta di torino" (also "Citta' di Torino")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    letters = "".join(c if c.isalnum() else " " for c in letters)
+    return " ".join(letters.split())
+
+
+def impersonates_city(name: str) -> bool:
+    """True if an entity's name would pass it off as the City ("Città di Torino - ...")."""
+    plain = _plain(name)
+    return any(city in plain for city in CITY_NAMES)
+
+
 def create_organization(values: dict[str, Any]) -> Organization:
     org = Organization(**{k: values.get(k) for k in ORGANIZATION_FIELDS + KIND_FIELDS})
     org.active = True
@@ -67,12 +88,28 @@ def create_organization(values: dict[str, Any]) -> Organization:
 
 
 def update_organization(
-    org: Organization, values: dict[str, Any], *, may_change_kinds: bool
+    org: Organization,
+    values: dict[str, Any],
+    *,
+    may_change_kinds: bool,
+    verified_by_city: bool,
 ) -> dict[str, list[Any]]:
+    """Change the profile. When the entity itself changes who it is (name, legal form, tax
+    code, RUNTS), its accreditation goes back to `pending` and the coordinators are told, so
+    the City checks the new identity before the entity receives referrals under it."""
+    from app.notifications.operations import coordinators, notify
+
     fields = ORGANIZATION_FIELDS + (KIND_FIELDS if may_change_kinds else ())
     changes = _apply(org, values, fields)
     if changes:
         record("organization_updated", org, changes)
+    if not verified_by_city and any(field in IDENTITY_FIELDS for field in changes):
+        accreditation = org.accreditation
+        if accreditation is not None and accreditation.status != "pending":
+            old = accreditation.status
+            accreditation.status = "pending"
+            record("accreditation_updated", accreditation, {"status": [old, "pending"]})
+        notify(coordinators(), "organization_identity_changed", org, {"name": org.name})
     db.session.flush()
     return changes
 

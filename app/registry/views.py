@@ -187,6 +187,24 @@ def _unique_tax_code(form: OrganizationForm, exclude_id: int | None) -> Organiza
     return holder
 
 
+def _passes_for_the_city(form: OrganizationForm) -> bool:
+    """An entity may not call itself the City nor take its tax code: says so next to the field."""
+    refused = False
+    if operations.impersonates_city(form.name.data or ""):
+        form.name.errors = [
+            _("La denominazione non può richiamare la Città di Torino o il Comune di Torino.")
+        ]
+        refused = True
+    if form.tax_code.data == operations.CITY_TAX_CODE:
+        form.tax_code.errors = [_("Questo è il codice fiscale della Città di Torino.")]
+        refused = True
+    return refused
+
+
+def _identity_changed(changes: dict[str, Any]) -> bool:
+    return any(field in operations.IDENTITY_FIELDS for field in changes)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def new_organization() -> Response:
@@ -245,17 +263,27 @@ def edit_organization(org_id: int) -> Response:
         form.circoscrizione.data = str(org.circoscrizione)
         form.runts_section.data = org.runts_section or ""
     duplicate = None
+    by_city = can_verify_accreditation(current_user)
     if form.validate_on_submit():
         duplicate = _unique_tax_code(form, org.id)
-        if duplicate is None:
+        if duplicate is None and (by_city or not _passes_for_the_city(form)):
+            was_pending = org.accreditation is not None and org.accreditation.status == "pending"
             changes = operations.update_organization(
-                org, _organization_values(form), may_change_kinds=may_change_kinds
+                org,
+                _organization_values(form),
+                may_change_kinds=may_change_kinds,
+                verified_by_city=by_city,
             )
             db.session.commit()
-            flash(
-                _("Dati dell'ente aggiornati.") if changes else _("Nessuna modifica da salvare."),
-                "success",
-            )
+            if not changes:
+                flash(_("Nessuna modifica da salvare."), "success")
+            elif not by_city and not was_pending and _identity_changed(changes):
+                flash(
+                    _("Dati dell'ente aggiornati: la Città verificherà la nuova identità."),
+                    "success",
+                )
+            else:
+                flash(_("Dati dell'ente aggiornati."), "success")
             return _see_other("registry.detail", org_id=org.id)
     return render(
         "registry/organization_form.html",
