@@ -64,6 +64,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("auth.totp_setup", "GET"): ("/account/2fa", STAFF),
     ("auth.totp_setup", "POST"): ("/account/2fa", answers(303, 422, 422, 422, 422)),
     ("auth.totp_disable", "POST"): ("/account/2fa/disable", answers(303, 303, 303, 303, 303)),
+    ("auth.recovery_codes", "POST"): (
+        "/account/2fa/recovery-codes",
+        answers(303, 303, 303, 303, 303),
+    ),
     ("auth.account", "GET"): ("/account", STAFF),
     ("auth.csrf_token", "GET"): ("/account/csrf-token", answers(401, 200, 200, 200, 200)),
     ("auth.logged_in_again", "GET"): ("/account/logged-in-again", STAFF),
