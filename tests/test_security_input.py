@@ -187,6 +187,9 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("auth.totp_disable", "POST"): Target(
         "coordinator", "/account/2fa/disable", fields=("password",)
     ),
+    ("auth.recovery_codes", "POST"): Target(
+        "coordinator", "/account/2fa/recovery-codes", fields=("codes_password",)
+    ),
     ("auth.account", "POST"): Target("coordinator", "/account", page="/account"),
     ("admin.new_user", "POST"): Target(
         "admin", "/admin/users/new", page="/admin/users/new", shows="/admin/"
