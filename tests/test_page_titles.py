@@ -3,8 +3,8 @@
 On the demo data, the hub operator opens every edit or new page linked from two households'
 pages (the household, its members, a project, a referral, a housing placement, an eviction
 risk case): each title names "nucleo n. <id>" of its own household and none of the members'
-names; a project's edit page names the project's number. An organization's edit page and a housing unit's edit page have their own title, not the
-detail page's.
+names; a project's edit page names the project's number. An organization's edit page and a
+housing unit's edit page have their own title, not the detail page's.
 """
 
 from __future__ import annotations
