@@ -44,12 +44,20 @@ ALSO_VISIT = ("/account", "/account/2fa", "/households/new", "/projects/new")
 # Not HTML pages, or not to be followed: exports, the API, actions.
 SKIP = re.compile(r"^/(static|api)/|\.(csv|xlsx|json)$|/export$|^/logout$|^/login|^/lingua$")
 HREF = re.compile(r'<a\b[^>]*\bhref="(/[^"#]*)')
-# Create forms posted empty, at the first URL of the crawl with that path: the page as the user
-# sees it after a mistake (HTTP 422).
+# Forms posted empty, at the first URL of the crawl with that path (N: any id): the page as the
+# user sees it after a mistake (HTTP 422).
 INVALID_POSTS = {
-    "ente1": ("/households/new", "/referrals/new", "/projects/new"),
-    "alloggi1": ("/housing/units/new",),
-    "coordinatore": ("/entities/new",),
+    "ente1": (
+        "/households/new",
+        "/households/N/edit",
+        "/households/N/members/new",
+        "/referrals/new",
+        "/projects/new",
+        "/housing/placements/new",
+        "/housing/risk-cases/new",
+    ),
+    "alloggi1": ("/housing/units/new", "/housing/units/N/edit", "/entities/N/sites/new"),
+    "coordinatore": ("/entities/new", "/entities/N/services/new"),
     "admin": ("/admin/users/new",),
 }
 MAX_PAGES_PER_ACCOUNT = 80
@@ -122,7 +130,7 @@ def _collect(app, folder: Path) -> list[Path]:
         for url, html in pages.items():
             write(_file_name(account, url), html)
         for path in INVALID_POSTS.get(account, ()):
-            url = next(u for u in pages if urlsplit(u).path == path)
+            url = next(u for u in pages if _shape(urlsplit(u).path) == f"{path}?")
             response = client.post(url, data={"csrf_token": csrf_token_from(pages[url])})
             assert response.status_code == 422, f"{account} {url}: {response.status_code}"
             write(_file_name(account, url, "-errori"), response.get_data(as_text=True))
