@@ -73,7 +73,26 @@ format: install-dev ## format the code with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install-dev translations static lint ## run the whole test suite (DATABASE_URL selects PostgreSQL)
+# The Nu Html Checker (tests/test_html_valid.py): the jar of npm's vnu-jar package, fetched on demand
+# with `npm pack` into the git-ignored .tools/ and checked against its pinned sha256. `make test`
+# fetches it only where java and npm exist; elsewhere the test skips and says why.
+VNU_VERSION := 26.9.27
+VNU_SHA256 := 22f15dd39a33bed929d2a5c0cddf5946849a647eca9272bf4d5d00bc7e7a4d47
+VNU_JAR := .tools/vnu-$(VNU_VERSION)/vnu.jar
+VNU_FOR_TEST := $(if $(and $(shell command -v java),$(shell command -v npm)),$(VNU_JAR))
+
+$(VNU_JAR):
+	rm -rf $(@D) && mkdir -p $(@D)
+	cd $(@D) && npm pack --silent vnu-jar@$(VNU_VERSION) >/dev/null
+	tar -xzf $(@D)/vnu-jar-$(VNU_VERSION).tgz -C $(@D) package/build/dist/vnu.jar
+	echo "$(VNU_SHA256)  $(@D)/package/build/dist/vnu.jar" | sha256sum --check --quiet
+	mv $(@D)/package/build/dist/vnu.jar $@
+	rm -rf $(@D)/package $(@D)/vnu-jar-$(VNU_VERSION).tgz
+
+.PHONY: vnu
+vnu: $(VNU_JAR) ## fetch the Nu Html Checker (vnu.jar, npm's vnu-jar) into .tools/
+
+test: install-dev translations static lint $(VNU_FOR_TEST) ## run the whole test suite (DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 extract-messages: install-dev ## extract translatable strings into app/translations/messages.pot

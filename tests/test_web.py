@@ -9,7 +9,7 @@ import pytest
 
 from app.admin.models import set_setting
 from app.extensions import db as _db
-from app.web.formatting import format_date, format_datetime, format_money
+from app.web.formatting import datetime_attribute, format_date, format_datetime, format_money
 from app.web.views import safe_next
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -139,6 +139,12 @@ def test_dates_are_dd_mm_yyyy_and_times_are_in_rome():
     assert format_datetime(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == "01/01/2027 00:30"
     # Summer time: UTC+2.
     assert format_datetime(datetime(2026, 7, 1, 10, 0, tzinfo=UTC)) == "01/07/2026 12:00"
+
+
+def test_time_datetime_attributes_stop_at_the_second():
+    # HTML allows three digits of a second's fraction at most; the database keeps six.
+    moment = datetime(2026, 7, 1, 10, 0, 5, 432429, tzinfo=UTC)
+    assert datetime_attribute(moment) == "2026-07-01T12:00:05+02:00"
 
 
 @pytest.mark.parametrize(

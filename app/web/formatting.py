@@ -30,6 +30,14 @@ def format_datetime(value: datetime | None) -> str:
     return to_rome(value).strftime("%d/%m/%Y %H:%M")
 
 
+def datetime_attribute(value: datetime) -> str:
+    """A `<time datetime>` value: Rome's local time to the second, with its offset.
+
+    HTML allows at most three digits of a second's fraction; `isoformat()` writes six.
+    """
+    return to_rome(value).isoformat(timespec="seconds")
+
+
 def format_money(value: Decimal | int | None, *, cents: bool = False) -> str:
     """€ 1.234,56 (Italian separators, symbol first, always two decimals)."""
     if value is None:
@@ -50,6 +58,7 @@ def register_filters(app: object) -> None:
     app.jinja_env.filters.update(  # type: ignore[attr-defined]
         date_it=format_date,
         datetime_it=format_datetime,
+        datetime_attr=datetime_attribute,
         money=format_money,
         number=format_number,
     )

@@ -1,0 +1,103 @@
+"""Each edit and new page's <title> names its object, and no person: titles land in the history.
+
+On the demo data, the hub operator opens every edit or new page linked from two households'
+pages (the household, its members, a project, a referral, a housing placement, an eviction
+risk case): each title names "nucleo n. <id>" of its own household and none of the members'
+names; a project's edit page names the project's number. An organization's edit page and a
+housing unit's edit page have their own title, not the detail page's.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.cli import seed_demo_command
+from app.extensions import db as _db
+from app.households.models import Person
+from tests.conftest import csrf_token_from
+
+TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+HOUSEHOLD_LINK = re.compile(r'href="/households/(\d+)"')
+# The edit and new pages of a household's journeys, as linked from its page.
+HOUSEHOLD_FORMS = {
+    "household": re.compile(r"^/households/\d+/edit$"),
+    "new member": re.compile(r"^/households/\d+/members/new$"),
+    "member": re.compile(r"^/households/\d+/members/\d+$"),
+    "new project": re.compile(r"^/projects/new\?household=\d+$"),
+    "new referral": re.compile(r"^/referrals/new\?household=\d+"),
+    "new placement": re.compile(r"^/housing/placements/new\?household=\d+$"),
+    "new risk case": re.compile(r"^/housing/risk-cases/new\?household=\d+$"),
+}
+
+
+def _log_in(client: FlaskClient, username: str) -> None:
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"username": username, "password": "demo-Torino-2026", "csrf_token": token}
+    )
+    assert response.status_code == 303
+
+
+def _title(client: FlaskClient, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return unescape(TITLE.search(response.get_data(as_text=True))[1]).split(" · ")[0].strip()
+
+
+def _links(html: str) -> list[str]:
+    return [unescape(h) for h in re.findall(r'href="(/[^"#]*)"', html)]
+
+
+def test_edit_and_new_pages_name_their_household_and_no_person(app, client, db):
+    assert app.test_cli_runner().invoke(seed_demo_command, []).exit_code == 0
+    _log_in(client, "ente1")
+    listing = client.get("/households/").get_data(as_text=True)
+    household_ids = list(dict.fromkeys(HOUSEHOLD_LINK.findall(listing)))[:2]
+    assert len(household_ids) == 2
+    titles: dict[str, set[str]] = {kind: set() for kind in HOUSEHOLD_FORMS}
+    for household_id in household_ids:
+        names = {
+            name
+            for person in _db.session.scalars(
+                select(Person).where(Person.household_id == int(household_id))
+            )
+            for name in (person.first_name, person.last_name)
+        }
+        detail = client.get(f"/households/{household_id}").get_data(as_text=True)
+        for url in _links(detail):
+            kind = next((k for k, pattern in HOUSEHOLD_FORMS.items() if pattern.match(url)), None)
+            if kind is None:
+                continue
+            title = _title(client, url)
+            assert f"nucleo n. {household_id}" in title, (url, title)
+            assert not [n for n in names if n in title], (url, title)
+            titles[kind].add(title)
+    # Every kind of page was seen on both households, with a different title on each.
+    assert {kind: len(seen) for kind, seen in titles.items()} == dict.fromkeys(HOUSEHOLD_FORMS, 2)
+
+    projects = client.get("/projects/").get_data(as_text=True)
+    project_ids = list(dict.fromkeys(re.findall(r'href="/projects/(\d+)"', projects)))[:2]
+    assert len(project_ids) == 2
+    for project_id in project_ids:
+        title = _title(client, f"/projects/{project_id}/edit")
+        assert title == f"Modifica del progetto n. {project_id}"
+
+
+def test_organization_and_unit_edit_pages_have_their_own_title(app, client, db):
+    assert app.test_cli_runner().invoke(seed_demo_command, []).exit_code == 0
+    _log_in(client, "alloggi1")
+    own = _db.session.scalar(select(User.organization_id).where(User.username == "alloggi1"))
+    org_url = f"/entities/{own}"
+    assert f'href="{org_url}/edit"' in client.get(org_url).get_data(as_text=True)
+    org_title = _title(client, org_url)
+    assert _title(client, f"{org_url}/edit") == f"Modifica dell’ente {org_title}"
+
+    board = client.get("/housing/").get_data(as_text=True)
+    unit_url = next(u for u in _links(board) if re.match(r"^/housing/units/\d+$", u))
+    unit_title = _title(client, unit_url)
+    assert _title(client, f"{unit_url}/edit") == f"Modifica dell'alloggio {unit_title}"
