@@ -43,6 +43,7 @@ from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
 from app.registry.models import Site
 from app.web.htmx import render, wants_fragment
+from app.web.search_token import search_text, search_token
 
 READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
 PAGE = "distributions/index.html"
@@ -101,8 +102,24 @@ def _household_history(household: Household | None) -> tuple[Any, bool]:
     )
 
 
-def _respond(fragment: str | None, status: int = 200, **context: Any) -> Response:
-    """The fragment for a partial htmx request; else the whole page, which includes it."""
+def _audit_shown(action: str, context: dict[str, Any]) -> None:
+    """One audit event naming the households this answer shows: the finder's hits, the chosen
+    household, the one just served and the recent distributions (when the answer has them)."""
+    households = [hit.household for hit in context.get("hits") or []]
+    households += [
+        context[key] for key in ("household", "saved_household") if context.get(key) is not None
+    ]
+    households += [d.household_id for d in context.get("recent") or []]
+    audit.record_views(action, households)
+
+
+def _respond(
+    fragment: str | None, status: int = 200, action: str = "distributions_listed", **context: Any
+) -> Response:
+    """The fragment for a partial htmx request; else the whole page, which includes it.
+
+    The households it shows are an audit event (`action`), committed here: the requests that
+    come here (pages, fragments, a refused form) have nothing else to save."""
     context.setdefault("kinds", DISTRIBUTION_KINDS)
     context.setdefault("min_query_length", MIN_QUERY_LENGTH)
     if fragment is None or not wants_fragment():
@@ -120,6 +137,8 @@ def _respond(fragment: str | None, status: int = 200, **context: Any) -> Respons
         context.setdefault("household", None)
     if "household" in context and "history" not in context:
         context["history"] = _household_history(context["household"])
+    _audit_shown(action, context)
+    audit.commit_view()
     return render(PAGE, fragment, status=status, **context)
 
 
@@ -159,14 +178,34 @@ def index() -> Response:
     return _respond(None)
 
 
-@bp.get("/find")
+@bp.route("/find", methods=["GET", "POST"])
 @roles_required(*READERS)
 def find() -> Response:
-    """Active search at the counter: households in charge, by codice fiscale or name."""
+    """Active search at the counter: households in charge, by codice fiscale or name.
+
+    The finder posts the text, so that a codice fiscale never appears in a URL; without htmx
+    the post is answered with the page's URL carrying it as a token (app.web.search_token)."""
     sites = _recorder_sites_or_403()
-    q = normalised_query(request.args.get("q"))
+    if request.method == "POST":
+        q = normalised_query(request.form.get("q"))
+        if not wants_fragment():
+            target = (
+                url_for("distributions.find", cerca=search_token(q, current_user.id))
+                if q
+                else url_for("distributions.index")
+            )
+            return redirect(target, code=303)  # type: ignore[return-value]
+    else:
+        typed = request.args.get("q") or search_text(request.args.get("cerca"), current_user.id)
+        q = normalised_query(typed)
     hits = find_households(current_user, q, today()) if len(q) >= MIN_QUERY_LENGTH else None
-    return _respond("distributions/_finder_results.html", q=q, hits=hits, sites=sites)
+    return _respond(
+        "distributions/_finder_results.html",
+        action="distribution_finder_used",
+        q=q,
+        hits=hits,
+        sites=sites,
+    )
 
 
 @bp.get("/form")
@@ -186,7 +225,13 @@ def counter_form() -> Response:
     form = _new_form(sites, household, formdata=None)
     if household is not None:
         (form.site_id if len(sites) > 1 else form.kind).render_kw = {"autofocus": True}
-    return _respond("distributions/_form.html", form=form, household=household, sites=sites)
+    return _respond(
+        "distributions/_form.html",
+        action="distribution_form_viewed",
+        form=form,
+        household=household,
+        sites=sites,
+    )
 
 
 @bp.get("/counts")
@@ -239,10 +284,10 @@ def _distribution_export(kind: str) -> Response:
         ]
         for d in found[:ROW_LIMIT]
     ]
-    audit.record(
+    audit.record_views(
         "distributions_exported",
-        None,
-        {"month": month.strftime("%Y-%m"), "rows": len(rows), "format": kind},
+        [d.household_id for d in found[:ROW_LIMIT]],
+        changes={"month": month.strftime("%Y-%m"), "rows": len(rows), "format": kind},
     )
     db.session.commit()
     return list_response(
@@ -278,7 +323,9 @@ def record() -> Response:
         key = form.idempotency_key.data
         earlier = idempotency.claim(key, current_user, PURPOSE)
         if earlier is not None:  # the same form sent again (a double click): the first's answer
-            return _replay(earlier, sites)
+            response = _replay(earlier, sites)
+            db.session.commit()  # its audit event of the households shown
+            return response
         site = next(s for s in sites if s.id == form.site_id.data)
         try:
             distribution = operations.record_distribution(
@@ -318,6 +365,7 @@ def record() -> Response:
     return _respond(
         "distributions/_form.html",
         status=422,
+        action="distribution_form_viewed",
         form=form,
         household=household,
         warning=warning,
@@ -350,18 +398,22 @@ def _recorded(distribution: Distribution, household: Household, sites: list[Site
         return redirect(url_for("distributions.index"), code=303)  # type: ignore[return-value]
     form = _new_form(sites, formdata=None)
     form.site_id.data = distribution.site_id
+    context = {
+        "saved_household": household,
+        "recent": recent_distributions(current_user),
+    }
+    _audit_shown("distributions_listed", context)  # in the transaction of the distribution
     return render(
         "distributions/_recorded.html",
         form=form,
         household=None,
         history=(None, False),
         saved=distribution,
-        saved_household=household,
         q="",
         hits=None,
         reset_finder=True,
-        recent=recent_distributions(current_user),
         kinds=DISTRIBUTION_KINDS,
         min_query_length=MIN_QUERY_LENGTH,
+        **context,
         **_month_context(month_start(distribution.distributed_on)),
     )

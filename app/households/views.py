@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import idempotency
 from app.audit.models import AuditEvent
-from app.audit.operations import commit_view, record, record_views, showed_household
+from app.audit.operations import commit_view, record_views, showed_household
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -93,6 +93,7 @@ from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
+from app.web.search_token import search_text, search_token
 from app.workdays import local_date
 from app.workflow import StaleState
 
@@ -131,9 +132,11 @@ class HouseholdFilters:
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> HouseholdFilters:
+        """The filters of the form (POST) or of the URL, where the search text is a token."""
         circ = args.get("circ", type=int)
+        q = args.get("q") or search_text(args.get("cerca"), current_user.id)
         return cls(
-            q=(args.get("q") or "").strip()[:100],
+            q=q.strip()[:100],
             circ=circ if circ in range(1, 9) else None,
             bisogno=args.get("bisogno", "") if args.get("bisogno") in NEEDS else "",
             stato=args.get("stato", "active")
@@ -143,6 +146,12 @@ class HouseholdFilters:
         )
 
     def url_args(self, **overrides: object) -> dict[str, object]:
+        """The filters for a URL: the search text only as a token (app.web.search_token)."""
+        values = self.audit_args(**overrides)
+        text = values.pop("q", None)
+        return {"cerca": search_token(str(text), current_user.id), **values} if text else values
+
+    def audit_args(self, **overrides: object) -> dict[str, object]:
         values = {
             "q": self.q,
             "circ": self.circ,
@@ -192,10 +201,13 @@ def filtered_households(user: User, filters: HouseholdFilters) -> Any:
     return query
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 @roles_required(*USERS)
 def index() -> Response:
-    filters = HouseholdFilters.from_args(request.args)
+    """The list; the search form posts (its text never in a URL) and gets the list's URL back."""
+    filters = HouseholdFilters.from_args(request.form if request.method == "POST" else request.args)
+    if request.method == "POST" and not wants_fragment():
+        return _see_other("households.index", **filters.url_args())
     query = filtered_households(current_user, filters)
     total = capped_total(query)
     pages = page_count(total, PAGE_SIZE)
@@ -206,7 +218,7 @@ def index() -> Response:
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    record_views("households_listed", rows, changes={"filters": filters.url_args(pagina=page)})
+    record_views("households_listed", rows, changes={"filters": filters.audit_args(pagina=page)})
     commit_view()
     response = render(
         "households/index.html",
@@ -258,10 +270,10 @@ def _household_export(kind: str) -> Response:
         ]
         for household in households[:ROW_LIMIT]
     ]
-    record(
+    record_views(
         "households_exported",
-        None,
-        {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
+        households[:ROW_LIMIT],
+        changes={"filters": filters.audit_args(pagina=1), "rows": len(rows), "format": kind},
     )
     db.session.commit()
     return list_response(
@@ -701,6 +713,8 @@ def edit(household_id: int) -> Response:
             "success",
         )
         return _see_other("households.detail", household_id=household.id)
+    record_views("household_edit_viewed", [household], household)
+    commit_view()
     return render(
         "households/edit.html", form=form, household=household, status=422 if form.errors else 200
     )
@@ -744,6 +758,8 @@ def new_member(household_id: int) -> Response:
                 flash(done, "success")
                 return redirect(url, code=303)  # type: ignore[return-value]
         db.session.rollback()  # the key stays unused: the corrected form may be sent again
+    record_views("member_form_viewed", [household], household)
+    commit_view()
     return render(
         "households/member_form.html", form=form, household=household, person=None,
         status=422 if form.errors else 200,
@@ -771,6 +787,8 @@ def edit_member(household_id: int, person_id: int) -> Response:
                 "success",
             )
             return _see_other("households.detail", household_id=household.id)
+    record_views("member_edit_viewed", [household], person)
+    commit_view()
     return render(
         "households/member_form.html", form=form, household=household, person=person,
         status=422 if form.errors else 200,

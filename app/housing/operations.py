@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import case, delete, select, update
 
-from app.audit.operations import diff, record
+from app.audit.operations import diff, record, record_views
 from app.auth.models import Role, User
 from app.clock import ROME
 from app.clock import today as current_day
@@ -671,7 +671,7 @@ def _notify(placement: Placement, actor: User) -> None:
 
 
 def record_view(placement: Placement, actor: User) -> None:
-    record("placement_viewed", placement, actor=actor)
+    record_views("placement_viewed", [placement.household_id], placement, actor=actor)
 
 
 # Well-being checks ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.models import AuditEvent
-from app.audit.operations import commit_view, record
+from app.audit.operations import commit_view, record_views
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -395,6 +395,8 @@ def _unit_page(
         .order_by(Placement.status_changed_at.desc(), Placement.id.desc())
         .limit(100)
     ).all()
+    record_views("unit_placements_viewed", [p.household_id for p in placements], item)
+    commit_view()  # the callers have nothing else to save (a refused update was rolled back)
     return render(
         "housing/unit.html",
         status=status,
@@ -624,6 +626,8 @@ def new_placement() -> Response:
         "include_declined": include_declined,
         **VOCABULARY,
     }
+    record_views("placement_form_viewed", [household], household)
+    commit_view()  # a refused proposal was rolled back: only this event is saved
     if request.method == "GET" and wants_fragment():
         return render("housing/_unit_choices.html", **context)
     failed = form.is_submitted() and bool(form.errors or top_error)
@@ -651,6 +655,12 @@ def placements() -> Response:
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
+    record_views(
+        "placements_listed",
+        [p.household_id for p in rows],
+        changes={"filters": {"stato": status} if status else {}},
+    )
+    commit_view()
     response = render(
         "housing/placements.html",
         "housing/_placement_results.html",
@@ -716,10 +726,14 @@ def _placement_export(kind: str) -> Response:
                 placement.status_changed_at,
             ]
         )
-    record(
+    record_views(
         "placements_exported",
-        None,
-        {"filters": {"stato": status} if status else {}, "rows": len(rows), "format": kind},
+        [p.household_id for p in found[:ROW_LIMIT]],
+        changes={
+            "filters": {"stato": status} if status else {},
+            "rows": len(rows),
+            "format": kind,
+        },
     )
     db.session.commit()
     return list_response(
@@ -926,6 +940,8 @@ def follow_ups() -> Response:
     day = today()
     rows = queries.follow_ups(current_user, day, limit=FOLLOW_UP_ROWS)
     query = queries.follow_ups_query(current_user, day)
+    record_views("follow_ups_listed", [row.placement.household_id for row in rows])
+    commit_view()
     return render(
         "housing/follow_ups.html",
         rows=[(row, _household_view(row.placement)) for row in rows],
@@ -958,10 +974,17 @@ def risk_cases() -> Response:
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
+    deadlines = queries.upcoming_deadlines(current_user, day)
+    record_views(
+        "risk_cases_listed",
+        [c.household_id for c in cases] + [d.case.household_id for d in deadlines],
+        changes={"filters": {"stato": status}},
+    )
+    commit_view()
     return render(
         "housing/risk_cases.html",
         cases=cases,
-        deadlines=queries.upcoming_deadlines(current_user, day),
+        deadlines=deadlines,
         deadline_total=queries.deadline_count(current_user, day),
         horizon=queries.DEADLINE_HORIZON_DAYS,
         stato=status,
@@ -991,6 +1014,8 @@ def new_risk_case() -> Response:
             db.session.commit()
             flash(_("Caso di prevenzione dello sfratto aperto."), "success")
             return _see_other("housing.risk_case", case_id=case.id)
+    record_views("risk_case_form_viewed", [household], household)
+    commit_view()  # a refused case was rolled back: only this event is saved
     return render(
         "housing/risk_case_new.html",
         status=422 if form.is_submitted() else 200,
@@ -1005,7 +1030,7 @@ def new_risk_case() -> Response:
 @roles_required(*HOUSEHOLD_USERS)
 def risk_case(case_id: int) -> Response:
     case = visible_risk_case_or_404(current_user, case_id)
-    record("risk_case_viewed", case, actor=current_user)
+    record_views("risk_case_viewed", [case.household_id], case)
     commit_view()
     return _risk_case_page(case)
 
@@ -1040,7 +1065,7 @@ def _risk_case_page(
 
 def _rerender_case(case_id: int, **context: Any) -> Response:
     case = visible_risk_case_or_404(current_user, case_id)
-    record("risk_case_viewed", case, actor=current_user)
+    record_views("risk_case_viewed", [case.household_id], case)
     commit_view()
     return _risk_case_page(case, **context)
 

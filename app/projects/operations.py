@@ -26,7 +26,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy import update as sql_update
 
 from app.audit.models import AuditEvent
-from app.audit.operations import diff, record
+from app.audit.operations import diff, record, record_views
 from app.auth.models import Role, User
 from app.clock import today as current_day
 from app.db import utcnow
@@ -606,7 +606,7 @@ def decide_increase(
 
 
 def record_view(project: Project, actor: User) -> None:
-    record("project_viewed", project, actor=actor)
+    record_views("project_viewed", [project.household_id], project, actor=actor)
 
 
 def _euro(amount: Decimal) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from app.audit.operations import commit_view, record
+from app.audit.operations import commit_view, record_views
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -202,6 +202,12 @@ def index() -> Response:
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
+    record_views(
+        "projects_listed",
+        [p.household_id for p in projects],
+        changes={"filters": filters.url_args(pagina=page)},
+    )
+    commit_view()
     response = render(
         "projects/index.html",
         "projects/_results.html",
@@ -263,10 +269,10 @@ def _project_export(kind: str) -> Response:
                 money.available,
             ]
         )
-    record(
+    record_views(
         "projects_exported",
-        None,
-        {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
+        [p.household_id for p in projects[:ROW_LIMIT]],
+        changes={"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
     )
     db.session.commit()
     return list_response(
@@ -375,6 +381,8 @@ def new() -> Response:
             db.session.commit()
             flash(created, "success")
             return redirect(url, code=303)  # type: ignore[return-value]
+    record_views("project_form_viewed", [household], household)
+    commit_view()
     return render(
         "projects/new.html",
         form=form,
@@ -415,6 +423,8 @@ def edit(project_id: int) -> Response:
                 "success",
             )
             return _see_other("projects.detail", project_id=project.id)
+    record_views("project_edit_viewed", [household], project)
+    commit_view()
     return render(
         "projects/edit.html",
         form=form,

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.audit.operations import record
+from app.audit.operations import record, record_views
 from app.auth.models import User
 from app.clock import today as current_day
 from app.db import utcnow
@@ -446,4 +446,4 @@ def _notify(referral: Referral, previous: str, actor: Any) -> None:
 
 def record_view(referral: Referral, actor: User) -> None:
     """Opening a referral shows personal data: audited like any other view."""
-    record("referral_viewed", referral, actor=actor)
+    record_views("referral_viewed", [referral.household_id], referral, actor=actor)

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
-from app.audit.operations import commit_view, record
+from app.audit.operations import commit_view, record_views
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
@@ -331,6 +331,12 @@ def index() -> Response:
                 .offset((page - 1) * PAGE_SIZE)
             )
         )
+    record_views(
+        "referrals_listed",
+        [r.household_id for r in referrals],
+        changes={"filters": filters.url_args(pagina=page)},
+    )
+    commit_view()
     response = render(
         "referrals/index.html",
         "referrals/_results.html",
@@ -401,10 +407,10 @@ def _referral_export(kind: str) -> Response:
                 referral.status_changed_at,
             ]
         )
-    record(
+    record_views(
         "referrals_exported",
-        None,
-        {"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
+        [r.household_id for r in referrals[:ROW_LIMIT]],
+        changes={"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
     )
     db.session.commit()
     return list_response(
@@ -637,6 +643,10 @@ def new() -> Response:
         "sharing_problem": sharing_problem(household),
         **VOCABULARY,
     }
+    if failed:
+        db.session.rollback()  # a refused form saves nothing, not even its claimed key
+    record_views("referral_form_viewed", [household], household)
+    commit_view()
     if request.method == "GET" and wants_fragment():
         return render("referrals/_suggestions.html", **context)
     return render("referrals/new.html", status=422 if failed else 200, **context)
@@ -738,6 +748,7 @@ def _queue_row(
 ) -> Response:
     """The queue row after a decision; a refused one keeps its form open on the field to fix."""
     row = _rows([referral], current_user, today(), True)[0]
+    record_views("referrals_listed", [referral.household_id])  # committed by the caller
     return render(
         "referrals/_row.html",
         row=row,
@@ -809,7 +820,9 @@ def act(referral_id: int, action: str) -> Response:
         # The queue's row is swapped with the referral as it is now (the rollback expired it):
         # whoever lost a race sees the state the other left, next to the message.
         if in_queue:
-            return _queue_row(referral, error, status, action)
+            response = _queue_row(referral, error, status, action)
+            db.session.commit()
+            return response
         if wants_fragment():
             return error_response(status, error)
         if stale or withdrawn:
