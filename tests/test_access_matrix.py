@@ -149,6 +149,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("registry.edit_site", "POST"): ("/entities/{org}/sites/{site}", CITY_EDIT_POSTS),
     ("households.index", "GET"): ("/households/", HOUSEHOLD_READERS),
     ("households.new", "GET"): ("/households/new", OPERATOR_ONLY),
+    ("households.index", "POST"): ("/households/", answers(303, 403, 303, 303, 403)),
     ("households.new", "POST"): ("/households/new", answers(303, 403, 403, 422, 403)),
     ("households.add_member_row", "POST"): ("/households/new/members/add", OPERATOR_ONLY),
     ("households.remove_member_row", "POST"): ("/households/new/members/remove/0", OPERATOR_ONLY),
@@ -197,6 +198,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/distributions/find?q=rossi",
         answers(303, 403, 403, 403, 403),
     ),
+    ("distributions.find", "POST"): ("/distributions/find", answers(303, 403, 403, 403, 403)),
     ("distributions.counter_form", "GET"): (
         "/distributions/form",
         answers(303, 403, 403, 403, 403),

@@ -107,9 +107,7 @@ def named_households(after_id: int) -> set[int]:
     named |= {e.object_id for e in events if e.object_type == "household"}
     people = [e.object_id for e in events if e.object_type == "person"]
     if people:
-        named |= set(
-            _db.session.scalars(select(Person.household_id).where(Person.id.in_(people)))
-        )
+        named |= set(_db.session.scalars(select(Person.household_id).where(Person.id.in_(people))))
     return named
 
 

@@ -239,6 +239,9 @@ TARGETS: dict[tuple[str, str], Target] = {
         page="/entities/{org}/sites/{site}",
         shows=OWN_ORG,
     ),
+    ("households.index", "POST"): Target(
+        "operator", "/households/", fields=("q", "circ", "bisogno", "stato")
+    ),
     ("households.new", "POST"): Target(
         "operator", "/households/new", page="/households/new", shows="/households/"
     ),
@@ -397,6 +400,7 @@ TARGETS: dict[tuple[str, str], Target] = {
         page="/projects/{approved_project}/lines/{approved_line}/edit",
         shows="/projects/{approved_project}",
     ),
+    ("distributions.find", "POST"): Target("hub", "/distributions/find", fields=("q",)),
     ("distributions.record", "POST"): Target(
         "hub",
         "/distributions/",
