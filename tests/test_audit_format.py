@@ -157,7 +157,7 @@ def test_values_of_every_kind_and_unknown_keys_never_crash():
     assert value_text("at", "2026-07-01T10:30:00+00:00") == "01/07/2026 12:30"  # Turin, summer
     assert value_text("at", "2026-13-45") == "2026-13-45"
     assert value_text("active", True) == "sì"
-    assert value_text("filters", {"q": "x", "linea": "A"}) == "Q: x; Linea di azione: A"
+    assert value_text("filters", {"q": "x", "linea": "A"}) == "Ricerca: x; Linea di azione: A"
     assert value_text("whatever", object()) is not None
     assert change_text("status", ["active", "closed"], "household") == "in carico → chiuso"
     # A list of codes recorded as a value is not mistaken for [old, new].

@@ -97,6 +97,8 @@ FIELD_LABELS: dict[str, Any] = {
     "status_changed_at": _l("Stato cambiato il"),
     # Housing
     "capacity": _l("Posti"),
+    "vacancies_after": _l("Posti liberi dopo"),
+    "places_freed": _l("Posti liberati"),
     "vacancies": _l("Posti liberi"),
     "places": _l("Posti richiesti"),
     "target_groups": _l("Destinatari"),
@@ -135,9 +137,13 @@ FIELD_LABELS: dict[str, Any] = {
     "held_on": _l("Incontro il"),
     "next_steps": _l("Prossimi passi"),
     "amount": _l("Importo"),
+    "line_id": _l("Voce di spesa"),
+    "goal_id": _l("Obiettivo"),
     # Exports and views
     "filters": _l("Filtri"),
     "rows": _l("Righe"),
+    "capped": _l("Esportazione limitata"),
+    "q": _l("Ricerca"),
     "count": _l("Numero"),
     "dal": _l("Dal"),
     "al": _l("Al"),
