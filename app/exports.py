@@ -376,7 +376,7 @@ class Count:
     """A count of people (or of things each about one person) on its way to publication."""
 
     value: int
-    hidden: str | None = None  # PRIMARY, SECONDARY or None (shown)
+    hidden: str | None = None  # PRIMARY ("<threshold"), SECONDARY or None (shown)
 
     @property
     def published(self) -> int | str:
@@ -396,10 +396,10 @@ def _bounds(count: Count, threshold: int) -> tuple[float, float]:
     """What a reader knows of a cell: its value, 1..threshold-1 under "<5", at least the
     threshold under "n.d." (a zero is never hidden by the secondary step, so the reader may
     assume so)."""
-    if count.hidden == PRIMARY:
-        return 1, threshold - 1
     if count.hidden == SECONDARY:
         return threshold, _INFINITY
+    if count.hidden:
+        return 1, threshold - 1
     return count.value, count.value
 
 
@@ -440,8 +440,9 @@ def protect(counts: Iterable[Count], sums: Sequence[Sum], threshold: int = 5) ->
     "n.d.": the smallest shown part above zero (a zero hides nothing: 0 is shown), else the
     total. Every page, CSV and XLSX shows the cells this leaves."""
     for count in [*counts, *(c for relation in sums for c in (relation.total, *relation.parts))]:
-        if 0 < count.value < threshold:
-            count.hidden = PRIMARY
+        shown = suppress(count.value, threshold)
+        if isinstance(shown, str):
+            count.hidden = shown
     changed = True
     while changed:
         changed = False
