@@ -186,9 +186,11 @@ def register_web(app: Flask) -> None:
     register_error_handlers(app)
     register_headers(app)
     register_filters(app)
+    from app.audit.format import field_label as audit_field_label
     from app.audit.labels import audit_label
 
     app.jinja_env.globals["audit_label"] = audit_label
+    app.jinja_env.globals["audit_field_label"] = audit_field_label
     from app.web.paging import COUNT_CAP
 
     app.jinja_env.globals["count_cap"] = COUNT_CAP

@@ -8,7 +8,9 @@ Every list and report export goes through here, so the same rules hold everywher
   widths; text is always stored as text, never as a formula.
 - `pseudonym(person_id)`: the same person gets the same 16-hex-digit code in every export, keyed
   with a secret kept in the settings table (never shown), so nobody can go back to the person.
-- `suppress(count)`: counts of 1..4 people become "<5".
+- `suppress(count)`: counts of 1..4 people become "<5" (a count published on its own).
+- `protect(counts, sums)`: the same for a table whose cells add up to totals, plus secondary
+  (complementary) suppression, so no hidden count can be worked out from the cells and totals shown.
 """
 
 from __future__ import annotations
@@ -364,13 +366,106 @@ def suppress(count: int | None, threshold: int = 5) -> int | str:
     return count
 
 
+PRIMARY = "<5"  # a count of 1..4 people
+SECONDARY = "n.d."  # a count hidden so that a "<5" next to it cannot be worked out ("non diffuso")
+_INFINITY = float("inf")
+
+
+@dataclass(eq=False)
+class Count:
+    """A count of people (or of things each about one person) on its way to publication."""
+
+    value: int
+    hidden: str | None = None  # PRIMARY ("<threshold"), SECONDARY or None (shown)
+
+    @property
+    def published(self) -> int | str:
+        return self.hidden or self.value
+
+
+@dataclass(frozen=True)
+class Sum:
+    """A published relation: `total` is the sum of `parts` (a row or column and its margin, or
+    two tables that count the same things)."""
+
+    total: Count
+    parts: Sequence[Count]
+
+
+def _bounds(count: Count, threshold: int) -> tuple[float, float]:
+    """What a reader knows of a cell: its value, 1..threshold-1 under "<5", at least the
+    threshold under "n.d." (a zero is never hidden by the secondary step, so the reader may
+    assume so)."""
+    if count.hidden == SECONDARY:
+        return threshold, _INFINITY
+    if count.hidden:
+        return 1, threshold - 1
+    return count.value, count.value
+
+
+def _exposed(relation: Sum, threshold: int) -> bool:
+    """Can a reader pin down a hidden cell of this relation from the other cells' bounds?"""
+    cells = [relation.total, *relation.parts]
+    bounds = [_bounds(cell, threshold) for cell in cells]
+    for index, cell in enumerate(cells):
+        if not cell.hidden:
+            continue
+        own_low, own_high = bounds[index]
+        if index == 0:  # the total: the sum of the parts
+            low = sum(b[0] for b in bounds[1:])
+            high = sum(b[1] for b in bounds[1:])
+        else:  # a part: the total less the other parts
+            others = bounds[1:index] + bounds[index + 1 :]
+            low = bounds[0][0] - sum(b[1] for b in others)
+            high = bounds[0][1] - sum(b[0] for b in others)
+        if max(low, own_low) >= min(high, own_high):
+            return True
+    return False
+
+
+def _complement(relation: Sum) -> Count | None:
+    """The cell to hide next: the smallest shown part above zero, else the total."""
+    shown = [part for part in relation.parts if not part.hidden and part.value > 0]
+    if shown:
+        return min(shown, key=lambda part: part.value)
+    if not relation.total.hidden and relation.total.value > 0:
+        return relation.total
+    return None
+
+
+def protect(counts: Iterable[Count], sums: Sequence[Sum], threshold: int = 5) -> None:
+    """Primary and secondary suppression, in place: every count of 1..threshold-1 is hidden as
+    "<5"; then, while some relation lets a reader work out a hidden cell (by subtraction, or
+    because the bounds of the others leave a single value), one more cell of it is hidden as
+    "n.d.": the smallest shown part above zero (a zero hides nothing: 0 is shown), else the
+    total. Every page, CSV and XLSX shows the cells this leaves."""
+    for count in [*counts, *(c for relation in sums for c in (relation.total, *relation.parts))]:
+        shown = suppress(count.value, threshold)
+        if isinstance(shown, str):
+            count.hidden = shown
+    changed = True
+    while changed:
+        changed = False
+        for relation in sums:
+            if _exposed(relation, threshold):
+                target = _complement(relation)
+                if target is not None:
+                    target.hidden = SECONDARY
+                    changed = True
+
+
 __all__ = [
+    "PRIMARY",
     "ROW_LIMIT",
+    "SECONDARY",
+    "Count",
     "Sheet",
+    "Sum",
     "csv_cell",
     "csv_response",
     "csv_text",
     "limit_note",
+    "protect",
     "pseudonym",
     "suppress",
     "xlsx_bytes",

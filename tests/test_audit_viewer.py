@@ -120,8 +120,9 @@ def test_admin_sees_which_fields_changed_but_not_personal_values(client, login_a
     html = client.get("/audit/").get_data(as_text=True)
     for secret in ("Rossi", "Russo", "Via Segreta", "Bianchi"):
         assert secret not in html
-    assert "last_name" in html
-    assert "address" in html
+    assert "Cognome" in html
+    assert "Indirizzo" in html
+    assert "last_name" not in html
     assert "valore nascosto" in html
     # No household data: the organization's changes stay readable.
     assert "011 222" in html
@@ -138,7 +139,7 @@ def test_admin_export_is_masked_too(client, login_as):
     _db.session.commit()
     body = client.get("/audit/export.csv").get_data(as_text=True)
     assert "Via Segreta" not in body
-    assert "address: valore nascosto → valore nascosto" in body
+    assert "Indirizzo: valore nascosto → valore nascosto" in body
 
 
 def test_links_only_to_objects_the_reader_may_open(client, login_as):
@@ -324,7 +325,7 @@ def test_pages_of_fifty_newest_first_with_cursor_links(client, login_as):
     _db.session.commit()
 
     def numbers(html):
-        return [int(part.split("<", 1)[0]) for part in html.split("n</span>: ")[1:]]
+        return [int(part.split("<", 1)[0]) for part in html.split("N</span>: ")[1:]]
 
     first = client.get("/audit/?azione=settings_changed").get_data(as_text=True)
     assert "120 eventi trovati" in first
@@ -361,7 +362,7 @@ def test_events_at_the_same_instant_are_neither_lost_nor_repeated(client, login_
     first = client.get("/audit/?azione=settings_changed").get_data(as_text=True)
     cursor = first.split("prima=")[1].split('"')[0]
     second = client.get(f"/audit/?azione=settings_changed&prima={cursor}").get_data(as_text=True)
-    seen = first.count("n</span>: ") + second.count("n</span>: ")
+    seen = first.count("N</span>: ") + second.count("N</span>: ")
     assert seen == 60
 
 
@@ -382,7 +383,7 @@ def test_csv_export_keeps_the_filters_and_is_itself_audited(client, login_as):
     assert rows[0][:3] == ["N. evento", "Data e ora", "Utente"]
     assert len(rows) == 2
     assert rows[1][4] == "dati del nucleo modificati"
-    assert rows[1][8] == "address: Via Roma 1 → Via Po 2"
+    assert rows[1][8] == "Indirizzo: Via Roma 1 → Via Po 2"
     assert rows[1][1] == "10/03/2026 10:00"
     [exported] = exported_events()
     assert exported.actor_id == coordinator.id
@@ -412,7 +413,7 @@ def test_export_is_capped_with_a_message(client, login_as, monkeypatch):
     _db.session.commit()
     rows = csv_rows(client.get("/audit/export.csv?azione=settings_changed"))
     assert len(rows) == 1 + 3 + 1
-    assert [row[8] for row in rows[1:4]] == ["n: 4", "n: 3", "n: 2"]
+    assert [row[8] for row in rows[1:4]] == ["N: 4", "N: 3", "N: 2"]
     assert rows[-1][0].startswith("Esportazione limitata ai 3 eventi più recenti")
     assert exported_events()[0].changes["capped"] is True
 

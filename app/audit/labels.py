@@ -101,7 +101,7 @@ ACTION_LABELS = {
     "projects_exported": _l("elenco dei progetti esportato"),
     "distributions_exported": _l("registro delle distribuzioni esportato"),
     "audit_exported": _l("registro attività esportato"),
-    "report_exported": _l("report di monitoraggio esportato (dati pseudonimizzati)"),
+    "report_exported": _l("report di monitoraggio esportato (dati aggregati)"),
     "project_created": _l("progetto creato come bozza"),
     "project_updated": _l("dati del progetto modificati"),
     "project_viewed": _l("progetto consultato"),

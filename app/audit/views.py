@@ -8,7 +8,6 @@ There is no route that edits or deletes an event.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
+from app.audit.format import field_label, is_pair, value_text
 from app.audit.labels import ACTION_LABELS, audit_label
 from app.audit.models import AuditEvent
 from app.audit.operations import record
@@ -44,8 +44,6 @@ PAGE_SIZE = 50
 COUNT_LIMIT = COUNT_CAP  # counting stops here: "more than 10,000" is all a reader needs
 EXPORT_LIMIT = 50_000
 _ACTION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-# Values of these fields are lists, never [old, new] pairs.
-LIST_VALUED = frozenset({"members", "similar_people", "ids", "people", "household_ids"})
 
 OBJECT_TYPES = {
     "household": _l("nucleo familiare"),
@@ -213,30 +211,23 @@ def _with_names(query: Select[Any]) -> Select[Any]:
     )
 
 
-def _value_text(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return _("sì") if value else _("no")
-    if isinstance(value, list):
-        return ", ".join(_value_text(item) for item in value) if value else "—"
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def change_lines(changes: dict[str, Any] | None, masked: bool) -> list[tuple[str, str, str | None]]:
-    """(field, old or value, new or None) for each field, values hidden when `masked`."""
+def change_lines(
+    changes: dict[str, Any] | None, masked: bool, object_type: str | None = None
+) -> list[tuple[str, str, str | None]]:
+    """(field label, old or value, new or None) for each field, in Italian (app.audit.format),
+    values hidden when `masked`."""
     hidden = _("valore nascosto")
     lines: list[tuple[str, str, str | None]] = []
     for name, value in (changes or {}).items():
-        is_pair = isinstance(value, list) and len(value) == 2 and name not in LIST_VALUED
+        pair = is_pair(str(name), value)
+        label = field_label(str(name))
         if masked:
-            lines.append((str(name), hidden, hidden if is_pair else None))
-        elif is_pair:
-            lines.append((str(name), _value_text(value[0]), _value_text(value[1])))
+            lines.append((label, hidden, hidden if pair else None))
+        elif pair:
+            old, new = (value_text(str(name), item, object_type) for item in value)
+            lines.append((label, old, new))
         else:
-            lines.append((str(name), _value_text(value), None))
+            lines.append((label, value_text(str(name), value, object_type), None))
     return lines
 
 
@@ -262,7 +253,7 @@ def _rows(results: Sequence[Any], user: User, with_links: bool = True) -> list[R
                 organization=org_name or "",
                 masked=masked,
                 link=url_for(target[0], **{target[1]: event.object_id}) if target else None,
-                changes=change_lines(event.changes, masked),
+                changes=change_lines(event.changes, masked, event.object_type),
             )
         )
     return rows

@@ -27,7 +27,6 @@ Operations add the audit event and flush; the view commits.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,6 +35,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.admin.models import get_setting
+from app.audit import format as audit_format
 from app.audit.labels import audit_label
 from app.audit.models import AuditEvent
 from app.audit.operations import record, showed_household
@@ -88,7 +88,7 @@ from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
 from app.referrals.vocabulary import reason_label
 from app.registry.models import CIRCOSCRIZIONI, Organization, Site
 from app.registry.vocabulary import LANGUAGES
-from app.web.formatting import format_date, format_money, to_rome
+from app.web.formatting import format_date, to_rome
 from app.workflow import lock_row
 
 RETENTION_SETTING = "household_retention_years"
@@ -150,19 +150,6 @@ FIELD_LABELS = {
     "quantity": _l("Quantità"),
     "format": _l("Formato"),
 }
-CODED_FIELDS: dict[str, dict[str, Any]] = {
-    "sex": SEXES,
-    "relation": RELATIONS,
-    "employment_status": EMPLOYMENT,
-    "education": EDUCATION,
-    "languages": LANGUAGES,
-    "housing_situation": HOUSING,
-    "needs": NEEDS,
-    "status": {**HOUSEHOLD_STATUSES, **JOINT_CARE_STATUSES},
-    "sharing_scope": SHARING_SCOPES,
-    "kind": DISTRIBUTION_KINDS,
-}
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The audit events that make up the history of the privacy notice and of the consent to share.
 CONSENT_ACTIONS = ("privacy_notice_recorded", "sharing_authorised", "sharing_withdrawn")
 
@@ -620,29 +607,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def change_text(field: str, value: Any) -> str:
-    """One changed value of the audit trail for the printable page: `old → new`, with the
-    Italian labels of coded values and dates dd/mm/yyyy."""
-    if isinstance(value, list) and len(value) == 2:  # [old, new]
-        return f"{_value_text(field, value[0])} → {_value_text(field, value[1])}"
-    return _value_text(field, value)
-
-
-def _value_text(field: str, value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(_value_text(field, item) for item in value)
-    if field in CODED_FIELDS and isinstance(value, str):
-        return str(CODED_FIELDS[field].get(value, value))
-    if field == "isee_value":
-        try:
-            return format_money(Decimal(str(value)))
-        except ArithmeticError:
-            return str(value)
-    if isinstance(value, str) and ISO_DATE.match(value):
-        return format_date(date.fromisoformat(value))
-    return str(value)
+def change_text(field: str, value: Any, object_type: str | None = None) -> str:
+    """One changed value of the audit trail for the printable page: `old → new`, in Italian as
+    on the audit page (app.audit.format: vocabulary words, dates dd/mm/yyyy, € amounts)."""
+    return audit_format.change_text(field, value, object_type)
 
 
 # Anonymisation ---------------------------------------------------------------------------------

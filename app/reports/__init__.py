@@ -1,4 +1,4 @@
-"""Monitoring reports for the City, and their pseudonymised exports."""
+"""Monitoring reports for the City, and their CSV and XLSX exports (aggregate figures only)."""
 
 from flask import Blueprint
 

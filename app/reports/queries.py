@@ -63,7 +63,6 @@ ACTION_LINES = {
 }
 YOUTH_MIN_AGE = 18
 YOUTH_MAX_AGE = 29
-YOUTH_BAND_SPLIT = 25  # 18-24, 25-29
 REACHING_PLACEMENT_STATUSES = ("active", "ended")
 OUTCOME_STATUSES = ("completed", "failed")
 
@@ -277,44 +276,6 @@ def young_people_reached(user: User, filters: ReportFilters) -> dict[int, int] |
         HOME.circoscrizione, func.count(distinct(Person.id))
     ).group_by(HOME.circoscrizione)
     return {int(circ): int(count) for circ, count in db.session.execute(counted)}
-
-
-def young_people_rows(user: User, filters: ReportFilters) -> list[tuple[Any, ...]]:
-    """One row per young person reached, for the pseudonymised export: person id (the caller
-    turns it into a pseudonym), age band, circoscrizione, status of their latest referral and
-    of their latest project in the period. No name, no codice fiscale, no birth date."""
-    query = _young_people(user, filters)
-    if query is None:
-        return []
-    band_split = years_before(filters.end, YOUTH_BAND_SPLIT)
-    band = case(
-        (Person.birth_date > band_split, literal(f"{YOUTH_MIN_AGE}-{YOUTH_BAND_SPLIT - 1}")),
-        else_=literal(f"{YOUTH_BAND_SPLIT}-{YOUTH_MAX_AGE}"),
-    )
-    latest_referral: Any = literal(None)
-    if filters.shows("A"):
-        latest_referral = (
-            period_referrals(user, filters)
-            .with_only_columns(Referral.status)
-            .where(Referral.person_id == Person.id)
-            .order_by(Referral.submitted_at.desc(), Referral.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-    latest_project: Any = literal(None)
-    if filters.shows("B"):
-        latest_project = (
-            reaching_projects(user, filters)
-            .with_only_columns(Project.status)
-            .where(Project.person_id == Person.id)
-            .order_by(Project.created_at.desc(), Project.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-    rows = query.with_only_columns(
-        Person.id, band, HOME.circoscrizione, latest_referral, latest_project
-    ).order_by(HOME.circoscrizione, Person.id)
-    return [tuple(row) for row in db.session.execute(rows)]
 
 
 # Distributions ------------------------------------------------------------------------------

@@ -2,9 +2,13 @@
 so a figure cannot differ between screen, CSV and XLSX, and suppression happens in one place.
 
 Cells that count people or households (and referrals, placements, projects, distributions: each
-one is about one person or household) go through app.exports.suppress: 1..4 becomes "<5". Money,
-housing units, places and percentages of places are not suppressed. Totals are suppressed like
-any other cell; no secondary suppression is attempted.
+one is about one person or household) are built as `Count`s, and each section declares how they
+add up (`Sum`: a row or column and its total, or two tables counting the same things). Then
+app.exports.protect hides them once for page, CSV and XLSX alike: 1..4 becomes "<5" (primary),
+and in every relation that would let a reader work a hidden count out by subtraction one more
+cell becomes "n.d." (secondary: the smallest other count, else the total). Zeros are shown: a
+zero is about nobody, and the vocabulary's rows are all listed so that an absent row is not an
+answer. Money, housing units, places and percentages of places are not suppressed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from app.auth.models import User
-from app.exports import suppress
+from app.exports import PRIMARY, SECONDARY, Count, Sum, protect
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.housing.vocabulary import EXIT_REASONS, UNIT_KINDS
 from app.housing.vocabulary import PLACEMENT_STATUSES as PLACEMENT_LABELS
@@ -36,17 +40,44 @@ from app.reports.charts import Bar, bar_chart
 from app.reports.queries import ACTION_LINES, ReportFilters
 from app.web.formatting import format_money, format_number
 
-SUPPRESSED = "<5"
+HIDDEN = (PRIMARY, SECONDARY)
 HUB_CHART_MAX = 15  # the chart shows the most active hubs; the table lists them all
-Cell = int | float | Decimal | str | None
+Cell = int | float | Decimal | str | Count | None
 
 
 # Cells ----------------------------------------------------------------------------------------
 
 
-def people(count: int | None) -> int | str:
-    """A count of people or households, safe to publish."""
-    return suppress(count)
+def people(count: int | None) -> Count:
+    """A count of people or households: published once `_publish` has protected its table."""
+    return Count(count or 0)
+
+
+def _column(rows: Sequence[Sequence[Cell]], index: int) -> list[Count]:
+    return [row[index] for row in rows if isinstance(row[index], Count)]
+
+
+def _sums_down(table: Table, columns: Iterable[int]) -> list[Sum]:
+    """Each column of counts adds up to the footer's cell."""
+    footer = table.footer or []
+    return [Sum(footer[index], _column(table.rows, index)) for index in columns]
+
+
+def _publish(tables: Iterable[Table], sums: Sequence[Sum]) -> None:
+    """Suppression of every count of these tables at once (app.exports.protect), then each
+    count replaced by what may be published: its value, "<5" or "n.d."."""
+    tables = list(tables)
+    counts = [
+        value
+        for table in tables
+        for row in table.all_rows()
+        for value in row
+        if isinstance(value, Count)
+    ]
+    protect(counts, sums)
+    for table in tables:
+        for row in table.all_rows():
+            row[:] = [value.published if isinstance(value, Count) else value for value in row]
 
 
 def display(value: Cell) -> str:
@@ -96,9 +127,7 @@ class Table:
         """Per column: does it hold figures (aligned right) rather than words?"""
         return [
             index > 0
-            and all(
-                not isinstance(row[index], str) or row[index] == SUPPRESSED for row in self.rows
-            )
+            and all(not isinstance(row[index], str) or row[index] in HIDDEN for row in self.rows)
             for index in range(len(self.columns))
         ]
 
@@ -219,6 +248,7 @@ def _reach(user: User, filters: ReportFilters, with_charts: bool) -> Section:
         footer,
         note=sources[filters.line],
     )
+    _publish([table], _sums_down(table, range(1, len(columns))) if footer else [])
     _chart(table, with_charts, _("Nuclei raggiunti per circoscrizione"), _count_bars(rows))
     return Section(
         "reach",
@@ -260,6 +290,9 @@ def _distributions(user: User, filters: ReportFilters, with_charts: bool) -> Sec
             people(sum(hub.total for hub in hubs)),
             None,  # a household served at two hubs would be counted twice: no total
         ]
+    sums: list[Sum] = [Sum(row[3 + len(kinds)], row[3 : 3 + len(kinds)]) for row in rows]
+    if footer:
+        sums.append(Sum(footer[3 + len(kinds)], footer[3 : 3 + len(kinds)]))
     table = Table(
         "distributions",
         _("Distribuzioni per snodo"),
@@ -274,10 +307,13 @@ def _distributions(user: User, filters: ReportFilters, with_charts: bool) -> Sec
         if filters.circ
         else None,
     )
-    top = hubs[:HUB_CHART_MAX]
+    if footer:
+        sums += _sums_down(table, range(3, 4 + len(kinds)))
+    _publish([table], sums)
+    total_column = 3 + len(kinds)
     bars = [
-        Bar(f"{hub.hub} · {hub.organization}", people(hub.total), display(people(hub.total)))
-        for hub in top
+        Bar(f"{hub.hub} · {hub.organization}", row[total_column], display(row[total_column]))
+        for hub, row in zip(hubs[:HUB_CHART_MAX], rows, strict=False)
     ]
     description = None
     if len(hubs) > HUB_CHART_MAX:
@@ -302,18 +338,20 @@ def _days(median: queries.Median) -> float | None:
 
 def _referrals(user: User, filters: ReportFilters, with_charts: bool) -> Section:
     by_status = queries.referrals_by_status(user, filters)
-    status_rows = _coded_rows(
-        by_status, REFERRAL_LABELS, [s for s in REFERRAL_LABELS if s != "draft"]
-    )
+    statuses = [s for s in REFERRAL_LABELS if s != "draft"]
+    status_rows = _coded_rows(by_status, REFERRAL_LABELS, statuses)
+    status_total = people(sum(by_status.values()))
     status_table = Table(
         "referrals-status",
         _("Segnalazioni per stato"),
         _("Segnalazioni inviate nel periodo, per stato attuale"),
         [_("Stato"), _("Segnalazioni")],
         status_rows,
-        [_("Totale"), people(sum(by_status.values()))],
+        [_("Totale"), status_total],
     )
-    _chart(status_table, with_charts, _("Segnalazioni per stato"), _count_bars(status_rows))
+    # The same counts appear in the other tables: their cells are the same Count objects.
+    of_status: dict[str, Count] = dict(zip(statuses, _column(status_rows, 1), strict=False))
+    sums = _sums_down(status_table, [1])
 
     by_outcome = queries.referrals_by_outcome(user, filters)
     outcome_rows: list[list[Cell]] = []
@@ -324,21 +362,17 @@ def _referrals(user: User, filters: ReportFilters, with_charts: bool) -> Section
         codes = list(vocabulary) + [
             code for (s, code) in by_outcome if s == status and code not in vocabulary
         ]
+        first = len(outcome_rows)
         for code in codes:
             label = sentence(vocabulary.get(code, code or _("non indicato")))
             outcome_rows.append([label, kind, people(by_outcome.get((status, code), 0))])
+        sums.append(Sum(of_status[status], _column(outcome_rows[first:], 2)))
     outcome_table = Table(
         "referrals-outcome",
         _("Segnalazioni per esito"),
         _("Esiti delle segnalazioni inviate nel periodo e già concluse"),
         [_("Esito"), _("Tipo di esito"), _("Segnalazioni")],
         outcome_rows,
-    )
-    _chart(
-        outcome_table,
-        with_charts,
-        _("Segnalazioni per esito"),
-        [Bar(f"{row[0]} ({row[1]})", row[2], display(row[2])) for row in outcome_rows],
     )
 
     by_type = queries.referrals_by_service_type(user, filters)
@@ -350,6 +384,10 @@ def _referrals(user: User, filters: ReportFilters, with_charts: bool) -> Section
         for code, (count, done) in by_type.items()
         if code not in SERVICE_TYPES
     ]
+    sums += [
+        Sum(status_total, _column(type_rows, 1)),
+        Sum(of_status["completed"], _column(type_rows, 2)),
+    ]
     type_table = Table(
         "referrals-service",
         _("Segnalazioni per servizio"),
@@ -357,10 +395,11 @@ def _referrals(user: User, filters: ReportFilters, with_charts: bool) -> Section
         [_("Tipo di servizio"), _("Segnalazioni"), _("Concluse con esito positivo")],
         type_rows,
     )
-    _chart(type_table, with_charts, _("Segnalazioni per tipo di servizio"), _count_bars(type_rows))
 
     decision = queries.decision_time(user, filters)
     outcome = queries.outcome_time(user, filters)
+    outcome_count = people(outcome.count)
+    sums.append(Sum(outcome_count, [of_status["completed"], of_status["failed"]]))
     times = Table(
         "referrals-times",
         _("Tempi delle segnalazioni"),
@@ -368,13 +407,22 @@ def _referrals(user: User, filters: ReportFilters, with_charts: bool) -> Section
         [_("Intervallo"), _("Segnalazioni considerate"), _("Giorni (mediana)")],
         [
             [_("Dall'invio alla decisione della Città"), people(decision.count), _days(decision)],
-            [_("Dall'invio all'esito finale"), people(outcome.count), _days(outcome)],
+            [_("Dall'invio all'esito finale"), outcome_count, _days(outcome)],
         ],
         note=_(
             "Giorni di calendario trascorsi, con i decimali. La decisione è l'approvazione o il"
             " rifiuto della Città; l'esito è la chiusura con o senza esito positivo."
         ),
     )
+    _publish([status_table, outcome_table, type_table, times], sums)
+    _chart(status_table, with_charts, _("Segnalazioni per stato"), _count_bars(status_rows))
+    _chart(
+        outcome_table,
+        with_charts,
+        _("Segnalazioni per esito"),
+        [Bar(f"{row[0]} ({row[1]})", row[2], display(row[2])) for row in outcome_rows],
+    )
+    _chart(type_table, with_charts, _("Segnalazioni per tipo di servizio"), _count_bars(type_rows))
     return Section(
         "referrals",
         _("Segnalazioni ai servizi al lavoro"),
@@ -394,7 +442,6 @@ def _housing(user: User, filters: ReportFilters, with_charts: bool) -> Section:
         status_rows,
         [_("Totale"), people(sum(by_status.values()))],
     )
-    _chart(status_table, with_charts, _("Inserimenti per stato"), _count_bars(status_rows))
 
     exits = queries.exits_by_reason(user, filters)
     exit_rows = _coded_rows(exits, EXIT_REASONS)
@@ -406,6 +453,10 @@ def _housing(user: User, filters: ReportFilters, with_charts: bool) -> Section:
         exit_rows,
         [_("Totale"), people(sum(exits.values()))],
     )
+    _publish(
+        [status_table, exit_table], [*_sums_down(status_table, [1]), *_sums_down(exit_table, [1])]
+    )
+    _chart(status_table, with_charts, _("Inserimenti per stato"), _count_bars(status_rows))
     _chart(exit_table, with_charts, _("Uscite per motivo"), _count_bars(exit_rows))
 
     occupancy = {row.kind: row for row in queries.occupancy_by_kind(user, filters)}
@@ -468,31 +519,41 @@ def _housing(user: User, filters: ReportFilters, with_charts: bool) -> Section:
 def _projects(user: User, filters: ReportFilters, today: date, with_charts: bool) -> Section:
     by_status = queries.projects_by_status(user, filters)
     status_rows = _coded_rows(by_status, PROJECT_LABELS)
+    # Both tables count the projects of the period: one Count for both totals.
+    total_count = people(sum(by_status.values()))
     status_table = Table(
         "projects-status",
         _("Progetti per stato"),
         _("Progetti individualizzati del periodo, per stato attuale"),
         [_("Stato"), _("Progetti")],
         status_rows,
-        [_("Totale"), people(sum(by_status.values()))],
+        [_("Totale"), total_count],
     )
-    _chart(status_table, with_charts, _("Progetti per stato"), _count_bars(status_rows))
 
     youth, total = queries.youth_projects(user, filters)
     others = total - youth
-    # A share would give away a suppressed count: shown only when neither side is 1..4.
-    safe = not any(0 < n < 5 for n in (youth, others))
+    youth_count, others_count = people(youth), people(others)
     youth_table = Table(
         "projects-youth",
         _("Progetti per giovani"),
         _("Progetti per giovani di 18-29 anni sul totale dei progetti del periodo"),
         [_("Progetti"), _("Numero"), _("Quota (%)")],
         [
-            [_("Per giovani 18-29"), people(youth), share(youth, total) if safe else None],
-            [_("Altri progetti"), people(others), share(others, total) if safe else None],
+            [_("Per giovani 18-29"), youth_count, None],
+            [_("Altri progetti"), others_count, None],
         ],
-        [_("Totale"), people(total), 100.0 if total and safe else None],
+        [_("Totale"), total_count, None],
     )
+    _publish(
+        [status_table, youth_table],
+        [*_sums_down(status_table, [1]), Sum(total_count, [youth_count, others_count])],
+    )
+    # A share would give away a hidden count: shown only when no count of the table is hidden.
+    if total and not any(count.hidden for count in (youth_count, others_count, total_count)):
+        youth_table.rows[0][2] = share(youth, total)
+        youth_table.rows[1][2] = share(others, total)
+        youth_table.footer = [_("Totale"), total_count.published, 100.0]
+    _chart(status_table, with_charts, _("Progetti per stato"), _count_bars(status_rows))
 
     spending = {row.category: row for row in queries.spending_by_category(user, filters)}
     zero = Decimal("0.00")
@@ -597,27 +658,3 @@ def build_report(
         filters,
         [build() for line, build in builders if line is None or filters.shows(line)],
     )
-
-
-def young_people_sheet_rows(
-    user: User, filters: ReportFilters, pseudonym: Callable[[int], str]
-) -> tuple[list[str], list[list[Cell]]]:
-    """The per-person sheet of the XLSX: a pseudonym, never a name or a codice fiscale."""
-    header = [
-        _("Persona (pseudonimo)"),
-        _("Fascia d'età"),
-        _("Circoscrizione"),
-        _("Ultima segnalazione del periodo: stato"),
-        _("Progetto del periodo: stato"),
-    ]
-    rows: list[list[Cell]] = [
-        [
-            pseudonym(person_id),
-            band,
-            circ,
-            str(REFERRAL_LABELS.get(referral, referral)) if referral else None,
-            str(PROJECT_LABELS.get(project, project)) if project else None,
-        ]
-        for person_id, band, circ, referral, project in queries.young_people_rows(user, filters)
-    ]
-    return header, rows

@@ -1,5 +1,6 @@
-"""Report pages: the City's monitoring report (filters in the URL), and its pseudonymised CSV and
-XLSX exports. Coordinators only: the city report is nobody else's (403)."""
+"""Report pages: the City's monitoring report (filters in the URL), and its CSV and XLSX exports
+(aggregate figures only, suppressed as on the page). Coordinators only: the city report is
+nobody else's (403)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.clock import today
 from app.db import utcnow
-from app.exports import Sheet, csv_response, pseudonym, xlsx_response
+from app.exports import Sheet, csv_response, xlsx_response
 from app.extensions import db
 from app.i18n import gettext as _
 from app.reports import bp
@@ -28,7 +29,6 @@ from app.reports.tables import (
     build_report,
     circ_label,
     display,
-    young_people_sheet_rows,
 )
 from app.web.cache import cached
 from app.web.htmx import render
@@ -133,8 +133,9 @@ def _filter_rows(filters: ReportFilters) -> list[tuple[str, Cell | date]]:
         (
             _("Nota"),
             _(
-                "Dati pseudonimizzati: nessun nome, nessun codice fiscale, nessun testo libero;"
-                " i conteggi di persone o nuclei da 1 a 4 sono indicati come «<5»."
+                "Dati aggregati: nessun dato per singola persona, nessun testo libero; i"
+                " conteggi di persone o nuclei da 1 a 4 sono indicati come «<5», e «n.d.» è un"
+                " conteggio nascosto perché dai totali non si possa ricavare un «<5»."
             ),
         ),
     ]
@@ -172,8 +173,9 @@ def export_csv() -> Response:
 @bp.get("/export.xlsx")
 @roles_required(Role.COORDINATOR)
 def export_xlsx() -> Response:
-    """One sheet for the filters, one per table of the report, and the young people reached one
-    per row under a pseudonym."""
+    """One sheet for the filters, one per table of the report: the same cells as the page and
+    the CSV. No sheet lists people one per row, even under a pseudonym: rows grouped by district
+    would let anyone count the people behind a "<5"."""
     form = _form()
     if form.errors:
         return _invalid(form)
@@ -187,7 +189,4 @@ def export_xlsx() -> Response:
         )
     ]
     sheets += [Sheet(table.sheet, table.columns, table.all_rows()) for _s, table in report.tables()]
-    if filters.shows("A") or filters.shows("B"):
-        header, rows = young_people_sheet_rows(current_user, filters, pseudonym)
-        sheets.append(Sheet(_("Giovani raggiunti"), header, rows))
     return _audited(xlsx_response(_filename(filters), sheets), "xlsx", filters)
