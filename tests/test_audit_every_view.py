@@ -86,7 +86,13 @@ def _signatures() -> dict[int, re.Pattern[str]]:
 
 
 def shown_households(body: str, signatures: dict[int, re.Pattern[str]]) -> set[int]:
-    return {hid for hid, pattern in signatures.items() if pattern.search(body)}
+    # Plain substring tests first (fast); the word-boundary pattern only confirms a hit.
+    return {
+        hid
+        for hid, pattern in signatures.items()
+        if any(mark in body for mark in pattern.pattern[10:-8].replace("\\", "").split("|"))
+        and pattern.search(body)
+    }
 
 
 def named_households(after_id: int) -> set[int]:
@@ -107,9 +113,7 @@ def named_households(after_id: int) -> set[int]:
     named |= {e.object_id for e in events if e.object_type == "household"}
     people = [e.object_id for e in events if e.object_type == "person"]
     if people:
-        named |= set(
-            _db.session.scalars(select(Person.household_id).where(Person.id.in_(people)))
-        )
+        named |= set(_db.session.scalars(select(Person.household_id).where(Person.id.in_(people))))
     return named
 
 
