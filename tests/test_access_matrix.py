@@ -132,6 +132,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("registry.edit_site", "GET"): ("/entities/{org}/sites/{site}", CITY_EDITS),
     ("registry.edit_site", "POST"): ("/entities/{org}/sites/{site}", CITY_EDIT_POSTS),
     ("households.index", "GET"): ("/households/", HOUSEHOLD_READERS),
+    # The search form posts its text and is sent to the list's URL (the text as a token).
+    ("households.index", "POST"): ("/households/", answers(303, 403, 303, 303, 403)),
     ("households.new", "GET"): ("/households/new", OPERATOR_ONLY),
     ("households.new", "POST"): ("/households/new", answers(303, 403, 403, 422, 403)),
     ("households.add_member_row", "POST"): ("/households/new/members/add", OPERATOR_ONLY),
@@ -181,6 +183,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/distributions/find?q=rossi",
         answers(303, 403, 403, 403, 403),
     ),
+    ("distributions.find", "POST"): ("/distributions/find", answers(303, 403, 403, 403, 403)),
     ("distributions.counter_form", "GET"): (
         "/distributions/form",
         answers(303, 403, 403, 403, 403),

@@ -22,6 +22,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
 
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.demo import seed_demo
@@ -181,7 +182,7 @@ def walk(app: Flask, username: str, signatures: dict[int, re.Pattern[str]]):  # 
         parts = urlsplit(url)
         try:
             endpoint, _args = adapter.match(parts.path, method="GET")
-        except Exception:  # noqa: BLE001 - a POST-only path or a redirect: not walked
+        except HTTPException:  # a POST-only path, a redirect or an unknown path: not a GET page
             continue
         shape = (endpoint, fragment, frozenset(k for k, _v in parse_qsl(parts.query)))
         if per_shape[shape] >= PER_SHAPE:
