@@ -148,6 +148,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("registry.edit_site", "GET"): ("/entities/{org}/sites/{site}", CITY_EDITS),
     ("registry.edit_site", "POST"): ("/entities/{org}/sites/{site}", CITY_EDIT_POSTS),
     ("households.index", "GET"): ("/households/", HOUSEHOLD_READERS),
+    # The search form posts its text and is sent to the list's URL (the text as a token).
+    ("households.index", "POST"): ("/households/", answers(303, 403, 303, 303, 403)),
     ("households.new", "GET"): ("/households/new", OPERATOR_ONLY),
     ("households.index", "POST"): ("/households/", answers(303, 403, 303, 303, 403)),
     ("households.new", "POST"): ("/households/new", answers(303, 403, 403, 422, 403)),

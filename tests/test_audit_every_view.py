@@ -88,7 +88,13 @@ def _signatures() -> dict[int, re.Pattern[str]]:
 
 
 def shown_households(body: str, signatures: dict[int, re.Pattern[str]]) -> set[int]:
-    return {hid for hid, pattern in signatures.items() if pattern.search(body)}
+    # Plain substring tests first (fast); the word-boundary pattern only confirms a hit.
+    return {
+        hid
+        for hid, pattern in signatures.items()
+        if any(mark in body for mark in pattern.pattern[10:-8].replace("\\", "").split("|"))
+        and pattern.search(body)
+    }
 
 
 def named_households(after_id: int) -> set[int]:
@@ -177,7 +183,7 @@ def walk(app: Flask, username: str, signatures: dict[int, re.Pattern[str]]):  # 
         parts = urlsplit(url)
         try:
             endpoint, _args = adapter.match(parts.path, method="GET")
-        except HTTPException:  # a POST-only path, a redirect or no route: not walked
+        except HTTPException:  # a POST-only path, a redirect or an unknown path: not a GET page
             continue
         shape = (endpoint, fragment, frozenset(k for k, _v in parse_qsl(parts.query)))
         if per_shape[shape] >= PER_SHAPE:

@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from app.audit.format import field_label, is_pair, value_text
 from app.audit.labels import ACTION_LABELS, audit_label
 from app.audit.models import AuditEvent
-from app.audit.operations import record
+from app.audit.operations import record, record_views
 from app.audit.policy import READERS, masks_values, object_links
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
@@ -353,6 +353,9 @@ def index() -> Response:
     else:
         page = _page(filters)
         total = capped_total(filtered_events(filters).with_only_columns(AuditEvent.id))
+        if filters.tipo == "household" and filters.oggetto and page.rows:  # a household's events
+            record_views("audit_viewed", [filters.oggetto], changes={"filters": filters.url_args()})
+            db.session.commit()
     response = render(
         "audit/index.html",
         "audit/_results.html",

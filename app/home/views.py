@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.admin.forms import ROLE_LABELS
+from app.audit.operations import commit_view, record_views
 from app.auth.models import Role, User
 from app.clock import today
 from app.extensions import db
@@ -68,4 +69,23 @@ def index() -> Response:
         context["project_badges"] = PROJECT_BADGES
     context["figures"] = figures.for_user(current_user, today())
     context["today"] = today()
+    record_views("home_viewed", _households_shown(context))
+    commit_view()
     return render(f"home/{role.value}.html", **context)
+
+
+def _households_shown(context: dict[str, object]) -> list[int]:
+    """The households the dashboard names: referrals and placements waiting, joint-care
+    requests, eviction deadlines."""
+    shown = [
+        referral.household_id
+        for key in ("referral_queue", "incoming")
+        if key in context
+        for referral in context[key].oldest  # type: ignore[attr-defined]
+    ]
+    shown += [r.household_id for r in context.get("joint_requests", [])]  # type: ignore[attr-defined]
+    housing = context.get("housing")
+    if housing is not None:
+        shown += [p.household_id for p in housing.waiting]  # type: ignore[attr-defined]
+        shown += [d.case.household_id for d in housing.deadlines]  # type: ignore[attr-defined]
+    return shown
