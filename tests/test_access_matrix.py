@@ -151,7 +151,6 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     # The search form posts its text and is sent to the list's URL (the text as a token).
     ("households.index", "POST"): ("/households/", answers(303, 403, 303, 303, 403)),
     ("households.new", "GET"): ("/households/new", OPERATOR_ONLY),
-    ("households.index", "POST"): ("/households/", answers(303, 403, 303, 303, 403)),
     ("households.new", "POST"): ("/households/new", answers(303, 403, 403, 422, 403)),
     ("households.add_member_row", "POST"): ("/households/new/members/add", OPERATOR_ONLY),
     ("households.remove_member_row", "POST"): ("/households/new/members/remove/0", OPERATOR_ONLY),

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, AuditEventHousehold
 from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
@@ -65,6 +65,17 @@ def column(rows, name) -> list[Any]:
 
 def audit_events(action):
     return _db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def named_households(event):
+    """The households an audit event says its response showed."""
+    return sorted(
+        _db.session.scalars(
+            select(AuditEventHousehold.household_id).where(
+                AuditEventHousehold.audit_event_id == event.id
+            )
+        )
+    )
 
 
 def make_unit(provider, **fields):
@@ -238,7 +249,13 @@ def test_household_export_keeps_the_filters_and_is_audited(app, two_entities):
     [exported] = audit_events("households_exported")
     assert exported.actor_id == operator.id
     assert exported.actor_organization_id == operator.organization_id
-    assert exported.changes == {"filters": {"circ": 3}, "rows": 1, "format": "xlsx"}
+    assert exported.changes == {
+        "filters": {"circ": 3},
+        "rows": 1,
+        "format": "xlsx",
+        "households": 1,
+    }
+    assert named_households(exported) == [mine_3.id]
 
 
 def test_coordinator_exports_every_households_with_the_organization(app, two_entities):
@@ -391,7 +408,7 @@ def test_provider_export_has_initials_until_the_city_approves(app, placements_ne
     sizes = dict(zip(numbers, column(rows, "Componenti"), strict=True))
     assert sizes[proposed.id] == "3"
     [exported] = audit_events("placements_exported")
-    assert exported.changes == {"filters": {}, "rows": 2, "format": "csv"}
+    assert exported.changes == {"filters": {}, "rows": 2, "format": "csv", "households": 2}
 
 
 def test_entity_exports_the_placements_of_its_households_with_the_filter(app, placements_net):
@@ -510,4 +527,9 @@ def test_distribution_export_is_the_months_log_of_the_own_hubs_and_is_audited(ap
     assert column(rows, "Quantità") == ["2"]
     assert other.display_name not in "".join(";".join(r) for r in rows)
     [exported] = audit_events("distributions_exported")
-    assert exported.changes == {"month": f"{day:%Y-%m}", "rows": 1, "format": "csv"}
+    assert exported.changes == {
+        "month": f"{day:%Y-%m}",
+        "rows": 1,
+        "format": "csv",
+        "households": 1,
+    }
