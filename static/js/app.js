@@ -120,6 +120,14 @@
   } else {
     focusFirstError();
   }
+  // A link of the open phone menu loads the next page in place (hx-boost): close the menu first,
+  // or the new page would stay under its backdrop, not scrollable.
+  document.addEventListener("htmx:before:request", function () {
+    var open = document.querySelector(".navbar-collapsable.expanded");
+    var menu = open && window.bootstrap && window.bootstrap.NavBarCollapsible;
+    if (menu && menu.getInstance(open)) { menu.getInstance(open).hide(); }
+  });
+
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
   document.addEventListener("htmx:after:process", function (event) { initComponents(event.target); });
   document.addEventListener("htmx:response:error", function (event) {
