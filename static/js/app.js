@@ -120,6 +120,30 @@
   } else {
     focusFirstError();
   }
+  // On a phone a table's rows are shown as cards (app.css): each cell is headed by its column's
+  // name, taken from the table's own header (colspans counted). Run for every swapped-in table or row.
+  function labelCells(root) {
+    if (!(root instanceof Element)) { return; }
+    var tables = root.closest("table") ? [root.closest("table")] :
+      Array.prototype.slice.call(root.querySelectorAll("table"));
+    tables.forEach(function (table) {
+      var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+      if (!head) { return; }
+      var names = [];
+      Array.prototype.forEach.call(head.cells, function (cell) {
+        for (var i = 0; i < cell.colSpan; i++) { names.push(cell.textContent.replace(/\s+/g, " ").trim()); }
+      });
+      Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var name = names[column];
+          if (name && cell.colSpan === 1 && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", name); }
+          column += cell.colSpan;
+        });
+      });
+    });
+  }
+
   // A link of the open phone menu loads the next page in place (hx-boost): close the menu first,
   // or the new page would stay under its backdrop, not scrollable.
   document.addEventListener("htmx:before:request", function () {
@@ -129,7 +153,10 @@
   });
 
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
-  document.addEventListener("htmx:after:process", function (event) { initComponents(event.target); });
+  document.addEventListener("htmx:after:process", function (event) {
+    initComponents(event.target);
+    labelCells(event.target);
+  });
   document.addEventListener("htmx:response:error", function (event) {
     var ctx = event.detail && event.detail.ctx;
     if (header(ctx, "X-Session-Expired")) { waitingForLogin = true; }
