@@ -144,6 +144,57 @@
     });
   }
 
+  // Double clicks: a form's submit buttons (or the button that sent the request) are disabled while
+  // its request is in flight, and enabled again when it ends, whatever the answer (an error leaves
+  // the form on screen to be sent again). htmx has already read the form, the pressed button's
+  // value included, when htmx:before:request fires.
+  var SUBMIT = "button[type=submit],button:not([type]),input[type=submit],input[type=image]";
+  function hold(buttons) {
+    var held = [];
+    buttons.forEach(function (button) {
+      if (button.disabled) { return; }
+      button.disabled = true;
+      button.setAttribute("data-held", "");
+      held.push(button);
+    });
+    return held;
+  }
+  function release(buttons) {
+    buttons.forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("data-held");
+    });
+  }
+  function submitButtons(form) {
+    return Array.prototype.filter.call(form.elements, function (el) { return el.matches(SUBMIT); });
+  }
+  document.addEventListener("htmx:before:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var source = ctx && ctx.sourceElement;
+    var kind = ctx && ctx.sourceEvent && ctx.sourceEvent.type;
+    if (!(source instanceof Element)) { return; }
+    if (kind === "submit" && source.matches("form")) {
+      ctx.heldButtons = hold(submitButtons(source));
+    } else if (kind === "click" && source.matches(SUBMIT)) {
+      ctx.heldButtons = hold([source]);
+    }
+  });
+  document.addEventListener("htmx:finally:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (ctx && ctx.heldButtons) { release(ctx.heldButtons); }
+  });
+  // A form htmx does not send (htmx missing or switched off on it): the browser loads the answer
+  // as a new page. Disable after the browser has read the pressed button; a page restored by
+  // Back (bfcache) gets its buttons back.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement)) { return; }
+    window.setTimeout(function () { hold(submitButtons(form)); }, 0);
+  });
+  window.addEventListener("pageshow", function () {
+    release(Array.prototype.slice.call(document.querySelectorAll("[data-held]")));
+  });
+
   // A link of the open phone menu loads the next page in place (hx-boost): close the menu first,
   // or the new page would stay under its backdrop, not scrollable.
   document.addEventListener("htmx:before:request", function () {
