@@ -229,3 +229,57 @@ def htmx_states(page: Page, checker: Checker, username: str, width: int) -> None
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+WATCH_BUTTON = """form => {
+  window.__held = 0;
+  new MutationObserver(records => {
+    window.__held += records.filter(r => r.target.matches('[type=submit]')).length;
+  }).observe(form, { attributes: true, subtree: true, attributeFilter: ['disabled'] });
+}"""
+
+
+def test_a_submit_button_is_held_while_its_request_is_in_flight(
+    browser: Browser, live_server: str
+) -> None:
+    """A second tap cannot send the counter's form twice; a failed send gives the button back.
+
+    Its own browser context: the dropped connection is expected to log a failed request."""
+    context = browser.new_context(
+        base_url=live_server, locale="it-IT", viewport={"width": 390, "height": 760}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda exc: script_errors.append(str(exc)))
+    login(page, "ente1")
+    page.wait_for_url("**/")
+    page.goto("/households/")
+    page.locator("#household-results td a[href^='/households/']").first.click()
+    page.wait_for_url(re.compile(r".*/households/\d+$"))
+    surname = page.get_by_role("heading", level=1).inner_text().split()[1]
+    page.goto("/distributions/")
+    page.get_by_label("Cerca il nucleo per codice fiscale o cognome").fill(surname)
+    page.locator("#finder-results a").first.click()
+    form = page.locator("#distribution-form")
+    send = form.get_by_role("button", name="Registra")
+    expect(form.locator("select").first).to_be_visible()
+
+    # The connection drops: the button was disabled during the attempt (set, then removed) and
+    # can be pressed again; what was chosen is still there.
+    form.evaluate(WATCH_BUTTON)
+    page.route("**/distributions/**", lambda route: route.abort("internetdisconnected"))
+    send.click()
+    expect(page.locator("#messages")).to_contain_text("Il portale non risponde")
+    expect(send).to_be_enabled()
+    assert page.evaluate("window.__held") == 2
+    page.unroute("**/distributions/**")
+
+    # Sent for real: held while in flight, usable again once the answer is on screen.
+    form.evaluate(WATCH_BUTTON)
+    with page.expect_response(re.compile(r".*/distributions/$")):
+        send.click()
+    expect(form.get_by_role("button", name="Registra")).to_be_enabled()
+    assert page.evaluate("window.__held") >= 1
+    context.close()
+    assert not script_errors, script_errors
