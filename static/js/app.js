@@ -202,6 +202,12 @@
     var menu = open && window.bootstrap && window.bootstrap.NavBarCollapsible;
     if (menu && menu.getInstance(open)) { menu.getInstance(open).hide(); }
   });
+  // Bootstrap Italia shows and hides the menu with an inline style; htmx would copy it onto the
+  // new page's menu, which the CSP (style-src-attr) refuses. The stylesheet hides the menu anyway.
+  document.addEventListener("htmx:before:swap", function () {
+    var menu = document.getElementById("main-menu");
+    if (menu && menu.hasAttribute("style")) { menu.removeAttribute("style"); }
+  });
 
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
   document.addEventListener("htmx:after:process", function (event) {
