@@ -131,7 +131,10 @@
       if (!head) { return; }
       var names = [];
       Array.prototype.forEach.call(head.cells, function (cell) {
-        for (var i = 0; i < cell.colSpan; i++) { names.push(cell.textContent.replace(/\s+/g, " ").trim()); }
+        var shown = cell.cloneNode(true);  // the name as printed, without what only screen readers hear
+        shown.querySelectorAll(".visually-hidden").forEach(function (hidden) { hidden.remove(); });
+        var name = shown.textContent.replace(/\s+/g, " ").trim();
+        for (var i = 0; i < cell.colSpan; i++) { names.push(name); }
       });
       Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
         var column = 0;
