@@ -152,11 +152,17 @@
   // the form on screen to be sent again). htmx has already read the form, the pressed button's
   // value included, when htmx:before:request fires.
   var SUBMIT = "button[type=submit],button:not([type]),input[type=submit],input[type=image]";
+  // The focused button is not disabled (the browser would drop the focus to the page, and a
+  // keyboard user would lose their place): it is marked aria-disabled and its presses are ignored.
   function hold(buttons) {
     var held = [];
     buttons.forEach(function (button) {
-      if (button.disabled) { return; }
-      button.disabled = true;
+      if (button.disabled || button.hasAttribute("data-held")) { return; }
+      if (button === document.activeElement) {
+        button.setAttribute("aria-disabled", "true");
+      } else {
+        button.disabled = true;
+      }
       button.setAttribute("data-held", "");
       held.push(button);
     });
@@ -165,9 +171,22 @@
   function release(buttons) {
     buttons.forEach(function (button) {
       button.disabled = false;
+      button.removeAttribute("aria-disabled");
       button.removeAttribute("data-held");
     });
   }
+  // While a form's request is in flight, a press of its held button or Enter in one of its fields
+  // sends nothing.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element && event.target.closest("[data-held]");
+    if (button) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+  document.addEventListener("submit", function (event) {
+    if (event.target instanceof HTMLFormElement && event.target.querySelector("[data-held]")) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
   function submitButtons(form) {
     return Array.prototype.filter.call(form.elements, function (el) { return el.matches(SUBMIT); });
   }

@@ -239,7 +239,7 @@ WATCH_BUTTON = """form => {
   window.__held = 0;
   new MutationObserver(records => {
     window.__held += records.filter(r => r.target.matches('[type=submit]')).length;
-  }).observe(form, { attributes: true, subtree: true, attributeFilter: ['disabled'] });
+  }).observe(form, { attributes: true, subtree: true, attributeFilter: ['disabled', 'aria-disabled'] });
 }"""
 
 
