@@ -120,8 +120,122 @@
   } else {
     focusFirstError();
   }
+  // On a phone a table's rows are shown as cards (app.css): each cell is headed by its column's
+  // name, taken from the table's own header (colspans counted). Run for every swapped-in table or row.
+  function labelCells(root) {
+    if (!(root instanceof Element)) { return; }
+    var tables = root.closest("table") ? [root.closest("table")] :
+      Array.prototype.slice.call(root.querySelectorAll("table"));
+    tables.forEach(function (table) {
+      var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+      if (!head) { return; }
+      var names = [];
+      Array.prototype.forEach.call(head.cells, function (cell) {
+        var shown = cell.cloneNode(true);  // the name as printed, without what only screen readers hear
+        shown.querySelectorAll(".visually-hidden").forEach(function (hidden) { hidden.remove(); });
+        var name = shown.textContent.replace(/\s+/g, " ").trim();
+        for (var i = 0; i < cell.colSpan; i++) { names.push(name); }
+      });
+      Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var name = names[column];
+          if (name && cell.colSpan === 1 && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", name); }
+          column += cell.colSpan;
+        });
+      });
+    });
+  }
+
+  // Double clicks: a form's submit buttons (or the button that sent the request) are disabled while
+  // its request is in flight, and enabled again when it ends, whatever the answer (an error leaves
+  // the form on screen to be sent again). htmx has already read the form, the pressed button's
+  // value included, when htmx:before:request fires.
+  var SUBMIT = "button[type=submit],button:not([type]),input[type=submit],input[type=image]";
+  // The focused button is not disabled (the browser would drop the focus to the page, and a
+  // keyboard user would lose their place): it is marked aria-disabled and its presses are ignored.
+  function hold(buttons) {
+    var held = [];
+    buttons.forEach(function (button) {
+      if (button.disabled || button.hasAttribute("data-held")) { return; }
+      if (button === document.activeElement) {
+        button.setAttribute("aria-disabled", "true");
+      } else {
+        button.disabled = true;
+      }
+      button.setAttribute("data-held", "");
+      held.push(button);
+    });
+    return held;
+  }
+  function release(buttons) {
+    buttons.forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("aria-disabled");
+      button.removeAttribute("data-held");
+    });
+  }
+  // While a form's request is in flight, a press of its held button or Enter in one of its fields
+  // sends nothing.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element && event.target.closest("[data-held]");
+    if (button) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+  document.addEventListener("submit", function (event) {
+    if (event.target instanceof HTMLFormElement && event.target.querySelector("[data-held]")) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+  function submitButtons(form) {
+    return Array.prototype.filter.call(form.elements, function (el) { return el.matches(SUBMIT); });
+  }
+  document.addEventListener("htmx:before:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var source = ctx && ctx.sourceElement;
+    var kind = ctx && ctx.sourceEvent && ctx.sourceEvent.type;
+    if (!(source instanceof Element)) { return; }
+    if (kind === "submit" && source.matches("form")) {
+      ctx.heldButtons = hold(submitButtons(source));
+    } else if (kind === "click" && source.matches(SUBMIT)) {
+      ctx.heldButtons = hold([source]);
+    }
+  });
+  document.addEventListener("htmx:finally:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (ctx && ctx.heldButtons) { release(ctx.heldButtons); }
+  });
+  // A form htmx does not send (htmx missing or switched off on it): the browser loads the answer
+  // as a new page. Disable after the browser has read the pressed button; a page restored by
+  // Back (bfcache) gets its buttons back.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement)) { return; }
+    window.setTimeout(function () { hold(submitButtons(form)); }, 0);
+  });
+  window.addEventListener("pageshow", function () {
+    release(Array.prototype.slice.call(document.querySelectorAll("[data-held]")));
+  });
+
+  // A link of the open phone menu loads the next page in place (hx-boost): close the menu first,
+  // or the new page would stay under its backdrop, not scrollable.
+  document.addEventListener("htmx:before:request", function () {
+    var open = document.querySelector(".navbar-collapsable.expanded");
+    var menu = open && window.bootstrap && window.bootstrap.NavBarCollapsible;
+    if (menu && menu.getInstance(open)) { menu.getInstance(open).hide(); }
+  });
+  // Bootstrap Italia shows and hides the menu with an inline style; htmx would copy it onto the
+  // new page's menu, which the CSP (style-src-attr) refuses. The stylesheet hides the menu anyway.
+  document.addEventListener("htmx:before:swap", function () {
+    var menu = document.getElementById("main-menu");
+    if (menu && menu.hasAttribute("style")) { menu.removeAttribute("style"); }
+  });
+
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
-  document.addEventListener("htmx:after:process", function (event) { initComponents(event.target); });
+  document.addEventListener("htmx:after:process", function (event) {
+    initComponents(event.target);
+    labelCells(event.target);
+  });
   document.addEventListener("htmx:response:error", function (event) {
     var ctx = event.detail && event.detail.ctx;
     if (header(ctx, "X-Session-Expired")) { waitingForLogin = true; }

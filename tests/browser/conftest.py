@@ -88,8 +88,13 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object, live_server: str) -> Iterator[object]:
-    context = browser.new_context(base_url=live_server, locale="it-IT", timezone_id="Europe/Rome")  # type: ignore[attr-defined]
+def page(browser: object, live_server: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A tab on the live server; parametrised indirectly with a width, a phone-sized one."""
+    width = getattr(request, "param", None)
+    viewport = {"width": width, "height": 760} if width else None
+    context = browser.new_context(  # type: ignore[attr-defined]
+        base_url=live_server, locale="it-IT", timezone_id="Europe/Rome", viewport=viewport
+    )
     context.set_default_timeout(10_000)
     tab = context.new_page()
     errors: list[str] = []

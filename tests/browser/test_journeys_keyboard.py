@@ -36,7 +36,11 @@ from tests.browser.conftest import (
 )
 from tests.factories import codice_fiscale
 
-pytestmark = pytest.mark.browser
+# Each journey on a desktop screen and on a phone (390 px), where the menu is behind its toggle.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("page", [None, 390], indirect=True, ids=["desktop", "390px"]),
+]
 
 MOTIVATION = "Cerca il primo lavoro: diploma di perito meccanico, parla arabo, francese e italiano."
 OUTCOME_NOTE = "Assunto in prova come manutentore, tempo determinato sei mesi."
@@ -111,9 +115,14 @@ def choose_radio(page: Page, group: Locator, target: Locator) -> None:
 
 
 def nav_link(page: Page, name: str) -> Locator:
-    return page.get_by_role("navigation", name="Navigazione principale").get_by_role(
-        "link", name=name
-    )
+    """A link of the main menu; on a phone the menu is opened first, with its toggle."""
+    nav = page.get_by_role("navigation", name="Navigazione principale")
+    toggle = nav.get_by_role("button", name="Menu", exact=True)
+    if toggle.is_visible():
+        press(page, toggle)
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(nav.locator(".close-menu")).to_be_focused()
+    return nav.get_by_role("link", name=name)
 
 
 def keyboard_logout(page: Page) -> None:
