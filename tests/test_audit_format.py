@@ -165,3 +165,13 @@ def test_values_of_every_kind_and_unknown_keys_never_crash():
     assert change_text("needs", [["food"], ["food", "work"]]) == (
         "cibo e beni di prima necessità → cibo e beni di prima necessità, lavoro"
     )
+
+
+def test_account_requests_and_demo_loads_read_in_italian(app):
+    """The four-eyes requests and the demo's own events have their words, not their codes."""
+    from app.audit.labels import audit_label
+
+    with app.test_request_context():
+        assert value_text("kind", "create", "account_change_request") == "creazione dell'account"
+        assert value_text("status", "pending", "account_change_request") == "in attesa di conferma"
+        assert audit_label("demo_projects_loaded") == "progetti dimostrativi caricati"

@@ -185,7 +185,7 @@ def _vocabularies() -> tuple[dict[tuple[str | None, str], dict[str, Any]], dict[
     """(object type or None, field) -> vocabulary, and every vocabulary's words by code (the
     last resort for a code shown without its field's vocabulary). Imported on first use: the
     vocabularies' modules import much of the portal."""
-    from app.admin.forms import ROLE_LABELS
+    from app.admin.forms import REQUEST_KINDS, REQUEST_STATUSES, ROLE_LABELS
     from app.households import vocabulary as households
     from app.households.rights_operations import JOINT_CARE_STATUSES
     from app.housing import vocabulary as housing
@@ -218,6 +218,8 @@ def _vocabularies() -> tuple[dict[tuple[str | None, str], dict[str, Any]], dict[
         ("housing_risk_case", "kind"): housing.RISK_KINDS,
         ("accreditation", "status"): registry.ACCREDITATION_STATUSES,
         ("housing_unit", "kind"): housing.UNIT_KINDS,
+        ("account_change_request", "kind"): REQUEST_KINDS,
+        ("account_change_request", "status"): REQUEST_STATUSES,
         (None, "kind"): households.DISTRIBUTION_KINDS,
         (None, "sex"): households.SEXES,
         (None, "relation"): households.RELATIONS,

@@ -143,6 +143,9 @@ ACTION_LABELS = {
     "demo_data_loaded": _l("dati dimostrativi caricati"),
     "scale_data_loaded": _l("dati di prova a scala cittadina caricati"),
     "demo_households_loaded": _l("nuclei dimostrativi caricati"),
+    "demo_referrals_loaded": _l("segnalazioni dimostrative caricate"),
+    "demo_housing_loaded": _l("alloggi e inserimenti dimostrativi caricati"),
+    "demo_projects_loaded": _l("progetti dimostrativi caricati"),
     "retention_applied": _l("conservazione dei dati applicata: nuclei anonimizzati"),
 }
 
