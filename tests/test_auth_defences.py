@@ -46,7 +46,9 @@ def post_code(client, code):
 
 
 def actions(action):
-    return _db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    return _db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
 
 
 def wrong_code(secret):
