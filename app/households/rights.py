@@ -67,7 +67,6 @@ def export_person(household_id: int, person_id: int) -> Response:
         "households/rights_person.html",
         person=person,
         data=rights.person_export(person, current_user, today()),
-        field_labels=rights.FIELD_LABELS,
         change_text=rights.change_text,
     )
     db.session.commit()

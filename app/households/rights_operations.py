@@ -121,35 +121,6 @@ AUDIT_KEYS_EXPORTED = (
 )
 
 
-# Names of the fields that can appear among the changed values of the audit trail.
-FIELD_LABELS = {
-    "first_name": _l("Nome"),
-    "last_name": _l("Cognome"),
-    "codice_fiscale": _l("Codice fiscale"),
-    "birth_date": _l("Data di nascita"),
-    "sex": _l("Sesso"),
-    "relation": _l("Relazione"),
-    "employment_status": _l("Lavoro"),
-    "education": _l("Studi"),
-    "languages": _l("Lingue"),
-    "address": _l("Indirizzo"),
-    "circoscrizione": _l("Circoscrizione"),
-    "isee_value": _l("ISEE"),
-    "isee_expires_on": _l("Scadenza ISEE"),
-    "housing_situation": _l("Situazione abitativa"),
-    "needs": _l("Bisogni"),
-    "notes": _l("Note"),
-    "status": _l("Stato"),
-    "closed_on": _l("Chiuso il"),
-    "privacy_notice_on": _l("Informativa consegnata"),
-    "sharing_scope": _l("Ambito della condivisione"),
-    "sharing_authorised_on": _l("Condivisione autorizzata il"),
-    "sharing_withdrawn_on": _l("Condivisione revocata il"),
-    "distributed_on": _l("Data"),
-    "kind": _l("Tipo"),
-    "quantity": _l("Quantità"),
-    "format": _l("Formato"),
-}
 # The audit events that make up the history of the privacy notice and of the consent to share.
 CONSENT_ACTIONS = ("privacy_notice_recorded", "sharing_authorised", "sharing_withdrawn")
 

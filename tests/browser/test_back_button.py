@@ -42,7 +42,7 @@ def test_back_after_active_search_on_the_households(page: Page) -> None:
     everyone = results.locator("p").first.inner_text()
     search = page.get_by_label("Cerca per nome, cognome o codice fiscale")
     search.press_sequentially("ro")  # as typed: htmx searches as the user types
-    page.wait_for_url(re.compile(r".*/households/\?.*q=ro"))
+    page.wait_for_url(re.compile(r".*/households/\?.*cerca="))
     expect(results.locator("p").first).not_to_have_text(everyone)
     found = results.locator("p").first.inner_text()
     rows = first_rows(results)
@@ -56,7 +56,7 @@ def test_back_after_active_search_on_the_households(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
 
     page.go_back()
-    page.wait_for_url(re.compile(r".*/households/\?.*q=ro"))
+    page.wait_for_url(re.compile(r".*/households/\?.*cerca="))
     whole_page(page)
     expect(page.get_by_label("Cerca per nome, cognome o codice fiscale")).to_have_value("ro")
     expect(results.locator("p").first).to_have_text(found)
