@@ -15,11 +15,17 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 
-def _box() -> Fernet:
+def box(purpose: bytes) -> Fernet:
+    """Fernet with a key derived from SECRET_KEY for one purpose: keys of two purposes differ,
+    so a token made for one is refused by the other."""
     key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"reti-inclusione: sealed secrets"
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"reti-inclusione: " + purpose
     ).derive(current_app.config["SECRET_KEY"].encode())
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _box() -> Fernet:
+    return box(b"sealed secrets")
 
 
 def seal(text: str) -> str:

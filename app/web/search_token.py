@@ -10,22 +10,17 @@ working; the token tells nothing to whoever reads a log, and another account can
 
 from __future__ import annotations
 
-import base64
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+
+from app.auth.sealing import box
 
 TOKEN_SECONDS = 8 * 3600  # a working day: Back and reload work, an old copied URL does not
 
 
 def _box() -> Fernet:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"reti-inclusione: search tokens"
-    ).derive(current_app.config["SECRET_KEY"].encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+    return box(b"search tokens")
 
 
 def search_token(text: str, user_id: int) -> str:
