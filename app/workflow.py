@@ -56,7 +56,10 @@ def lock_row(model: type[M], key: int) -> bool:
             {"key": key},
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
-    found = db.session.execute(select(pk).where(pk == key).with_for_update()).first()
+    # FOR NO KEY UPDATE: writers of this row wait, but a row that merely refers to it (an audit
+    # event naming a household, a distribution) can still be inserted. FOR UPDATE would block
+    # those foreign-key checks too, and two requests locking in different orders deadlock.
+    found = db.session.execute(select(pk).where(pk == key).with_for_update(key_share=True)).first()
     return found is not None
 
 

@@ -323,13 +323,20 @@ def _conflicts(form: IntakeForm, org_id: int) -> tuple[list[Conflict], list[tupl
                     Conflict(index, existing, holds_household(org_id, existing.household))
                 )
                 continue
-        for person in operations.similar_people(
+        people = operations.similar_people(
             member.first_name.data or "",
             member.last_name.data or "",
             member.birth_date.data,
             form.address.data,
-        ):
-            similar.append((index, person))
+        )
+        # A colleague's intake committed between the two queries: the codice fiscale did not
+        # match a moment ago, the similar people query (a later snapshot) shows the person.
+        typed = member.codice_fiscale.data
+        same = [p for p in people if typed and p.codice_fiscale == typed]
+        if same:
+            blocking.append(Conflict(index, same[0], holds_household(org_id, same[0].household)))
+            continue
+        similar.extend((index, person) for person in people)
     return blocking, similar
 
 
