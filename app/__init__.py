@@ -30,6 +30,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_converters(app)
     register_extensions(app)
+    from app.shared import init_redis
+
+    init_redis(app)
     register_blueprints(app)
     register_web(app)
     register_cli(app)

@@ -94,7 +94,14 @@ class Config:
     # database (table auth_failure), which every worker process shares; a shared storage
     # (e.g. "redis://...") hands the password step to Flask-Limiter instead. Windows of at
     # most a day (older refusals are deleted).
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    #
+    # REDIS_URL (e.g. "redis://127.0.0.1:6379/0"): several processes or machines share Redis
+    # for the login throttle (unless RATELIMIT_STORAGE_URI says otherwise) and the caches of
+    # aggregates; unset, one process works on its own, as on the embedded default.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "reti:")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_KEY_PREFIX = CACHE_KEY_PREFIX + "limiter"
     RATELIMIT_HEADERS_ENABLED = False  # Retry-After is set on the 429 answer only
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
@@ -145,6 +152,7 @@ class TestConfig(Config):
     TESTING = True
     WTF_CSRF_TIME_LIMIT = 3600
     # The whole suite logs in from 127.0.0.1 many times: the throttling tests lower these.
+    REDIS_URL = None  # the tests of shared infrastructure set it on their own apps
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_LIMIT_PER_ACCOUNT = "10000 per minute"
     LOGIN_LIMIT_PER_ADDRESS = "10000 per minute"
