@@ -33,6 +33,9 @@ def create_app(config: Config | None = None) -> Flask:
     from app.shared import init_redis
 
     init_redis(app)
+    from app.jobs import register_jobs
+
+    register_jobs(app)
     register_blueprints(app)
     register_web(app)
     register_cli(app)
@@ -232,8 +235,18 @@ def unread_notifications() -> int | None:
 
 
 def register_cli(app: Flask) -> None:
-    from app.cli import expire_accreditations_command, seed_demo_command, seed_scale_command
+    from app.cli import (
+        expire_accreditations_command,
+        seed_demo_command,
+        seed_scale_command,
+        send_digests_command,
+        send_emails_command,
+        worker_command,
+    )
 
+    app.cli.add_command(send_emails_command)
+    app.cli.add_command(send_digests_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_scale_command)
     app.cli.add_command(expire_accreditations_command)

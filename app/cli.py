@@ -83,3 +83,41 @@ def seed_scale_command(households: int | None, scale: float | None, seed: int) -
         f"Dati a scala cittadina caricati in {elapsed:.1f} s: "
         + ", ".join(f"{k}: {v}" for k, v in summary.items())
     )
+
+
+@click.command("send-emails")
+@with_appcontext
+def send_emails_command() -> None:
+    """Send the notification e-mails waiting to go at once (normally sent right after each step)."""
+    from app.notifications.mail import deliver_pending
+
+    click.echo(f"E-mail inviate: {deliver_pending()}")
+
+
+@click.command("send-digests")
+@with_appcontext
+def send_digests_command() -> None:
+    """Send each user's daily digest of notifications (once a day, by cron or the worker)."""
+    from app.notifications.mail import deliver_digests
+
+    click.echo(f"Riepiloghi inviati: {deliver_digests()}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Esegue i lavori in coda e termina.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """The background worker: runs the jobs put on Redis's "reti" queue (needs REDIS_URL)."""
+    from rq import SimpleWorker
+
+    from app.jobs import queue
+    from app.shared import redis_client
+
+    client = redis_client()
+    if client is None:
+        raise click.ClickException(
+            "REDIS_URL non impostato: senza Redis i lavori si eseguono nel processo web."
+        )
+    # SimpleWorker runs each job in this process, inside this application context; every job
+    # opens and closes its own database session.
+    SimpleWorker([queue()], connection=client).work(burst=burst)

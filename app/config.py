@@ -102,6 +102,18 @@ class Config:
     CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "reti:")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_KEY_PREFIX = CACHE_KEY_PREFIX + "limiter"
+
+    # E-mail for notifications that ask someone to act (app/notifications/mail.py): off
+    # unless MAIL_SERVER is set. STARTTLS with MAIL_USE_TLS, implicit TLS with MAIL_USE_SSL.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Reti Torino <noreply@reti.torino.invalid>")
+    # The portal's address as users reach it, for the links in e-mails.
+    PORTAL_URL = os.environ.get("PORTAL_URL", "http://localhost:8000")
     RATELIMIT_HEADERS_ENABLED = False  # Retry-After is set on the 429 answer only
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
@@ -153,6 +165,7 @@ class TestConfig(Config):
     WTF_CSRF_TIME_LIMIT = 3600
     # The whole suite logs in from 127.0.0.1 many times: the throttling tests lower these.
     REDIS_URL = None  # the tests of shared infrastructure set it on their own apps
+    MAIL_SERVER = None  # the e-mail tests set their own loopback SMTP server
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_LIMIT_PER_ACCOUNT = "10000 per minute"
     LOGIN_LIMIT_PER_ADDRESS = "10000 per minute"

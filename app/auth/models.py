@@ -62,6 +62,10 @@ class User(TimestampMixin, Base):
     # TOTP second factor: the base32 secret (stored in clear for now; encrypting it at rest is a
     # follow-up) and the last accepted time step, so a code cannot be used twice.
     totp_secret: Mapped[str | None] = mapped_column(String(255))  # sealed: app/auth/sealing.py
+    # E-mail for notifications that ask the user to act: "immediate", "digest" (daily) or "none".
+    email_notifications: Mapped[str] = mapped_column(
+        String(16), default="immediate", server_default="immediate"
+    )
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")

@@ -258,7 +258,10 @@ def account() -> Response:
         else:
             form.current_password.errors.append(_("La password attuale non è corretta."))
     status = 422 if form.errors else 200
-    return render("auth/account.html", form=form, status=status)
+    from app.notifications.forms import EmailPreferenceForm
+
+    email_form = EmailPreferenceForm(formdata=None, obj=current_user)
+    return render("auth/account.html", form=form, email_form=email_form, status=status)
 
 
 # Two-factor enrolment ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from app.auth.models import Role, User
 from app.db import utcnow
 from app.extensions import db
+from app.notifications import mail
 from app.notifications.models import Notification
 
 
@@ -48,20 +49,21 @@ def notify(
     *,
     exclude: User | None = None,
 ) -> int:
-    """One unread notification per user (never to the person who did the thing)."""
+    """One unread notification per user (never to the person who did the thing), and the
+    e-mail it asks for (app/notifications/mail.py)."""
     count = 0
     for user in users:
         if exclude is not None and user.id == exclude.id:
             continue
-        db.session.add(
-            Notification(
-                user_id=user.id,
-                kind=kind,
-                object_type=obj.__tablename__,
-                object_id=obj.id,
-                params=params or {},
-            )
+        notification = Notification(
+            user_id=user.id,
+            kind=kind,
+            object_type=obj.__tablename__,
+            object_id=obj.id,
+            params=params or {},
         )
+        db.session.add(notification)
+        mail.queue(notification, user)
         count += 1
     return count
 

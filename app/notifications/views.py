@@ -7,12 +7,14 @@ from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
+from app.audit.operations import record
 from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.db import utcnow
 from app.extensions import db
 from app.i18n import gettext as _
 from app.notifications import bp
+from app.notifications.forms import EmailPreferenceForm
 from app.notifications.labels import target_url, text
 from app.notifications.models import Notification
 from app.web.htmx import render
@@ -54,3 +56,28 @@ def read_all() -> Response:
     db.session.commit()
     flash(_("Tutte le notifiche sono segnate come lette."), "success")
     return redirect(url_for("notifications.index"), code=303)  # type: ignore[return-value]
+
+
+@bp.post("/email")
+@roles_required(*RECIPIENTS)
+def email_preference() -> Response:
+    """Immediate, daily digest or no e-mail for the notifications that ask the user to act."""
+    from app.auth.forms import ChangePasswordForm
+
+    form = EmailPreferenceForm()
+    user = current_user._get_current_object()
+    if not form.validate_on_submit():
+        return render(
+            "auth/account.html", form=ChangePasswordForm(formdata=None), email_form=form, status=422
+        )
+    chosen = form.email_notifications.data
+    if chosen != user.email_notifications:
+        record(
+            "email_preference_changed",
+            user,
+            {"email_notifications": [user.email_notifications, chosen]},
+        )
+        user.email_notifications = chosen
+    db.session.commit()
+    flash(_("Scelta sulle e-mail salvata."), "success")
+    return redirect(url_for("auth.account"), code=303)  # type: ignore[return-value]

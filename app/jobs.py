@@ -1,0 +1,61 @@
+"""Work done after the response or by the background worker.
+
+With REDIS_URL, `later()` puts a job on the "reti" queue of RQ, run by `make worker`
+(`flask --app wsgi worker`): no web worker waits for it. Without Redis the same function runs in
+this process right after the response has been sent (the embedded default, as before).
+Jobs are module-level functions without arguments that open and close their own session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g
+
+from app.shared import redis_client
+
+QUEUE = "reti"
+PENDING = "reti_jobs_pending"
+
+
+def queue() -> Any:
+    from rq import Queue
+
+    return Queue(QUEUE, connection=redis_client())
+
+
+def later(job: Callable[[], Any]) -> None:
+    """Run `job` once this request's response is out (at most once per request and job)."""
+    pending: list[Callable[[], Any]] = g.setdefault(PENDING, [])
+    if job not in pending:
+        pending.append(job)
+
+
+def _dispatch(response: Response) -> Response:
+    pending: list[Callable[[], Any]] = g.pop(PENDING, [])
+    if not pending:
+        return response
+    if redis_client() is not None:
+        try:
+            for job in pending:
+                queue().enqueue(f"{job.__module__}.{job.__name__}", job_timeout=600)
+            return response
+        except Exception as error:  # Redis unreachable: run it here rather than lose it
+            current_app.logger.warning("job queue unreachable, running in the process: %s", error)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        with app.app_context():
+            for job in pending:
+                try:
+                    job()
+                except Exception:  # a failed job never breaks the response already sent
+                    app.logger.exception("job %s failed", job.__name__)
+
+    response.call_on_close(run)
+    return response
+
+
+def register_jobs(app: Flask) -> None:
+    app.after_request(_dispatch)

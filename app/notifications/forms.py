@@ -1,0 +1,23 @@
+"""The user's choice of e-mail for notifications."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms.validators import InputRequired
+
+from app.i18n import lazy_gettext as _l
+
+CHOICES = [
+    ("immediate", _l("Subito, a ogni richiesta")),
+    ("digest", _l("Un riepilogo al giorno")),
+    ("none", _l("Nessuna e-mail (solo le notifiche nel portale)")),
+]
+
+
+class EmailPreferenceForm(FlaskForm):
+    email_notifications = RadioField(
+        _l("E-mail per le richieste che ti aspettano"),
+        choices=CHOICES,
+        validators=[InputRequired(_l("Scegli come vuoi essere avvisato."))],
+    )
