@@ -11,7 +11,7 @@ CATALOGUES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test static install install-dev db demo lint format translations extract-messages update-messages serve clean ci
+.PHONY: worker help run test static install install-dev db demo lint format translations extract-messages update-messages serve clean ci
 
 help: ## list every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -62,8 +62,13 @@ run: demo ## set everything up and serve the portal on http://127.0.0.1:$(PORT)
 	@echo "    ente2         operatore di un altro servizio al lavoro"
 	@echo "    alloggi1      gestore di alloggi"
 	@echo ""
+	@if [ -n "$(REDIS_URL)" ]; then echo "  REDIS_URL impostato: avvio anche il worker"; \
+		$(FLASK) worker & fi; \
 	$(BIN)/gunicorn --no-control-socket --workers $(WORKERS) \
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+worker: install ## the background worker (exports, e-mails, nightly tasks): needs REDIS_URL
+	$(FLASK) worker
 
 lint: install-dev ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -107,10 +107,8 @@ def send_digests_command() -> None:
 @click.option("--burst", is_flag=True, help="Esegue i lavori in coda e termina.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """The background worker: runs the jobs put on Redis's "reti" queue (needs REDIS_URL)."""
-    from rq import SimpleWorker
-
-    from app.jobs import queue
+    """The background worker: runs the jobs put on the portal's Redis queue (needs REDIS_URL)."""
+    from app.jobs import worker
     from app.shared import redis_client
 
     client = redis_client()
@@ -118,6 +116,5 @@ def worker_command(burst: bool) -> None:
         raise click.ClickException(
             "REDIS_URL non impostato: senza Redis i lavori si eseguono nel processo web."
         )
-    # SimpleWorker runs each job in this process, inside this application context; every job
-    # opens and closes its own database session.
-    SimpleWorker([queue()], connection=client).work(burst=burst)
+    # Each job runs in this process, inside this application context, with its own session.
+    worker(client).work(burst=burst)

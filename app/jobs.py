@@ -1,6 +1,6 @@
 """Work done after the response or by the background worker.
 
-With REDIS_URL, `later()` puts a job on the "reti" queue of RQ, run by `make worker`
+With REDIS_URL, `later()` puts a job on the portal's RQ queue, run by `make worker`
 (`flask --app wsgi worker`): no web worker waits for it. Without Redis the same function runs in
 this process right after the response has been sent (the embedded default, as before).
 Jobs are module-level functions without arguments that open and close their own session.
@@ -15,14 +15,15 @@ from flask import Flask, Response, current_app, g
 
 from app.shared import redis_client
 
-QUEUE = "reti"
 PENDING = "reti_jobs_pending"
 
 
 def queue() -> Any:
+    """The portal's queue: "<CACHE_KEY_PREFIX>jobs" ("reti:jobs"), so portals sharing a Redis
+    keep their jobs apart."""
     from rq import Queue
 
-    return Queue(QUEUE, connection=redis_client())
+    return Queue(current_app.config["CACHE_KEY_PREFIX"] + "jobs", connection=redis_client())
 
 
 def later(job: Callable[[], Any]) -> None:
@@ -59,3 +60,20 @@ def _dispatch(response: Response) -> Response:
 
 def register_jobs(app: Flask) -> None:
     app.after_request(_dispatch)
+
+
+def worker(connection: Any) -> Any:
+    """The worker of `make worker`: rq's SimpleWorker (each job runs in this process, in its
+    application context) without rq's command channel, which nothing here uses: stop it with
+    SIGTERM (it finishes the job in hand). Without the channel it also stops at once after a
+    burst, instead of waiting up to a minute for the channel's thread."""
+    from rq import SimpleWorker
+
+    class Worker(SimpleWorker):
+        def subscribe(self) -> None:
+            return None
+
+        def unsubscribe(self) -> None:
+            return None
+
+    return Worker([queue()], connection=connection)

@@ -86,6 +86,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/notifications/read-all",
         answers(303, 403, 303, 303, 303),
     ),
+    # The e-mail choice: sent without a choice, the recipients get the form back (422).
+    ("notifications.email_preference", "POST"): (
+        "/notifications/email",
+        answers(303, 403, 422, 422, 422),
+    ),
     ("admin.new_user", "POST"): ("/admin/users/new", answers(303, 422, 403, 403, 403)),
     ("admin.edit_user", "GET"): ("/admin/users/{user}", ADMIN_ONLY),
     ("admin.edit_user", "POST"): ("/admin/users/{user}", answers(303, 422, 403, 403, 403)),

@@ -191,6 +191,9 @@ TARGETS: dict[tuple[str, str], Target] = {
         "coordinator", "/account/2fa/recovery-codes", fields=("codes_password",)
     ),
     ("auth.account", "POST"): Target("coordinator", "/account", page="/account"),
+    ("notifications.email_preference", "POST"): Target(
+        "coordinator", "/notifications/email", page="/account", shows="/account"
+    ),
     ("admin.new_user", "POST"): Target(
         "admin", "/admin/users/new", page="/admin/users/new", shows="/admin/"
     ),

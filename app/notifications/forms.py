@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from app.i18n import lazy_gettext as _l
 
 CHOICES = [
-    ("immediate", _l("Subito, a ogni richiesta")),
-    ("digest", _l("Un riepilogo al giorno")),
-    ("none", _l("Nessuna e-mail (solo le notifiche nel portale)")),
+    SelectChoice("immediate", _l("Subito, a ogni richiesta")),
+    SelectChoice("digest", _l("Un riepilogo al giorno")),
+    SelectChoice("none", _l("Nessuna e-mail (solo le notifiche nel portale)")),
 ]
 
 

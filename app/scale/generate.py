@@ -629,6 +629,7 @@ class _Generator:
                     "session_token": secrets.token_urlsafe(32),
                     "last_login_at": last_login,
                     "totp_secret": None,
+                    "email_notifications": "immediate",
                     "totp_last_step": None,
                     "created_at": created,
                     "updated_at": created,
