@@ -241,9 +241,11 @@ def register_cli(app: Flask) -> None:
         seed_scale_command,
         send_digests_command,
         send_emails_command,
+        send_reminders_command,
         worker_command,
     )
 
+    app.cli.add_command(send_reminders_command)
     app.cli.add_command(send_emails_command)
     app.cli.add_command(send_digests_command)
     app.cli.add_command(worker_command)

@@ -118,3 +118,19 @@ def worker_command(burst: bool) -> None:
         )
     # Each job runs in this process, inside this application context, with its own session.
     worker(client).work(burst=burst)
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Nightly: accreditations expiring within 30 days, housing units not confirmed for a week."""
+    from app.clock import today
+    from app.extensions import db
+    from app.notifications.reminders import send_reminders
+
+    summary = send_reminders(today())
+    db.session.commit()
+    from app.notifications.mail import deliver_pending
+
+    deliver_pending()
+    click.echo("Promemoria: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))

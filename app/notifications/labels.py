@@ -78,6 +78,14 @@ TEXTS = {
     "account_change_refused_owner": _l(
         "La modifica del tuo account chiesta da %(requested_by)s è stata respinta da %(decided_by)s"
     ),
+    "accreditation_expiring": _l(
+        "L'accreditamento di %(name)s scade il %(when)s: va rinnovato perché l'ente continui a "
+        "ricevere segnalazioni"
+    ),
+    "units_stale": _l(
+        "%(count)s alloggi non aggiornati da più di una settimana: conferma i posti liberi sulla "
+        "bacheca"
+    ),
     "intake_disclosures_many": _l(
         "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
         "ente"
@@ -107,6 +115,8 @@ def target_url(notification: Notification) -> str | None:
             azione="intake_conflict_disclosed",
             utente=(notification.params or {}).get("username"),
         )
+    if notification.kind == "units_stale":  # the provider's own units, on the board
+        return url_for("housing.index")
     target = TARGETS.get(notification.object_type)
     if target is None:
         return None

@@ -42,6 +42,8 @@ ASKS_FOR_ACTION = frozenset(
         "account_create_requested",
         "account_update_requested",
         "account_reset_requested",
+        "accreditation_expiring",
+        "units_stale",
     }
 )
 MAX_ATTEMPTS = 5
