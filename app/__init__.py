@@ -153,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     from app.audit.views import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.distributions import bp as distributions_bp
+    from app.downloads import bp as downloads_bp
     from app.home import bp as home_bp
     from app.households import bp as households_bp
     from app.housing import bp as housing_bp
@@ -178,6 +179,7 @@ def register_blueprints(app: Flask) -> None:
         audit_bp,
         notifications_bp,
         distributions_bp,
+        downloads_bp,
     ):
         app.register_blueprint(bp)
 

@@ -123,12 +123,15 @@ def worker_command(burst: bool) -> None:
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders_command() -> None:
-    """Nightly: accreditations expiring within 30 days, housing units not confirmed for a week."""
+    """Nightly: accreditations expiring within 30 days, housing units not confirmed for a week;
+    background exports past their 24 hours are deleted."""
     from app.clock import today
+    from app.downloads.views import purge_expired
     from app.extensions import db
     from app.notifications.reminders import send_reminders
 
     summary = send_reminders(today())
+    summary["esportazioni scadute cancellate"] = purge_expired()
     db.session.commit()
     from app.notifications.mail import deliver_pending
 

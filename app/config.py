@@ -112,6 +112,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_FROM = os.environ.get("MAIL_FROM", "Reti Torino <noreply@reti.torino.invalid>")
+    # With the background worker (REDIS_URL), longer household exports are prepared by it.
+    EXPORT_BACKGROUND_ROWS = int(os.environ.get("EXPORT_BACKGROUND_ROWS", "5000"))
     # The portal's address as users reach it, for the links in e-mails.
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://localhost:8000")
     RATELIMIT_HEADERS_ENABLED = False  # Retry-After is set on the 429 answer only

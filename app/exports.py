@@ -126,6 +126,11 @@ def _download(body: bytes, mimetype: str, disposition: str) -> Response:
     return response
 
 
+def stored_download(body: bytes, mimetype: str, disposition: str) -> Response:
+    """A file prepared earlier (in the background), answered as every download is."""
+    return _download(body, mimetype, disposition)
+
+
 # CSV --------------------------------------------------------------------------------------
 
 

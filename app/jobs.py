@@ -3,7 +3,8 @@
 With REDIS_URL, `later()` puts a job on the portal's RQ queue, run by `make worker`
 (`flask --app wsgi worker`): no web worker waits for it. Without Redis the same function runs in
 this process right after the response has been sent (the embedded default, as before).
-Jobs are module-level functions without arguments that open and close their own session.
+Jobs are module-level functions, given plain arguments (ids), that open and close their own
+session.
 """
 
 from __future__ import annotations
@@ -26,21 +27,22 @@ def queue() -> Any:
     return Queue(current_app.config["CACHE_KEY_PREFIX"] + "jobs", connection=redis_client())
 
 
-def later(job: Callable[[], Any]) -> None:
-    """Run `job` once this request's response is out (at most once per request and job)."""
-    pending: list[Callable[[], Any]] = g.setdefault(PENDING, [])
-    if job not in pending:
-        pending.append(job)
+def later(job: Callable[..., Any], *args: Any) -> None:
+    """Run `job(*args)` once this request's response is out (once per request, job and args).
+    The arguments travel through Redis: plain values (ids), never objects."""
+    pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = g.setdefault(PENDING, [])
+    if (job, args) not in pending:
+        pending.append((job, args))
 
 
 def _dispatch(response: Response) -> Response:
-    pending: list[Callable[[], Any]] = g.pop(PENDING, [])
+    pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = g.pop(PENDING, [])
     if not pending:
         return response
     if redis_client() is not None:
         try:
-            for job in pending:
-                queue().enqueue(f"{job.__module__}.{job.__name__}", job_timeout=600)
+            for job, args in pending:
+                queue().enqueue(f"{job.__module__}.{job.__name__}", *args, job_timeout=1800)
             return response
         except Exception as error:  # Redis unreachable: run it here rather than lose it
             current_app.logger.warning("job queue unreachable, running in the process: %s", error)
@@ -48,9 +50,9 @@ def _dispatch(response: Response) -> Response:
 
     def run() -> None:
         with app.app_context():
-            for job in pending:
+            for job, args in pending:
                 try:
-                    job()
+                    job(*args)
                 except Exception:  # a failed job never breaks the response already sent
                     app.logger.exception("job %s failed", job.__name__)
 

@@ -3,10 +3,11 @@
 from app.admin.models import AccountChangeRequest, Setting
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.auth.models import User
+from app.downloads.models import ExportFile
 from app.households.models import Distribution, Household, JointCareRequest, Person
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.idempotency import Submission
-from app.notifications.models import Notification
+from app.notifications.models import Notification, OutboundEmail
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
 from app.registry.models import Accreditation, Organization, Service, Site
@@ -18,12 +19,14 @@ __all__ = [
     "AuditEventHousehold",
     "BudgetLine",
     "Distribution",
+    "ExportFile",
     "Household",
     "HousingRiskCase",
     "HousingUnit",
     "JointCareRequest",
     "Notification",
     "Organization",
+    "OutboundEmail",
     "Person",
     "Placement",
     "Project",

@@ -8,6 +8,7 @@ import pytest
 
 from app.clock import today
 from app.db import utcnow
+from app.downloads.models import ExportFile
 from app.extensions import db as _db
 from app.households.models import HouseholdCoHolder, JointCareRequest
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
@@ -86,6 +87,9 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/notifications/read-all",
         answers(303, 403, 303, 303, 303),
     ),
+    # Another user's export prepared in the background: nobody else sees it exists.
+    ("downloads.progress", "GET"): ("/exports/{export}", answers(303, 404, 404, 404, 404)),
+    ("downloads.download", "GET"): ("/exports/{export}/file", answers(303, 404, 404, 404, 404)),
     # The e-mail choice: sent without a choice, the recipients get the form back (422).
     ("notifications.email_preference", "POST"): (
         "/notifications/email",
@@ -409,8 +413,19 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         project_id=project.id, category="training", description="Corso", planned=Decimal("100.00")
     )
     _db.session.add_all([goal, line])
+    export = ExportFile(
+        user_id=other.id,
+        subject="households",
+        kind="csv",
+        status="ready",
+        content=b"N. nucleo",
+        filename='attachment; filename="nuclei.csv"',
+        household_ids=[household.id],
+    )
+    _db.session.add(export)
     _db.session.commit()
     url = path.format(
+        export=export.id,
         user=other.id,
         org=org.id,
         service=service.id,

@@ -240,9 +240,50 @@ def index() -> Response:
 # Exports of the list (personal data: the user's own scope, audited) -------------------------
 
 
+def export_header() -> list[str]:
+    return [
+        _("N. nucleo"), _("Persona di riferimento"), _("Componenti"), _("Circoscrizione"),
+        _("Indirizzo"), _("Bisogni"), _("Ente"), _("Stato"), _("Presa in carico il"),
+        _("Chiusa il"),
+    ]  # fmt: skip
+
+
+def export_row(household: Household) -> list[Any]:
+    return [
+        household.id,
+        household.display_name,
+        len(household.members),
+        household.circoscrizione,
+        household.address or "",
+        ", ".join(str(NEEDS.get(code, code)) for code in household.needs),
+        household.organization.name,
+        str(HOUSEHOLD_STATUSES.get(household.status, household.status)),
+        local_date(household.created_at),
+        household.closed_on,
+    ]
+
+
 def _household_export(kind: str) -> Response:
-    """The list with its current filters, as a spreadsheet; the export is an audit event."""
+    """The list with its current filters, as a spreadsheet; the export is an audit event.
+
+    With the background worker (REDIS_URL), a list longer than EXPORT_BACKGROUND_ROWS is
+    prepared by the worker: the user follows its progress and downloads it when ready.
+    """
     filters = HouseholdFilters.from_args(request.args)
+    from app.households import background
+
+    if background.available():
+        total = db.session.scalar(
+            select(func.count()).select_from(
+                filtered_households(current_user, filters)
+                .with_only_columns(Household.id)
+                .subquery()
+            )
+        )
+        if background.worth_it(total or 0):
+            export = background.start(current_user, filters.audit_args(pagina=1), kind, total or 0)
+            db.session.commit()
+            return redirect(url_for("downloads.progress", export_id=export.id), code=303)  # type: ignore[return-value]
     households = db.session.scalars(
         filtered_households(current_user, filters)
         .options(selectinload(Household.members))
@@ -250,26 +291,8 @@ def _household_export(kind: str) -> Response:
         .limit(ROW_LIMIT + 1)
     ).all()
     capped = len(households) > ROW_LIMIT
-    header = [
-        _("N. nucleo"), _("Persona di riferimento"), _("Componenti"), _("Circoscrizione"),
-        _("Indirizzo"), _("Bisogni"), _("Ente"), _("Stato"), _("Presa in carico il"),
-        _("Chiusa il"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = [
-        [
-            household.id,
-            household.display_name,
-            len(household.members),
-            household.circoscrizione,
-            household.address or "",
-            ", ".join(str(NEEDS.get(code, code)) for code in household.needs),
-            household.organization.name,
-            str(HOUSEHOLD_STATUSES.get(household.status, household.status)),
-            local_date(household.created_at),
-            household.closed_on,
-        ]
-        for household in households[:ROW_LIMIT]
-    ]
+    header = export_header()
+    rows: list[list[Any]] = [export_row(household) for household in households[:ROW_LIMIT]]
     record_views(
         "households_exported",
         households[:ROW_LIMIT],
