@@ -28,6 +28,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import csrf_token_from
+from tests.test_housing_rules import unit
 from tests.test_shared_redis import REDIS_TEST_URL, redis_keys, redis_prefix  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,6 +192,9 @@ def test_through_nginx_two_instances_serve_one_portal(production, db, redis_pref
     operator = factories.user(role="entity_operator", organization=factories.organization())
     coordinator = factories.user(role="coordinator")
     factories.household(factories.organization(), members=2)
+    provider = factories.organization(is_housing_provider=True)
+    provider_staff = factories.user(role="housing_provider", organization=provider)
+    shelter = unit(provider, vacancies=4, capacity=10)
     db.session.commit()
     base = str(production["base"])
 
@@ -243,3 +247,22 @@ def test_through_nginx_two_instances_serve_one_portal(production, db, redis_pref
     assert stamps[1] is not None
     assert stamps[0].group(1) == stamps[1].group(1)
     assert any(b":cache:" in key for key in redis_keys(redis_prefix))
+
+    # A vacancy changed through one instance is shown by the other on the next request.
+    corridor = Browser(base)
+    assert corridor.login(provider_staff.username, factories.PASSWORD) == 303
+    _s, _h, page = corridor.request(f"/housing/units/{shelter.id}")
+    status, changed, _p = corridor.request(
+        f"/housing/units/{shelter.id}/vacancies",
+        {
+            "version": str(shelter.version),
+            "delta": "1",
+            "back": "unit",
+            "csrf_token": csrf_token_from(page),
+        },
+    )
+    assert status in (200, 303)
+    status, shown, page = corridor.request(f"/housing/units/{shelter.id}")
+    assert status == 200
+    assert shown["X-Upstream"] != changed["X-Upstream"]
+    assert '<span class="free-places"><strong>5</strong>' in page
