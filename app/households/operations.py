@@ -12,6 +12,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.households.addresses import normalise_address
 from app.households.models import Household, HouseholdCoHolder, JointCareRequest, Person
 from app.households.policy import holds_household
 from app.i18n import gettext as _
@@ -47,28 +48,35 @@ def similar_people(
     exclude_household_id: int | None = None,
 ) -> list[Person]:
     """People who may be the same person: same name, surname and birth date, or any 3 of name,
-    surname, birth date and household address."""
+    surname, birth date and household address. Addresses are compared in one normalised form
+    ("Via Sempione, 45" is "via sempione 45"), in Python over the few candidate rows, so the rule
+    is the same on SQLite and PostgreSQL."""
     first, last = first_name.strip().lower(), last_name.strip().lower()
-    addr = (address or "").strip().lower()
+    addr = normalise_address(address)
     score = (
         case((func.lower(Person.first_name) == first, 1), else_=0)
         + case((func.lower(Person.last_name) == last, 1), else_=0)
         + case((and_(birth_date is not None, Person.birth_date == birth_date), 1), else_=0)
-        + case((and_(addr != "", func.lower(Household.address) == addr), 1), else_=0)
     )
     query = (
-        select(Person)
+        select(Person, Household.address, score.label("score"))
         .join(Household)
         .where(
             or_(func.lower(Person.last_name) == last, Person.birth_date == birth_date),
             Household.anonymised_at.is_(None),
-            score >= 3,
+            score >= (3 if not addr else 2),
         )
-        .limit(10)
+        .order_by(score.desc(), Person.id)
+        .limit(50)
     )
     if exclude_household_id is not None:
         query = query.where(Household.id != exclude_household_id)
-    return list(db.session.scalars(query))
+    people = [
+        person
+        for person, household_address, points in db.session.execute(query)
+        if points + (1 if addr and normalise_address(household_address) == addr else 0) >= 3
+    ]
+    return people[:10]
 
 
 # Households ---------------------------------------------------------------------------------
