@@ -188,7 +188,17 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/households/{household}/sharing/withdraw",
         OWNER_ONLY,
     ),
+    ("households.close", "GET"): ("/households/{household}/close", OWNER_ONLY),
     ("households.close", "POST"): ("/households/{household}/close", OWNER_ONLY),
+    # Reopening a household in charge: nothing to reopen (404), for the City too.
+    ("households.reopen", "GET"): (
+        "/households/{household}/reopen",
+        answers(303, 403, 404, 404, 403),
+    ),
+    ("households.reopen", "POST"): (
+        "/households/{household}/reopen",
+        answers(303, 403, 404, 404, 403),
+    ),
     ("households.export_person_json", "GET"): (
         "/households/{household}/people/{person}/export.json",
         CITY_ONLY,

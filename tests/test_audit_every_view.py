@@ -141,8 +141,11 @@ def extra_urls() -> list[str]:
     urls += [f"/housing/placements/new?household={h}" for h in households]
     urls += [f"/housing/risk-cases/new?household={h}" for h in households]
     urls += [f"/audit/?tipo=household&oggetto={h}" for h in households]
-    closed = _db.session.scalars(select(Household.id).where(Household.status == "closed").limit(2))
+    closed = list(
+        _db.session.scalars(select(Household.id).where(Household.status == "closed").limit(2))
+    )
     urls += [f"/households/{h}/anonymise" for h in closed]
+    urls += [f"/households/{h}/reopen" for h in closed]
     urls += ["/api/hsds/", "/api/hsds/services", "/api/hsds/organizations"]
     urls.append(f"/api/hsds/services/{_db.session.scalar(select(Service.uuid).limit(1))}")
     urls.append(f"/api/hsds/organizations/{_db.session.scalar(select(Organization.uuid).limit(1))}")

@@ -630,3 +630,38 @@ def test_the_page_costs_the_same_queries_for_2_or_20_distributions(client, count
         given(factories.household(org, members=2), site, kind="basic_necessities")
     _db.session.commit()
     assert queries_for_page() == few
+
+
+def test_finder_tells_two_families_with_the_same_name_apart(client, counter):
+    """Two Esposito Carmela: the counter sees birth year, C.F. tail and street, no more."""
+    first = counter["household"]
+    first.address = "Via Cigna, 12/a"
+    first.reference_person.birth_date = first.reference_person.birth_date.replace(year=1961)
+    namesake = factories.household(counter["org"], address="Corso Vercelli 210 scala B")
+    reference = namesake.reference_person
+    reference.last_name, reference.first_name = "Esposito", "Carmela"
+    reference.birth_date = reference.birth_date.replace(year=1987)
+    _db.session.commit()
+    html = client.get("/distributions/find?q=esposito", headers=HTMX).get_data(as_text=True)
+    for household, year in ((first, 1961), (namesake, 1987)):
+        code = household.reference_person.codice_fiscale
+        assert f"nata/o nel {year}" in html
+        assert f"C.F. …{code[-4:]}" in html
+        assert code not in html  # never the whole codice fiscale
+    assert "Via Cigna" in html
+    assert "Cigna, 12" not in html
+    assert "Corso Vercelli" in html
+    assert "Vercelli 210" not in html
+    [event] = events("distribution_finder_used")
+    assert event.changes["shown"] == [
+        "reference_name", "birth_year", "codice_fiscale_last4", "street", "members"
+    ]  # fmt: skip
+    assert event.changes["households"] == 2
+
+
+def test_finder_shows_what_it_has_when_the_address_is_missing(client, counter):
+    counter["household"].address = None
+    _db.session.commit()
+    html = client.get("/distributions/find?q=esposito", headers=HTMX).get_data(as_text=True)
+    assert "Esposito Carmela" in html
+    assert "C.F. …" in html

@@ -341,7 +341,11 @@ def test_a_closed_household_is_read_only(client, login_as, db):
     household = factories.household(org)
     login_as("entity_operator", org=org)
     assert (
-        post(client, f"/households/{household.id}/close", {"on": today().isoformat()}).status_code
+        post(
+            client,
+            f"/households/{household.id}/close",
+            {"on": today().isoformat(), "reason": "goals_met"},
+        ).status_code
         == 303
     )
     assert client.get(f"/households/{household.id}/edit").status_code == 404

@@ -65,6 +65,19 @@ class World:
         return getattr(self, name)
 
 
+def young_household(org: Any, members: int) -> Household:
+    """A household whose members are 18-29 today, so a "giovani 18-29" project fits them."""
+    household = factories.household(org, members=0)
+    for index in range(members):
+        factories.person(
+            household,
+            relation="reference" if index == 0 else "child",
+            birth_date=date(today().year - 20 - index, 3, 1),
+        )
+    _db.session.refresh(household)
+    return household
+
+
 @pytest.fixture
 def world(db: object) -> World:
     hub = factories.organization(is_hub=True)
@@ -78,8 +91,8 @@ def world(db: object) -> World:
         outsider=factories.user("entity_operator", other),
         provider=factories.user("housing_provider"),
         admin=factories.user("admin"),
-        household=factories.household(hub, members=2),
-        other_household=factories.household(other, members=1),
+        household=young_household(hub, members=2),
+        other_household=young_household(other, members=1),
     )
     # Nobody tells people who cannot log in.
     made.inactive = [

@@ -68,9 +68,11 @@ def post(client, path, data=None, headers=None):
 
 def make_project(household, actor, status="draft", lines=(), goals=1, **values):
     """A project as the operations leave it; `lines` are planned amounts (strings)."""
+    # A "giovani 18-29" project is for the young member (the flag is checked against age).
+    young = [m for m in household.members if m.is_youth(values.get("starts_on") or today())]
     project = operations.create(
         household,
-        household.members[0],
+        young[0] if values.get("youth") and young else household.members[0],
         {"title": values.pop("title", "Percorso verso il lavoro"), **values},
         actor,
     )
@@ -869,3 +871,52 @@ def test_programme_shows_the_configured_envelope_and_what_was_paid(app, client, 
 
 def test_programme_is_the_citys_page(client, world):
     assert client.get("/projects/programme").status_code == 403
+
+
+def test_youth_flag_for_a_person_over_29_is_refused_next_to_the_box(client, world):
+    household = world["household"]
+    rosa = household.members[0]  # 52 years old
+    response = post(
+        client,
+        f"/projects/new?household={household.id}",
+        {
+            "person": str(rosa.id),
+            "title": "Tirocinio in sartoria",
+            "starts_on": today().isoformat(),
+            "youth": "y",
+            "case_worker": str(world["operator"].id),
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    box = html.split('id="youth-field"', 1)[1].split("</div>\n</div>", 1)[0]
+    assert "ha 52 anni" in box
+    assert "dai 18 ai 29 anni" in box
+    assert 'value="Tirocinio in sartoria"' in html
+    assert _db.session.scalar(select(func.count(Project.id))) == 0
+
+
+def test_youth_flag_cannot_be_ticked_later_for_an_adult(client, world):
+    household = world["household"]
+    rosa = household.members[0]
+    created = post(
+        client,
+        f"/projects/new?household={household.id}",
+        {"person": str(rosa.id), "title": "Percorso", "case_worker": str(world["operator"].id)},
+    )
+    assert created.status_code == 303
+    project = _db.session.scalar(select(Project))
+    response = post(
+        client,
+        f"/projects/{project.id}/edit",
+        {
+            "person": str(rosa.id),
+            "title": "Percorso",
+            "youth": "y",
+            "case_worker": str(world["operator"].id),
+        },
+    )
+    assert response.status_code == 422
+    assert "dai 18 ai 29 anni" in response.get_data(as_text=True)
+    _db.session.expire_all()
+    assert _db.session.get(Project, project.id).youth is False

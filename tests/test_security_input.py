@@ -297,7 +297,13 @@ TARGETS: dict[tuple[str, str], Target] = {
         "operator", "/households/{household}/sharing/withdraw", page=HOUSEHOLD, fields=("on",)
     ),
     ("households.close", "POST"): Target(
-        "operator", "/households/{household}/close", page=HOUSEHOLD, fields=("on",)
+        "operator", "/households/{household}/close", page="/households/{household}/close"
+    ),
+    ("households.reopen", "POST"): Target(
+        "operator",
+        "/households/{closed_household}/reopen",
+        page="/households/{closed_household}/reopen",
+        shows="/households/{closed_household}",
     ),
     ("referrals.new", "POST"): Target(
         "operator",
@@ -454,6 +460,7 @@ def world(client, login_as):
         site = factories.site(hub_org, is_hub=True)
         household = factories.household(hub_org, members=2)
         other = factories.household(factories.organization(is_hub=True))
+        closed_household = factories.household(hub_org, status="closed", closed_on=today())
         joint = JointCareRequest(household_id=other.id, requesting_organization_id=hub_org.id)
         _db.session.add(joint)
         co_holder = HouseholdCoHolder(
@@ -537,6 +544,7 @@ def world(client, login_as):
             "service": service.id,
             "site": site.id,
             "household": household.id,
+            "closed_household": closed_household.id,
             "person": household.members[0].id,
             "joint": joint.id,
             "co_holder": co_holder.id,

@@ -50,6 +50,10 @@ FIELD_LABELS: dict[str, Any] = {
     "from_status": _l("Stato precedente"),
     "to_status": _l("Nuovo stato"),
     "closed_on": _l("Chiuso il"),
+    "closing_reason": _l("Motivo della chiusura"),
+    "closing_note": _l("Nota di chiusura"),
+    "earlier_households": _l("Nuclei precedenti"),
+    "shown": _l("Dati mostrati"),
     "privacy_notice_on": _l("Informativa consegnata"),
     "sharing_scope": _l("Ambito della condivisione"),
     "sharing_authorised_on": _l("Condivisione autorizzata il"),
@@ -165,7 +169,9 @@ MONEY_FIELDS = frozenset(
     }
 )
 # Values of these fields are lists, never [old, new] pairs.
-LIST_VALUED = frozenset({"members", "similar_people", "ids", "people", "household_ids"})
+LIST_VALUED = frozenset(
+    {"members", "similar_people", "ids", "people", "household_ids", "earlier_households", "shown"}
+)
 # Fields holding a list of codes: a change is a pair of lists.
 CODE_LISTS = frozenset(
     {"languages", "needs", "target_groups", "actions", "functions", "weekdays", "circoscrizioni"}
@@ -207,6 +213,7 @@ def _vocabularies() -> tuple[dict[tuple[str | None, str], dict[str, Any]], dict[
     }
     by_field: dict[tuple[str | None, str], dict[str, Any]] = {
         ("household", "status"): households.HOUSEHOLD_STATUSES,
+        ("household", "closing_reason"): households.CLOSING_REASONS,
         ("joint_care_request", "status"): JOINT_CARE_STATUSES,
         ("placement", "status"): housing.PLACEMENT_STATUSES,
         ("placement", "reason_code"): placement_reasons,

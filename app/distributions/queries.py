@@ -112,6 +112,47 @@ class HouseholdHit:
     def member_count(self) -> int:
         return len(self.household.members)
 
+    # What the counter needs to tell two families apart, and no more (FINDER_SHOWS).
+
+    @property
+    def reference(self) -> Person | None:
+        return self.household.reference_person
+
+    @property
+    def birth_year(self) -> int | None:
+        reference = self.reference
+        return reference.birth_date.year if reference and reference.birth_date else None
+
+    @property
+    def codice_fiscale_tail(self) -> str | None:
+        """The last four characters of the reference person's codice fiscale."""
+        reference = self.reference
+        return reference.codice_fiscale[-4:] if reference and reference.codice_fiscale else None
+
+    @property
+    def street(self) -> str | None:
+        """The street of the household's address, without the house number."""
+        return street_of(self.household.address)
+
+
+# What a hit shows of the household, as the finder's audit event records it.
+FINDER_SHOWS = ["reference_name", "birth_year", "codice_fiscale_last4", "street", "members"]
+
+
+def street_of(address: str | None) -> str | None:
+    """The street without the house number: "Via Cigna 12/a", "Corso Vercelli, 3 scala B" are
+    "Via Cigna", "Corso Vercelli"; "Via 1 Maggio 3" is "Via 1 Maggio"."""
+    text = " ".join((address or "").split())
+    if "," in text:
+        text = text.split(",", 1)[0]
+    words = text.split(" ")
+    numbered = [i for i, word in enumerate(words) if i >= 2 and any(c.isdigit() for c in word)]
+    if numbered:
+        words = words[: numbered[0]]
+    while len(words) > 1 and words[-1].lower().rstrip(".") in ("n", "nr", "num"):
+        words.pop()
+    return " ".join(words).strip() or None
+
 
 def normalised_query(text: str | None) -> str:
     return " ".join((text or "").split())[:100]

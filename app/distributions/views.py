@@ -20,6 +20,7 @@ from app.clock import today
 from app.distributions import bp, operations
 from app.distributions.forms import DistributionForm, optional_int
 from app.distributions.queries import (
+    FINDER_SHOWS,
     MIN_QUERY_LENGTH,
     find_households,
     hub_sites,
@@ -105,12 +106,14 @@ def _household_history(household: Household | None) -> tuple[Any, bool]:
 def _audit_shown(action: str, context: dict[str, Any]) -> None:
     """One audit event naming the households this answer shows: the finder's hits, the chosen
     household, the one just served and the recent distributions (when the answer has them)."""
-    households = [hit.household for hit in context.get("hits") or []]
+    hits = context.get("hits") or []
+    households = [hit.household for hit in hits]
     households += [
         context[key] for key in ("household", "saved_household") if context.get(key) is not None
     ]
     households += [d.household_id for d in context.get("recent") or []]
-    audit.record_views(action, households)
+    # The finder's hits show a little of each family (FINDER_SHOWS): the event says what.
+    audit.record_views(action, households, changes={"shown": FINDER_SHOWS} if hits else None)
 
 
 def _respond(

@@ -994,6 +994,7 @@ def _household(rng: random.Random, plan: _Plan, people: list[Person], today: dat
         notes=_notes(rng, plan, people, housing),
         status="closed" if closed_on is not None else "active",
         closed_on=closed_on,
+        closing_reason="goals_met" if closed_on is not None else None,
         privacy_notice_on=privacy_on,
         privacy_notice_by_id=worker.id if worker is not None and privacy_on else None,
         sharing_scope=sharing_scope,

@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -28,6 +29,7 @@ from wtforms.validators import (
 from app.clock import today
 from app.households import codice_fiscale as cf
 from app.households.vocabulary import (
+    CLOSING_REASONS,
     EDUCATION,
     EMPLOYMENT,
     HOUSING,
@@ -197,6 +199,49 @@ class DateOnlyForm(FlaskForm):
     on = DateField(
         _l("Data"),
         validators=[InputRequired(_l("Inserisci una data valida (gg/mm/aaaa).")), not_in_future],
+    )
+
+
+class CloseForm(FlaskForm):
+    """Closing a household: the day, a coded reason and a note (needed for "altro")."""
+
+    on = DateField(
+        _l("Data di chiusura"),
+        validators=[InputRequired(_l("Inserisci una data valida (gg/mm/aaaa).")), not_in_future],
+    )
+    reason = SelectField(
+        _l("Motivo della chiusura"),
+        choices=[
+            SelectChoice("", _l("Scegli il motivo")),
+            *(SelectChoice(code, label) for code, label in CLOSING_REASONS.items()),
+        ],
+        validate_choice=False,
+        validators=[DataRequired(_l("Scegli il motivo della chiusura."))],
+    )
+    note = TextAreaField(
+        _l("Nota"),
+        validators=[Length(max=1000, message=_l("Al massimo 1000 caratteri."))],
+        description=_l("Obbligatoria se il motivo è «altro»."),
+    )
+
+    def validate_reason(self, field: SelectField) -> None:
+        if field.data not in CLOSING_REASONS:
+            raise ValidationError(_l("Scegli il motivo della chiusura."))
+
+    def validate_note(self, field: TextAreaField) -> None:
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Scrivi perché chiudi la presa in carico."))
+
+
+class ReopenForm(FlaskForm):
+    """Reopening a closed household: a note saying why, for the audit log."""
+
+    note = TextAreaField(
+        _l("Perché riapri il nucleo"),
+        validators=[
+            DataRequired(_l("Scrivi perché riapri il nucleo.")),
+            Length(max=1000, message=_l("Al massimo 1000 caratteri.")),
+        ],
     )
 
 

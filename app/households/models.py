@@ -61,6 +61,10 @@ class Household(TimestampMixin, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active")
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # Why the care ended (households.vocabulary.CLOSING_REASONS) and the operator's note; both
+    # emptied on reopening (the audit log keeps every closing and reopening).
+    closing_reason: Mapped[str | None] = mapped_column(String(32))
+    closing_note: Mapped[str | None] = mapped_column(String(1000))
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Privacy: the notice given to the family, and their authorisation to share with partners.
     privacy_notice_on: Mapped[date | None] = mapped_column(Date)

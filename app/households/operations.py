@@ -12,9 +12,11 @@ from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.households.addresses import normalise_address
 from app.households.models import Household, HouseholdCoHolder, JointCareRequest, Person
 from app.households.policy import holds_household
 from app.i18n import gettext as _
+from app.notifications.operations import coordinators, notify
 from app.workflow import lock_row, move
 
 HOUSEHOLD_FIELDS = (
@@ -47,31 +49,42 @@ def similar_people(
     exclude_household_id: int | None = None,
 ) -> list[Person]:
     """People who may be the same person: same name, surname and birth date, or any 3 of name,
-    surname, birth date and household address."""
+    surname, birth date and household address. Addresses are compared in one normalised form
+    ("Via Sempione, 45" is "via sempione 45"), in Python over the few candidate rows, so the rule
+    is the same on SQLite and PostgreSQL."""
     first, last = first_name.strip().lower(), last_name.strip().lower()
-    addr = (address or "").strip().lower()
+    addr = normalise_address(address)
     score = (
         case((func.lower(Person.first_name) == first, 1), else_=0)
         + case((func.lower(Person.last_name) == last, 1), else_=0)
         + case((and_(birth_date is not None, Person.birth_date == birth_date), 1), else_=0)
-        + case((and_(addr != "", func.lower(Household.address) == addr), 1), else_=0)
     )
     query = (
-        select(Person)
+        select(Person, Household.address, score.label("score"))
         .join(Household)
         .where(
             or_(func.lower(Person.last_name) == last, Person.birth_date == birth_date),
             Household.anonymised_at.is_(None),
-            score >= 3,
+            score >= (3 if not addr else 2),
         )
-        .limit(10)
+        .order_by(score.desc(), Person.id)
+        .limit(50)
     )
     if exclude_household_id is not None:
         query = query.where(Household.id != exclude_household_id)
-    return list(db.session.scalars(query))
+    people = [
+        person
+        for person, household_address, points in db.session.execute(query)
+        if points + (1 if addr and normalise_address(household_address) == addr else 0) >= 3
+    ]
+    return people[:10]
 
 
 # Households ---------------------------------------------------------------------------------
+
+
+class StillInCharge(DomainError):
+    """A member's earlier household was reopened (or is in charge) while the intake was saved."""
 
 
 def take_in_charge(
@@ -81,6 +94,11 @@ def take_in_charge(
     actor: User,
     dismissed_duplicates: list[int],
 ) -> Household:
+    """A new household in charge of `org_id`.
+
+    A member whose codice fiscale is on file in a closed household of another organization is
+    taken over: the same person (their record and history) moves into the new household; the
+    closed household stays as it was, with its audit trail, and the City is told."""
     household = Household(
         organization_id=org_id, status="active", **{k: values.get(k) for k in HOUSEHOLD_FIELDS}
     )
@@ -89,9 +107,29 @@ def take_in_charge(
         household.privacy_notice_on = values.get("privacy_notice_on")
         household.privacy_notice_by_id = actor.id
     db.session.add(household)
-    for member in members:
-        household.members.append(Person(**{k: member.get(k) for k in PERSON_FIELDS}))
     db.session.flush()
+    taken_over: list[tuple[Person, Household, dict[str, list[Any]]]] = []
+    for member in members:
+        code = member.get("codice_fiscale")
+        existing = person_with_codice_fiscale(code) if code else None
+        if existing is None:
+            household.members.append(Person(**{k: member.get(k) for k in PERSON_FIELDS}))
+            continue
+        earlier = existing.household
+        # The earlier household's row lock: a reopening of it waits for this intake, or this
+        # intake for the reopening, which it then sees (and refuses to move the person).
+        lock_row(Household, earlier.id)
+        db.session.refresh(earlier)
+        if earlier.status != "closed" or earlier.organization_id == org_id:
+            raise StillInCharge(_("Questa persona è di nuovo in carico: controlla i dati."))
+        wanted = {k: member.get(k) for k in PERSON_FIELDS}
+        changes = diff(existing, wanted)
+        for field in changes:
+            setattr(existing, field, wanted[field])
+        household.members.append(existing)
+        taken_over.append((existing, earlier, changes))
+    db.session.flush()
+    earlier_ids = sorted({earlier.id for _person, earlier, _changes in taken_over})
     record(
         "household_taken_in_charge",
         household,
@@ -99,10 +137,36 @@ def take_in_charge(
             "organization_id": org_id,
             "members": [p.id for p in household.members],
             "circoscrizione": household.circoscrizione,
+            **({"earlier_households": earlier_ids} if earlier_ids else {}),
         },
     )
+    moved = {person.id for person, _earlier, _changes in taken_over}
     for person in household.members:
-        record("person_created", person, {"household_id": household.id})
+        if person.id not in moved:
+            record("person_created", person, {"household_id": household.id})
+    for person, earlier, changes in taken_over:
+        record(
+            "person_taken_over",
+            person,
+            {
+                "household_id": [earlier.id, household.id],
+                "organization_id": [earlier.organization_id, org_id],
+                **changes,
+            },
+        )
+        record(
+            "household_member_taken_over",
+            earlier,
+            {"person_id": person.id, "household_id": [earlier.id, household.id]},
+        )
+    if taken_over:
+        notify(
+            coordinators(),
+            "household_taken_over",
+            household,
+            {"earlier_households": earlier_ids},
+            exclude=actor,
+        )
     if dismissed_duplicates:
         record(
             "duplicate_warning_dismissed",
@@ -185,16 +249,59 @@ def withdraw_sharing(household: Household, on: date) -> None:
     db.session.flush()
 
 
-def close_household(household: Household, on: date) -> None:
+def close_household(
+    household: Household, on: date, reason: str | None = None, note: str | None = None
+) -> None:
     # Two clicks on «Chiudi» at once: one closing, one audit event; the other is told.
     move(
         household,
         ["active"],
-        {"status": "closed", "closed_on": on},
+        {"status": "closed", "closed_on": on, "closing_reason": reason, "closing_note": note},
         refused=lambda current: _("Il nucleo è già chiuso."),
     )
     record(
-        "household_closed", household, {"status": ["active", "closed"], "closed_on": on.isoformat()}
+        "household_closed",
+        household,
+        {
+            "status": ["active", "closed"],
+            "closed_on": on.isoformat(),
+            "closing_reason": reason,
+            "closing_note": note,
+        },
+    )
+    db.session.flush()
+
+
+def reopen_household(household: Household, note: str, actor: User) -> None:
+    """The owning organization or the City takes a closed household back in charge.
+
+    Under the household's row lock, so a reopening and another entity's intake of the same
+    person (which moves the person out, see take_in_charge) happen one after the other."""
+    lock_row(Household, household.id)
+    members = db.session.scalar(
+        select(func.count(Person.id)).where(Person.household_id == household.id)
+    )
+    if not members:
+        raise DomainError(
+            _("Le persone del nucleo sono ora in carico a un altro ente: il nucleo resta chiuso.")
+        )
+    old_reason, old_closed_on = household.closing_reason, household.closed_on
+    move(
+        household,
+        ["closed"],
+        {"status": "active", "closed_on": None, "closing_reason": None, "closing_note": None},
+        refused=lambda current: _("Il nucleo è già in carico."),
+    )
+    record(
+        "household_reopened",
+        household,
+        {
+            "status": ["closed", "active"],
+            "closed_on": [old_closed_on.isoformat() if old_closed_on else None, None],
+            "closing_reason": [old_reason, None],
+            "note": note,
+        },
+        actor=actor,
     )
     db.session.flush()
 

@@ -120,6 +120,15 @@ def can_close_household(user: User, household: Household) -> bool:
     )
 
 
+def can_reopen_household(user: User, household: Household) -> bool:
+    """Reopening a closed household: the organization that had it in charge, or the City."""
+    if household.status != "closed" or household.anonymised_at is not None:
+        return False
+    if user.has_role(Role.COORDINATOR):
+        return True
+    return user.has_role(Role.ENTITY_OPERATOR) and user.organization_id == household.organization_id
+
+
 def can_manage_joint_care(user: User) -> bool:
     """Accepting, declining and ending joint care: the City's job."""
     return user.has_role(Role.COORDINATOR)

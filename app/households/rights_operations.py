@@ -52,6 +52,7 @@ from app.households.models import (
 )
 from app.households.operations import HOUSEHOLD_FIELDS, PERSON_FIELDS
 from app.households.vocabulary import (
+    CLOSING_REASONS,
     DISTRIBUTION_KINDS,
     EDUCATION,
     EMPLOYMENT,
@@ -163,6 +164,8 @@ def _household_data(household: Household) -> dict[str, Any]:
         "taken_in_charge_at": household.created_at,
         "status": _coded(HOUSEHOLD_STATUSES, household.status),
         "closed_on": household.closed_on,
+        "closing_reason": _coded(CLOSING_REASONS, household.closing_reason),
+        "closing_note": household.closing_note,
         "anonymised_at": household.anonymised_at,
         "address": household.address,
         "circoscrizione": {
@@ -693,6 +696,7 @@ def anonymise_household(household: Household, today: date) -> dict[str, int]:
             member.birth_date = date(member.birth_date.year, 1, 1)
     household.address = None
     household.notes = None
+    household.closing_note = None  # free text, may name people; the coded reason stays
     household.isee_value = None
     household.anonymised_at = utcnow()
     distributions = (

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.households import bp, disclosures, operations
 from app.households import codice_fiscale as cf
 from app.households.forms import (
+    CloseForm,
     DateOnlyForm,
     DecisionForm,
     HouseholdForm,
@@ -32,6 +33,7 @@ from app.households.forms import (
     JointCareForm,
     MemberForm,
     NewMemberForm,
+    ReopenForm,
     SharingForm,
 )
 from app.households.models import (
@@ -47,6 +49,7 @@ from app.households.policy import (
     can_edit_household,
     can_exercise_data_rights,
     can_manage_joint_care,
+    can_reopen_household,
     editable_household_or_404,
     holds_household,
     visible_distributions,
@@ -55,6 +58,7 @@ from app.households.policy import (
     visible_person_or_404,
 )
 from app.households.vocabulary import (
+    CLOSING_REASONS,
     DISTRIBUTION_KINDS,
     EDUCATION,
     EMPLOYMENT,
@@ -112,6 +116,7 @@ VOCABULARY = {
     "kinds": DISTRIBUTION_KINDS,
     "languages": LANGUAGES,
     "circoscrizioni": CIRCOSCRIZIONI,
+    "closing_reasons": CLOSING_REASONS,
 }
 
 
@@ -331,6 +336,21 @@ class Conflict:
     index: int
     person: Person
     own: bool
+    # The person's household is closed and was the user's organization's: reopen it instead.
+    reopen: bool = False
+
+
+def _conflict(index: int, person: Person, org_id: int) -> Conflict | None:
+    """What a codice fiscale on file means for this intake: None when the person's household
+    is closed and was another organization's (the intake takes the person over, see
+    operations.take_in_charge); a closed household of the user's own organization is to be
+    reopened; an active one blocks (in charge here, or followed by another entity)."""
+    household = person.household
+    if household.status == "closed":
+        if household.organization_id != org_id:
+            return None
+        return Conflict(index, person, own=True, reopen=True)
+    return Conflict(index, person, holds_household(org_id, household))
 
 
 def _conflicts(form: IntakeForm, org_id: int) -> tuple[list[Conflict], list[tuple[int, Person]]]:
@@ -342,9 +362,9 @@ def _conflicts(form: IntakeForm, org_id: int) -> tuple[list[Conflict], list[tupl
         if member.codice_fiscale.data:
             existing = operations.person_with_codice_fiscale(member.codice_fiscale.data)
             if existing is not None:
-                blocking.append(
-                    Conflict(index, existing, holds_household(org_id, existing.household))
-                )
+                conflict = _conflict(index, existing, org_id)
+                if conflict is not None:
+                    blocking.append(conflict)
                 continue
         people = operations.similar_people(
             member.first_name.data or "",
@@ -357,10 +377,22 @@ def _conflicts(form: IntakeForm, org_id: int) -> tuple[list[Conflict], list[tupl
         typed = member.codice_fiscale.data
         same = [p for p in people if typed and p.codice_fiscale == typed]
         if same:
-            blocking.append(Conflict(index, same[0], holds_household(org_id, same[0].household)))
+            conflict = _conflict(index, same[0], org_id)
+            if conflict is not None:
+                blocking.append(conflict)
             continue
         similar.extend((index, person) for person in people)
     return blocking, similar
+
+
+def _taken_over(form: IntakeForm, org_id: int) -> bool:
+    """Whether the intake takes over a person from another organization's closed household."""
+    for entry in form.members.entries:
+        code = entry.form.codice_fiscale.data
+        existing = operations.person_with_codice_fiscale(code) if code else None
+        if existing is not None and _conflict(0, existing, org_id) is None:
+            return True
+    return False
 
 
 def _intake_values(form: IntakeForm) -> dict[str, Any]:
@@ -381,7 +413,9 @@ def _explain(form: IntakeForm, blocking: list[Conflict]) -> None:
     for conflict in blocking:
         field = form.members.entries[conflict.index].form.codice_fiscale
         field.errors = [
-            _("Questa persona è già in carico al tuo ente.")
+            _("Questa persona era in carico al tuo ente in un nucleo ora chiuso: riapri il nucleo.")
+            if conflict.reopen
+            else _("Questa persona è già in carico al tuo ente.")
             if conflict.own
             else _(
                 "Questa persona è già seguita da %(org)s.",
@@ -425,6 +459,7 @@ def new() -> Response:
         blocking, similar = _conflicts(form, org_id)
         _explain(form, blocking)
         if not blocking and (not similar or form.confirm_not_duplicate.data):
+            taken_over = _taken_over(form, org_id)
             try:
                 household = operations.take_in_charge(
                     org_id,
@@ -433,9 +468,10 @@ def new() -> Response:
                     current_user,
                     [person.id for _index, person in similar],
                 )
-            except IntegrityError:
+            except (IntegrityError, operations.StillInCharge):
                 # The same codice fiscale registered a moment ago by a colleague (or by this
-                # form sent twice with another key): answered as if it had been on file before.
+                # form sent twice with another key), or the person's closed household reopened
+                # meanwhile: answered as if it had been on file before.
                 db.session.rollback()
                 blocking, similar = _conflicts(form, org_id)
                 if not blocking:
@@ -446,6 +482,15 @@ def new() -> Response:
                 idempotency.complete(key, current_user, INTAKE, household, url)
                 db.session.commit()
                 flash(_("Nucleo preso in carico."), "success")
+                if taken_over:
+                    flash(
+                        _(
+                            "La persona era in un nucleo chiuso di un altro ente: la sua storia "
+                            "resta registrata e la Città è stata informata della nuova presa "
+                            "in carico."
+                        ),
+                        "info",
+                    )
                 return redirect(url, code=303)  # type: ignore[return-value]
         db.session.rollback()  # the key stays unused: the corrected form may be sent again
         revealed = _revealed(blocking, similar, org_id)
@@ -705,6 +750,7 @@ def detail(household_id: int) -> Response:
         today=today(),
         can_edit=can_edit_household(current_user, household),
         can_close=can_close_household(current_user, household),
+        can_reopen=can_reopen_household(current_user, household),
         co_holders=operations.co_holders(household),
         can_manage_joint_care=can_manage_joint_care(current_user),
         can_exercise_rights=can_exercise_data_rights(current_user),
@@ -889,13 +935,62 @@ def withdraw_sharing(household_id: int) -> Response:
     )
 
 
-@bp.post("/<int:household_id>/close")
+@bp.route("/<int:household_id>/close", methods=["GET", "POST"])
 @roles_required(Role.ENTITY_OPERATOR)
 def close(household_id: int) -> Response:
-    return _household_action(
-        household_id,
-        DateOnlyForm(),
-        lambda household, form: operations.close_household(household, form.on.data),
-        _("Presa in carico chiusa."),
-        only_owner=True,
+    """Closing asks for a reason on its own page: the page is the confirmation step."""
+    household = editable_household_or_404(current_user, household_id)
+    if not can_close_household(current_user, household):
+        abort(404)
+    form = CloseForm()
+    if request.method == "GET":
+        form.on.data = today()
+    if form.validate_on_submit():
+        try:
+            operations.close_household(
+                household,
+                form.on.data,
+                form.reason.data,
+                (form.note.data or "").strip() or None,
+            )
+        except StaleState as stale:
+            if stale.current_status != "closed":
+                raise
+            db.session.rollback()  # closed a moment ago (a double click): done
+        else:
+            db.session.commit()
+        flash(_("Presa in carico chiusa."), "success")
+        return _see_other("households.detail", household_id=household.id)
+    record_views("household_close_viewed", [household], household)
+    commit_view()
+    return render(
+        "households/close.html",
+        form=form,
+        household=household,
+        status=422 if form.errors else 200,
+        **VOCABULARY,
+    )
+
+
+@bp.route("/<int:household_id>/reopen", methods=["GET", "POST"])
+@roles_required(Role.ENTITY_OPERATOR, Role.COORDINATOR)
+def reopen(household_id: int) -> Response:
+    """The owning organization or the City takes a closed household back in charge."""
+    household = visible_household_or_404(current_user, household_id)
+    if not can_reopen_household(current_user, household):
+        abort(404)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        operations.reopen_household(household, form.note.data.strip(), current_user)
+        db.session.commit()
+        flash(_("Nucleo riaperto: è di nuovo in carico."), "success")
+        return _see_other("households.detail", household_id=household.id)
+    record_views("household_reopen_viewed", [household], household)
+    commit_view()
+    return render(
+        "households/reopen.html",
+        form=form,
+        household=household,
+        status=422 if form.errors else 200,
+        **VOCABULARY,
     )

@@ -75,3 +75,14 @@ DISTRIBUTION_KINDS = {
 }
 
 HOUSEHOLD_STATUSES = {"active": _l("in carico"), "closed": _l("chiuso")}
+
+# Why a household's care ends: asked when closing it (coded, for the City's figures).
+CLOSING_REASONS = {
+    "goals_met": _l("obiettivi raggiunti"),
+    "other_entity": _l("trasferito ad altro ente"),
+    "left_turin": _l("trasferito fuori Torino"),
+    "withdrew": _l("rinuncia"),
+    "unreachable": _l("non più reperibile"),
+    "deceased": _l("decesso"),
+    "other": _l("altro"),
+}

@@ -86,6 +86,9 @@ TEXTS = {
         "%(count)s alloggi non aggiornati da più di una settimana: conferma i posti liberi sulla "
         "bacheca"
     ),
+    "household_taken_over": _l(
+        "Il nucleo n. %(id)s ha preso in carico una persona di un nucleo chiuso di un altro ente"
+    ),
     "intake_disclosures_many": _l(
         "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
         "ente"
@@ -98,6 +101,7 @@ TARGETS = {
     "project": ("projects.detail", "project_id"),
     "organization": ("registry.detail", "org_id"),
     "account_change_request": ("admin.account_request", "request_id"),
+    "household": ("households.detail", "household_id"),
 }
 
 

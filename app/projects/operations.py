@@ -253,6 +253,34 @@ def _check_complete(project: Project) -> None:
 # Creating and editing ------------------------------------------------------------------------
 
 
+def youth_mismatch(person: Person | None, youth: bool, starts_on: date | None) -> str | None:
+    """Why a project cannot be flagged "giovani 18-29" for `person`, or None when it can.
+
+    The flag counts in the programme's youth quota and in the reports: it needs a person of the
+    household whose birth date makes them 18-29 on the day the project starts (today if unset).
+    """
+    if not youth:
+        return None
+    day = starts_on or current_day()
+    if person is None:
+        return _("Per un progetto giovani 18-29 scegli la persona giovane del nucleo.")
+    age = person.age(day)
+    if age is None:
+        return _(
+            "Manca la data di nascita di %(name)s: senza, il progetto non può contare come "
+            "progetto giovani 18-29.",
+            name=person.full_name,
+        )
+    if not person.is_youth(day):
+        return _(
+            "%(name)s ha %(age)d anni all'inizio del progetto: il progetto giovani è per persone "
+            "dai 18 ai 29 anni. Togli la spunta o scegli la persona giovane del nucleo.",
+            name=person.full_name,
+            age=age,
+        )
+    return None
+
+
 def create(
     household: Household, person: Person | None, values: dict[str, Any], actor: User
 ) -> Project:
@@ -261,6 +289,9 @@ def create(
     if person is not None and person.household_id != household.id:
         raise DomainError(_("La persona indicata non fa parte del nucleo."))
     _check_dates(values.get("starts_on"), values.get("ends_on"))
+    mismatch = youth_mismatch(person, bool(values.get("youth")), values.get("starts_on"))
+    if mismatch is not None:
+        raise DomainError(mismatch)
     organization_id = sending_organization(actor, household)  # a co-holder opens in its name
     if values.get("case_worker_id"):
         _check_case_worker(values["case_worker_id"], organization_id)
@@ -320,7 +351,15 @@ def update(project: Project, values: dict[str, Any], actor: User) -> dict[str, l
             raise DomainError(_("La persona indicata non fa parte del nucleo."))
     if wanted.get("case_worker_id") and wanted["case_worker_id"] != project.case_worker_id:
         _check_case_worker(wanted["case_worker_id"], project.organization_id)
+    person_id = wanted.get("person_id", project.person_id)
+    mismatch = youth_mismatch(
+        db.session.get(Person, person_id) if person_id is not None else None,
+        bool(wanted.get("youth", project.youth)),
+        wanted.get("starts_on", project.starts_on),
+    )
     changes = diff(project, wanted)
+    if mismatch is not None and {"youth", "person_id", "starts_on"} & set(changes):
+        raise DomainError(mismatch)
     for field in changes:
         setattr(project, field, wanted[field])
     if changes:

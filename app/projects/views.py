@@ -343,6 +343,16 @@ def _project_values(form: ProjectForm) -> dict[str, Any]:
     }
 
 
+def _youth_refused(form: ProjectForm, household: Household) -> bool:
+    """A "giovani 18-29" flag for a person who is not 18-29: the message next to the box."""
+    mismatch = operations.youth_mismatch(
+        _member(household, form.person.data), bool(form.youth.data), form.starts_on.data
+    )
+    if mismatch is not None:
+        form.youth.errors = [mismatch]
+    return mismatch is not None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.ENTITY_OPERATOR)
 def new() -> Response:
@@ -360,7 +370,7 @@ def new() -> Response:
         form.case_worker.data = str(current_user.id)
     top_error: str | None = None
     created = _("Progetto creato come bozza: aggiungi obiettivi e voci di budget.")
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _youth_refused(form, household):
         key, purpose = form.idempotency_key.data, f"project_new:{household.id}"
         earlier = claim(key, current_user, purpose)
         if earlier is not None:
@@ -406,7 +416,7 @@ def edit(project_id: int) -> Response:
         form.person.data = str(project.person_id or "")
         form.case_worker.data = str(project.case_worker_id or "")
     top_error: str | None = None
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _youth_refused(form, household):
         person = _member(household, form.person.data)
         values = {**_project_values(form), "person_id": person.id if person else None}
         try:
