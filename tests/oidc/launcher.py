@@ -103,6 +103,9 @@ def provider(
             process.stdout.close()
 
 
+HOP_BY_HOP = {"connection", "keep-alive", "content-length", "transfer-encoding"}
+
+
 class ResigningProxy:
     """Forwards everything to a provider, but signs the ID token again with another key.
 
@@ -123,7 +126,9 @@ class ResigningProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}
+                }
                 headers["Host"] = f"127.0.0.1:{proxy.port}"
                 connection = http.client.HTTPConnection(
                     "127.0.0.1", proxy.upstream_port, timeout=10
@@ -137,9 +142,10 @@ class ResigningProxy:
                     data = json.dumps(token).encode()
                 self.send_response(answer.status)
                 for name, value in answer.getheaders():
-                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    if name.lower() not in HOP_BY_HOP:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
                 connection.close()

@@ -4,16 +4,18 @@
 //   ISSUER           its issuer (default http://127.0.0.1:PORT; a test proxy in front sets its own)
 //   CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS, POST_LOGOUT_REDIRECT_URIS (comma-separated)
 //   ACCOUNTS         JSON: {"login": {"email": ..., "fiscal_number": ..., "amr": [...]}, ...}
-//   CLOCK_OFFSET     seconds added to the provider's clock (negative: its tokens are already old)
+//   CLOCK_OFFSET     seconds added to the clock of its token endpoint (negative: the ID tokens
+//                    it issues are already expired; its login pages and cookies keep real time)
 // Logins go through the provider's own login page (devInteractions): any password is accepted
 // for a login listed in ACCOUNTS; consent is given once for the test client.
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const offset = Number(process.env.CLOCK_OFFSET || 0) * 1000;
+let shifted = false;
 if (offset) {
   const realNow = Date.now.bind(Date);
-  Date.now = () => realNow() + offset;
+  Date.now = () => realNow() + (shifted ? offset : 0);
 }
 
 const port = Number(process.env.PORT);
@@ -72,6 +74,14 @@ const provider = new Provider(issuer, {
   async extraTokenClaims() { return undefined; },
 });
 provider.proxy = true;
+provider.use(async (ctx, next) => {
+  shifted = ctx.path === '/token';
+  try {
+    await next();
+  } finally {
+    shifted = false;
+  }
+});
 
 provider.listen(port, '127.0.0.1', () => {
   process.stdout.write(`ready ${issuer}\n`);
