@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app import config as settings
 from app import create_app
 from app.audit.models import AuditEvent
 from app.auth.models import Role, SsoIdentity, User
-from app import config as settings
 from app.extensions import db as _db
 from tests import factories
 from tests.conftest import CHEAP_HASH, IsolatedClient, csrf_token_from
@@ -121,21 +121,25 @@ def test_login_through_the_city_provider(portal: FlaskClient) -> None:
     assert home.status_code == 200  # no password change asked: no password was used
     assert user.full_name in home.get_data(as_text=True)
     identity = _db.session.scalar(select(SsoIdentity).where(SsoIdentity.user_id == user.id))
-    assert identity is not None and identity.subject == "mrossi"
+    assert identity is not None
+    assert identity.subject == "mrossi"
     assert identity.last_login_at is not None
     login = _db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "login", AuditEvent.object_id == user.id)
     )
-    assert login is not None and login.changes["method"] == "sso:city"
+    assert login is not None
+    assert login.changes["method"] == "sso:city"
 
 
 def test_spid_links_by_the_fiscal_number_without_its_prefix(portal: FlaskClient) -> None:
     org = factories.organization(is_job_service=True)
     user = account(Role.ENTITY_OPERATOR, organization=org, fiscal_code="VRDGPP80A01L219X")
     response, _ = sso_login(portal, "spid-verdi", provider="spid")
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
     identity = _db.session.scalar(select(SsoIdentity).where(SsoIdentity.user_id == user.id))
-    assert identity is not None and identity.provider == "spid"
+    assert identity is not None
+    assert identity.provider == "spid"
 
 
 def test_unknown_identity_is_refused_with_a_message_and_audited(portal: FlaskClient) -> None:
@@ -291,13 +295,15 @@ def test_portal_totp_still_asked_when_the_provider_gave_no_second_factor(
         "/login/2fa",
         data={"csrf_token": csrf_token_from(page), "code": pyotp.TOTP(secret).now()},
     )
-    assert done.status_code == 303 and done.headers["Location"] == "/"
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/"
     assert portal.get("/").status_code == 200
     login = _db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "login", AuditEvent.object_id == user.id)
     )
     assert login is not None
-    assert login.changes["method"] == "sso:city" and login.changes["second_factor"] is True
+    assert login.changes["method"] == "sso:city"
+    assert login.changes["second_factor"] is True
 
 
 def test_without_settings_the_login_page_has_no_sso(client: FlaskClient) -> None:

@@ -29,7 +29,7 @@ from joserfc.jwk import RSAKey
 HERE = Path(__file__).resolve().parent
 NODE = shutil.which("node")
 CLIENT_ID = "portale-reti"
-CLIENT_SECRET = "segreto-di-prova-del-portale-reti"  # noqa: S105 - the test provider's client
+CLIENT_SECRET = "segreto-di-prova-del-portale-reti"
 
 
 def free_port() -> int:
@@ -72,7 +72,7 @@ def provider(
         "CLOCK_OFFSET": str(clock_offset),
         "NODE_ENV": "test",
     }
-    process = subprocess.Popen(  # noqa: S603 - our own script, by absolute path
+    process = subprocess.Popen(
         [NODE, str(HERE / "provider.js")],
         env=env,
         cwd=HERE,
@@ -150,8 +150,8 @@ class ResigningProxy:
                 self.wfile.write(data)
                 connection.close()
 
-            do_GET = _forward  # noqa: N815
-            do_POST = _forward  # noqa: N815
+            do_GET = _forward
+            do_POST = _forward
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
