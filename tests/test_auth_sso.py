@@ -35,7 +35,7 @@ ACCOUNTS: dict[str, dict[str, object]] = {
     "mrossi": {"email": "mario.rossi@comune.torino.it", "name": "Mario Rossi"},
     "lbianchi": {"email": "laura.bianchi@comune.torino.it", "name": "Laura Bianchi"},
     "sconosciuta": {"email": "nessuno@example.org", "name": "Nessuno"},
-    "spid-verdi": {"fiscal_number": "TINIT-VRDGPP80A01L219X", "name": "Giuseppe Verdi"},
+    "spid-verdi": {"fiscal_number": "TINIT-VRDGPP80A01L219M", "name": "Giuseppe Verdi"},
 }
 
 
@@ -133,7 +133,7 @@ def test_login_through_the_city_provider(portal: FlaskClient) -> None:
 
 def test_spid_links_by_the_fiscal_number_without_its_prefix(portal: FlaskClient) -> None:
     org = factories.organization(is_job_service=True)
-    user = account(Role.ENTITY_OPERATOR, organization=org, fiscal_code="VRDGPP80A01L219X")
+    user = account(Role.ENTITY_OPERATOR, organization=org, fiscal_code="VRDGPP80A01L219M")
     response, _ = sso_login(portal, "spid-verdi", provider="spid")
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
@@ -170,7 +170,8 @@ def test_tampered_state_is_refused(portal: FlaskClient) -> None:
     callback = browser.login(start(portal), "mrossi")
     parts = urlsplit(callback)
     query = parse_qs(parts.query)
-    query["state"] = ["x" + query["state"][0][1:]]
+    state = query["state"][0]
+    query["state"] = [state[:-1] + ("A" if state[-1] != "A" else "B")]
     tampered = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
     response = portal.get(launcher.path_of(tampered))
     assert response.headers["Location"] == "/login"
@@ -311,3 +312,78 @@ def test_without_settings_the_login_page_has_no_sso(client: FlaskClient) -> None
     assert "Accedi con l'account della Città" not in page
     assert client.get("/login/sso/city").status_code == 404
     assert client.get("/login/sso/city/callback?code=x&state=y").status_code == 404
+
+
+def test_admin_sees_linked_accounts_and_unlinks_one(portal: FlaskClient, sso_app: Flask) -> None:
+    user = account(email="mario.rossi@comune.torino.it")
+    username = user.username
+    sso_login(portal, "mrossi")
+    admin = sso_app.test_client()
+    account(Role.ADMIN, username="amministratrice")
+    page = admin.get("/login").get_data(as_text=True)
+    admin.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "username": "amministratrice",
+            "password": factories.PASSWORD,
+        },
+    )
+    listing = admin.get("/admin/sso")
+    assert listing.status_code == 200
+    text = listing.get_data(as_text=True)
+    assert user.username in text
+    assert "Account della Città" in text
+    identity = _db.session.scalar(select(SsoIdentity).where(SsoIdentity.user_id == user.id))
+    assert identity is not None
+    identity_id = identity.id
+    # Without the form's token nothing happens.
+    assert admin.post(f"/admin/sso/{identity_id}/unlink").status_code == 400
+    assert _db.session.get(SsoIdentity, identity_id) is not None
+    done = admin.post(
+        f"/admin/sso/{identity_id}/unlink", data={"csrf_token": csrf_token_from(text)}
+    )
+    assert done.status_code == 303
+    _db.session.expunge_all()
+    assert _db.session.get(SsoIdentity, identity_id) is None
+    after = admin.get("/admin/sso").get_data(as_text=True)
+    assert f"Identità scollegata dall&#39;account {username}." in after
+    assert "Nessuna identità collegata." in after
+    unlinked = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sso_unlinked"))
+    assert unlinked is not None
+    assert unlinked.changes["provider"] == "city"
+
+
+def test_admin_sets_the_fiscal_code_that_spid_links_by(portal: FlaskClient, sso_app: Flask) -> None:
+    org = factories.organization(is_job_service=True)
+    user = account(Role.ENTITY_OPERATOR, organization=org)
+    account(Role.ADMIN, username="amministratrice")
+    admin = sso_app.test_client()
+    page = admin.get("/login").get_data(as_text=True)
+    admin.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "username": "amministratrice",
+            "password": factories.PASSWORD,
+        },
+    )
+    form = admin.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    values = {
+        "csrf_token": csrf_token_from(form),
+        "full_name": user.full_name,
+        "email": user.email,
+        "role": user.role,
+        "organization_id": str(org.id),
+    }
+    bad = admin.post(f"/admin/users/{user.id}", data={**values, "fiscal_code": "RSSMRA"})
+    assert bad.status_code == 422
+    assert "Codice fiscale non valido" in bad.get_data(as_text=True)
+    ok = admin.post(
+        f"/admin/users/{user.id}", data={**values, "fiscal_code": "tinit-vrdgpp80a01l219m"}
+    )
+    assert ok.status_code == 303
+    _db.session.refresh(user)
+    assert user.fiscal_code == "VRDGPP80A01L219M"
+    response, _ = sso_login(portal, "spid-verdi", provider="spid")
+    assert response.headers["Location"] == "/"
