@@ -14,6 +14,7 @@ from flask import (
     flash,
     g,
     jsonify,
+    make_response,
     redirect,
     request,
     session,
@@ -37,7 +38,7 @@ from app.auth.sealing import seal, unseal
 from app.extensions import db, limiter
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
-from app.web.htmx import render
+from app.web.htmx import is_htmx, render
 from app.web.views import safe_next
 
 # Throttling ---------------------------------------------------------------------------------
@@ -217,6 +218,11 @@ def logout() -> Response:
     flash(_("Sei uscita/o dal portale."), "info")
     provider_logout = _provider_logout_url(via)
     if provider_logout:
+        if is_htmx():
+            # A boosted form's fetch cannot follow a redirect to another origin: htmx navigates.
+            response = make_response("", 204)
+            response.headers["HX-Redirect"] = provider_logout
+            return response
         return redirect(provider_logout, code=303)  # type: ignore[return-value]
     return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
 
