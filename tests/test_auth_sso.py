@@ -7,6 +7,7 @@ oidc-provider` installs it); the tests go through its own login page.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -63,11 +64,23 @@ def _sso_app(database_uri: str, issuer: str, spid_issuer: str | None = None) -> 
     return application
 
 
+@contextmanager
+def disposed(application: Flask) -> Iterator[Flask]:
+    """An application of its own for a test: its database connections closed afterwards."""
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def sso_app(
     app: Flask, database_uri: str, city: launcher.RunningProvider, spid: launcher.RunningProvider
-) -> Flask:
-    return _sso_app(database_uri, city.issuer, spid.issuer)
+) -> Iterator[Flask]:
+    with disposed(_sso_app(database_uri, city.issuer, spid.issuer)) as application:
+        yield application
 
 
 @pytest.fixture
@@ -229,8 +242,7 @@ def test_id_token_signed_by_another_key_is_refused(
         issuer = f"http://127.0.0.1:{proxy.port}"
         with launcher.provider(ACCOUNTS, CALLBACKS, AFTER_LOGOUT, issuer=issuer) as upstream:
             proxy.upstream_port = upstream.port
-            application = _sso_app(database_uri, issuer)
-            with application.app_context():
+            with disposed(_sso_app(database_uri, issuer)) as application, application.app_context():
                 portal = application.test_client()
                 account(email="mario.rossi@comune.torino.it")
                 response, _ = sso_login(portal, "mrossi")
@@ -242,16 +254,18 @@ def test_id_token_signed_by_another_key_is_refused(
 
 def test_expired_id_token_is_refused(app: Flask, database_uri: str, db: object) -> None:
     # A provider whose clock is two hours behind: its ID tokens expired an hour ago.
-    with launcher.provider(ACCOUNTS, CALLBACKS, AFTER_LOGOUT, clock_offset=-7200) as late:
-        application = _sso_app(database_uri, late.issuer)
-        with application.app_context():
-            portal = application.test_client()
-            account(email="mario.rossi@comune.torino.it")
-            response, _ = sso_login(portal, "mrossi")
-            assert response.headers["Location"] == "/login"
-            assert portal.get("/").status_code in (302, 303)
-            assert len(refusals("Expired")) == 1
-            _db.session.remove()
+    with (
+        launcher.provider(ACCOUNTS, CALLBACKS, AFTER_LOGOUT, clock_offset=-7200) as late,
+        disposed(_sso_app(database_uri, late.issuer)) as application,
+        application.app_context(),
+    ):
+        portal = application.test_client()
+        account(email="mario.rossi@comune.torino.it")
+        response, _ = sso_login(portal, "mrossi")
+        assert response.headers["Location"] == "/login"
+        assert portal.get("/").status_code in (302, 303)
+        assert len(refusals("Expired")) == 1
+        _db.session.remove()
 
 
 def test_logout_ends_the_portal_session_and_the_providers(

@@ -294,6 +294,10 @@ def sso_callback(provider: str) -> Response:
     if client is None:
         abort(404)
     try:
+        # The discovery document must be the configured issuer's (Authlib then checks `iss`).
+        issuer = str(client.load_server_metadata().get("issuer", "")).rstrip("/")
+        if issuer != sso.configured_issuer(provider):
+            raise ValueError(f"issuer mismatch: {issuer}")
         token = client.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY"])
         claims = token.get("userinfo")
         if not claims:

@@ -66,6 +66,7 @@ def live_server(app: Flask, database_uri: str) -> Iterator[str]:
         with portal.app_context():
             _db.session.remove()
             _truncate()
+            _db.engine.dispose()
 
 
 @pytest.fixture
