@@ -97,7 +97,20 @@ $(VNU_JAR):
 .PHONY: vnu
 vnu: $(VNU_JAR) ## fetch the Nu Html Checker (vnu.jar, npm's vnu-jar) into .tools/
 
-test: install-dev translations static lint $(VNU_FOR_TEST) ## run the whole test suite (DATABASE_URL selects PostgreSQL)
+# The test OpenID provider (tests/test_auth_sso.py): npm's oidc-provider, pinned by
+# tests/oidc/package-lock.json, installed into the git-ignored tests/oidc/node_modules.
+# `make test` installs it where node and npm exist; without node the SSO tests skip.
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+OIDC_FOR_TEST := $(if $(and $(shell command -v node),$(shell command -v npm)),$(OIDC_PROVIDER))
+
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --silent
+	touch $@
+
+.PHONY: oidc-provider
+oidc-provider: $(OIDC_PROVIDER) ## install the test OpenID provider (npm's oidc-provider) into tests/oidc/
+
+test: install-dev translations static lint $(VNU_FOR_TEST) $(OIDC_FOR_TEST) ## run the whole test suite (DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 extract-messages: install-dev ## extract translatable strings into app/translations/messages.pot

@@ -130,6 +130,27 @@ class Config:
     TOTP_LIMIT_PER_ACCOUNT = os.environ.get("TOTP_LIMIT_PER_ACCOUNT", "10 per 10 minutes")
     RECOVERY_CODE_COUNT = 10
 
+    # Single sign-on with OpenID Connect (README, "Accesso con l'account della Città e SPID/CIE"):
+    # on when the issuer, client id and secret are set. The second provider is the SPID/CIE proxy.
+    # An identity is linked to an existing account by the claim named in *_LINK_CLAIM: "email"
+    # matches the account's e-mail, any other claim (SPID's "fiscal_number") its codice fiscale.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+    OIDC_LINK_CLAIM = os.environ.get("OIDC_LINK_CLAIM", "email")
+    OIDC_SPID_ISSUER = os.environ.get("OIDC_SPID_ISSUER") or None
+    OIDC_SPID_CLIENT_ID = os.environ.get("OIDC_SPID_CLIENT_ID") or None
+    OIDC_SPID_CLIENT_SECRET = os.environ.get("OIDC_SPID_CLIENT_SECRET") or None
+    OIDC_SPID_LINK_CLAIM = os.environ.get("OIDC_SPID_LINK_CLAIM", "fiscal_number")
+    # The provider's `acr` values (or `amr` entries) that mean a second factor was used there:
+    # City staff who logged in with one of them skip the portal's TOTP.
+    OIDC_MFA_ACR_VALUES = os.environ.get(
+        "OIDC_MFA_ACR_VALUES",
+        "mfa,otp,hwk,https://www.spid.gov.it/SpidL2,https://www.spid.gov.it/SpidL3",
+    )
+    # Seconds of clock difference tolerated in the ID token's times.
+    OIDC_LEEWAY = int(os.environ.get("OIDC_LEEWAY", "60"))
+
     PASSWORD_MIN_LENGTH = 12
     # zxcvbn's score (0-4) a new password needs, and how many earlier passwords it may not be.
     PASSWORD_MIN_SCORE = 3
@@ -175,6 +196,13 @@ class TestConfig(Config):
     TOTP_REQUIRED_FOR_CITY = False
     REPORT_CACHE_SECONDS = 0  # tests change data and read the report at once
     OFFERS_CACHE_SECONDS = 0
+    # Single sign-on is off in tests unless a test turns it on (tests/test_auth_sso.py).
+    OIDC_ISSUER = None
+    OIDC_CLIENT_ID = None
+    OIDC_CLIENT_SECRET = None
+    OIDC_SPID_ISSUER = None
+    OIDC_SPID_CLIENT_ID = None
+    OIDC_SPID_CLIENT_SECRET = None
 
     def __init__(self, database_uri: str) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(database_uri)

@@ -61,6 +61,9 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("auth.login", "POST"): ("/login", answers(422, 302, 302, 302, 302)),
     ("auth.logout", "POST"): ("/logout", answers(303, 303, 303, 303, 303)),
     ("auth.login_totp", "GET"): ("/login/2fa", answers(303, 302, 302, 302, 302)),
+    # Single sign-on is not configured here (tests/test_auth_sso.py runs it): no such provider.
+    ("auth.sso_start", "GET"): ("/login/sso/city", answers(404, 302, 302, 302, 302)),
+    ("auth.sso_callback", "GET"): ("/login/sso/city/callback", answers(404, 404, 404, 404, 404)),
     ("auth.login_totp", "POST"): ("/login/2fa", answers(303, 302, 302, 302, 302)),
     ("auth.totp_setup", "GET"): ("/account/2fa", STAFF),
     ("auth.totp_setup", "POST"): ("/account/2fa", answers(303, 422, 422, 422, 422)),
@@ -79,6 +82,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("admin.users", "GET"): ("/admin/", ADMIN_ONLY),
     ("admin.new_user", "GET"): ("/admin/users/new", ADMIN_ONLY),
     ("admin.settings_page", "GET"): ("/admin/settings", ADMIN_ONLY),
+    ("admin.linked_identities", "GET"): ("/admin/sso", ADMIN_ONLY),
+    ("admin.unlink_identity", "POST"): (
+        "/admin/sso/999999/unlink",
+        answers(303, 404, 403, 403, 403),
+    ),
     # An empty form: the admin gets the page back with the messages.
     ("admin.settings_page", "POST"): ("/admin/settings", answers(303, 422, 403, 403, 403)),
     # Notifications: everyone who may be asked to act; not the admin.

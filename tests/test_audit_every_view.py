@@ -46,6 +46,8 @@ NO_PERSONAL_DATA = {
     "auth.login": "the login form (a logged-in account is redirected)",
     "auth.login_totp": "the second login step (a logged-in account is redirected)",
     "auth.csrf_token": "a JSON CSRF token",
+    "auth.sso_start": "a redirect to the OpenID provider (404 without SSO settings)",
+    "auth.sso_callback": "the OpenID provider's answer, a redirect (404 without SSO settings)",
     "auth.logged_in_again": "the page after a re-login",
     "admin.account_request": "a request about a staff account (the demo has none to open)",
 }

@@ -433,6 +433,7 @@ NO_FORM_DATA = {
     ("admin.enable_user", "POST"),
     ("admin.reset_password", "POST"),
     ("admin.confirm_request", "POST"),
+    ("admin.unlink_identity", "POST"),
     ("registry.confirm_service", "POST"),
     ("households.anonymise", "POST"),
     ("notifications.read_all", "POST"),

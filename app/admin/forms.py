@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from stdnum.it import codicefiscale
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from app.admin.operations import username_taken
-from app.auth.models import Role
+from app.auth.models import Role, User
+from app.auth.sso import normalise_fiscal_code
 from app.extensions import db
 from app.i18n import lazy_gettext as _l
 from app.idempotency import IdempotencyKeyMixin
@@ -79,6 +81,31 @@ class UserForm(FlaskForm):
     @property
     def organization_value(self) -> int | None:
         return int(self.organization_id.data) if self.organization_id.data else None
+
+
+class EditUserForm(UserForm):
+    fiscal_code = StringField(
+        _l("Codice fiscale (per l'accesso con SPID o CIE)"),
+        validators=[Optional(), Length(max=22)],
+        filters=[lambda value: (value or "").strip().upper() or None],
+    )
+
+    def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._user = user
+
+    def validate_fiscal_code(self, field: StringField) -> None:
+        code = normalise_fiscal_code(field.data)
+        if code is None or not codicefiscale.is_valid(code):
+            raise ValidationError(_l("Codice fiscale non valido: servono 16 caratteri."))
+        owner = db.session.scalar(select(User.id).where(User.fiscal_code == code))
+        if owner is not None and (self._user is None or owner != self._user.id):
+            raise ValidationError(_l("Questo codice fiscale è già di un altro account."))
+        field.data = code
+
+
+class UnlinkForm(FlaskForm):
+    """Only the CSRF token: unlinking an identity asks nothing else."""
 
 
 class NewUserForm(IdempotencyKeyMixin, UserForm):

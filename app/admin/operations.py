@@ -29,7 +29,7 @@ from app.i18n import gettext as _
 from app.notifications.operations import coordinators, notify
 from app.workflow import move
 
-USER_FIELDS = ("full_name", "email", "role", "organization_id")
+USER_FIELDS = ("full_name", "email", "role", "organization_id", "fiscal_code")
 # Roles whose accounts see household data (DESIGN.md, roles): everyone but the admin.
 HOUSEHOLD_ROLES = frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER})
 

@@ -13,15 +13,18 @@ from app.admin.forms import (
     REQUEST_KINDS,
     REQUEST_STATUSES,
     ROLE_LABELS,
+    EditUserForm,
     NewUserForm,
     RefusalForm,
-    UserForm,
+    UnlinkForm,
 )
 from app.admin.models import AccountChangeRequest
-from app.auth.models import Role, User
+from app.auth import sso
+from app.auth.models import Role, SsoIdentity, User
 from app.auth.policy import roles_required
 from app.extensions import db
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.notifications.operations import mark_read
 from app.registry.models import Organization
 from app.web.fields import bounded_int
@@ -125,7 +128,7 @@ def new_user() -> Response:
 @roles_required(Role.ADMIN)
 def edit_user(user_id: int) -> Response:
     user = _load_user(user_id)
-    form = UserForm(obj=user if request.method == "GET" else None)
+    form = EditUserForm(obj=user if request.method == "GET" else None, user=user)
     if request.method == "GET":
         form.organization_id.data = str(user.organization_id or "")
     if form.validate_on_submit():
@@ -136,6 +139,7 @@ def edit_user(user_id: int) -> Response:
             direct = {
                 "full_name": (form.full_name.data or "").strip(),
                 "email": (form.email.data or "").strip(),
+                "fiscal_code": form.fiscal_code.data or None,
             }
             asked = operations.needs_confirmation(user, role, organization_id)
             if not asked:
@@ -338,3 +342,36 @@ def settings_page() -> Response:
         specs=settings.setting_specs(),
         status=422 if form.errors else 200,
     )
+
+
+# Single sign-on: the identities linked to accounts (issue #23) -------------------------------
+
+SSO_PROVIDER_LABELS = {"city": _l("Account della Città"), "spid": _l("SPID / CIE")}
+
+
+@bp.get("/sso")
+@roles_required(Role.ADMIN)
+def linked_identities() -> Response:
+    return render(
+        "admin/linked_identities.html",
+        identities=sso.linked_identities(),
+        provider_labels=SSO_PROVIDER_LABELS,
+        enabled=sso.enabled_providers(),
+        form=UnlinkForm(),
+    )
+
+
+@bp.post("/sso/<int:identity_id>/unlink")
+@roles_required(Role.ADMIN)
+def unlink_identity(identity_id: int) -> Response:
+    identity = db.session.get(SsoIdentity, identity_id)
+    if identity is None:
+        abort(404)
+    form = UnlinkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    username = identity.user.username
+    sso.unlink(identity)
+    db.session.commit()
+    flash(_("Identità scollegata dall'account %(username)s.", username=username), "success")
+    return _see_other("admin.linked_identities")

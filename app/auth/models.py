@@ -7,7 +7,15 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin, UTCDateTime, utcnow
@@ -67,6 +75,8 @@ class User(TimestampMixin, Base):
         String(16), default="immediate", server_default="immediate"
     )
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # The codice fiscale that links a SPID/CIE identity to this account (16 characters, upper).
+    fiscal_code: Mapped[str | None] = mapped_column(String(16), unique=True)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
 
@@ -169,3 +179,30 @@ class PasswordHistory(Base):
     )
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SsoIdentity(Base):
+    """An identity at an OpenID provider linked to an account (issue #23).
+
+    Made at the first single sign-on whose link claim (e-mail or codice fiscale) matches the
+    account; then the provider's subject alone finds it. Unlinking deletes it.
+    """
+
+    __tablename__ = "sso_identity"
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject"),
+        UniqueConstraint("user_id", "provider"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[str] = mapped_column(String(16))  # "city" or "spid"
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_acr: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -39,6 +39,9 @@ def unauthorized() -> Response:
 
 
 def register_auth(app: Flask) -> None:
+    from app.auth.sso import register_sso
+
+    register_sso(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
 
@@ -71,6 +74,7 @@ def register_auth(app: Flask) -> None:
         if (
             current_user.is_authenticated
             and current_user.must_change_password
+            and "sso" not in session  # a single sign-on used no password of the portal
             and request.endpoint not in PASSWORD_CHANGE_EXEMPT
         ):
             flash(_("Prima di continuare scegli una nuova password."), "warning")
@@ -84,6 +88,7 @@ def register_auth(app: Flask) -> None:
             and current_user.is_authenticated
             and current_user.is_city_staff
             and not current_user.totp_enabled
+            and not session.get("sso", {}).get("mfa")  # a second factor at the provider
             and request.endpoint not in TOTP_ENROLMENT_EXEMPT
         ):
             flash(_("Prima di continuare attiva la verifica in due passaggi."), "warning")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any, NoReturn
+from urllib.parse import urlencode
 
 from flask import (
     Response,
@@ -13,6 +14,7 @@ from flask import (
     flash,
     g,
     jsonify,
+    make_response,
     redirect,
     request,
     session,
@@ -22,7 +24,7 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from app.auth import bp, operations, throttle
+from app.auth import bp, operations, sso, throttle
 from app.auth.forms import (
     ChangePasswordForm,
     DisableTotpForm,
@@ -35,7 +37,8 @@ from app.auth.models import PendingLogin, User
 from app.auth.sealing import seal, unseal
 from app.extensions import db, limiter
 from app.i18n import gettext as _
-from app.web.htmx import render
+from app.i18n import lazy_gettext as _l
+from app.web.htmx import is_htmx, render
 from app.web.views import safe_next
 
 # Throttling ---------------------------------------------------------------------------------
@@ -140,9 +143,9 @@ def login() -> Response:
         form.form_errors.append(
             _("Nome utente o password non corretti, oppure account non attivo.")
         )
-        return render("auth/login.html", form=form, status=422)
+        return render("auth/login.html", form=form, status=422, providers=sso.enabled_providers())
     status = 422 if form.is_submitted() else 200
-    return render("auth/login.html", form=form, status=status)
+    return render("auth/login.html", form=form, status=status, providers=sso.enabled_providers())
 
 
 def _pending_login(cookie: dict[str, Any] | None) -> tuple[PendingLogin, User] | None:
@@ -179,10 +182,16 @@ def login_totp() -> Response:
     if form.validate_on_submit():
         if operations.verify_second_factor(user, form.code.data or ""):
             operations.end_pending_login(pending)
-            operations.complete_login(user, second_factor=True)
+            via = cookie.get("sso")
+            if via:
+                sso.complete_login(user, via["provider"], via.get("acr"), portal_totp=True)
+            else:
+                operations.complete_login(user, second_factor=True)
             db.session.commit()
             next_url = safe_next(cookie.get("next"), url_for("home.index"))
             _start_session(user)
+            if via:
+                session["sso"] = {"provider": via["provider"], "id_token": via.get("id_token")}
             flash(_("Benvenuta/o, %(name)s.", name=user.full_name), "success")
             if user.must_change_password:
                 return redirect(url_for("auth.account"), code=303)  # type: ignore[return-value]
@@ -201,12 +210,139 @@ def login_totp() -> Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    via = session.get("sso")
     operations.logout(current_user._get_current_object())
     db.session.commit()
     logout_user()
     session.clear()
     flash(_("Sei uscita/o dal portale."), "info")
+    provider_logout = _provider_logout_url(via)
+    if provider_logout:
+        if is_htmx():
+            # A boosted form's fetch cannot follow a redirect to another origin: htmx navigates.
+            response = make_response("", 204)
+            response.headers["HX-Redirect"] = provider_logout
+            return response
+        return redirect(provider_logout, code=303)  # type: ignore[return-value]
     return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+
+
+def _provider_logout_url(via: object) -> str | None:
+    """RP-initiated logout: the provider's end_session_endpoint, where it offers one."""
+    if not isinstance(via, dict):
+        return None
+    client = sso.client(str(via.get("provider")))
+    if client is None:
+        return None
+    try:
+        endpoint = client.load_server_metadata().get("end_session_endpoint")
+    except sso.LOGIN_ERRORS:
+        return None
+    if not endpoint:
+        return None
+    params = {
+        "client_id": client.client_id,
+        "post_logout_redirect_uri": url_for("auth.login", _external=True),
+    }
+    if via.get("id_token"):
+        params["id_token_hint"] = via["id_token"]
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
+
+
+# Single sign-on (app/auth/sso.py) -----------------------------------------------------------
+
+SSO_REFUSALS = {
+    "unknown_identity": _l(
+        "La tua identità non corrisponde a nessun account del portale. Chiedi "
+        "all'amministratore di creare il tuo account con la tua e-mail o il tuo codice fiscale."
+    ),
+    "ambiguous": _l(
+        "La tua identità corrisponde a più account del portale: chiedi all'amministratore di "
+        "correggerli."
+    ),
+    "already_linked": _l(
+        "Il tuo account è già collegato a un'altra identità di questo servizio: chiedi "
+        "all'amministratore di scollegarla."
+    ),
+    "disabled": _l("Il tuo account del portale non è attivo: rivolgiti all'amministratore."),
+}
+
+
+@bp.get("/login/sso/<provider>")
+def sso_start(provider: str) -> Response:
+    """To the provider's login page: Authlib keeps state, nonce and the PKCE verifier here."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))  # type: ignore[return-value]
+    client = sso.client(provider)
+    if client is None:
+        abort(404)
+    next_url = safe_next(request.args.get("next"), url_for("home.index"))
+    session["sso_next"] = next_url
+    redirect_uri = url_for("auth.sso_callback", provider=provider, _external=True)
+    try:
+        return client.authorize_redirect(redirect_uri)  # type: ignore[no-any-return]
+    except sso.LOGIN_ERRORS as error:
+        sso.record_failure(provider, f"discovery: {type(error).__name__}")
+        db.session.commit()
+        flash(_("Il servizio di accesso non risponde: riprova tra poco."), "danger")
+        return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+
+
+@bp.get("/login/sso/<provider>/callback")
+def sso_callback(provider: str) -> Response:
+    client = sso.client(provider)
+    if client is None:
+        abort(404)
+    try:
+        # The discovery document must be the configured issuer's (Authlib then checks `iss`).
+        issuer = str(client.load_server_metadata().get("issuer", "")).rstrip("/")
+        if issuer != sso.configured_issuer(provider):
+            raise ValueError(f"issuer mismatch: {issuer}")
+        token = client.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY"])
+        claims = token.get("userinfo")
+        if not claims:
+            raise ValueError("no ID token")
+    except sso.LOGIN_ERRORS as error:
+        sso.record_failure(provider, f"{type(error).__name__}: {error}")
+        db.session.commit()
+        flash(
+            _("Accesso non riuscito: la risposta del servizio di accesso non è valida. Riprova."),
+            "danger",
+        )
+        return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+    found = sso.find_account(provider, dict(claims))
+    if isinstance(found, sso.Refusal):
+        db.session.commit()
+        message = SSO_REFUSALS.get(found.reason, SSO_REFUSALS["unknown_identity"])
+        flash(str(message), "danger")
+        return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+    user = found
+    acr = claims.get("acr")
+    next_url = safe_next(session.get("sso_next"), url_for("home.index"))
+    id_token = token.get("id_token")
+    if user.totp_enabled and not sso.second_factor_at_provider(dict(claims)):
+        # No second factor at the provider: the portal's own, as after a password.
+        pending = operations.start_pending_login(user)
+        db.session.commit()
+        session.clear()
+        session["totp_pending"] = {
+            "id": pending.id,
+            "user_id": user.id,
+            "token": user.session_token,
+            "next": next_url,
+            "sso": {"provider": provider, "acr": acr, "id_token": id_token},
+        }
+        return redirect(url_for("auth.login_totp"), code=303)  # type: ignore[return-value]
+    sso.complete_login(user, provider, acr)
+    db.session.commit()
+    _start_session(user)
+    session["sso"] = {
+        "provider": provider,
+        "id_token": id_token,
+        "mfa": sso.second_factor_at_provider(dict(claims)),
+    }
+    flash(_("Benvenuta/o, %(name)s.", name=user.full_name), "success")
+    return redirect(next_url, code=303)  # type: ignore[return-value]
 
 
 @bp.get("/account/logged-in-again")

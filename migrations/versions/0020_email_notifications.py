@@ -6,7 +6,7 @@ notification to send, written in the notification's transaction, marked when the
 took it. `export_file`: an export the background worker prepares for one user, kept 24 hours.
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-07 11:00:00.000000
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0020"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
