@@ -36,12 +36,11 @@ from tests.browser.conftest import (
 )
 from tests.factories import codice_fiscale
 
-# Each journey on a desktop screen. At 390 px (the menu behind its toggle: `nav_link` opens it)
-# the intake and the admin's new account still fail on their second press after a refused
-# form (issue #19 stays open for it): add 390 to the parameters once they pass.
+# Each journey on a desktop screen and on a phone (390 px: the menu behind its toggle, which
+# `nav_link` opens with the keyboard).
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.parametrize("page", [None], indirect=True, ids=["desktop"]),
+    pytest.mark.parametrize("page", [None, 390], indirect=True, ids=["desktop", "390px"]),
 ]
 
 MOTIVATION = "Cerca il primo lavoro: diploma di perito meccanico, parla arabo, francese e italiano."
