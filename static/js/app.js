@@ -161,41 +161,6 @@
     if (menu && menu.hasAttribute("style")) { menu.removeAttribute("style"); }
   });
 
-  // Double clicks: while a form's write is in flight its submit buttons say so (aria-disabled)
-  // and a second press sends nothing. `disabled` would throw the keyboard focus to <body>, so the
-  // buttons stay focusable; they are released when the answer (or the error) has come back.
-  var SUBMITS = "button[type=submit],button:not([type]),input[type=submit]";
-  function writingForm(event) {
-    var ctx = event.detail && event.detail.ctx;
-    var el = event.target;
-    var method = ctx && ctx.request && ctx.request.method ? String(ctx.request.method).toUpperCase() : "GET";
-    if (method === "GET" || !(el instanceof Element)) { return null; }
-    return el.closest("form") || el;
-  }
-  document.addEventListener("htmx:before:request", function (event) {
-    var form = writingForm(event);
-    if (!form) { return; }
-    if (form.__inFlight) { event.preventDefault(); return; }
-    form.__inFlight = event.detail.ctx;
-    var buttons = form.matches(SUBMITS) ? [form] : Array.prototype.slice.call(form.querySelectorAll(SUBMITS));
-    buttons.forEach(function (button) { button.setAttribute("aria-disabled", "true"); });
-    form.__busyButtons = buttons;
-  });
-  // The second press never reaches htmx: stopped as it starts, before any listener of the form.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form instanceof Element && form.__inFlight) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
-    }
-  }, true);
-  document.addEventListener("htmx:finally:request", function (event) {
-    var form = writingForm(event);
-    if (!form || form.__inFlight !== event.detail.ctx) { return; }
-    form.__inFlight = null;
-    (form.__busyButtons || []).forEach(function (button) { button.removeAttribute("aria-disabled"); });
-  });
-
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
   document.addEventListener("htmx:after:process", function (event) {
     initComponents(event.target);
