@@ -69,6 +69,10 @@ def test_edit_and_new_pages_name_their_household_and_no_person(app, client, db):
             for name in (person.first_name, person.last_name)
         }
         detail = client.get(f"/households/{household_id}").get_data(as_text=True)
+        # The household's own page, on a shared screen or in the tab list, names no one either.
+        detail_title = _title(client, f"/households/{household_id}")
+        assert detail_title == f"Nucleo n. {household_id}", detail_title
+        assert not [n for n in names if n in detail_title], detail_title
         for url in _links(detail):
             kind = next((k for k, pattern in HOUSEHOLD_FORMS.items() if pattern.match(url)), None)
             if kind is None:
