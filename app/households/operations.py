@@ -25,6 +25,8 @@ PERSON_FIELDS = (
     "first_name", "last_name", "codice_fiscale", "birth_date", "sex", "relation",
     "employment_status", "education", "languages",
 )  # fmt: skip
+# How to reach the person: on the member form only (issue #26).
+CONTACT_FIELDS = ("phone", "email", "preferred_channel", "contact_consent")
 
 
 # Duplicates ---------------------------------------------------------------------------------
@@ -126,7 +128,11 @@ def update_household(household: Household, values: dict[str, Any]) -> dict[str, 
 def add_member(household: Household, values: dict[str, Any]) -> Person:
     if values.get("relation") == "reference" and household.reference_person is not None:
         raise DomainError(_("Il nucleo ha già una persona di riferimento."))
-    person = Person(household_id=household.id, **{k: values.get(k) for k in PERSON_FIELDS})
+    person = Person(
+        household_id=household.id,
+        **{k: values.get(k) for k in PERSON_FIELDS},
+        **{k: values[k] for k in CONTACT_FIELDS if k in values},
+    )
     db.session.add(person)
     db.session.flush()
     record("person_created", person, {"household_id": household.id})
@@ -134,7 +140,7 @@ def add_member(household: Household, values: dict[str, Any]) -> Person:
 
 
 def update_member(person: Person, values: dict[str, Any]) -> dict[str, list[Any]]:
-    wanted = {k: values[k] for k in PERSON_FIELDS if k in values}
+    wanted = {k: values[k] for k in PERSON_FIELDS + CONTACT_FIELDS if k in values}
     changes = diff(person, wanted)
     for field in changes:
         setattr(person, field, wanted[field])

@@ -75,3 +75,11 @@ DISTRIBUTION_KINDS = {
 }
 
 HOUSEHOLD_STATUSES = {"active": _l("in carico"), "closed": _l("chiuso")}
+
+# How the person prefers to be contacted (issue #26).
+CONTACT_CHANNELS = {
+    "phone": _l("telefono"),
+    "sms": _l("SMS o messaggio"),
+    "email": _l("e-mail"),
+    "case_worker": _l("tramite l'operatore che la segue"),
+}
