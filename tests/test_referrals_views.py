@@ -470,7 +470,7 @@ def test_a_referral_goes_from_draft_to_outcome_with_history_audit_and_timeline(a
     assert referral.status == "draft"
     assert referral.person_id == net.household.members[1].id
     assert referral.match_score is not None
-    assert ["same_district", {"circ": 3}] in referral.match_reasons
+    assert ["same_district", {"circ": 3, "points": 25}] in referral.match_reasons
 
     steps = [
         (sender, "submit", {}, "submitted", "Segnalazione inviata alla Città"),
