@@ -103,8 +103,7 @@ def with_points(text: str, params: Mapping[str, Any]) -> str:
 def unfit_text(service_type: str, need_label: object) -> str:
     """Why a service is under "altri servizi" and not ranked."""
     return _(
-        "non è tra i suggeriti: il tipo di servizio «%(type)s» non risponde al bisogno "
-        "«%(need)s»",
+        "non è tra i suggeriti: il tipo di servizio «%(type)s» non risponde al bisogno «%(need)s»",
         type=_service_type({"type": service_type}),
         need=need_label,
     )

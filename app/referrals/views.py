@@ -778,7 +778,13 @@ def detail(referral_id: int) -> Response:
     return _detail_page(referral)
 
 
-def _detail_page(referral: Referral, status: int = 200) -> Response:
+def _detail_page(
+    referral: Referral,
+    status: int = 200,
+    failed_action: str | None = None,
+    action_error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
     day = today()
     history = list(referral.history)
     full = sees_full_household(current_user, referral)
@@ -798,6 +804,9 @@ def _detail_page(referral: Referral, status: int = 200) -> Response:
         transitions=TRANSITIONS,
         today=day,
         status=status,
+        failed_action=failed_action,
+        action_error=action_error,
+        typed=typed or {},
         **VOCABULARY,
     )
 
@@ -835,6 +844,17 @@ def _stale_detail(referral_id: int, message: str) -> Response:
     flash(message, "danger")
     operations.record_view(referral, current_user)
     response = _detail_page(referral, status=409)
+    commit_view()
+    return response
+
+
+def _reason_refused(referral_id: int, action: str, error: str, form: ActionForm) -> Response:
+    """A reason missing (or "altro" without a note): the page again, the step's form open with
+    the message next to its field and what was typed kept (422), not the browser's bubble."""
+    referral = _referral_for_its_page(referral_id)
+    operations.record_view(referral, current_user)
+    typed = {"reason_code": form.reason_code.data or "", "note": form.note.data or ""}
+    response = _detail_page(referral, 422, action, error, typed)
     commit_view()
     return response
 
@@ -894,6 +914,8 @@ def act(referral_id: int, action: str) -> Response:
             return error_response(status, error)
         if stale or withdrawn:
             return _stale_detail(referral_id, error)
+        if status == 422 and TRANSITIONS[action].reasons is not None:
+            return _reason_refused(referral_id, action, error, form)
         flash(error, "danger")
         return _see_other("referrals.detail", referral_id=referral_id)
     # The answer is made before the commit: nothing after it can fail the saved step.
