@@ -29,11 +29,11 @@ from wtforms.validators import (
 from app.clock import today
 from app.households import codice_fiscale as cf
 from app.households.vocabulary import (
+    CONTACT_CHANNELS,
     EDUCATION,
     EMPLOYMENT,
     HOUSING,
     NEEDS,
-    CONTACT_CHANNELS,
     RELATIONS,
     SEXES,
     SHARING_SCOPES,

@@ -15,6 +15,8 @@ from app.extensions import db
 from app.households.models import Household, HouseholdCoHolder, JointCareRequest, Person
 from app.households.policy import holds_household
 from app.i18n import gettext as _
+from app.notifications.operations import coordinators, notify, operators_of, settle
+from app.registry.models import Organization
 from app.workflow import lock_row, move
 
 HOUSEHOLD_FIELDS = (
@@ -233,6 +235,17 @@ def request_joint_care(
     db.session.add(request)
     db.session.flush()
     record("joint_care_requested", request, {"household_id": household.id})
+    # Issue #26: the City decides, the entity that has the household in charge is told.
+    asking = db.session.get(Organization, requesting_org_id)
+    params = {"organization": asking.name if asking else ""}
+    notify(coordinators(), "joint_care_requested", household, params, exclude=actor)
+    notify(
+        operators_of(household.organization_id),
+        "joint_care_requested_owner",
+        household,
+        params,
+        exclude=actor,
+    )
     return request
 
 
@@ -260,6 +273,13 @@ def decide_joint_care(
         refused=lambda current: _("Questa richiesta ha già avuto una risposta."),
     )
     record("joint_care_" + status, request, {"status": ["pending", status]})
+    still_pending = db.session.scalar(
+        select(func.count())
+        .select_from(JointCareRequest)
+        .where(JointCareRequest.household_id == household.id, JointCareRequest.status == "pending")
+    )
+    if not still_pending:  # every request about the household decided: the action is done
+        settle("household", household.id, ["joint_care_requested"], actor)
     if not accept:
         db.session.flush()
         return None

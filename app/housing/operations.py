@@ -46,7 +46,7 @@ from app.housing.vocabulary import (
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
-from app.notifications.operations import coordinators, notify, operators_of, staff_of
+from app.notifications.operations import coordinators, notify, operators_of, settle, staff_of
 from app.workflow import StaleState, lock_row, move
 
 UNIT_FIELDS = (
@@ -664,6 +664,7 @@ def transition(
         changes["places_freed"] = placement.places
         changes["vacancies_after"] = placement.unit.vacancies
     record(f"placement_{step.target}", placement, changes, actor=actor)
+    settle("placement", placement.id, [f"placement_{previous}"], actor)  # its action is done
     _notify(placement, actor)
     db.session.flush()
     return placement

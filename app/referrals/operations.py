@@ -40,7 +40,7 @@ from app.households.models import Household, Person
 from app.households.policy import can_edit_household, sending_organization
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
-from app.notifications.operations import coordinators, notify, operators_of
+from app.notifications.operations import coordinators, notify, operators_of, settle
 from app.referrals import queries
 from app.referrals.matching import Suggestion, reasons_json
 from app.referrals.models import Referral, ReferralStatusChange
@@ -425,6 +425,9 @@ def apply_step(
     if reason_code:
         changes["reason_code"] = reason_code
     record(f"referral_{step.target}", referral, changes, actor=actor)
+    # What asked for this step is done: "da approvare" for every coordinator, "attende la
+    # vostra risposta" for the receiving operators, and the actor's own notifications.
+    settle("referral", referral.id, [f"referral_{previous}"], actor)
     _notify(referral, previous, actor)
     db.session.flush()
     return referral
