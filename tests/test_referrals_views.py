@@ -511,7 +511,7 @@ def test_a_referral_goes_from_draft_to_outcome_with_history_audit_and_timeline(a
         ("sender_user", "submitted", "approve", "Non spetta a te approvare"),
         ("coordinator", "approved", "accept", "Non spetta a te accettare"),
         ("receiver_user", "accepted", "complete", "ora non si può chiudere con esito positivo"),
-        ("coordinator", "approved", "approve", "ora non si può approvare"),
+        ("coordinator", "approved", "approve", "questo passo è già stato fatto"),
         ("sender_user", "accepted", "cancel", "ora non si può annullare"),
     ],
 )

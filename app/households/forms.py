@@ -136,6 +136,7 @@ class MemberForm(FlaskForm, PersonForm):  # type: ignore[misc]
     preferred_channel = SelectField(
         _l("Come preferisce essere contattata"),
         choices=choices(CONTACT_CHANNELS, _l("Non indicato")),
+        default="",
     )
     contact_consent = BooleanField(
         _l(
