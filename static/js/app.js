@@ -185,11 +185,13 @@
   // field the page chose (autofocus), else the form's first field, else the row's first control.
   function focusSwappedRow(event) {
     var ctx = event.detail && event.detail.ctx;
-    var old = ctx && ctx.target;
-    if (!old || old.tagName !== "TR" || !old.id) { return; }
+    var swapped = [event.target, ctx && ctx.target].filter(function (el) {
+      return el && el.tagName === "TR" && el.id;
+    })[0];
+    if (!swapped) { return; }
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) { return; }
-    var row = document.getElementById(old.id);
+    var row = document.getElementById(swapped.id);
     if (!row) { return; }
     var target = row.querySelector("[autofocus]") ||
       row.querySelector("form input:not([type=hidden]), form select, form textarea") ||
