@@ -28,15 +28,22 @@ from app.households.models import JointCareRequest, Person
 from app.notifications.models import Notification
 from app.referrals.models import Referral
 from tests import factories
-from tests.test_referrals_views import (  # noqa: F401  (net is a fixture)
+from tests.test_referrals_views import (
     HTMX,
     job_service_org,
+    make_net,
     make_referral,
-    net,
     post,
     signed_in,
     text,
 )
+
+
+@pytest.fixture
+def net(app, db):
+    """The referral pages' world: a hub that refers, a job service that receives, the City."""
+    return make_net()
+
 
 PHONE = "+39 333 1234567"
 EMAIL = "lucia.rossi@example.org"
@@ -151,7 +158,8 @@ def test_the_receiver_sees_the_contacts_after_approval_and_always_the_case_worke
 
     page = text(receiver.get(f"/referrals/{approved.id}"))
 
-    assert PHONE in page and EMAIL in page
+    assert PHONE in page
+    assert EMAIL in page
     assert "telefono" in page  # the preferred channel
     assert net.sender_user.full_name in page
     assert net.sender_user.email in page
@@ -176,7 +184,8 @@ def test_without_consent_or_once_closed_the_receiver_gets_only_the_case_worker(a
     after_closing = text(receiver.get(f"/referrals/{closed.id}"))
 
     for page in (without_consent, after_closing):
-        assert PHONE not in page and EMAIL not in page
+        assert PHONE not in page
+        assert EMAIL not in page
         assert net.sender_user.email in page
     assert "contatta l'operatore che la segue" in without_consent
     assert PHONE in text(sender.get(f"/referrals/{open_one.id}"))  # the sender always
@@ -237,7 +246,8 @@ def test_a_service_beyond_the_ten_shown_is_found_by_name_and_can_be_chosen(app, 
     assert hidden  # only ten are suggested
     name = f"Sportello orientamento {hidden[-1]:02d}"
     found = text(browser.get(url + "&cerca_servizio=" + name.replace(" ", "+"), headers=HTMX))
-    assert "Trovati cercando" in found and name in found
+    assert "Trovati cercando" in found
+    assert name in found
     service_id = found.split(f"{name}")[0].rsplit('value="', 1)[1].split('"')[0]
 
     response = post(
@@ -357,7 +367,8 @@ def test_a_decline_without_a_reason_is_refused_next_to_the_field_by_the_server(a
     at = page.index(f'action="/referrals/{referral.id}/decline"')
     form = page[page.rindex("<form", 0, at) :]
     form = form[: form.index("</form>")]
-    assert "novalidate" in form and " required" not in form
+    assert "novalidate" in form
+    assert " required" not in form
 
     response = post(
         receiver,
@@ -367,7 +378,8 @@ def test_a_decline_without_a_reason_is_refused_next_to_the_field_by_the_server(a
 
     body = text(response)
     assert response.status_code == 422
-    assert 'id="decline-reason-error"' in body and "Indica il motivo." in body
+    assert 'id="decline-reason-error"' in body
+    assert "Indica il motivo." in body
     assert "Ho provato due volte" in body  # kept
     assert '<details class="referral-action" open>' in body
     _db.session.expire_all()

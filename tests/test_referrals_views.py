@@ -96,6 +96,11 @@ def text(response):
 @pytest.fixture
 def net(app, db):
     """A hub that refers (circoscrizione 3), a job service that receives, the City."""
+    return make_net()
+
+
+def make_net():
+    """The `net` world, for other modules' fixtures."""
     sender = factories.organization(is_hub=True, is_job_service=True, circoscrizione=3)
     factories.accreditation(sender)
     receiver = job_service_org(circoscrizione=3, name="Cooperativa Lavoro Insieme")

@@ -23,7 +23,6 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.extensions import db
-from app.households.models import Person
 from app.notifications.models import Notification
 from app.referrals.models import Referral
 from tests.browser.conftest import assert_accessible, login
