@@ -61,7 +61,13 @@ def codes(suggestion) -> list[str]:
 
 
 def reason(suggestion, code: str) -> dict[str, object] | None:
-    return next((params for c, params in suggestion.reasons if c == code), None)
+    """A reason's parameters without its points (`points_of` reads those)."""
+    params = next((params for c, params in suggestion.reasons if c == code), None)
+    return None if params is None else {k: v for k, v in params.items() if k != "points"}
+
+
+def points_of(suggestion, code: str) -> object:
+    return next((params.get("points") for c, params in suggestion.reasons if c == code), None)
 
 
 # Reasons and points -----------------------------------------------------------------------------
@@ -90,13 +96,39 @@ def test_a_service_with_a_site_in_the_persons_circoscrizione_counts_as_same():
     assert "neighbour_district" not in codes(suggestion)
 
 
-def test_a_shared_language_other_than_italian_is_a_reason():
-    person = subject(languages=frozenset({"it", "ar"}))
+def test_a_shared_language_is_a_reason_for_a_person_who_lacks_italian():
+    person = subject(languages=frozenset({"ar"}))
     speaks = score(person, "job_search", offer(languages=frozenset({"it", "ar", "fr"})))
     italian_only = score(person, "job_search", offer(languages=frozenset({"it"})))
     assert reason(speaks, "language") == {"languages": ["ar"]}
     assert "language" not in codes(italian_only)
     assert speaks.score > italian_only.score
+
+
+def test_no_language_bonus_for_a_person_whose_file_lists_italian():
+    """Issue #26: a person who speaks Italian gains nothing from a service speaking Arabic."""
+    person = subject(languages=frozenset({"it", "ar"}))
+    arabic = score(person, "job_search", offer(languages=frozenset({"it", "ar"})))
+    italian_only = score(person, "job_search", offer(languages=frozenset({"it"})))
+    assert "language" not in codes(arabic)
+    assert arabic.score == italian_only.score
+
+
+def test_every_reason_carries_its_points_and_they_add_up_to_the_score():
+    """Issue #26: the operator sees what each reason is worth."""
+    person = subject(age=24, languages=frozenset({"ar"}), circoscrizione=5, neet=True)
+    suggestion = score(
+        person,
+        "job_search",
+        offer(languages=frozenset({"ar"}), youth_focus=True, neet_focus=True, used=5),
+    )
+    assert points_of(suggestion, "type_primary") == matching.PRIMARY_TYPE_POINTS
+    assert points_of(suggestion, "same_district") == matching.SAME_DISTRICT_POINTS
+    assert points_of(suggestion, "language") == matching.LANGUAGE_POINTS
+    assert points_of(suggestion, "youth") == matching.YOUTH_POINTS
+    assert points_of(suggestion, "neet") == matching.NEET_POINTS
+    assert points_of(suggestion, "places_left") == HEADROOM_POINTS // 2
+    assert suggestion.score == sum(params["points"] for _c, params in suggestion.reasons)
 
 
 def test_every_shared_language_is_listed_in_order():
@@ -126,7 +158,7 @@ def test_neet_focus_counts_for_a_neet_person_only():
     assert neet.score > other.score
 
 
-def test_a_primary_service_type_beats_a_related_one_which_beats_an_unrelated_one():
+def test_a_primary_service_type_beats_a_related_one_and_an_unrelated_one_is_not_ranked():
     _label, primary, related = NEEDS["job_search"]
     assert "job_placement" in primary
     assert "counselling" in related
@@ -140,10 +172,12 @@ def test_a_primary_service_type_beats_a_related_one_which_beats_an_unrelated_one
             offer(3, service_type="job_placement"),
         ],
     )
-    assert [s.service_id for s in ranked] == [3, 2, 1]
+    # Issue #26: a service whose type does not answer the need is not "adatto" at all.
+    assert [s.service_id for s in ranked] == [3, 2]
     assert reason(ranked[0], "type_primary") == {"type": "job_placement"}
     assert reason(ranked[1], "type_related") == {"type": "counselling"}
-    assert not {"type_primary", "type_related"} & set(codes(ranked[2]))
+    unfit = matching.unfitting("job_search", [offer(1, service_type="italian_language")])
+    assert [o.service_id for o in unfit] == [1]
 
 
 def test_places_left_is_a_reason_with_the_number_and_headroom_adds_points():
@@ -165,10 +199,10 @@ def test_reasons_are_stored_as_json_lists():
         languages=frozenset({"ar"}), circoscrizioni=frozenset({1})
     ))  # fmt: skip
     assert reasons_json(suggestion) == [
-        ["type_primary", {"type": "job_placement"}],
-        ["same_district", {"circ": 1}],
-        ["language", {"languages": ["ar"]}],
-        ["places_left", {"n": 10}],
+        ["type_primary", {"type": "job_placement", "points": 40}],
+        ["same_district", {"circ": 1, "points": 25}],
+        ["language", {"languages": ["ar"], "points": 15}],
+        ["places_left", {"n": 10, "points": 10}],
     ]
 
 
@@ -271,7 +305,11 @@ PROPERTY = settings(max_examples=200, deadline=None)
 @given(person=subjects, need=needs, services=offer_lists())
 def test_rank_suggests_exactly_the_eligible_services(person, need, services):
     suggested = [s.service_id for s in rank(person, need, services)]
-    eligible = {o.service_id for o in services if ineligibility(person, o) is None}
+    eligible = {
+        o.service_id
+        for o in services
+        if ineligibility(person, o) is None and matching.fits_need(need, o)
+    }
     assert set(suggested) == eligible
     assert len(suggested) == len(eligible)
     for service in services:
@@ -362,7 +400,8 @@ def test_every_suggestion_says_how_many_places_are_left_and_sums_its_reasons(
     for suggestion in rank(person, need, services):
         service = suggestion.offer
         left = [params for code, params in suggestion.reasons if code == "places_left"]
-        assert left == [{"n": service.capacity - service.used}]
+        headroom = HEADROOM_POINTS * service.places_left // service.capacity
+        assert left == [{"n": service.capacity - service.used, "points": headroom}]
         assert left[0]["n"] > 0
         headroom = HEADROOM_POINTS * service.places_left // service.capacity
         assert 0 <= headroom <= HEADROOM_POINTS
@@ -370,7 +409,9 @@ def test_every_suggestion_says_how_many_places_are_left_and_sums_its_reasons(
 
 
 def test_shuffling_with_many_ties_keeps_the_order():
-    services = [offer(i, circoscrizioni=frozenset({3})) for i in range(1, 30)]
+    services = [
+        offer(i, circoscrizioni=frozenset({3}), service_type="training") for i in range(1, 30)
+    ]
     expected = [s.service_id for s in rank(subject(), "training", services)]
     assert expected == list(range(1, 30))
     for seed in range(20):

@@ -96,6 +96,11 @@ def text(response):
 @pytest.fixture
 def net(app, db):
     """A hub that refers (circoscrizione 3), a job service that receives, the City."""
+    return make_net()
+
+
+def make_net():
+    """The `net` world, for other modules' fixtures."""
     sender = factories.organization(is_hub=True, is_job_service=True, circoscrizione=3)
     factories.accreditation(sender)
     receiver = job_service_org(circoscrizione=3, name="Cooperativa Lavoro Insieme")
@@ -470,7 +475,7 @@ def test_a_referral_goes_from_draft_to_outcome_with_history_audit_and_timeline(a
     assert referral.status == "draft"
     assert referral.person_id == net.household.members[1].id
     assert referral.match_score is not None
-    assert ["same_district", {"circ": 3}] in referral.match_reasons
+    assert ["same_district", {"circ": 3, "points": 25}] in referral.match_reasons
 
     steps = [
         (sender, "submit", {}, "submitted", "Segnalazione inviata alla Città"),
@@ -511,7 +516,7 @@ def test_a_referral_goes_from_draft_to_outcome_with_history_audit_and_timeline(a
         ("sender_user", "submitted", "approve", "Non spetta a te approvare"),
         ("coordinator", "approved", "accept", "Non spetta a te accettare"),
         ("receiver_user", "accepted", "complete", "ora non si può chiudere con esito positivo"),
-        ("coordinator", "approved", "approve", "ora non si può approvare"),
+        ("coordinator", "approved", "approve", "questo passo è già stato fatto"),
         ("sender_user", "accepted", "cancel", "ora non si può annullare"),
     ],
 )

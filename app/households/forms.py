@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -30,6 +31,7 @@ from app.clock import today
 from app.households import codice_fiscale as cf
 from app.households.vocabulary import (
     CLOSING_REASONS,
+    CONTACT_CHANNELS,
     EDUCATION,
     EMPLOYMENT,
     HOUSING,
@@ -116,8 +118,70 @@ class PersonForm(Form):
         }
 
 
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ./-]{5,38}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
 class MemberForm(FlaskForm, PersonForm):  # type: ignore[misc]
-    """A member added or edited on their own page."""
+    """A member added or edited on their own page; with how to reach the person (issue #26)."""
+
+    phone = StringField(
+        _l("Telefono"),
+        validators=[Optional(), Length(max=40, message=_l("Al massimo 40 caratteri."))],
+        description=_l("Facoltativo. Per esempio 011 1234567 o +39 333 1234567."),
+    )
+    email = StringField(
+        _l("E-mail"),
+        validators=[Optional(), Length(max=254, message=_l("Al massimo 254 caratteri."))],
+        description=_l("Facoltativa."),
+    )
+    preferred_channel = SelectField(
+        _l("Come preferisce essere contattata"),
+        choices=choices(CONTACT_CHANNELS, _l("Non indicato")),
+        default="",
+    )
+    contact_consent = BooleanField(
+        _l(
+            "La persona acconsente a essere contattata dal servizio a cui è segnalata, "
+            "dopo l'approvazione della Città"
+        )
+    )
+
+    def validate_phone(self, field: StringField) -> None:
+        value = " ".join((field.data or "").split())
+        field.data = value or None
+        if value and not PHONE_PATTERN.match(value):
+            raise ValidationError(
+                _l("Il numero di telefono può contenere solo cifre, spazi e un + iniziale.")
+            )
+
+    def validate_email(self, field: StringField) -> None:
+        value = (field.data or "").strip()
+        field.data = value or None
+        if value and not EMAIL_PATTERN.match(value):
+            raise ValidationError(_l("Indirizzo e-mail non valido: per esempio nome@esempio.it."))
+
+    def validate_preferred_channel(self, field: SelectField) -> None:
+        wanted = {"phone": self.phone.data, "sms": self.phone.data, "email": self.email.data}
+        if field.data in wanted and not wanted[field.data]:
+            if field.data == "email":
+                raise ValidationError(_l("Per il contatto via e-mail indica l'indirizzo."))
+            raise ValidationError(_l("Per il contatto telefonico indica il numero."))
+
+    def validate_contact_consent(self, field: BooleanField) -> None:
+        if field.data and not (self.phone.data or self.email.data):
+            raise ValidationError(
+                _l("Indica almeno un telefono o un'e-mail a cui la persona acconsente.")
+            )
+
+    def values(self) -> dict[str, object]:
+        return {
+            **super().values(),
+            "phone": self.phone.data or None,
+            "email": self.email.data or None,
+            "preferred_channel": self.preferred_channel.data or None,
+            "contact_consent": bool(self.contact_consent.data),
+        }
 
 
 class NewMemberForm(IdempotencyKeyMixin, MemberForm):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -121,6 +123,12 @@ class Person(TimestampMixin, Base):
     employment_status: Mapped[str | None] = mapped_column(String(32))
     education: Mapped[str | None] = mapped_column(String(32))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # How to reach the person (issue #26): optional; the receiving service sees them only once
+    # the City approved the referral, and only when the person agreed to be contacted.
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     household: Mapped[Household] = relationship(back_populates="members")
 

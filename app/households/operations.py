@@ -16,7 +16,8 @@ from app.households.addresses import normalise_address
 from app.households.models import Household, HouseholdCoHolder, JointCareRequest, Person
 from app.households.policy import holds_household
 from app.i18n import gettext as _
-from app.notifications.operations import coordinators, notify
+from app.notifications.operations import coordinators, notify, operators_of, settle
+from app.registry.models import Organization
 from app.workflow import lock_row, move
 
 HOUSEHOLD_FIELDS = (
@@ -27,6 +28,8 @@ PERSON_FIELDS = (
     "first_name", "last_name", "codice_fiscale", "birth_date", "sex", "relation",
     "employment_status", "education", "languages",
 )  # fmt: skip
+# How to reach the person: on the member form only (issue #26).
+CONTACT_FIELDS = ("phone", "email", "preferred_channel", "contact_consent")
 
 
 # Duplicates ---------------------------------------------------------------------------------
@@ -190,7 +193,11 @@ def update_household(household: Household, values: dict[str, Any]) -> dict[str, 
 def add_member(household: Household, values: dict[str, Any]) -> Person:
     if values.get("relation") == "reference" and household.reference_person is not None:
         raise DomainError(_("Il nucleo ha già una persona di riferimento."))
-    person = Person(household_id=household.id, **{k: values.get(k) for k in PERSON_FIELDS})
+    person = Person(
+        household_id=household.id,
+        **{k: values.get(k) for k in PERSON_FIELDS},
+        **{k: values[k] for k in CONTACT_FIELDS if k in values},
+    )
     db.session.add(person)
     db.session.flush()
     record("person_created", person, {"household_id": household.id})
@@ -198,7 +205,7 @@ def add_member(household: Household, values: dict[str, Any]) -> Person:
 
 
 def update_member(person: Person, values: dict[str, Any]) -> dict[str, list[Any]]:
-    wanted = {k: values[k] for k in PERSON_FIELDS if k in values}
+    wanted = {k: values[k] for k in PERSON_FIELDS + CONTACT_FIELDS if k in values}
     changes = diff(person, wanted)
     for field in changes:
         setattr(person, field, wanted[field])
@@ -334,6 +341,17 @@ def request_joint_care(
     db.session.add(request)
     db.session.flush()
     record("joint_care_requested", request, {"household_id": household.id})
+    # Issue #26: the City decides, the entity that has the household in charge is told.
+    asking = db.session.get(Organization, requesting_org_id)
+    params = {"organization": asking.name if asking else ""}
+    notify(coordinators(), "joint_care_requested", household, params, exclude=actor)
+    notify(
+        operators_of(household.organization_id),
+        "joint_care_requested_owner",
+        household,
+        params,
+        exclude=actor,
+    )
     return request
 
 
@@ -361,6 +379,13 @@ def decide_joint_care(
         refused=lambda current: _("Questa richiesta ha già avuto una risposta."),
     )
     record("joint_care_" + status, request, {"status": ["pending", status]})
+    still_pending = db.session.scalar(
+        select(func.count())
+        .select_from(JointCareRequest)
+        .where(JointCareRequest.household_id == household.id, JointCareRequest.status == "pending")
+    )
+    if not still_pending:  # every request about the household decided: the action is done
+        settle("household", household.id, ["joint_care_requested"], actor)
     if not accept:
         db.session.flush()
         return None

@@ -83,6 +83,7 @@ from app.housing.vocabulary import (
     RISK_STATUSES,
 )
 from app.i18n import gettext as _
+from app.notifications.operations import mark_read
 from app.projects.models import Project
 from app.projects.policy import visible_projects
 from app.projects.vocabulary import STATUS_BADGES as PROJECT_BADGES
@@ -673,6 +674,7 @@ def _audit_trail(household: Household) -> list[AuditEvent]:
 def detail(household_id: int) -> Response:
     household = visible_household_or_404(current_user, household_id)
     operations.record_view(household)
+    mark_read(current_user, "household", household.id)  # its notifications (issue #26)
     commit_view()
     distributions = db.session.scalars(
         visible_distributions(current_user)

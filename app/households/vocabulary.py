@@ -86,3 +86,11 @@ CLOSING_REASONS = {
     "deceased": _l("decesso"),
     "other": _l("altro"),
 }
+
+# How the person prefers to be contacted (issue #26).
+CONTACT_CHANNELS = {
+    "phone": _l("telefono"),
+    "sms": _l("SMS o messaggio"),
+    "email": _l("e-mail"),
+    "case_worker": _l("tramite l'operatore che la segue"),
+}

@@ -46,7 +46,7 @@ from app.housing.vocabulary import (
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
-from app.notifications.operations import coordinators, notify, operators_of, staff_of
+from app.notifications.operations import coordinators, notify, operators_of, settle, staff_of
 from app.workflow import StaleState, lock_row, move
 
 UNIT_FIELDS = (
@@ -378,6 +378,26 @@ STEPS: dict[str, Step] = {
     "end": Step(("active",), "ended", Side.PROVIDER, _l("chiudere"), EXIT_REASONS, True),
 }  # fmt: skip
 
+# Whole sentences for each step (issue #26), never a verb pasted into a shared sentence.
+STEP_REFUSED = {
+    "approve": _l("L'inserimento è «%(status)s»: ora non si può approvare."),
+    "reject": _l("L'inserimento è «%(status)s»: ora non si può respingere."),
+    "accept": _l("L'inserimento è «%(status)s»: ora non si può accettare."),
+    "decline": _l("L'inserimento è «%(status)s»: ora non si può rifiutare."),
+    "cancel": _l("L'inserimento è «%(status)s»: ora non si può annullare."),
+    "move_in": _l("L'inserimento è «%(status)s»: ora non si può registrare l'ingresso."),
+    "end": _l("L'inserimento è «%(status)s»: ora non si può chiudere."),
+}
+STEP_NOT_YOURS = {
+    "approve": _l("Non spetta a te approvare questo inserimento."),
+    "reject": _l("Non spetta a te respingere questo inserimento."),
+    "accept": _l("Non spetta a te accettare questo inserimento."),
+    "decline": _l("Non spetta a te rifiutare questo inserimento."),
+    "cancel": _l("Non spetta a te annullare questo inserimento."),
+    "move_in": _l("Non spetta a te registrare l'ingresso di questo inserimento."),
+    "end": _l("Non spetta a te chiudere questo inserimento."),
+}
+
 NOTIFY_ON = {
     "proposed": "coordinators",
     "approved": "provider",
@@ -563,16 +583,12 @@ def transition(
     if step is None:
         raise DomainError(_("Azione sconosciuta."))
     if step.side not in sides(actor, placement):
-        raise DomainError(_("Non spetta a te %(action)s questo inserimento.", action=step.label))
+        raise DomainError(str(STEP_NOT_YOURS[step_name]))
     if placement.status == step.target:
         raise AlreadyDone(_already_done(placement))
     if placement.status not in step.sources:
         raise StaleState(
-            _(
-                "L'inserimento è «%(status)s»: ora non si può %(action)s.",
-                status=PLACEMENT_STATUSES[placement.status],
-                action=step.label,
-            ),
+            str(STEP_REFUSED[step_name]) % {"status": PLACEMENT_STATUSES[placement.status]},
             placement.status,
         )
     note = (note or "").strip() or None
@@ -648,6 +664,7 @@ def transition(
         changes["places_freed"] = placement.places
         changes["vacancies_after"] = placement.unit.vacancies
     record(f"placement_{step.target}", placement, changes, actor=actor)
+    settle("placement", placement.id, [f"placement_{previous}"], actor)  # its action is done
     _notify(placement, actor)
     db.session.flush()
     return placement

@@ -89,6 +89,12 @@ TEXTS = {
     "household_taken_over": _l(
         "Il nucleo n. %(id)s ha preso in carico una persona di un nucleo chiuso di un altro ente"
     ),
+    "joint_care_requested": _l(
+        "%(organization)s chiede la presa in carico congiunta del nucleo n. %(id)s: da decidere"
+    ),
+    "joint_care_requested_owner": _l(
+        "%(organization)s ha chiesto alla Città di seguire con voi il nucleo n. %(id)s"
+    ),
     "intake_disclosures_many": _l(
         "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
         "ente"
@@ -100,8 +106,8 @@ TARGETS = {
     "placement": ("housing.placement", "placement_id"),
     "project": ("projects.detail", "project_id"),
     "organization": ("registry.detail", "org_id"),
-    "account_change_request": ("admin.account_request", "request_id"),
     "household": ("households.detail", "household_id"),
+    "account_change_request": ("admin.account_request", "request_id"),
 }
 
 

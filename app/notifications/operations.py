@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.auth.models import Role, User
 from app.db import utcnow
@@ -92,3 +92,28 @@ def unread_count(user: User) -> int:
         )
         or 0
     )
+
+
+def settle(object_type: str, object_id: int, kinds: Iterable[str], actor: Any = None) -> int:
+    """A notification is read when its action is done, wherever it was done (issue #26): the
+    notifications of `kinds` about the object (what asked everybody told to act) are read for
+    all of them, and the actor's own about the object too (from the queue, in bulk, or on the
+    object's page)."""
+    wanted = list(kinds)
+    clauses = [Notification.kind.in_(wanted)] if wanted else []
+    if actor is not None and getattr(actor, "id", None) is not None:
+        clauses.append(Notification.user_id == actor.id)
+    if not clauses:
+        return 0
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.object_type == object_type,
+            Notification.object_id == object_id,
+            Notification.read_at.is_(None),
+            or_(*clauses),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -112,12 +112,28 @@ def available_steps(user: User, project: Project) -> list[str]:
     ]
 
 
+# Whole sentences for each step (issue #26), never a verb pasted into a shared sentence.
+STEP_REFUSED = {
+    "submit": _l("Il progetto è «%(status)s»: ora non si può inviarlo alla Città."),
+    "withdraw": _l("Il progetto è «%(status)s»: ora non si può ritirare."),
+    "approve": _l("Il progetto è «%(status)s»: ora non si può approvare."),
+    "return": _l("Il progetto è «%(status)s»: ora non si può rimandarlo all'ente."),
+    "start": _l("Il progetto è «%(status)s»: ora non si può avviare."),
+    "close": _l("Il progetto è «%(status)s»: ora non si può chiudere."),
+}
+STEP_NOT_YOURS = {
+    "submit": _l("Non spetta a te inviare questo progetto alla Città."),
+    "withdraw": _l("Non spetta a te ritirare questo progetto."),
+    "approve": _l("Non spetta a te approvare questo progetto."),
+    "return": _l("Non spetta a te rimandare questo progetto all'ente."),
+    "start": _l("Non spetta a te avviare questo progetto."),
+    "close": _l("Non spetta a te chiudere questo progetto."),
+}
+
+
 def _step_refused(step: Step, status: str | None) -> str:
-    return _(
-        "Il progetto è «%(status)s»: ora non si può %(action)s.",
-        status=STATUSES.get(status or "", status),
-        action=step.label,
-    )
+    name = next(key for key, value in STEPS.items() if value is step)
+    return str(STEP_REFUSED[name]) % {"status": STATUSES.get(status or "", status)}
 
 
 def hold(project: Project) -> Project:
@@ -176,7 +192,7 @@ def transition(
         raise DomainError(_("Azione sconosciuta."))
     allowed = can_decide(actor) if step.by_city else runs_project(actor, project)
     if not allowed:
-        raise DomainError(_("Non spetta a te %(action)s questo progetto.", action=step.label))
+        raise DomainError(str(STEP_NOT_YOURS[step_name]))
     if project.status not in step.sources:
         raise StaleState(_step_refused(step, project.status), project.status)
     note = (note or "").strip() or None

@@ -129,6 +129,7 @@ class ProjectFilters:
     ente: int | None = None
     giovani: bool = False
     circ: int | None = None
+    aumenti: bool = False  # only projects with a budget increase waiting for the City
     pagina: int = 1
 
     @classmethod
@@ -139,6 +140,7 @@ class ProjectFilters:
             ente=bounded_int(args.get("ente")) if coordinator else None,
             giovani=args.get("giovani") == "1",
             circ=circ if circ in range(1, 9) else None,
+            aumenti=args.get("aumenti") == "1",
             pagina=max(min(bounded_int(args.get("pagina")) or 1, 100000), 1),
         )
 
@@ -148,6 +150,7 @@ class ProjectFilters:
             "ente": self.ente,
             "giovani": "1" if self.giovani else None,
             "circ": self.circ,
+            "aumenti": "1" if self.aumenti else None,
             "pagina": self.pagina,
         }
         values.update(overrides)
@@ -162,6 +165,13 @@ def filtered_projects(user: User, filters: ProjectFilters) -> Any:
         query = query.where(Project.organization_id == filters.ente)
     if filters.giovani:
         query = query.where(Project.youth.is_(True))
+    if filters.aumenti:  # what the coordinator's home counts as "aumenti di budget da decidere"
+        query = query.where(
+            Project.status != "closed",
+            Project.id.in_(
+                select(BudgetLine.project_id).where(BudgetLine.increase_requested.is_not(None))
+            ),
+        )
     if filters.circ:
         query = query.where(
             Project.household_id.in_(

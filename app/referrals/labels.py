@@ -7,6 +7,7 @@ from typing import Any
 
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
+from app.i18n import ngettext
 from app.registry.vocabulary import LANGUAGES, SERVICE_TYPES
 
 # The button of each action (operations.TRANSITIONS holds the verb used inside sentences).
@@ -87,5 +88,22 @@ def reason_texts(reasons: Any) -> list[str]:
     for item in reasons or ():
         if isinstance(item, list | tuple) and item:
             params = item[1] if len(item) > 1 and isinstance(item[1], Mapping) else {}
-            texts.append(reason_text(str(item[0]), params))
+            texts.append(with_points(reason_text(str(item[0]), params), params))
     return texts
+
+
+def with_points(text: str, params: Mapping[str, Any]) -> str:
+    """A reason with the points it gave (reasons stored before issue #26 carry none)."""
+    points = params.get("points")
+    if not isinstance(points, int) or isinstance(points, bool):
+        return text
+    return ngettext("%(reason)s: +%(num)d punto", "%(reason)s: +%(num)d punti", points, reason=text)
+
+
+def unfit_text(service_type: str, need_label: object) -> str:
+    """Why a service is under "altri servizi" and not ranked."""
+    return _(
+        "non è tra i suggeriti: il tipo di servizio «%(type)s» non risponde al bisogno «%(need)s»",
+        type=_service_type({"type": service_type}),
+        need=need_label,
+    )

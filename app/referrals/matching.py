@@ -2,9 +2,12 @@
 
 `rank()` knows nothing of the database: `queries.offers()` loads what it needs. Hard filters
 (a service failing one never appears): service active, organization actively accredited, age
-within the service's range, a place left this month. Score factors, each with its reason in plain
-words: service type against the need, same circoscrizione (then a neighbouring one), a shared
-language other than Italian, youth focus for people aged 18-29, NEET focus, capacity headroom.
+within the service's range, a place left this month. Only services whose type fits the need (its
+primary or related types) are ranked (issue #26); the others can still be found by name and are
+shown apart, with why they do not fit. Score factors, each with its reason and its points: service
+type against the need, same circoscrizione (then a neighbouring one), a shared language for a
+person whose file does not list Italian, youth focus for people aged 18-29, NEET focus, capacity
+headroom.
 """
 
 from __future__ import annotations
@@ -98,6 +101,12 @@ def eligible_offers(subject: Subject, offers: Iterable[Offer]) -> list[Offer]:
     return [offer for offer in offers if ineligibility(subject, offer) is None]
 
 
+def fits_need(need: str, offer: Offer) -> bool:
+    """The service's type answers the need (one of its primary or related types)."""
+    _label, primary, related = NEEDS[need]
+    return offer.service_type in primary or offer.service_type in related
+
+
 def _scorer(
     subject: Subject, need: str
 ) -> Callable[[Offer, list[tuple[str, dict[str, Any]]] | None], int]:
@@ -107,7 +116,9 @@ def _scorer(
     _label, primary, related = NEEDS[need]
     circ = subject.circoscrizione
     neighbours = NEIGHBOURS.get(circ, frozenset())
-    languages = subject.languages - {"it"}
+    # The language bonus helps only a person who lacks Italian: one whose file lists Italian
+    # gets none, whatever else they speak.
+    languages = frozenset() if "it" in subject.languages else subject.languages
     youth = subject.age is not None and YOUTH_MIN_AGE <= subject.age <= YOUTH_MAX_AGE
 
     def points(offer: Offer, reasons: list[tuple[str, dict[str, Any]]] | None = None) -> int:
@@ -115,37 +126,45 @@ def _scorer(
         if offer.service_type in primary:
             total += PRIMARY_TYPE_POINTS
             if reasons is not None:
-                reasons.append(("type_primary", {"type": offer.service_type}))
+                reasons.append(
+                    ("type_primary", {"type": offer.service_type, "points": PRIMARY_TYPE_POINTS})
+                )
         elif offer.service_type in related:
             total += RELATED_TYPE_POINTS
             if reasons is not None:
-                reasons.append(("type_related", {"type": offer.service_type}))
+                reasons.append(
+                    ("type_related", {"type": offer.service_type, "points": RELATED_TYPE_POINTS})
+                )
         if circ in offer.circoscrizioni:
             total += SAME_DISTRICT_POINTS
             if reasons is not None:
-                reasons.append(("same_district", {"circ": circ}))
+                reasons.append(("same_district", {"circ": circ, "points": SAME_DISTRICT_POINTS}))
         elif not neighbours.isdisjoint(offer.circoscrizioni):
             total += NEIGHBOUR_DISTRICT_POINTS
             if reasons is not None:
                 near = offer.circoscrizioni & neighbours
-                reasons.append(("neighbour_district", {"circ": min(near)}))
+                reasons.append(
+                    ("neighbour_district", {"circ": min(near), "points": NEIGHBOUR_DISTRICT_POINTS})
+                )
         if languages and not languages.isdisjoint(offer.languages):
             total += LANGUAGE_POINTS
             if reasons is not None:
                 shared = languages & offer.languages
-                reasons.append(("language", {"languages": sorted(shared)}))
+                reasons.append(
+                    ("language", {"languages": sorted(shared), "points": LANGUAGE_POINTS})
+                )
         if youth and offer.youth_focus:
             total += YOUTH_POINTS
             if reasons is not None:
-                reasons.append(("youth", {}))
+                reasons.append(("youth", {"points": YOUTH_POINTS}))
         if subject.neet and offer.neet_focus:
             total += NEET_POINTS
             if reasons is not None:
-                reasons.append(("neet", {}))
-        if offer.capacity > 0:
-            total += HEADROOM_POINTS * offer.places_left // offer.capacity
+                reasons.append(("neet", {"points": NEET_POINTS}))
+        headroom = HEADROOM_POINTS * offer.places_left // offer.capacity if offer.capacity else 0
+        total += headroom
         if reasons is not None:
-            reasons.append(("places_left", {"n": offer.places_left}))
+            reasons.append(("places_left", {"n": offer.places_left, "points": headroom}))
         return total
 
     return points
@@ -160,7 +179,8 @@ def score(subject: Subject, need: str, offer: Offer) -> Suggestion:
 def rank(
     subject: Subject, need: str, offers: Iterable[Offer], limit: int | None = None
 ) -> list[Suggestion]:
-    """Eligible services, best first; ties broken by service id so the order is stable.
+    """Eligible services whose type fits the need, best first; ties broken by service id so
+    the order is stable.
 
     With `limit`, only the best `limit` (the same as the first of the whole ranking): at city
     scale thousands of services are scored, and only the shown ones need their reasons.
@@ -172,13 +192,21 @@ def rank_eligible(
     subject: Subject, need: str, eligible: Iterable[Offer], limit: int | None = None
 ) -> list[Suggestion]:
     """`rank()` of offers already through the hard filters (the referral form filters once
-    and keeps the eligible ones to check the user's choice against)."""
+    and keeps the eligible ones to check the user's choice against). Services whose type does
+    not fit the need are left out: see `unfitting()`."""
+    eligible = [offer for offer in eligible if fits_need(need, offer)]
     if limit is not None:
         points = _scorer(subject, need)
         best = heapq.nsmallest(limit, eligible, key=lambda o: (-points(o, None), o.service_id))
         return [score(subject, need, o) for o in best]
     suggestions = [score(subject, need, o) for o in eligible]
     return sorted(suggestions, key=lambda s: (-s.score, s.offer.service_id))
+
+
+def unfitting(need: str, eligible: Iterable[Offer]) -> list[Offer]:
+    """The eligible services whose type does not answer the need: never ranked, shown apart
+    (under "altri servizi") when the operator searches for them by name."""
+    return [offer for offer in eligible if not fits_need(need, offer)]
 
 
 def reasons_json(suggestion: Suggestion) -> list[list[Any]]:

@@ -40,7 +40,7 @@ from app.households.models import Household, Person
 from app.households.policy import can_edit_household, sending_organization
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
-from app.notifications.operations import coordinators, notify, operators_of
+from app.notifications.operations import coordinators, notify, operators_of, settle
 from app.referrals import queries
 from app.referrals.matching import Suggestion, reasons_json
 from app.referrals.models import Referral, ReferralStatusChange
@@ -73,30 +73,62 @@ class Transition:
     sources: tuple[str, ...]
     target: str
     side: Side
-    label: object  # the verb on the button and in messages
+    # Whole sentences for each step (issue #26): a verb pasted into a shared sentence reads
+    # "ora non si può accetta" as soon as a translator or a label changes its form.
+    refused: object  # "La segnalazione è «%(status)s»: ora non si può <step>."
+    not_yours: object  # "Non spetta a te <step> questa segnalazione."
     reasons: dict[str, object] | None = None
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "submit": Transition(("draft",), "submitted", Side.SENDER, _l("inviare alla Città")),
+    "submit": Transition(
+        ("draft",), "submitted", Side.SENDER,
+        _l("La segnalazione è «%(status)s»: ora non si può inviarla alla Città."),
+        _l("Non spetta a te inviare questa segnalazione alla Città."),
+    ),
     "cancel": Transition(
-        ("draft", "submitted", "approved"), "cancelled", Side.SENDER, _l("annullare")
+        ("draft", "submitted", "approved"), "cancelled", Side.SENDER,
+        _l("La segnalazione è «%(status)s»: ora non si può annullare."),
+        _l("Non spetta a te annullare questa segnalazione."),
     ),
-    "approve": Transition(("submitted",), "approved", Side.COORDINATOR, _l("approvare")),
+    "approve": Transition(
+        ("submitted",), "approved", Side.COORDINATOR,
+        _l("La segnalazione è «%(status)s»: ora non si può approvare."),
+        _l("Non spetta a te approvare questa segnalazione."),
+    ),
     "reject": Transition(
-        ("submitted",), "rejected", Side.COORDINATOR, _l("respingere"), REJECT_REASONS
+        ("submitted",), "rejected", Side.COORDINATOR,
+        _l("La segnalazione è «%(status)s»: ora non si può respingere."),
+        _l("Non spetta a te respingere questa segnalazione."),
+        REJECT_REASONS,
     ),
-    "accept": Transition(("approved",), "accepted", Side.RECEIVER, _l("accettare")),
+    "accept": Transition(
+        ("approved",), "accepted", Side.RECEIVER,
+        _l("La segnalazione è «%(status)s»: ora non si può accettare."),
+        _l("Non spetta a te accettare questa segnalazione."),
+    ),
     "decline": Transition(
-        ("approved",), "declined", Side.RECEIVER, _l("rifiutare"), DECLINE_REASONS
+        ("approved",), "declined", Side.RECEIVER,
+        _l("La segnalazione è «%(status)s»: ora non si può rifiutare."),
+        _l("Non spetta a te rifiutare questa segnalazione."),
+        DECLINE_REASONS,
     ),
-    "start": Transition(("accepted",), "in_progress", Side.RECEIVER, _l("avviare il percorso")),
+    "start": Transition(
+        ("accepted",), "in_progress", Side.RECEIVER,
+        _l("La segnalazione è «%(status)s»: ora non si può avviare il percorso."),
+        _l("Non spetta a te avviare il percorso di questa segnalazione."),
+    ),
     "complete": Transition(
-        ("in_progress",), "completed", Side.RECEIVER, _l("chiudere con esito positivo"),
+        ("in_progress",), "completed", Side.RECEIVER,
+        _l("La segnalazione è «%(status)s»: ora non si può chiudere con esito positivo."),
+        _l("Non spetta a te chiudere questa segnalazione."),
         OUTCOMES_COMPLETED,
     ),
     "fail": Transition(
-        ("in_progress",), "failed", Side.RECEIVER, _l("chiudere senza esito"), OUTCOMES_FAILED
+        ("in_progress",), "failed", Side.RECEIVER,
+        _l("La segnalazione è «%(status)s»: ora non si può chiudere senza esito."),
+        _l("Non spetta a te chiudere questa segnalazione."),
+        OUTCOMES_FAILED,
     ),
 }  # fmt: skip
 
@@ -279,15 +311,15 @@ def _refusal(step: Transition, current: str | None, loaded: str | None) -> str:
     """What the user reads when the referral is not (or no longer) where the step starts."""
     if current is None:
         return _("La segnalazione non esiste più.")
-    values = {"status": STATUSES.get(current, current), "action": step.label}
+    status = STATUSES.get(current, current)
     if current == step.target:  # a double click, or a colleague a moment before
-        return _("La segnalazione è già «%(status)s»: ora non si può %(action)s.", **values)
-    if current != loaded:
         return _(
-            "Nel frattempo la segnalazione è diventata «%(status)s»: ora non si può %(action)s.",
-            **values,
+            "La segnalazione è già «%(status)s»: questo passo è già stato fatto.", status=status
         )
-    return _("La segnalazione è «%(status)s»: ora non si può %(action)s.", **values)
+    now = str(step.refused) % {"status": status}
+    if current != loaded:
+        return _("Nel frattempo qualcun altro ha agito su questa segnalazione.") + " " + now
+    return now
 
 
 def _step(action: str) -> Transition:
@@ -311,7 +343,7 @@ def transition(
     """
     step = _step(action)
     if step.side not in sides(actor, referral):
-        raise DomainError(_("Non spetta a te %(action)s questa segnalazione.", action=step.label))
+        raise DomainError(str(step.not_yours))
     return apply_step(referral, action, actor, reason_code, note, day)
 
 
@@ -362,9 +394,8 @@ def apply_step(
             raise SharingWithdrawn(
                 _(
                     "Il nucleo non autorizza più la condivisione dei dati con i servizi al "
-                    "lavoro (autorizzazione revocata o limitata ad altri enti): ora non si può "
-                    "%(action)s questa segnalazione.",
-                    action=step.label,
+                    "lavoro (autorizzazione revocata o limitata ad altri enti): la segnalazione "
+                    "non può andare avanti."
                 )
             )
     if action == "submit":
@@ -394,6 +425,9 @@ def apply_step(
     if reason_code:
         changes["reason_code"] = reason_code
     record(f"referral_{step.target}", referral, changes, actor=actor)
+    # What asked for this step is done: "da approvare" for every coordinator, "attende la
+    # vostra risposta" for the receiving operators, and the actor's own notifications.
+    settle("referral", referral.id, [f"referral_{previous}"], actor)
     _notify(referral, previous, actor)
     db.session.flush()
     return referral

@@ -131,5 +131,24 @@ def sees_full_household(user: User, referral: Referral) -> bool:
     return bool(sides(user, referral) & {Side.SENDER, Side.COORDINATOR})
 
 
+# The states in which the receiving service works with the person and may need to reach them.
+CONTACT_STATUSES = ("approved", "accepted", "in_progress")
+
+
+def sees_person_contacts(user: User, referral: Referral) -> bool:
+    """The person's phone and e-mail: the sender and the City always; the receiving service
+    only once the City approved the referral, while it is open, and only if the person agreed
+    to be contacted (issue #26)."""
+    if sees_full_household(user, referral):
+        return True
+    person = referral.person or referral.household.reference_person
+    return (
+        Side.RECEIVER in sides(user, referral)
+        and referral.status in CONTACT_STATUSES
+        and person is not None
+        and person.contact_consent
+    )
+
+
 def can_create_referrals(user: User) -> bool:
     return user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404, visible_households
+from app.households.vocabulary import CONTACT_CHANNELS
 from app.i18n import gettext as _
 from app.i18n import ngettext
 from app.idempotency import Submission, claim, complete
@@ -33,12 +35,14 @@ from app.referrals.labels import (
     REASON_FIELDS,
     REASON_TITLES,
     reason_texts,
+    unfit_text,
 )
 from app.referrals.matching import (
     Offer,
     Subject,
     Suggestion,
     eligible_offers,
+    fits_need,
     rank_eligible,
     score,
 )
@@ -49,6 +53,7 @@ from app.referrals.policy import (
     Side,
     knows_household,
     sees_full_household,
+    sees_person_contacts,
     sides,
     visible_referral_or_404,
     visible_referrals,
@@ -79,6 +84,7 @@ VOCABULARY = {
     "reason_titles": REASON_TITLES,
     "reason_label": reason_label,
     "reason_texts": reason_texts,
+    "contact_channels": CONTACT_CHANNELS,
 }
 
 
@@ -507,12 +513,16 @@ def _default_person(household: Household) -> Person | None:
 
 @dataclass(frozen=True)
 class Ranking:
-    """The best suggestions to show, how many services are eligible, and the eligible ones."""
+    """The best suggestions to show, the eligible services, and what the operator searched."""
 
     shown: list[Suggestion]
     eligible: dict[int, Offer]  # by service id
     subject: Subject | None = None
     need: str | None = None
+    fitting: int = 0  # eligible services whose type fits the need (the ranked ones)
+    found: list[Suggestion] = field(default_factory=list)  # fitting, found by name, not shown
+    others: list[Suggestion] = field(default_factory=list)  # found by name, type not fitting
+    search: str = ""
 
     def chosen(self, service_id: str | None) -> Suggestion | None:
         """The suggestion for a service the form sent, if it is eligible for this person."""
@@ -522,16 +532,62 @@ class Ranking:
             return None
         return score(self.subject, self.need, offer)
 
+    @property
+    def unfit_total(self) -> int:
+        return len(self.eligible) - self.fitting
 
-def _suggestions(household: Household, person: Person | None, need: str | None) -> Ranking:
+
+SEARCH_SHOWN = 20  # services found by name, beyond the suggestions
+
+
+def _search_text(values: Any) -> str:
+    return " ".join(str(values.get("cerca_servizio", "")).split())[:100]
+
+
+def _services_named(text: str, ids: Iterable[int]) -> list[int]:
+    """The services among `ids` whose name, or their organization's, contains `text`."""
+    wanted = list(ids)
+    if not text or not wanted:
+        return []
+    pattern = f"%{text.lower()}%"
+    return list(
+        db.session.scalars(
+            select(Service.id)
+            .join(Organization, Organization.id == Service.organization_id)
+            .where(
+                Service.id.in_(wanted),
+                or_(
+                    func.lower(Service.name).like(pattern),
+                    func.lower(Organization.name).like(pattern),
+                ),
+            )
+            .order_by(Service.name, Service.id)
+        )
+    )
+
+
+def _suggestions(
+    household: Household, person: Person | None, need: str | None, search: str = ""
+) -> Ranking:
     if need not in NEED_LABELS:
-        return Ranking([], {})
+        return Ranking([], {}, search=search)
     day = today()
     subject = queries.subject_for(household, person, day)
     offers = queries.offers(day)
     eligible = {o.service_id: o for o in eligible_offers(subject, offers)}
     shown = rank_eligible(subject, need, eligible.values(), limit=SUGGESTIONS_SHOWN)
-    return Ranking(shown, eligible, subject, need)
+    fitting = sum(1 for o in eligible.values() if fits_need(need, o))
+    found: list[Suggestion] = []
+    others: list[Suggestion] = []
+    if search:
+        shown_ids = {s.service_id for s in shown}
+        matches = _services_named(search, (i for i in eligible if i not in shown_ids))
+        for service_id in matches[:SEARCH_SHOWN]:
+            offer = eligible[service_id]
+            suggestion = score(subject, need, offer)
+            (found if fits_need(need, offer) else others).append(suggestion)
+        found.sort(key=lambda s: (-s.score, s.service_id))
+    return Ranking(shown, eligible, subject, need, fitting, found, others, search)
 
 
 def _services_of(suggestions: list[Suggestion]) -> dict[int, Service]:
@@ -591,9 +647,11 @@ def new() -> Response:
         form.need.data = need_arg if need_arg in NEED_LABELS else ""
     person = _member(household, form.person.data)
     need = form.need.data if form.need.data in NEED_LABELS else None
-    ranking = _suggestions(household, person or _default_person(household), need)
+    search = _search_text(request.values)
+    ranking = _suggestions(household, person or _default_person(household), need, search)
     top_error: str | None = None
-    if form.validate_on_submit() and need is not None:
+    searching = request.method == "POST" and request.form.get("action") == "search"
+    if not searching and form.validate_on_submit() and need is not None:
         # A second click (or a resent page) with the same key answers like the first: the
         # referral it created, never a second one. Claimed before anything else is written.
         key = form.idempotency_key.data
@@ -630,14 +688,20 @@ def new() -> Response:
                 flash(_created_message(referral.status), "success")
                 db.session.commit()
                 return redirect(url, code=303)  # type: ignore[return-value]
-    failed = form.is_submitted() and bool(form.errors or top_error)
+    failed = form.is_submitted() and not searching and bool(form.errors or top_error)
     shown = ranking.shown
     context = {
         "form": form,
         "household": household,
         "suggestions": shown,
-        "more_suggestions": len(ranking.eligible) - len(shown),
-        "services": _services_of(shown),
+        "more_suggestions": ranking.fitting - len(shown) - len(ranking.found),
+        "found": ranking.found,
+        "others": ranking.others,
+        "unfit_total": ranking.unfit_total,
+        "search": ranking.search,
+        "unfit_text": unfit_text,
+        "need_label": NEED_LABELS.get(need or "", ""),
+        "services": _services_of(shown + ranking.found + ranking.others),
         "need_chosen": need is not None,
         "top_error": top_error,
         "sharing_problem": sharing_problem(household),
@@ -699,6 +763,7 @@ def _referral_for_its_page(referral_id: int) -> Referral:
         joinedload(Referral.from_organization),
         joinedload(Referral.to_organization),
         joinedload(Referral.service),
+        joinedload(Referral.created_by),
         selectinload(Referral.history).joinedload(ReferralStatusChange.actor),
     )
 
@@ -713,7 +778,13 @@ def detail(referral_id: int) -> Response:
     return _detail_page(referral)
 
 
-def _detail_page(referral: Referral, status: int = 200) -> Response:
+def _detail_page(
+    referral: Referral,
+    status: int = 200,
+    failed_action: str | None = None,
+    action_error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
     day = today()
     history = list(referral.history)
     full = sees_full_household(current_user, referral)
@@ -725,12 +796,17 @@ def _detail_page(referral: Referral, status: int = 200) -> Response:
         full=full,
         person=person,
         show_household_link=full and _can_see_household(current_user, referral.household_id),
+        contacts=sees_person_contacts(current_user, referral),
+        case_worker=referral.created_by,
         history=history,
         organizations=_organizations({h.actor_organization_id for h in history}),
         actions=operations.available_actions(current_user, referral),
         transitions=TRANSITIONS,
         today=day,
         status=status,
+        failed_action=failed_action,
+        action_error=action_error,
+        typed=typed or {},
         **VOCABULARY,
     )
 
@@ -768,6 +844,17 @@ def _stale_detail(referral_id: int, message: str) -> Response:
     flash(message, "danger")
     operations.record_view(referral, current_user)
     response = _detail_page(referral, status=409)
+    commit_view()
+    return response
+
+
+def _reason_refused(referral_id: int, action: str, error: str, form: ActionForm) -> Response:
+    """A reason missing (or "altro" without a note): the page again, the step's form open with
+    the message next to its field and what was typed kept (422), not the browser's bubble."""
+    referral = _referral_for_its_page(referral_id)
+    operations.record_view(referral, current_user)
+    typed = {"reason_code": form.reason_code.data or "", "note": form.note.data or ""}
+    response = _detail_page(referral, 422, action, error, typed)
     commit_view()
     return response
 
@@ -827,6 +914,8 @@ def act(referral_id: int, action: str) -> Response:
             return error_response(status, error)
         if stale or withdrawn:
             return _stale_detail(referral_id, error)
+        if status == 422 and TRANSITIONS[action].reasons is not None:
+            return _reason_refused(referral_id, action, error, form)
         flash(error, "danger")
         return _see_other("referrals.detail", referral_id=referral_id)
     # The answer is made before the commit: nothing after it can fail the saved step.

@@ -967,6 +967,10 @@ class _Generator:
                         "employment_status": employment,
                         "education": education,
                         "languages": languages,
+                        "phone": None,
+                        "email": None,
+                        "preferred_channel": None,
+                        "contact_consent": False,
                         "created_at": created,
                         "updated_at": created,
                     }

@@ -180,6 +180,26 @@
       showMessage(texts.server);
     }
   });
+  // An inline edit swaps a table row for its form and back: the focused button went with the old
+  // row, so the cursor would fall to the page's body. Put it in the new row instead: on the
+  // field the page chose (autofocus), else the form's first field, else the row's first control.
+  function focusSwappedRow(event) {
+    var ctx = event.detail && event.detail.ctx;
+    var swapped = [event.target, ctx && ctx.target].filter(function (el) {
+      return el && el.tagName === "TR" && el.id;
+    })[0];
+    if (!swapped) { return; }
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) { return; }
+    var row = document.getElementById(swapped.id);
+    if (!row) { return; }
+    var target = row.querySelector("[autofocus]") ||
+      row.querySelector("form input:not([type=hidden]), form select, form textarea") ||
+      row.querySelector("a[href], button, input:not([type=hidden])");
+    if (!target) { row.setAttribute("tabindex", "-1"); target = row; }
+    target.focus();
+  }
+  document.addEventListener("htmx:after:swap", focusSwappedRow);
   // A request that got no answer at all (network down, timeout): say so; the form stays as it is.
   document.addEventListener("htmx:error", function (event) {
     var ctx = event.detail && event.detail.ctx;
