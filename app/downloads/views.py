@@ -14,14 +14,15 @@ from app.audit.operations import record_views
 from app.db import utcnow
 from app.downloads import bp
 from app.downloads.models import ExportFile
+from app.downloads.policy import visible_exports
 from app.exports import stored_download
 from app.extensions import db
 from app.web.htmx import render, wants_fragment
 
 
 def _mine(export_id: int) -> ExportFile:
-    export = db.session.get(ExportFile, export_id)
-    if export is None or export.user_id != current_user.id or export.expires_at < utcnow():
+    export = db.session.scalar(visible_exports(current_user).where(ExportFile.id == export_id))
+    if export is None:
         abort(404)
     return export
 
