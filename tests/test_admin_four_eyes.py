@@ -249,3 +249,21 @@ def test_the_create_form_sent_twice_makes_one_request(client, login_as):
 def test_operators_cannot_see_the_requests(client, login_as):
     login_as("entity_operator")
     assert client.get("/admin/requests").status_code == 403
+
+
+def test_the_codice_fiscale_for_spid_is_asked_with_the_new_account(app, client, login_as):
+    login_as("admin")
+    coordinator = factories.user(role="coordinator")
+    _db.session.commit()
+    form = {**new_coordinator_form(), "fiscal_code": "tinit-vrdgpp80a01l219m"}
+    assert post(client, "/admin/users/new", form).status_code == 303
+    change = only_request()
+    assert change.requested_values["fiscal_code"] == "VRDGPP80A01L219M"
+    city = log_in(app, coordinator)
+    assert "VRDGPP80A01L219M" in city.get(f"/admin/requests/{change.id}").get_data(as_text=True)
+    assert send(city, f"/admin/requests/{change.id}/confirm").status_code == 200
+    created = _db.session.scalar(select(User).where(User.username == "nuova.coord"))
+    assert created.fiscal_code == "VRDGPP80A01L219M"
+    bad = post(client, "/admin/users/new", {**new_coordinator_form("altra"), "fiscal_code": "X"})
+    assert bad.status_code == 422
+    assert "Codice fiscale non valido" in bad.get_data(as_text=True)

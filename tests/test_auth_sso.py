@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app import config as settings
 from app import create_app
+from app.admin.models import AccountChangeRequest
 from app.audit.models import AuditEvent
 from app.auth.models import Role, SsoIdentity, User
 from app.extensions import db as _db
@@ -37,6 +38,13 @@ ACCOUNTS: dict[str, dict[str, object]] = {
     "lbianchi": {"email": "laura.bianchi@comune.torino.it", "name": "Laura Bianchi"},
     "sconosciuta": {"email": "nessuno@example.org", "name": "Nessuno"},
     "spid-verdi": {"fiscal_number": "TINIT-VRDGPP80A01L219M", "name": "Giuseppe Verdi"},
+    # Logs in at the City's provider with a one-time code (amr) or at SPID level 2 (acr).
+    "gneri-otp": {"email": "giulia.neri@comune.torino.it", "name": "Giulia Neri", "amr": ["otp"]},
+    "spid-l2": {
+        "fiscal_number": "TINIT-BNCLRA85M41L219K",
+        "name": "Laura Bianco",
+        "acr": "https://www.spid.gov.it/SpidL2",
+    },
 }
 
 
@@ -321,6 +329,46 @@ def test_portal_totp_still_asked_when_the_provider_gave_no_second_factor(
     assert login.changes["second_factor"] is True
 
 
+@pytest.mark.parametrize(
+    ("login", "provider", "fields"),
+    [
+        ("gneri-otp", "city", {"email": "giulia.neri@comune.torino.it"}),
+        ("spid-l2", "spid", {"fiscal_code": "BNCLRA85M41L219K"}),
+    ],
+)
+def test_second_factor_given_at_the_provider_is_not_asked_again(
+    portal: FlaskClient, login: str, provider: str, fields: dict[str, str]
+) -> None:
+    import pyotp
+
+    from app.auth.sealing import seal
+
+    user = account(totp_secret=seal(pyotp.random_base32()), **fields)
+    response, _ = sso_login(portal, login, provider=provider)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"  # straight in, no /login/2fa
+    assert portal.get("/").status_code == 200
+    login_event = _db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "login", AuditEvent.object_id == user.id)
+    )
+    assert login_event is not None
+    assert login_event.changes["second_factor_at_provider"] is True
+    assert "second_factor" not in login_event.changes
+
+
+def test_login_events_read_in_italian_on_the_audit_page(portal: FlaskClient) -> None:
+    from app.audit.format import change_text, field_label
+
+    account(email="laura.bianchi@comune.torino.it")
+    sso_login(portal, "lbianchi")
+    event = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
+    assert event is not None
+    shown = {field_label(k): change_text(k, v, event.object_type) for k, v in event.changes.items()}
+    assert shown["Modalità di accesso"] == "account della Città"
+    assert field_label("reason") == "Motivo"
+    assert change_text("reason", "wrong_password", "user_account") == "password errata"
+
+
 def test_without_settings_the_login_page_has_no_sso(client: FlaskClient) -> None:
     page = client.get("/login").get_data(as_text=True)
     assert "Accedi con l'account della Città" not in page
@@ -393,11 +441,72 @@ def test_admin_sets_the_fiscal_code_that_spid_links_by(portal: FlaskClient, sso_
     bad = admin.post(f"/admin/users/{user.id}", data={**values, "fiscal_code": "RSSMRA"})
     assert bad.status_code == 422
     assert "Codice fiscale non valido" in bad.get_data(as_text=True)
-    ok = admin.post(
+    asked = admin.post(
         f"/admin/users/{user.id}", data={**values, "fiscal_code": "tinit-vrdgpp80a01l219m"}
     )
-    assert ok.status_code == 303
+    assert asked.status_code == 303
+    # Whoever sets the codice fiscale chooses who logs in with SPID: a coordinator confirms it.
+    assert "chiesto ai coordinatori" in admin.get(asked.headers["Location"]).get_data(as_text=True)
+    _db.session.refresh(user)
+    assert user.fiscal_code is None
+    refused, _ = sso_login(portal, "spid-verdi", provider="spid")
+    assert refused.headers["Location"] == "/login"
+    change = _db.session.scalar(select(AccountChangeRequest))
+    assert change is not None
+    assert change.requested_values["fiscal_code"] == "VRDGPP80A01L219M"
+    account(Role.COORDINATOR, username="coordinatrice")
+    city = sso_app.test_client()
+    page = city.get("/login").get_data(as_text=True)
+    city.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "username": "coordinatrice",
+            "password": factories.PASSWORD,
+        },
+    )
+    request_page = city.get(f"/admin/requests/{change.id}").get_data(as_text=True)
+    assert "VRDGPP80A01L219M" in request_page
+    confirmed = city.post(
+        f"/admin/requests/{change.id}/confirm", data={"csrf_token": csrf_token_from(request_page)}
+    )
+    assert confirmed.status_code in (200, 303)
     _db.session.refresh(user)
     assert user.fiscal_code == "VRDGPP80A01L219M"
     response, _ = sso_login(portal, "spid-verdi", provider="spid")
     assert response.headers["Location"] == "/"
+
+
+def test_admin_cannot_point_a_coordinators_email_at_its_own_city_identity(
+    portal: FlaskClient, sso_app: Flask
+) -> None:
+    coordinator = account(email="chiara.coordinatrice@comune.torino.it")
+    account(Role.ADMIN, username="amministratrice")
+    admin = sso_app.test_client()
+    page = admin.get("/login").get_data(as_text=True)
+    admin.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "username": "amministratrice",
+            "password": factories.PASSWORD,
+        },
+    )
+    form = admin.get(f"/admin/users/{coordinator.id}").get_data(as_text=True)
+    answer = admin.post(
+        f"/admin/users/{coordinator.id}",
+        data={
+            "csrf_token": csrf_token_from(form),
+            "full_name": "Chiara C.",
+            "email": "mario.rossi@comune.torino.it",  # the admin's own identity at the City
+            "role": coordinator.role,
+            "organization_id": "",
+        },
+    )
+    assert answer.status_code == 303
+    _db.session.refresh(coordinator)
+    assert coordinator.full_name == "Chiara C."  # not a login identity: changed at once
+    assert coordinator.email == "chiara.coordinatrice@comune.torino.it"
+    refused, _ = sso_login(portal, "mrossi")
+    assert refused.headers["Location"] == "/login"
+    assert _db.session.scalar(select(SsoIdentity)) is None

@@ -56,6 +56,12 @@ class UserForm(FlaskForm):
         validators=[DataRequired(_l("Scegli un ruolo."))],
     )
     organization_id = SelectField(_l("Ente"), coerce=str, validate_choice=False)
+    fiscal_code = StringField(
+        _l("Codice fiscale (per l'accesso con SPID o CIE)"),
+        validators=[Optional(), Length(max=22)],
+        filters=[lambda value: (value or "").strip().upper() or None],
+    )
+    _user: User | None = None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -78,22 +84,6 @@ class UserForm(FlaskForm):
                 _l("Il personale della Città e gli amministratori non appartengono a un ente.")
             )
 
-    @property
-    def organization_value(self) -> int | None:
-        return int(self.organization_id.data) if self.organization_id.data else None
-
-
-class EditUserForm(UserForm):
-    fiscal_code = StringField(
-        _l("Codice fiscale (per l'accesso con SPID o CIE)"),
-        validators=[Optional(), Length(max=22)],
-        filters=[lambda value: (value or "").strip().upper() or None],
-    )
-
-    def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self._user = user
-
     def validate_fiscal_code(self, field: StringField) -> None:
         code = normalise_fiscal_code(field.data)
         if code is None or not codicefiscale.is_valid(code):
@@ -102,6 +92,16 @@ class EditUserForm(UserForm):
         if owner is not None and (self._user is None or owner != self._user.id):
             raise ValidationError(_l("Questo codice fiscale è già di un altro account."))
         field.data = code
+
+    @property
+    def organization_value(self) -> int | None:
+        return int(self.organization_id.data) if self.organization_id.data else None
+
+
+class EditUserForm(UserForm):
+    def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._user = user
 
 
 class UnlinkForm(FlaskForm):

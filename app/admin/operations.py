@@ -30,6 +30,9 @@ from app.notifications.operations import coordinators, notify
 from app.workflow import move
 
 USER_FIELDS = ("full_name", "email", "role", "organization_id", "fiscal_code")
+# The fields single sign-on links an identity by (OIDC_LINK_CLAIM, OIDC_SPID_LINK_CLAIM): whoever
+# sets them chooses who may log in as the account, as a password reset does.
+LOGIN_IDENTITY_FIELDS = ("email", "fiscal_code")
 # Roles whose accounts see household data (DESIGN.md, roles): everyone but the admin.
 HOUSEHOLD_ROLES = frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER})
 
@@ -51,6 +54,7 @@ def create_user(
     email: str,
     role: str,
     organization_id: int | None,
+    fiscal_code: str | None = None,
     approval: Mapping[str, Any] | None = None,
 ) -> tuple[User, str]:
     password = temporary_password()
@@ -60,6 +64,7 @@ def create_user(
         email=email.strip(),
         role=role,
         organization_id=organization_id,
+        fiscal_code=fiscal_code or None,
         password_hash=hash_password(password),
         must_change_password=True,
         active=True,
@@ -73,6 +78,7 @@ def create_user(
             "username": user.username,
             "role": role,
             "organization_id": organization_id,
+            **({"fiscal_code": fiscal_code} if fiscal_code else {}),
             **(approval or {}),
         },
     )
@@ -99,6 +105,20 @@ def needs_confirmation(user: User | None, role: str | None, organization_id: int
     if not sees_households(role):
         return False
     return user is None or role != user.role or organization_id != user.organization_id
+
+
+def identity_changes(
+    user: User, role: str | None, sso_enabled: bool, **values: str | None
+) -> dict[str, str | None]:
+    """The login identity fields that change on an account that sees (or will see) household
+    data while single sign-on is on: they wait for a coordinator, as a password reset does."""
+    if not sso_enabled or not (sees_households(role) or sees_households(user.role)):
+        return {}
+    return {
+        field: values[field] or None
+        for field in LOGIN_IDENTITY_FIELDS
+        if field in values and (values[field] or None) != getattr(user, field)
+    }
 
 
 def set_active(user: User, active: bool) -> None:
@@ -188,13 +208,21 @@ def request_creation(requester: User, **values: Any) -> AccountChangeRequest:
         "role": values["role"],
         "organization_id": values["organization_id"],
     }
+    if values.get("fiscal_code"):
+        clean["fiscal_code"] = values["fiscal_code"]
     return _ask("create", requester, clean)
 
 
 def request_update(
-    user: User, requester: User, *, role: str, organization_id: int | None
+    user: User,
+    requester: User,
+    *,
+    role: str,
+    organization_id: int | None,
+    identity: Mapping[str, str | None] | None = None,
 ) -> AccountChangeRequest:
-    return _ask("update", requester, {"role": role, "organization_id": organization_id}, user)
+    values: dict[str, Any] = {"role": role, "organization_id": organization_id, **(identity or {})}
+    return _ask("update", requester, values, user)
 
 
 def request_password_reset(user: User, requester: User) -> AccountChangeRequest:
@@ -245,14 +273,21 @@ def confirm(change: AccountChangeRequest, decider: User) -> tuple[User, str | No
                     name=values["username"],
                 )
             )
+        _check_fiscal_code_free(values.get("fiscal_code"), None)
         user, password = create_user(**values, approval=approval)
         change.user_id = user.id
     else:
         user = change.user  # type: ignore[assignment]
         if change.kind == "update":
             could_see = sees_households(user.role)
+            identity = {k: values[k] for k in LOGIN_IDENTITY_FIELDS if k in values}
+            _check_fiscal_code_free(identity.get("fiscal_code"), user)
             update_user(
-                user, approval, role=values["role"], organization_id=values["organization_id"]
+                user,
+                approval,
+                role=values["role"],
+                organization_id=values["organization_id"],
+                **identity,
             )
             if not could_see:
                 # The admin may know the password of an account that saw nothing until now.
@@ -275,6 +310,20 @@ def confirm(change: AccountChangeRequest, decider: User) -> tuple[User, str | No
     )
     db.session.flush()
     return user, password
+
+
+def _check_fiscal_code_free(code: str | None, user: User | None) -> None:
+    """A codice fiscale asked for while free may have gone to another account since."""
+    if not code:
+        return
+    owner = db.session.scalar(select(User.id).where(User.fiscal_code == code))
+    if owner is not None and (user is None or owner != user.id):
+        raise DomainError(
+            _(
+                "Il codice fiscale %(code)s è ora di un altro account: respingi la richiesta.",
+                code=code,
+            )
+        )
 
 
 def refuse(change: AccountChangeRequest, decider: User, reason: str | None) -> None:

@@ -92,6 +92,7 @@ def new_user() -> Response:
             "email": form.email.data or "",
             "role": form.role.data or "",
             "organization_id": form.organization_value,
+            "fiscal_code": form.fiscal_code.data or None,
         }
         if operations.needs_confirmation(None, values["role"], values["organization_id"]):
             change = operations.request_creation(current_user, **values)
@@ -141,13 +142,23 @@ def edit_user(user_id: int) -> Response:
                 "email": (form.email.data or "").strip(),
                 "fiscal_code": form.fiscal_code.data or None,
             }
-            asked = operations.needs_confirmation(user, role, organization_id)
-            if not asked:
+            identity = operations.identity_changes(
+                user, role, bool(sso.enabled_providers()), **direct
+            )
+            for field in identity:
+                del direct[field]
+            new_rights = operations.needs_confirmation(user, role, organization_id)
+            asked = new_rights or bool(identity)
+            if not new_rights:
                 direct.update(role=role, organization_id=organization_id)
             changes = operations.update_user(user, **direct)
             if asked:
                 operations.request_update(
-                    user, current_user, role=role, organization_id=organization_id
+                    user,
+                    current_user,
+                    role=role if new_rights else user.role,
+                    organization_id=organization_id if new_rights else user.organization_id,
+                    identity=identity,
                 )
             db.session.commit()
             if asked:
@@ -156,6 +167,12 @@ def edit_user(user_id: int) -> Response:
                         "Il cambio di ruolo o di ente dà accesso ai dati dei nuclei: è stato "
                         "chiesto ai coordinatori della Città, e vale quando uno di loro lo "
                         "conferma."
+                    )
+                    if new_rights
+                    else _(
+                        "Email e codice fiscale collegano l'accesso unico (SSO, SPID, CIE) a "
+                        "questo account: il cambio è stato chiesto ai coordinatori della Città, "
+                        "e vale quando uno di loro lo conferma."
                     ),
                     "warning",
                 )

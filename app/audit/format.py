@@ -152,6 +152,45 @@ FIELD_LABELS: dict[str, Any] = {
     "dal": _l("Dal"),
     "al": _l("Al"),
     "linea": _l("Linea di azione"),
+    # Logins and accounts
+    "method": _l("Modalità di accesso"),
+    "acr": _l("Livello di autenticazione"),
+    "second_factor": _l("Secondo fattore del portale"),
+    "second_factor_at_provider": _l("Secondo fattore presso il gestore dell'identità"),
+    "provider": _l("Gestore dell'identità"),
+    "subject": _l("Identificativo presso il gestore"),
+    "claim": _l("Dato di collegamento"),
+    "reason": _l("Motivo"),
+    "scope": _l("Ambito"),
+    "attempt": _l("Tentativo n."),
+    "remaining": _l("Codici di recupero rimasti"),
+    "email_notifications": _l("Avvisi per e-mail"),
+    "decided_by_id": _l("Deciso da"),
+    "answers_last_hour": _l("Risposte nell'ultima ora"),
+    # Other steps
+    "approved_total": _l("Totale approvato"),
+    "requested": _l("Richiesto"),
+    "check_id": _l("Verifica"),
+    "meeting_id": _l("Incontro"),
+    "next_due_on": _l("Prossima scadenza"),
+    "expires_on": _l("Scade il"),
+    "last_verified": _l("Ultima verifica"),
+    "monthly_cost_from": _l("Costo mensile dal"),
+    "override_reason": _l("Motivo della deroga"),
+    "decision_note": _l("Nota della decisione"),
+}
+# How a login happened, and why one was refused (auth.operations, auth.sso).
+ACCESS_WORDS: dict[str, Any] = {
+    "sso:city": _l("account della Città"),
+    "sso:spid": _l("SPID / CIE"),
+    "unknown_user": _l("utente sconosciuto"),
+    "wrong_password": _l("password errata"),
+    "disabled": _l("account disattivato"),
+    "reused": _l("password già usata di recente"),
+    "unknown_identity": _l("identità non collegata a un account"),
+    "ambiguous": _l("più account corrispondono"),
+    "already_linked": _l("identità già collegata a un altro account"),
+    "invalid_response": _l("risposta del gestore non valida"),
 }
 # Amounts in euro (stored as text like "480.00" or as numbers).
 MONEY_FIELDS = frozenset(
@@ -166,6 +205,8 @@ MONEY_FIELDS = frozenset(
         "increase_requested",
         "amount",
         "traineeship_allowance",
+        "approved_total",
+        "requested",
     }
 )
 # Values of these fields are lists, never [old, new] pairs.
@@ -248,6 +289,9 @@ def _vocabularies() -> tuple[dict[tuple[str | None, str], dict[str, Any]], dict[
         (None, "functions"): registry.ACCREDITATION_FUNCTIONS,
         (None, "weekdays"): registry.WEEKDAYS,
         (None, "role"): {str(role): label for role, label in ROLE_LABELS.items()},
+        (None, "method"): ACCESS_WORDS,
+        ("user_account", "reason"): ACCESS_WORDS,
+        (None, "provider"): {"city": ACCESS_WORDS["sso:city"], "spid": ACCESS_WORDS["sso:spid"]},
     }
     words: dict[str, Any] = {}
     for vocabulary in reversed(list(by_field.values())):

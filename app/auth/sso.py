@@ -192,7 +192,14 @@ def record_failure(name: str, error: str) -> None:
     db.session.flush()
 
 
-def complete_login(user: User, name: str, acr: str | None, *, portal_totp: bool = False) -> None:
+def complete_login(
+    user: User,
+    name: str,
+    acr: str | None,
+    *,
+    portal_totp: bool = False,
+    provider_mfa: bool = False,
+) -> None:
     """Every factor is checked: the login through `name` happens."""
     now = utcnow()
     user.last_login_at = now
@@ -205,6 +212,8 @@ def complete_login(user: User, name: str, acr: str | None, *, portal_totp: bool 
     changes: dict[str, Any] = {"method": f"sso:{name}", "acr": acr or ""}
     if portal_totp:
         changes["second_factor"] = True
+    if provider_mfa:
+        changes["second_factor_at_provider"] = True
     record("login", user, changes, actor=user)
     db.session.flush()
 

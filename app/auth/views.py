@@ -333,14 +333,11 @@ def sso_callback(provider: str) -> Response:
             "sso": {"provider": provider, "acr": acr, "id_token": id_token},
         }
         return redirect(url_for("auth.login_totp"), code=303)  # type: ignore[return-value]
-    sso.complete_login(user, provider, acr)
+    provider_mfa = sso.second_factor_at_provider(dict(claims))
+    sso.complete_login(user, provider, acr, provider_mfa=provider_mfa)
     db.session.commit()
     _start_session(user)
-    session["sso"] = {
-        "provider": provider,
-        "id_token": id_token,
-        "mfa": sso.second_factor_at_provider(dict(claims)),
-    }
+    session["sso"] = {"provider": provider, "id_token": id_token, "mfa": provider_mfa}
     flash(_("Benvenuta/o, %(name)s.", name=user.full_name), "success")
     return redirect(next_url, code=303)  # type: ignore[return-value]
 

@@ -39,7 +39,7 @@ const provider = new Provider(issuer, {
   jwks: { keys: [jwk] },
   pkce: { required: () => true },
   claims: {
-    openid: ['sub'],
+    openid: ['sub', 'acr', 'amr'], // acr and amr: in the ID token whenever the login set them
     email: ['email', 'email_verified'],
     profile: ['name', 'fiscal_number'],
   },
@@ -74,6 +74,17 @@ const provider = new Provider(issuer, {
   async extraTokenClaims() { return undefined; },
 });
 provider.proxy = true;
+// The provider's own login page asks no second factor; an account listed with `acr` or `amr`
+// logs in as if it had given one (SPID level 2, an OTP), so the ID token says so.
+const interactionResult = provider.interactionResult.bind(provider);
+provider.interactionResult = (req, res, result, options) => {
+  const account = result && result.login ? accounts[result.login.accountId] : undefined;
+  if (account) {
+    if (account.acr) result.login.acr = account.acr;
+    if (account.amr) result.login.amr = account.amr;
+  }
+  return interactionResult(req, res, result, options);
+};
 provider.use(async (ctx, next) => {
   shifted = ctx.path === '/token';
   try {
