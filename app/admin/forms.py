@@ -26,7 +26,7 @@ ROLE_LABELS = {
 
 REQUEST_KINDS = {
     "create": _l("creazione dell'account"),
-    "update": _l("cambio di ruolo o di ente"),
+    "update": _l("cambio di ruolo, di ente o dei dati di accesso"),
     "password_reset": _l("nuova password provvisoria"),
 }
 REQUEST_STATUSES = {

@@ -47,8 +47,8 @@ TEXTS = {
         "conferma di un coordinatore"
     ),
     "account_update_requested": _l(
-        "Richiesta n. %(id)s di %(requested_by)s: cambiare ruolo o ente dell'account "
-        "%(username)s; serve la conferma di un coordinatore"
+        "Richiesta n. %(id)s di %(requested_by)s: cambiare ruolo, ente o dati di accesso "
+        "(email, codice fiscale) dell'account %(username)s; serve la conferma di un coordinatore"
     ),
     "account_reset_requested": _l(
         "Richiesta n. %(id)s di %(requested_by)s: nuova password provvisoria per %(username)s; "
@@ -61,8 +61,9 @@ TEXTS = {
         "Richiesta n. %(id)s sull'account %(username)s respinta da %(decided_by)s"
     ),
     "account_update_requested_owner": _l(
-        "%(requested_by)s ha chiesto di cambiare il ruolo o l'ente del tuo account: vale solo se "
-        "un coordinatore della Città lo conferma. Se non te l'aspettavi, avvisa la Città."
+        "%(requested_by)s ha chiesto di cambiare il ruolo, l'ente o i dati di accesso (email, "
+        "codice fiscale) del tuo account: vale solo se un coordinatore della Città lo conferma. "
+        "Se non te l'aspettavi, avvisa la Città."
     ),
     "account_reset_requested_owner": _l(
         "%(requested_by)s ha chiesto una nuova password provvisoria per il tuo account: vale "
