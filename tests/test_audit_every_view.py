@@ -25,14 +25,13 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from app.audit.models import AuditEvent, AuditEventHousehold
-from app.demo import seed_demo
 from app.extensions import db as _db
 from app.households.models import Household, Person
 from app.housing.models import Placement
 from app.projects.models import Project
 from app.referrals.models import Referral
 from app.registry.models import Organization, Service
-from tests.conftest import _truncate, csrf_token_from
+from tests.conftest import _truncate, csrf_token_from, load_demo
 
 PASSWORD = "demo-Torino-2026"
 ACCOUNTS = ("ente1", "ente2", "coordinatore", "alloggi1", "admin")
@@ -161,7 +160,7 @@ def extra_urls() -> list[str]:
 def demo(app: Flask) -> Iterator[dict[int, re.Pattern[str]]]:
     with app.app_context():
         _truncate()
-        seed_demo()
+        load_demo()
         yield _signatures()
         _db.session.remove()
         _truncate()

@@ -16,9 +16,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from app.demo import seed_demo
 from app.extensions import db as _db
-from tests.conftest import _truncate
+from tests.conftest import _truncate, load_demo
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -63,7 +62,7 @@ def live_server(app: Flask) -> Iterator[str]:
     """The portal with the demo data, served by a real HTTP server in a thread."""
     with app.app_context():
         _truncate()
-        seed_demo()
+        load_demo()
         _db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -15,10 +15,9 @@ from werkzeug.serving import make_server
 
 from app import config as settings
 from app import create_app
-from app.demo import seed_demo
 from app.extensions import db as _db
 from tests.browser.conftest import assert_accessible
-from tests.conftest import CHEAP_HASH, _truncate
+from tests.conftest import CHEAP_HASH, _truncate, load_demo
 from tests.oidc import launcher
 
 pytestmark = [
@@ -55,7 +54,7 @@ def live_server(app: Flask, database_uri: str) -> Iterator[str]:
         portal = create_app(config)
         with portal.app_context():
             _truncate()
-            seed_demo()
+            load_demo()
             _db.session.remove()
         server = make_server("127.0.0.1", port, portal, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -94,7 +93,7 @@ def page(browser: object, live_server: str) -> Iterator[object]:
 
 
 @pytest.mark.parametrize("username", list(DEMO))
-def test_demo_account_logs_in_through_the_city_provider_and_out(page, username):
+def test_demo_account_logs_in_through_the_city_provider_and_out(page, live_server, username):
     page.goto("/login")
     assert_accessible(page, "login-sso")
     page.get_by_role("link", name="Accedi con l'account della Città").click()
@@ -102,11 +101,13 @@ def test_demo_account_logs_in_through_the_city_provider_and_out(page, username):
     page.locator("input[name=login]").fill(username)
     page.locator("input[name=password]").fill("qualunque")
     page.locator("button[type=submit]").click()
-    page.wait_for_url("**/")
+    page.wait_for_url(f"{live_server}/")
     assert page.get_by_role("heading", level=1).inner_text() == f"Buongiorno, {DEMO[username]}"
     assert_accessible(page, f"home-sso-{username}")
     page.get_by_role("button", name="Esci").click()
-    # The provider asks to confirm the end of its session, then sends the browser back.
+    # The provider asks to confirm the end of its session, then sends the browser back. (Wait
+    # for its page: the portal's own page has submit buttons too, «Esci» among them.)
+    page.wait_for_url(lambda url: not url.startswith(live_server))
     page.locator("button[autofocus], button[type=submit]").first.click()
     page.wait_for_url("**/login")
     assert "Sei uscita/o dal portale." in page.locator("main").inner_text()
