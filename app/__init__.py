@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import Config, config_from_env
+from app.db import register_sqlite_functions
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -145,6 +146,7 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
     # commit, so the audit event that every view writes does not wait for the disk.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    register_sqlite_functions(dbapi_connection)
 
 
 def register_blueprints(app: Flask) -> None:

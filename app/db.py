@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -52,3 +56,53 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# Searching without accents ("opportunita" finds "opportunità") ----------------------------------
+
+# Accented letters by the plain letter a search without accents finds them by. Upper case too:
+# SQLite's lower() folds only ASCII, and so does PostgreSQL's under the C locale.
+_ACCENTED = {
+    "a": "àáâäÀÁÂÄ",
+    "e": "èéêëÈÉÊË",
+    "i": "ìíîïÌÍÎÏ",
+    "o": "òóôöÒÓÔÖ",
+    "u": "ùúûüÙÚÛÜ",
+    "c": "çÇ",
+    "n": "ñÑ",
+}
+_FROM = "".join(_ACCENTED.values())
+_TO = "".join(plain * len(letters) for plain, letters in _ACCENTED.items())
+_TABLE = str.maketrans(_FROM, _TO)
+
+
+def fold(text: str) -> str:
+    """Lower case, the accents of `_ACCENTED` dropped: what `folded()` makes of a column."""
+    return text.translate(_TABLE).lower()
+
+
+def _fold_in_sqlite(value: str | None) -> str | None:
+    return None if value is None else fold(str(value))
+
+
+class folded(FunctionElement[str]):
+    """A text column lower case without accents, in SQL: PostgreSQL's translate(), a Python
+    function registered on every SQLite connection (`register_sqlite_functions`)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(folded)
+def _folded_sqlite(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"portal_fold({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "postgresql")
+def _folded_postgresql(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"lower(translate({column}, '{_FROM}', '{_TO}'))"
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    dbapi_connection.create_function("portal_fold", 1, _fold_in_sqlite, deterministic=True)

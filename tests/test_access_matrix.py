@@ -131,6 +131,21 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         API_UNKNOWN,
     ),
     ("api.organizations", "GET"): ("/api/hsds/organizations", API),
+    ("api.service_at_locations", "GET"): ("/api/hsds/service_at_locations", API),
+    ("api.service_at_location", "GET"): (
+        "/api/hsds/service_at_locations/00000000-0000-4000-8000-000000000000",
+        API_UNKNOWN,
+    ),
+    ("api.taxonomies", "GET"): ("/api/hsds/taxonomies", API),
+    ("api.taxonomy", "GET"): (
+        "/api/hsds/taxonomies/00000000-0000-4000-8000-000000000000",
+        API_UNKNOWN,
+    ),
+    ("api.taxonomy_terms", "GET"): ("/api/hsds/taxonomy_terms", API),
+    ("api.taxonomy_term", "GET"): (
+        "/api/hsds/taxonomy_terms/00000000-0000-4000-8000-000000000000",
+        API_UNKNOWN,
+    ),
     ("api.organization", "GET"): (
         "/api/hsds/organizations/00000000-0000-4000-8000-000000000000",
         API_UNKNOWN,

@@ -31,7 +31,29 @@ from tests import factories
 HSDS_DIR = Path(__file__).parent / "hsds"
 REMOTE = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/"
 OPENAPI_URI = "urn:hsds-3.0:openapi.json"
-COMPILED = ("service", "service_list", "organization", "organization_list")
+COMPILED = (
+    "service",
+    "service_list",
+    "organization",
+    "organization_list",
+    "service_at_location",
+    "service_at_location_list",
+)
+# Single-object schemas: the taxonomies (3.0) and the service capacity of 3.1.
+SCHEMAS = {
+    "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/": (
+        "schema",
+        ("taxonomy", "taxonomy_term", "metadata"),
+    ),
+    "https://raw.githubusercontent.com/openreferral/specification/3.1-dev/schema/": (
+        "3.1",
+        ("service_capacity", "unit"),
+    ),
+}
+CAPACITY_URI = (
+    "https://raw.githubusercontent.com/openreferral/specification/3.1-dev/schema/"
+    "service_capacity.json"
+)
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 LAST_MODIFIED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
@@ -71,6 +93,15 @@ def _registry() -> Registry:
         )
         for name in COMPILED
     ]
+    for base, (folder, names) in SCHEMAS.items():
+        for name in names:
+            contents = json.loads((HSDS_DIR / folder / f"{name}.json").read_text(encoding="utf-8"))
+            resources.append(
+                (
+                    base + f"{name}.json",
+                    Resource.from_contents(contents, default_specification=DRAFT202012),
+                )
+            )
     openapi = json.loads((HSDS_DIR / "openapi.json").read_text(encoding="utf-8"))
     assert openapi["jsonSchemaDialect"] == "https://json-schema.org/draft/2020-12/schema"
     resources.append((OPENAPI_URI, DRAFT202012.create_resource(openapi)))
@@ -90,6 +121,15 @@ def _validator(openapi_path: str) -> Draft202012Validator:
     return Draft202012Validator(
         {"$ref": OPENAPI_URI + pointer}, registry=_registry(), format_checker=FORMATS
     )
+
+
+def errors_against(uri: str, instance: Any) -> list[str]:
+    """Errors of `instance` against one schema of the registry (not an openapi answer)."""
+    validator = Draft202012Validator({"$ref": uri}, registry=_registry(), format_checker=FORMATS)
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator.iter_errors(instance)
+    ]
 
 
 def schema_errors(openapi_path: str, instance: Any) -> list[str]:
@@ -763,3 +803,172 @@ def test_api_errors_outside_the_views_are_json_too(client, login_as):
     for response in (client.post("/api/hsds/services"), client.get("/api/hsds/nothing-here")):
         assert response.mimetype == "application/json"
         assert "error" in response.json
+
+
+# HSDS operations and parameters beyond the first version (issue #24) --------------------------
+
+
+def test_a_service_publishes_its_places_left_this_month_the_hsds_31_way(app, client, login_as):
+    from app.referrals.models import Referral
+
+    login_as("coordinator")
+    org = make_org()
+    full = make_service(org, name="Sportello pieno", monthly_capacity=5)
+    household = factories.household(factories.organization())
+    _db.session.flush()
+    now = datetime.now(UTC)
+    for status, accepted_at in (
+        ("accepted", now),
+        ("in_progress", now),
+        ("completed", now - timedelta(days=45)),  # a place of an earlier month
+    ):
+        _db.session.add(
+            Referral(
+                household_id=household.id,
+                person_id=household.members[0].id,
+                from_organization_id=household.organization_id,
+                service_id=full.id,
+                to_organization_id=org.id,
+                need="orientation",
+                motivation="Orientamento.",
+                status=status,
+                status_changed_at=accepted_at,
+                submitted_at=accepted_at,
+                approved_at=accepted_at,
+                accepted_at=accepted_at,
+                match_reasons=[],
+            )
+        )
+    _db.session.commit()
+    status, body = get_json(client, f"/api/hsds/services/{full.uuid}")
+    assert status == 200
+    assert schema_errors("/services/{id}", body) == []  # still a valid 3.0 service
+    (capacity,) = body["capacities"]
+    assert errors_against(CAPACITY_URI, capacity) == []
+    assert (capacity["available"], capacity["maximum"]) == (3, 5)
+    assert capacity["unit"]["name"] == "posti al mese"
+    assert capacity["service_id"] == full.uuid
+    assert "3 liberi su 5" in capacity["description"]
+    # The capacity is the same in the fully nested list.
+    listed = client.get("/api/hsds/services?full=true").get_json()
+    (item,) = listed["contents"]
+    assert item["capacities"][0]["available"] == 3
+    assert schema_errors("/services/{id}", item) == []
+
+
+def test_the_service_types_are_a_taxonomy_and_services_filter_by_its_terms(client, login_as):
+    login_as("entity_operator")
+    org = make_org()
+    make_service(org, name="Orientamento", service_type="orientation")
+    make_service(org, name="Tirocinio", service_type="traineeship")
+    _db.session.commit()
+    status, taxonomies = get_json(client, "/api/hsds/taxonomies")
+    assert status == 200
+    assert_valid_page("/taxonomies", taxonomies)
+    (taxonomy,) = taxonomies["contents"]
+    assert (
+        schema_errors(
+            "/taxonomies/{id}", get_json(client, f"/api/hsds/taxonomies/{taxonomy['id']}")[1]
+        )
+        == []
+    )
+    _status, terms = get_json(client, f"/api/hsds/taxonomy_terms?taxonomy_id={taxonomy['id']}")
+    assert_valid_page("/taxonomy_terms", terms)
+    by_code = {term["code"]: term for term in terms["contents"]}
+    assert {"orientation", "traineeship"} <= set(by_code)
+    assert all(term["taxonomy_id"] == taxonomy["id"] for term in by_code.values())
+    status, term = get_json(client, f"/api/hsds/taxonomy_terms/{by_code['traineeship']['id']}")
+    assert status == 200
+    assert schema_errors("/taxonomy_terms/{id}", term) == []
+    assert term["taxonomy_detail"]["id"] == taxonomy["id"]
+
+    def names(query: str) -> list[str]:
+        return [s["name"] for s in client.get(f"/api/hsds/services?{query}").get_json()["contents"]]
+
+    assert names(f"taxonomy_term_id={by_code['traineeship']['id']}") == ["Tirocinio"]
+    assert names(f"taxonomy_id={taxonomy['id']}") == ["Orientamento", "Tirocinio"]
+    assert names(f"taxonomy_id={uuid.uuid4()}") == []
+    assert names(f"taxonomy_term_id={uuid.uuid4()}") == []
+    bad = client.get("/api/hsds/services?taxonomy_term_id=tirocinio")
+    assert bad.status_code == 400
+    assert "taxonomy_term_id" in bad.get_json()["error"]
+    elsewhere = client.get(f"/api/hsds/taxonomy_terms?taxonomy_id={uuid.uuid4()}").get_json()
+    assert elsewhere["total_items"] == 0
+    assert client.get(f"/api/hsds/taxonomy_terms/{uuid.uuid4()}").status_code == 404
+    assert client.get(f"/api/hsds/taxonomies/{uuid.uuid4()}").status_code == 404
+
+
+def test_each_service_at_each_of_its_sites_is_listed_and_found_by_its_id(client, login_as):
+    login_as("coordinator")
+    org = make_org()
+    north = factories.site(org, name="Sede Nord", postal_code="10151")
+    south = factories.site(org, name="Sede Sud", postal_code="10127")
+    service = make_service(org, name="Sportello lavoro")
+    service.sites.extend([north, south])
+    _db.session.commit()
+    status, body = get_json(client, "/api/hsds/service_at_locations")
+    assert status == 200
+    assert_valid_page("/service_at_locations", body)
+    assert [(i["service"]["name"], i["location"]["name"]) for i in body["contents"]] == [
+        ("Sportello lavoro", "Sede Nord"),
+        ("Sportello lavoro", "Sede Sud"),
+    ]
+    only_south = client.get("/api/hsds/service_at_locations?postcode=10127").get_json()
+    assert [i["location"]["name"] for i in only_south["contents"]] == ["Sede Sud"]
+    link = body["contents"][1]
+    status, detail = get_json(client, f"/api/hsds/service_at_locations/{link['id']}")
+    assert status == 200
+    schema = (
+        "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/"
+        "service_at_location.json"
+    )
+    assert errors_against(schema, detail) == []
+    assert (detail["service"]["id"], detail["location"]["id"]) == (service.uuid, south.uuid)
+    assert detail["service"]["capacities"][0]["maximum"] == 10
+    assert client.get(f"/api/hsds/service_at_locations/{uuid.uuid4()}").status_code == 404
+    # The id is the same in every answer.
+    again = client.get("/api/hsds/service_at_locations").get_json()
+    assert [i["id"] for i in again["contents"]] == [i["id"] for i in body["contents"]]
+
+
+def test_ndjson_gives_every_result_and_minimal_only_ids_and_dates(client, login_as):
+    login_as("coordinator")
+    org = make_org()
+    for n in range(7):
+        make_service(org, name=f"Servizio {n}")
+    _db.session.commit()
+    lines = client.get("/api/hsds/services?format=ndjson&per_page=3")
+    assert lines.mimetype == "application/x-ndjson"
+    rows = [json.loads(line) for line in lines.get_data(as_text=True).splitlines()]
+    assert [r["name"] for r in rows] == [f"Servizio {n}" for n in range(7)]  # no pages
+    assert all(schema_errors("/services/{id}", r) == [] for r in rows)
+    minimal = client.get("/api/hsds/services?minimal=true").get_json()
+    assert minimal["total_items"] == 7
+    assert all(set(item) == {"id", "last_modified"} for item in minimal["contents"])
+    assert all(LAST_MODIFIED.fullmatch(item["last_modified"]) for item in minimal["contents"])
+    for query, name in (("format=xml", "format"), ("minimal=forse", "minimal"), ("full=2", "full")):
+        answer = client.get(f"/api/hsds/services?{query}")
+        assert answer.status_code == 400, query
+        assert name in answer.get_json()["error"]
+    terms = client.get("/api/hsds/taxonomy_terms?format=ndjson").get_data(as_text=True)
+    assert len(terms.splitlines()) == len(
+        client.get("/api/hsds/taxonomy_terms?per_page=200").get_json()["contents"]
+    )
+
+
+def test_search_finds_words_written_with_or_without_accents(client, login_as):
+    login_as("coordinator")
+    org = make_org(name="Società Cooperativa Opportunità")
+    make_service(org, name="Opportunità di lavoro", description="Più occasioni.")
+    make_service(org, name="Orientamento", description="PERCORSI PER L'AUTONOMIA E LA CITTÀ")
+    _db.session.commit()
+
+    def names(path: str) -> list[str]:
+        return [s["name"] for s in client.get(path).get_json()["contents"]]
+
+    assert names("/api/hsds/services?search=opportunita") == ["Opportunità di lavoro"]
+    assert names("/api/hsds/services?search=OPPORTUNITÀ") == ["Opportunità di lavoro"]
+    assert names("/api/hsds/services?search=piu") == ["Opportunità di lavoro"]
+    assert names("/api/hsds/services?search=citta") == ["Orientamento"]
+    assert names("/api/hsds/organizations?search=societa") == ["Società Cooperativa Opportunità"]
+    assert names("/api/hsds/taxonomy_terms?search=orientamento") != []

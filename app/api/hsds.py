@@ -1,4 +1,5 @@
-"""Registry rows as Open Referral HSDS 3.0 objects: pure functions, no queries, no requests.
+"""Registry rows as Open Referral HSDS 3.0 objects, with 3.1's service `capacities`: pure
+functions, no queries, no requests.
 
 Ids are the `uuid` columns. Objects without a row of their own (a service's language, the link
 between a service and a site, an address, a phone, an identifier) get a uuid5 derived from the row
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,6 +35,9 @@ COUNTRY = "IT"
 ACCREDITATION_SCHEME = "IT-PIE-ACCR-LAVORO"
 TAX_CODE_SCHEME = "IT-CF"
 SERVICE_TYPE_TAXONOMY = "reti-inclusione-torino/service_type"
+# The unit of a service's capacity (HSDS 3.1): referral places per month.
+UNIT_SCHEME = "reti-inclusione-torino/unit"
+PLACES_UNIT_CODE = "posti_al_mese"
 
 
 def derived_id(*parts: str) -> str:
@@ -318,8 +323,52 @@ def service_at_locations(service: Service) -> list[Json]:
     ]
 
 
-def service_detail(service: Service, today: date) -> Json:
-    """The fully nested service (HSDS `service`)."""
+@dataclass(frozen=True)
+class Capacity:
+    """A service's monthly places: the maximum, those taken this month, when it last changed."""
+
+    maximum: int
+    used: int
+    updated: datetime
+
+    @property
+    def available(self) -> int:
+        return max(self.maximum - self.used, 0)
+
+
+def service_capacities(service: Service, capacity: Capacity | None) -> list[Json]:
+    """HSDS 3.1 `capacities`: the referral places of this month ("posti al mese")."""
+    if capacity is None:
+        return []
+    return [
+        {
+            "id": derived_id("service", service.uuid, "capacity", PLACES_UNIT_CODE),
+            "service_id": service.uuid,
+            "unit": places_unit(),
+            "unit_id": derived_id("unit", PLACES_UNIT_CODE),
+            "available": capacity.available,
+            "maximum": capacity.maximum,
+            "description": _(
+                "Posti per le segnalazioni nel mese in corso: %(available)d liberi su %(maximum)d.",
+                available=capacity.available,
+                maximum=capacity.maximum,
+            ),
+            "updated": iso_utc(capacity.updated),
+        }
+    ]
+
+
+def places_unit() -> Json:
+    return {
+        "id": derived_id("unit", PLACES_UNIT_CODE),
+        "name": _("posti al mese"),
+        "scheme": UNIT_SCHEME,
+        "identifier": PLACES_UNIT_CODE,
+    }
+
+
+def service_detail(service: Service, today: date, capacity: Capacity | None = None) -> Json:
+    """The fully nested service (HSDS `service`), with its 3.1 `capacities`."""
     return _compact(
         {
             **service_summary(service),
@@ -327,8 +376,89 @@ def service_detail(service: Service, today: date) -> Json:
             "languages": service_languages(service),
             "service_at_locations": service_at_locations(service),
             "attributes": [service_type_attribute(service)],
+            "capacities": service_capacities(service, capacity),
         }
     )
+
+
+def service_minimal(service: Service) -> Json:
+    """`minimal=true`: only the id and when the service last changed."""
+    return {"id": service.uuid, "last_modified": iso_utc(last_modified(service))}
+
+
+# Taxonomies ------------------------------------------------------------------------------------
+
+
+def service_type_taxonomy_id() -> str:
+    return derived_id("taxonomy", SERVICE_TYPE_TAXONOMY)
+
+
+def service_type_term_id(code: str) -> str:
+    return derived_id("taxonomy_term", SERVICE_TYPE_TAXONOMY, code)
+
+
+def taxonomy() -> Json:
+    """The portal's one taxonomy: the types of service of the registry."""
+    return {
+        "id": service_type_taxonomy_id(),
+        "name": SERVICE_TYPE_TAXONOMY,
+        "description": _(
+            "Tipi di servizio del registro degli enti accreditati della rete (Città di Torino)."
+        ),
+        "version": "1",
+    }
+
+
+def taxonomy_term(code: str, *, with_taxonomy: bool = False) -> Json:
+    label = _label(SERVICE_TYPES, code)
+    term: Json = {
+        "id": service_type_term_id(code),
+        "code": code,
+        "name": label,
+        "description": label,
+        "taxonomy": SERVICE_TYPE_TAXONOMY,
+        "taxonomy_id": service_type_taxonomy_id(),
+        "language": "it",
+    }
+    if with_taxonomy:
+        term["taxonomy_detail"] = taxonomy()
+    return term
+
+
+def service_type_codes() -> list[str]:
+    return list(SERVICE_TYPES)
+
+
+# Services at locations -------------------------------------------------------------------------
+
+
+def service_at_location_id(service: Service, site: Site) -> str:
+    return derived_id("service_at_location", service.uuid, site.uuid)
+
+
+def service_at_location_item(service: Service, site: Site) -> Json:
+    """A service at a location (HSDS `service_at_location_list`): the link and both ends."""
+    return {
+        "id": service_at_location_id(service, site),
+        "service_id": service.uuid,
+        "location_id": site.uuid,
+        "service": service_list_item(service),
+        "location": location(site, service.organization),
+    }
+
+
+def service_at_location_detail(
+    service: Service, site: Site, today: date, capacity: Capacity | None = None
+) -> Json:
+    """The fully nested service at a location (HSDS `service_at_location`)."""
+    return {
+        "id": service_at_location_id(service, site),
+        "service_id": service.uuid,
+        "location_id": site.uuid,
+        "service": service_detail(service, today, capacity),
+        "location": location(site, service.organization),
+        "attributes": [service_type_attribute(service)],
+    }
 
 
 # Pages -----------------------------------------------------------------------------------------

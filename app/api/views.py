@@ -6,23 +6,28 @@ always in Italian. Lists are sorted by name then id, so pages are stable.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
 from flask_babel import force_locale
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.api import bp, hsds
 from app.clock import ROME, today
+from app.db import fold, folded
 from app.extensions import db
 from app.i18n import gettext as _
+from app.referrals.models import Referral
+from app.referrals.queries import places_used
 from app.registry.models import Accreditation, Organization, Service, Site, service_site
+from app.workdays import month_start_utc
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -138,8 +143,45 @@ def list_parameters() -> ListParameters:
 
 
 def _contains(column: Any, text: str) -> ColumnElement[bool]:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(column).like(f"%{escaped}%", escape="\\")
+    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return folded(column).like(f"%{escaped}%", escape="\\")
+
+
+def _flag(name: str) -> bool:
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw in ("", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise InvalidParameter(_("Il parametro %(name)s vale true oppure false.", name=name))
+
+
+def _wants_ndjson() -> bool:
+    raw = (request.args.get("format") or "").strip().lower()
+    if raw in ("", "json"):
+        return False
+    if raw == "ndjson":
+        return True
+    raise InvalidParameter(_("Il parametro format vale json oppure ndjson."))
+
+
+def ndjson(items: list[Any]) -> Response:
+    """`format=ndjson`: every result, one JSON object a line, without pages."""
+    body = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    return Response(body, mimetype="application/x-ndjson")
+
+
+def service_type_condition() -> ColumnElement[bool] | None:
+    """`taxonomy_term_id` and `taxonomy_id`: the services of a type, or of the taxonomy."""
+    conditions: list[ColumnElement[bool]] = []
+    term_id = _uuid("taxonomy_term_id")
+    if term_id is not None:
+        codes = [c for c in hsds.service_type_codes() if hsds.service_type_term_id(c) == term_id]
+        conditions.append(Service.service_type.in_(codes) if codes else false())
+    taxonomy_id = _uuid("taxonomy_id")
+    if taxonomy_id is not None and taxonomy_id != hsds.service_type_taxonomy_id():
+        conditions.append(false())
+    return and_(*conditions) if conditions else None
 
 
 def _canonical_id(value: str) -> str | None:
@@ -170,6 +212,8 @@ def service_conditions(params: ListParameters, organization_id: str | None) -> l
         )
     if organization_id:
         conditions.append(Organization.uuid == organization_id)
+    if (by_type := service_type_condition()) is not None:
+        conditions.append(by_type)
     if params.modified_after:
         since = params.modified_after
         site_changed = (
@@ -223,6 +267,29 @@ def _services_with_details() -> Select[tuple[Service]]:
 # Routes ----------------------------------------------------------------------------------------
 
 
+def capacities(services: list[Service], today_: date) -> dict[int, hsds.Capacity]:
+    """The monthly places of these services: two queries, whatever their number."""
+    ids = [service.id for service in services]
+    if not ids:
+        return {}
+    used = places_used(ids, today_)
+    changed = dict(
+        db.session.execute(
+            select(Referral.service_id, func.max(Referral.status_changed_at))
+            .where(Referral.service_id.in_(ids), Referral.accepted_at >= month_start_utc(today_))
+            .group_by(Referral.service_id)
+        ).all()
+    )
+    return {
+        service.id: hsds.Capacity(
+            maximum=service.monthly_capacity,
+            used=used.get(service.id, 0),
+            updated=max(filter(None, (service.updated_at, changed.get(service.id)))),
+        )
+        for service in services
+    }
+
+
 @bp.get("/")
 def index() -> Response:
     return jsonify(
@@ -230,6 +297,9 @@ def index() -> Response:
             "version": hsds.HSDS_VERSION,
             "services": url_for("api.services", _external=True),
             "organizations": url_for("api.organizations", _external=True),
+            "service_at_locations": url_for("api.service_at_locations", _external=True),
+            "taxonomies": url_for("api.taxonomies", _external=True),
+            "taxonomy_terms": url_for("api.taxonomy_terms", _external=True),
         }
     )
 
@@ -238,20 +308,31 @@ def index() -> Response:
 def services() -> Response:
     params = list_parameters()
     conditions = service_conditions(params, _uuid("organization_id"))
+    minimal, full, as_lines = _flag("minimal"), _flag("full"), _wants_ndjson()
+    query = _services_with_details().where(*conditions).order_by(Service.name, Service.id)
+    if as_lines or minimal:
+        # Every result at once: ndjson has no pages, minimal is meant for one call.
+        rows = db.session.scalars(query).all()
+    else:
+        rows = db.session.scalars(query.limit(params.per_page).offset(params.offset)).all()
+    day = today()
+    with force_locale("it"):
+        if minimal:
+            contents = [hsds.service_minimal(service) for service in rows]
+        elif full:
+            places = capacities(list(rows), day)
+            contents = [hsds.service_detail(s, day, places.get(s.id)) for s in rows]
+        else:
+            contents = [hsds.service_list_item(service) for service in rows]
+    if as_lines:
+        return ndjson(contents)
+    if minimal:
+        return jsonify(hsds.page(contents, len(contents), 1, max(len(contents), 1)))
     total = db.session.scalar(
         select(func.count(Service.id))
         .join(Organization, Organization.id == Service.organization_id)
         .where(*conditions)
     )
-    rows = db.session.scalars(
-        _services_with_details()
-        .where(*conditions)
-        .order_by(Service.name, Service.id)
-        .limit(params.per_page)
-        .offset(params.offset)
-    ).all()
-    with force_locale("it"):
-        contents = [hsds.service_list_item(service) for service in rows]
     return jsonify(hsds.page(contents, total or 0, params.page, params.per_page))
 
 
@@ -265,8 +346,149 @@ def service(service_id: str) -> Response:
         )
     if found is None:
         return error(404, _("Servizio non trovato."))
+    day = today()
     with force_locale("it"):
-        return jsonify(hsds.service_detail(found, today()))
+        return jsonify(hsds.service_detail(found, day, capacities([found], day).get(found.id)))
+
+
+# Taxonomies: the registry's types of service ---------------------------------------------------
+
+
+def _terms_matching(search: str) -> list[str]:
+    wanted = fold(search)
+    with force_locale("it"):
+        return [
+            code
+            for code in hsds.service_type_codes()
+            if not wanted or wanted in fold(f"{code} {hsds.taxonomy_term(code)['name']}")
+        ]
+
+
+def _listed(contents: list[Any], params: ListParameters) -> Response:
+    """A list computed in full (a few items): as ndjson, or the requested page of it."""
+    if _wants_ndjson():
+        return ndjson(contents)
+    shown = contents[params.offset : params.offset + params.per_page]
+    return jsonify(hsds.page(shown, len(contents), params.page, params.per_page))
+
+
+@bp.get("/taxonomies")
+def taxonomies() -> Response:
+    params = list_parameters()
+    with force_locale("it"):
+        found = hsds.taxonomy()
+    wanted = fold(params.search)
+    contents = [found] if fold(f"{found['name']} {found['description']}").find(wanted) >= 0 else []
+    return _listed(contents, params)
+
+
+@bp.get("/taxonomies/<taxonomy_id>")
+def taxonomy(taxonomy_id: str) -> Response:
+    if _canonical_id(taxonomy_id) != hsds.service_type_taxonomy_id():
+        return error(404, _("Tassonomia non trovata."))
+    with force_locale("it"):
+        return jsonify(hsds.taxonomy())
+
+
+@bp.get("/taxonomy_terms")
+def taxonomy_terms() -> Response:
+    params = list_parameters()
+    taxonomy_id = _uuid("taxonomy_id")
+    parent_id = _uuid("parent_id")
+    _flag("top_only")  # every term is at the top: the taxonomy has one level
+    codes = _terms_matching(params.search)
+    if parent_id is not None or (
+        taxonomy_id is not None and taxonomy_id != hsds.service_type_taxonomy_id()
+    ):
+        codes = []
+    with force_locale("it"):
+        contents = [hsds.taxonomy_term(code) for code in codes]
+    return _listed(contents, params)
+
+
+@bp.get("/taxonomy_terms/<term_id>")
+def taxonomy_term(term_id: str) -> Response:
+    canonical = _canonical_id(term_id)
+    for code in hsds.service_type_codes():
+        if hsds.service_type_term_id(code) == canonical:
+            with force_locale("it"):
+                return jsonify(hsds.taxonomy_term(code, with_taxonomy=True))
+    return error(404, _("Voce della tassonomia non trovata."))
+
+
+# Services at locations -------------------------------------------------------------------------
+
+
+def _service_site_pairs(conditions: list[Any]) -> Select[tuple[Service, Site]]:
+    return (
+        select(Service, Site)
+        .join(Organization, Organization.id == Service.organization_id)
+        .join(service_site, service_site.c.service_id == Service.id)
+        .join(Site, Site.id == service_site.c.site_id)
+        .where(*conditions)
+        .options(selectinload(Service.organization), selectinload(Service.sites))
+    )
+
+
+@bp.get("/service_at_locations")
+def service_at_locations() -> Response:
+    params = list_parameters()
+    conditions = service_conditions(params, _uuid("organization_id"))
+    postcode = (request.args.get("postcode") or "").strip()
+    if postcode:
+        conditions.append(Site.postal_code == postcode)
+    full, as_lines = _flag("full"), _wants_ndjson()
+    query = _service_site_pairs(conditions).order_by(Service.name, Service.id, Site.name, Site.id)
+    if not as_lines:
+        query = query.limit(params.per_page).offset(params.offset)
+    pairs = [(row[0], row[1]) for row in db.session.execute(query)]
+    day = today()
+    with force_locale("it"):
+        if full:
+            places = capacities(list({s.id: s for s, _site in pairs}.values()), day)
+            contents = [
+                hsds.service_at_location_detail(s, site, day, places.get(s.id)) for s, site in pairs
+            ]
+        else:
+            contents = [hsds.service_at_location_item(s, site) for s, site in pairs]
+    if as_lines:
+        return ndjson(contents)
+    total = db.session.scalar(
+        select(func.count())
+        .select_from(Service)
+        .join(Organization, Organization.id == Service.organization_id)
+        .join(service_site, service_site.c.service_id == Service.id)
+        .join(Site, Site.id == service_site.c.site_id)
+        .where(*conditions)
+    )
+    return jsonify(hsds.page(contents, total or 0, params.page, params.per_page))
+
+
+@bp.get("/service_at_locations/<link_id>")
+def service_at_location(link_id: str) -> Response:
+    """Its id is derived from the service's and the site's: found among the active links."""
+    canonical = _canonical_id(link_id)
+    if canonical is not None:
+        links = db.session.execute(
+            select(Service.uuid, Site.uuid)
+            .join(Organization, Organization.id == Service.organization_id)
+            .join(service_site, service_site.c.service_id == Service.id)
+            .join(Site, Site.id == service_site.c.site_id)
+            .where(Organization.active.is_(True))
+        ).all()
+        for service_uuid, site_uuid in links:
+            if hsds.derived_id("service_at_location", service_uuid, site_uuid) == canonical:
+                found = db.session.execute(
+                    _service_site_pairs([Service.uuid == service_uuid, Site.uuid == site_uuid])
+                ).first()
+                if found is None:
+                    break
+                service_row, site = found
+                day = today()
+                with force_locale("it"):
+                    place = capacities([service_row], day).get(service_row.id)
+                    return jsonify(hsds.service_at_location_detail(service_row, site, day, place))
+    return error(404, _("Servizio nella sede non trovato."))
 
 
 @bp.get("/organizations")
