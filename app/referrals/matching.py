@@ -2,7 +2,8 @@
 
 `rank()` knows nothing of the database: `queries.offers()` loads what it needs. Hard filters
 (a service failing one never appears): service active, organization actively accredited, age
-within the service's range, a place left this month. Only services whose type fits the need (its
+within the service's range, not parked by a decline of this person (the decline rules),
+a place left this month. Only services whose type fits the need (its
 primary or related types) are ranked (issue #26); the others can still be found by name and are
 shown apart, with why they do not fit. Score factors, each with its reason and its points: service
 type against the need, same circoscrizione (then a neighbouring one), a shared language for a
@@ -40,6 +41,8 @@ class Subject:
     languages: frozenset[str]
     circoscrizione: int
     neet: bool = False
+    # Services that declined the person with a reason that parks the match (decline rules).
+    parked: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ def ineligibility(subject: Subject, offer: Offer) -> str | None:
             return "too_young"
         if offer.age_max is not None and subject.age > offer.age_max:
             return "too_old"
+    if offer.service_id in subject.parked:
+        return "parked"
     if offer.places_left <= 0:
         return "full"
     return None

@@ -60,6 +60,7 @@ from app.referrals.vocabulary import (
     STATUSES,
 )
 from app.registry.models import Service
+from app.web.formatting import format_date
 from app.workflow import StaleState, lock_row, move
 
 
@@ -197,6 +198,34 @@ def check_capacity(service: Service, day: date) -> None:
         )
 
 
+def check_not_parked(person_id: int | None, service: Service, day: date) -> None:
+    """The decline rules: a service that declined this person is not asked again too soon."""
+    parking = queries.parked_services(person_id, day).get(service.id)
+    if parking is None:
+        return
+    reason = DECLINE_REASONS.get(parking.reason_code, parking.reason_code)
+    if parking.until is None:
+        raise DomainError(
+            _(
+                "«%(name)s» ha rifiutato questa persona il %(on)s (%(reason)s): la regola di "
+                "quel motivo è di non riproporla allo stesso servizio. Scegli un altro servizio.",
+                name=service.name,
+                on=format_date(parking.declined_on),
+                reason=reason,
+            )
+        )
+    raise DomainError(
+        _(
+            "«%(name)s» ha rifiutato questa persona il %(on)s (%(reason)s): si potrà riproporla "
+            "allo stesso servizio dal %(until)s. Fino ad allora scegli un altro servizio.",
+            name=service.name,
+            on=format_date(parking.declined_on),
+            reason=reason,
+            until=format_date(parking.until),
+        )
+    )
+
+
 def check_not_duplicate(
     household: Household, person_id: int | None, need: str, exclude_id: int | None = None
 ) -> None:
@@ -258,6 +287,7 @@ def open_draft(
     lock_row(Household, household.id)
     lock_row(Service, service.id)
     check_capacity(service, day)
+    check_not_parked(person.id if person else None, service, day)
     check_not_duplicate(household, person.id if person else None, need)
     now = utcnow()
     referral = Referral(
@@ -400,6 +430,7 @@ def apply_step(
             )
     if action == "submit":
         check_not_duplicate(referral.household, referral.person_id, referral.need, referral.id)
+        check_not_parked(referral.person_id, service, day)
     if action in ("submit", "approve") and check_accreditation:
         check_target(service, day)
     if action in CAPACITY_STEPS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -11,6 +12,7 @@ from app.extensions import db
 from app.households.models import Household, Person
 from app.referrals.matching import Offer, Subject
 from app.referrals.models import AWAITING_ANSWER, CONSUMING_STATUSES, OPEN_STATUSES, Referral
+from app.referrals.vocabulary import REFER_AGAIN_AFTER_DAYS
 from app.registry.models import Organization, Service, Site, service_site
 from app.registry.policy import referral_target_organizations
 from app.web.cache import cached
@@ -146,6 +148,43 @@ def _load_offers(today: date) -> list[Offer]:
     ]
 
 
+@dataclass(frozen=True)
+class Parking:
+    """A service that declined this person, and until when it is not proposed again."""
+
+    service_id: int
+    declined_on: date
+    reason_code: str
+    until: date | None  # None: never again
+
+
+def parked_services(person_id: int | None, today: date) -> dict[int, Parking]:
+    """The services that declined `person_id` with a reason that parks the match today (the
+    decline rules of `REFER_AGAIN_AFTER_DAYS`); the latest decline of each service counts."""
+    if person_id is None:
+        return {}
+    parking_codes = [code for code, days in REFER_AGAIN_AFTER_DAYS.items() if days != 0]
+    rows = db.session.execute(
+        select(Referral.service_id, Referral.status_changed_at, Referral.reason_code)
+        .where(
+            Referral.person_id == person_id,
+            Referral.status == "declined",
+            Referral.reason_code.in_(parking_codes),
+        )
+        .order_by(Referral.status_changed_at)
+    ).all()
+    parked: dict[int, Parking] = {}
+    for service_id, moment, code in rows:
+        declined_on = local_date(moment)
+        days = REFER_AGAIN_AFTER_DAYS[code]
+        until = None if days is None else declined_on + timedelta(days=days)
+        if until is None or until > today:
+            parked[service_id] = Parking(service_id, declined_on, code, until)
+        else:
+            parked.pop(service_id, None)
+    return parked
+
+
 def subject_for(household: Household, person: Person | None, today: date) -> Subject:
     languages = frozenset(person.languages or ()) if person else frozenset()
     return Subject(
@@ -153,6 +192,7 @@ def subject_for(household: Household, person: Person | None, today: date) -> Sub
         languages=languages,
         circoscrizione=household.circoscrizione,
         neet=bool(person and person.employment_status == "neet"),
+        parked=frozenset(parked_services(person.id if person else None, today)),
     )
 
 

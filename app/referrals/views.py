@@ -59,7 +59,13 @@ from app.referrals.policy import (
     visible_referrals,
     visible_sides,
 )
-from app.referrals.vocabulary import NEED_LABELS, STATUS_BADGES, STATUSES, reason_label
+from app.referrals.vocabulary import (
+    NEED_LABELS,
+    STATUS_BADGES,
+    STATUSES,
+    reason_label,
+    refer_again_rule,
+)
 from app.registry.models import Organization, Service
 from app.registry.policy import referral_target_organizations
 from app.registry.vocabulary import LANGUAGES
@@ -85,6 +91,7 @@ VOCABULARY = {
     "reason_label": reason_label,
     "reason_texts": reason_texts,
     "contact_channels": CONTACT_CHANNELS,
+    "refer_again_rule": refer_again_rule,
 }
 
 
@@ -602,13 +609,14 @@ def _services_of(suggestions: list[Suggestion]) -> dict[int, Service]:
     }
 
 
-def _refused_service(value: str | None, day: date) -> str:
+def _refused_service(value: str | None, day: date, person_id: int | None) -> str:
     """Why the chosen service is not among the suggestions, as precisely as the rules say."""
     service_id = bounded_int(value)
     service = db.session.get(Service, service_id) if service_id else None
     if service is not None:
         try:
             operations.check_target(service, day)
+            operations.check_not_parked(person_id, service, day)
             operations.check_capacity(service, day)
         except DomainError as error:
             return error.message
@@ -660,7 +668,10 @@ def new() -> Response:
             return _replayed(earlier)
         chosen = ranking.chosen(form.service.data)
         if chosen is None:
-            form.service.errors = [_refused_service(form.service.data, day)]
+            ranked_for = person or _default_person(household)
+            form.service.errors = [
+                _refused_service(form.service.data, day, ranked_for.id if ranked_for else None)
+            ]
         else:
             service = db.session.get(Service, chosen.service_id)
             if service is None:  # ranked from the database a moment ago: gone since

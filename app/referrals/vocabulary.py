@@ -88,6 +88,28 @@ DECLINE_REASONS = {
     "other": _l("altro motivo"),
 }
 
+# Whether a declined person may be referred to the same service again, and after how many
+# days (coordinated entry "parks" a declined match): 0 at once, None never.
+REFER_AGAIN_AFTER_DAYS: dict[str, int | None] = {
+    "no_capacity": 0,  # the next month's places (or the waiting list) are the answer
+    "not_eligible": None,
+    "unreachable": 30,
+    "person_refused": 90,
+    "language": 180,
+    "other": 30,
+}
+
+
+def refer_again_rule(code: str) -> object:
+    """The decline reason's rule, as the decline form and the suggestions say it."""
+    days = REFER_AGAIN_AFTER_DAYS.get(code, 0)
+    if days is None:
+        return _l("non riproporre allo stesso servizio")
+    if days == 0:
+        return _l("riproponibile subito")
+    return _l("riproponibile dopo %(days)d giorni", days=days)
+
+
 OUTCOMES_COMPLETED = {
     "employment_contract": _l("contratto di lavoro"),
     "traineeship": _l("tirocinio avviato"),

@@ -1,0 +1,96 @@
+"""Decline rules (issue #24): a coded decline reason says whether the person may be referred to
+the same service again and after how long; until then the service is not suggested for that
+person, and a referral to it is refused with the reason and the date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from app.clock import today
+from app.extensions import db as _db
+from app.referrals import operations, queries
+from app.referrals.matching import eligible_offers
+from app.referrals.models import Referral
+from app.referrals.vocabulary import REFER_AGAIN_AFTER_DAYS
+from app.web.formatting import format_date
+from tests import factories
+from tests.test_referrals_workflow import World, draft, make_world, refused
+
+
+@pytest.fixture(autouse=True)
+def request_context(app: Flask, db: object) -> Iterator[None]:
+    with app.test_request_context():
+        yield
+
+
+def declined(world: World, code: str, days_ago: int = 0) -> Referral:
+    referral = draft(world)
+    for action, reason in (("submit", None), ("approve", None), ("decline", code)):
+        actor = {"submit": world.sender, "approve": world.coordinator}.get(action, world.receiver)
+        note = "Non risponde al telefono da settimane." if code == "other" else None
+        operations.transition(referral, action, actor, reason_code=reason, note=note, day=today())
+    if days_ago:
+        _db.session.execute(
+            update(Referral)
+            .where(Referral.id == referral.id)
+            .values(status_changed_at=referral.status_changed_at - timedelta(days=days_ago))
+        )
+    _db.session.commit()
+    return referral
+
+
+def suggested(world: World) -> set[int]:
+    subject = queries.subject_for(world.household, world.person, today())
+    return {o.service_id for o in eligible_offers(subject, queries._load_offers(today()))}
+
+
+def test_a_person_who_refused_is_not_proposed_to_that_service_for_90_days(db):
+    world = make_world()
+    assert REFER_AGAIN_AFTER_DAYS["person_refused"] == 90
+    before = declined(world, "person_refused")
+    assert world.service.id not in suggested(world)
+    message = refused(draft, world)
+    until = format_date(today() + timedelta(days=90))
+    assert f"si potrà riproporla allo stesso servizio dal {until}" in message
+    assert "la persona ha rinunciato" in message
+    # Another member of the household is not parked by this person's decline.
+    sibling = factories.person(world.household, relation="child")
+    _db.session.commit()
+    other = draft(world, sibling)
+    assert other.service_id == world.service.id
+    assert before.status == "declined"
+
+
+def test_after_the_period_the_service_is_proposed_again(db):
+    world = make_world()
+    declined(world, "person_refused", days_ago=91)
+    assert world.service.id in suggested(world)
+    assert draft(world).status == "draft"
+
+
+def test_not_eligible_means_never_again_and_no_capacity_means_at_once(db):
+    world = make_world()
+    declined(world, "not_eligible", days_ago=400)
+    assert world.service.id not in suggested(world)
+    assert "non riproporla allo stesso servizio" in refused(draft, world)
+
+    second = make_world()
+    declined(second, "no_capacity")
+    assert second.service.id in suggested(second)
+    assert draft(second).status == "draft"
+
+
+def test_a_draft_written_before_the_decline_cannot_be_submitted_to_that_service(db):
+    world = make_world()
+    waiting = draft(world, need="orientation")  # another need: not a duplicate
+    _db.session.commit()
+    declined(world, "unreachable")  # another referral of the same person, declined meanwhile
+    message = refused(
+        operations.transition, waiting, "submit", world.sender, day=today(), referral=waiting
+    )
+    assert "la persona non è raggiungibile" in message
