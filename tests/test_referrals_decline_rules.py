@@ -94,3 +94,41 @@ def test_a_draft_written_before_the_decline_cannot_be_submitted_to_that_service(
         operations.transition, waiting, "submit", world.sender, day=today(), referral=waiting
     )
     assert "la persona non è raggiungibile" in message
+
+
+def test_the_referral_form_says_why_a_fitting_service_is_not_suggested(app, db):
+    from tests.conftest import csrf_token_from
+
+    world = make_world()
+    declined(world, "person_refused")
+    full = factories.service(world.receiver_org, name="Sportello pieno", monthly_capacity=0)
+    young = factories.service(
+        world.receiver_org,
+        name="Solo giovani",
+        service_type="job_placement",
+        age_min=18,
+        age_max=29,
+    )
+    world.person.birth_date = today().replace(year=today().year - 50)
+    _db.session.commit()
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token_from(login),
+            "username": world.sender.username,
+            "password": factories.PASSWORD,
+        },
+    )
+    page = client.get(
+        f"/referrals/new?household={world.household.id}&person={world.person.id}&need=job_search"
+    ).get_data(as_text=True)
+    until = format_date(today() + timedelta(days=90))
+    assert "servizi adatti al bisogno non possono accogliere la persona" in page
+    assert f"{world.service.name}" in page
+    assert f"la persona ha rinunciato): riproponibile dal {until}" in page
+    assert "età fuori dai limiti del servizio: 18-29 anni" in page
+    assert young.name in page
+    assert full.name in page
+    assert "nessun posto libero questo mese" in page

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
+from app.referrals.vocabulary import DECLINE_REASONS
 from app.registry.vocabulary import LANGUAGES, SERVICE_TYPES
+from app.web.formatting import format_date
+
+if TYPE_CHECKING:
+    from app.referrals.matching import Offer
+    from app.referrals.queries import Parking
 
 # The button of each action (operations.TRANSITIONS holds the verb used inside sentences).
 ACTION_BUTTONS = {
@@ -107,3 +113,32 @@ def unfit_text(service_type: str, need_label: object) -> str:
         type=_service_type({"type": service_type}),
         need=need_label,
     )
+
+
+def exclusion_text(code: str, offer: Offer, parking: Parking | None) -> str:
+    """Why a service that answers the need cannot take this person: the hard rule, in words."""
+    if code in ("too_young", "too_old"):
+        low = "" if offer.age_min is None else str(offer.age_min)
+        high = "" if offer.age_max is None else str(offer.age_max)
+        return _("età fuori dai limiti del servizio: %(low)s-%(high)s anni", low=low, high=high)
+    if code == "age_unknown":
+        return _("il servizio ha limiti di età e la data di nascita della persona non è nota")
+    if code == "full":
+        return _("nessun posto libero questo mese")
+    if code == "parked" and parking is not None:
+        reason = DECLINE_REASONS.get(parking.reason_code, parking.reason_code)
+        if parking.until is None:
+            return _(
+                "ha rifiutato la persona il %(on)s (%(reason)s): non riproporre",
+                on=format_date(parking.declined_on),
+                reason=reason,
+            )
+        return _(
+            "ha rifiutato la persona il %(on)s (%(reason)s): riproponibile dal %(until)s",
+            on=format_date(parking.declined_on),
+            reason=reason,
+            until=format_date(parking.until),
+        )
+    if code == "service_inactive":
+        return _("servizio non attivo")
+    return _("l'ente non può ricevere segnalazioni: accreditamento non in vigore")

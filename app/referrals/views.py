@@ -34,6 +34,7 @@ from app.referrals.labels import (
     ACTION_DONE,
     REASON_FIELDS,
     REASON_TITLES,
+    exclusion_text,
     reason_texts,
     unfit_text,
 )
@@ -43,6 +44,7 @@ from app.referrals.matching import (
     Suggestion,
     eligible_offers,
     fits_need,
+    ineligibility,
     rank_eligible,
     score,
 )
@@ -530,6 +532,8 @@ class Ranking:
     found: list[Suggestion] = field(default_factory=list)  # fitting, found by name, not shown
     others: list[Suggestion] = field(default_factory=list)  # found by name, type not fitting
     search: str = ""
+    # Services answering the need that a hard rule excludes for this person: (offer, why).
+    excluded: list[tuple[Offer, str]] = field(default_factory=list)
 
     def chosen(self, service_id: str | None) -> Suggestion | None:
         """The suggestion for a service the form sent, if it is eligible for this person."""
@@ -594,11 +598,46 @@ def _suggestions(
             suggestion = score(subject, need, offer)
             (found if fits_need(need, offer) else others).append(suggestion)
         found.sort(key=lambda s: (-s.score, s.service_id))
-    return Ranking(shown, eligible, subject, need, fitting, found, others, search)
+    return Ranking(
+        shown,
+        eligible,
+        subject,
+        need,
+        fitting,
+        found,
+        others,
+        search,
+        _excluded(subject, need, offers, person, day),
+    )
 
 
-def _services_of(suggestions: list[Suggestion]) -> dict[int, Service]:
+EXCLUDED_SHOWN = 20
+
+
+def _excluded(
+    subject: Subject, need: str, offers: Iterable[Offer], person: Person | None, day: date
+) -> list[tuple[Offer, str]]:
+    """ "Why not": the services that answer the need but cannot take the person, with the rule."""
+    ruled_out = [
+        (offer, code)
+        for offer in offers
+        if fits_need(need, offer) and (code := ineligibility(subject, offer)) is not None
+    ]
+    if not ruled_out:
+        return []
+    parked = queries.parked_services(person.id if person else None, day)
+    ruled_out.sort(key=lambda pair: (pair[1] != "parked", pair[0].service_id))
+    return [
+        (offer, exclusion_text(code, offer, parked.get(offer.service_id)))
+        for offer, code in ruled_out[:EXCLUDED_SHOWN]
+    ]
+
+
+def _services_of(
+    suggestions: list[Suggestion], excluded: list[tuple[Offer, str]] | None = None
+) -> dict[int, Service]:
     ids = [s.service_id for s in suggestions]
+    ids += [offer.service_id for offer, _why in excluded or []]
     if not ids:
         return {}
     return {
@@ -712,7 +751,8 @@ def new() -> Response:
         "search": ranking.search,
         "unfit_text": unfit_text,
         "need_label": NEED_LABELS.get(need or "", ""),
-        "services": _services_of(shown + ranking.found + ranking.others),
+        "services": _services_of(shown + ranking.found + ranking.others, ranking.excluded),
+        "excluded": ranking.excluded,
         "need_chosen": need is not None,
         "top_error": top_error,
         "sharing_problem": sharing_problem(household),
