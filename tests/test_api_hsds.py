@@ -809,36 +809,16 @@ def test_api_errors_outside_the_views_are_json_too(client, login_as):
 
 
 def test_a_service_publishes_its_places_left_this_month_the_hsds_31_way(app, client, login_as):
-    from app.referrals.models import Referral
+    from tests.test_referrals_views import make_referral
 
     login_as("coordinator")
     org = make_org()
     full = make_service(org, name="Sportello pieno", monthly_capacity=5)
     household = factories.household(factories.organization())
     _db.session.flush()
-    now = datetime.now(UTC)
-    for status, accepted_at in (
-        ("accepted", now),
-        ("in_progress", now),
-        ("completed", now - timedelta(days=45)),  # a place of an earlier month
-    ):
-        _db.session.add(
-            Referral(
-                household_id=household.id,
-                person_id=household.members[0].id,
-                from_organization_id=household.organization_id,
-                service_id=full.id,
-                to_organization_id=org.id,
-                need="orientation",
-                motivation="Orientamento.",
-                status=status,
-                status_changed_at=accepted_at,
-                submitted_at=accepted_at,
-                approved_at=accepted_at,
-                accepted_at=accepted_at,
-                match_reasons=[],
-            )
-        )
+    make_referral(household, full, "accepted")
+    make_referral(household, full, "in_progress", need="training")
+    make_referral(household, full, "completed", days_ago=45)  # a place of an earlier month
     _db.session.commit()
     status, body = get_json(client, f"/api/hsds/services/{full.uuid}")
     assert status == 200

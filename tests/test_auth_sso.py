@@ -25,6 +25,7 @@ from app.extensions import db as _db
 from tests import factories
 from tests.conftest import CHEAP_HASH, IsolatedClient, csrf_token_from
 from tests.oidc import launcher
+from tests.test_admin_users import log_in
 
 pytestmark = pytest.mark.skipif(launcher.NODE is None, reason="node is not installed")
 
@@ -380,17 +381,7 @@ def test_admin_sees_linked_accounts_and_unlinks_one(portal: FlaskClient, sso_app
     user = account(email="mario.rossi@comune.torino.it")
     username = user.username
     sso_login(portal, "mrossi")
-    admin = sso_app.test_client()
-    account(Role.ADMIN, username="amministratrice")
-    page = admin.get("/login").get_data(as_text=True)
-    admin.post(
-        "/login",
-        data={
-            "csrf_token": csrf_token_from(page),
-            "username": "amministratrice",
-            "password": factories.PASSWORD,
-        },
-    )
+    admin = log_in(sso_app, account(Role.ADMIN, username="amministratrice"))
     listing = admin.get("/admin/sso")
     assert listing.status_code == 200
     text = listing.get_data(as_text=True)
@@ -419,17 +410,7 @@ def test_admin_sees_linked_accounts_and_unlinks_one(portal: FlaskClient, sso_app
 def test_admin_sets_the_fiscal_code_that_spid_links_by(portal: FlaskClient, sso_app: Flask) -> None:
     org = factories.organization(is_job_service=True)
     user = account(Role.ENTITY_OPERATOR, organization=org)
-    account(Role.ADMIN, username="amministratrice")
-    admin = sso_app.test_client()
-    page = admin.get("/login").get_data(as_text=True)
-    admin.post(
-        "/login",
-        data={
-            "csrf_token": csrf_token_from(page),
-            "username": "amministratrice",
-            "password": factories.PASSWORD,
-        },
-    )
+    admin = log_in(sso_app, account(Role.ADMIN, username="amministratrice"))
     form = admin.get(f"/admin/users/{user.id}").get_data(as_text=True)
     values = {
         "csrf_token": csrf_token_from(form),
@@ -454,17 +435,7 @@ def test_admin_sets_the_fiscal_code_that_spid_links_by(portal: FlaskClient, sso_
     change = _db.session.scalar(select(AccountChangeRequest))
     assert change is not None
     assert change.requested_values["fiscal_code"] == "VRDGPP80A01L219M"
-    account(Role.COORDINATOR, username="coordinatrice")
-    city = sso_app.test_client()
-    page = city.get("/login").get_data(as_text=True)
-    city.post(
-        "/login",
-        data={
-            "csrf_token": csrf_token_from(page),
-            "username": "coordinatrice",
-            "password": factories.PASSWORD,
-        },
-    )
+    city = log_in(sso_app, account(Role.COORDINATOR, username="coordinatrice"))
     request_page = city.get(f"/admin/requests/{change.id}").get_data(as_text=True)
     assert "VRDGPP80A01L219M" in request_page
     confirmed = city.post(
@@ -481,17 +452,7 @@ def test_admin_cannot_point_a_coordinators_email_at_its_own_city_identity(
     portal: FlaskClient, sso_app: Flask
 ) -> None:
     coordinator = account(email="chiara.coordinatrice@comune.torino.it")
-    account(Role.ADMIN, username="amministratrice")
-    admin = sso_app.test_client()
-    page = admin.get("/login").get_data(as_text=True)
-    admin.post(
-        "/login",
-        data={
-            "csrf_token": csrf_token_from(page),
-            "username": "amministratrice",
-            "password": factories.PASSWORD,
-        },
-    )
+    admin = log_in(sso_app, account(Role.ADMIN, username="amministratrice"))
     form = admin.get(f"/admin/users/{coordinator.id}").get_data(as_text=True)
     answer = admin.post(
         f"/admin/users/{coordinator.id}",

@@ -19,6 +19,7 @@ from app.referrals.models import Referral
 from app.referrals.vocabulary import REFER_AGAIN_AFTER_DAYS
 from app.web.formatting import format_date
 from tests import factories
+from tests.test_admin_users import log_in
 from tests.test_referrals_workflow import World, draft, make_world, refused
 
 
@@ -97,8 +98,6 @@ def test_a_draft_written_before_the_decline_cannot_be_submitted_to_that_service(
 
 
 def test_the_referral_form_says_why_a_fitting_service_is_not_suggested(app, db):
-    from tests.conftest import csrf_token_from
-
     world = make_world()
     declined(world, "person_refused")
     full = factories.service(world.receiver_org, name="Sportello pieno", monthly_capacity=0)
@@ -111,16 +110,7 @@ def test_the_referral_form_says_why_a_fitting_service_is_not_suggested(app, db):
     )
     world.person.birth_date = today().replace(year=today().year - 50)
     _db.session.commit()
-    client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    client.post(
-        "/login",
-        data={
-            "csrf_token": csrf_token_from(login),
-            "username": world.sender.username,
-            "password": factories.PASSWORD,
-        },
-    )
+    client = log_in(app, world.sender)
     page = client.get(
         f"/referrals/new?household={world.household.id}&person={world.person.id}&need=job_search"
     ).get_data(as_text=True)
