@@ -21,6 +21,12 @@ from app.clock import today
 from app.downloads.models import ExportFile
 from app.exports import list_response
 from app.extensions import db
+from app.households.listing import (
+    HouseholdFilters,
+    export_header,
+    export_row,
+    filtered_households,
+)
 from app.households.models import Household
 from app.i18n import gettext as _
 from app.jobs import later
@@ -57,13 +63,6 @@ def household_export_job(export_id: int) -> None:
 
 
 def build(export_id: int) -> None:
-    from app.households.views import (
-        HouseholdFilters,
-        export_header,
-        export_row,
-        filtered_households,
-    )
-
     export = db.session.get(ExportFile, export_id)
     if export is None or export.status != "queued":
         return
@@ -76,12 +75,7 @@ def build(export_id: int) -> None:
     db.session.commit()
     try:
         params = export.params or {}
-        filters = HouseholdFilters(
-            q=str(params.get("q", "")),
-            circ=params.get("circ"),
-            bisogno=str(params.get("bisogno", "")),
-            stato=str(params.get("stato", "active")),
-        )
+        filters = HouseholdFilters.from_params(params)
         ids = list(
             db.session.scalars(
                 filtered_households(user, filters)
