@@ -137,3 +137,61 @@ def test_without_redis_a_long_export_is_made_in_the_request(client, login_as):
     answer = client.get("/households/export.csv")
     assert answer.status_code == 200
     assert len(rows_of(answer.get_data())) == 7
+
+
+def test_the_progress_page_advances_while_the_worker_writes_the_file(
+    app, client, login_as, worker_on_redis, monkeypatch
+):
+    """Each batch of households written is shown by the progress page before the next one."""
+    from app.households import background
+
+    org = factories.organization()
+    for _ in range(5):
+        factories.household(org)
+    login_as("entity_operator", org=org)
+    _db.session.commit()
+    monkeypatch.setattr(background, "BATCH", 2)
+    shown: list[str] = []
+    write_progress = background._progress
+
+    def progress_then_look(export_id: int, done: int) -> None:
+        write_progress(export_id, done)
+        # What the user's polling request is answered meanwhile (a session of its own).
+        shown.append(client.get(f"/exports/{export_id}", headers=HTMX).get_data(as_text=True))
+
+    monkeypatch.setattr(background, "_progress", progress_then_look)
+    client.get("/households/export.csv")
+    worker_on_redis()
+    assert [s.split("Preparazione del file: ")[1].split(" righe")[0] for s in shown] == [
+        "2 di 5",
+        "4 di 5",
+        "5 di 5",
+    ]
+    assert all('hx-trigger="every 2s"' in s for s in shown)  # still polling until ready
+
+
+def test_a_long_xlsx_export_holds_the_same_cells_as_the_one_made_in_the_request(
+    app, client, login_as, worker_on_redis
+):
+    from openpyxl import load_workbook
+
+    org = factories.organization()
+    for _ in range(4):
+        factories.household(org, members=2, address="=Via Cigna 12")
+    login_as("entity_operator", org=org)
+    _db.session.commit()
+
+    def cells(body: bytes) -> list[tuple[object, ...]]:
+        sheet = load_workbook(io.BytesIO(body)).worksheets[0]
+        return list(sheet.iter_rows(values_only=True))
+
+    app.config["EXPORT_BACKGROUND_ROWS"] = 100
+    inline = cells(client.get("/households/export.xlsx").get_data())
+    app.config["EXPORT_BACKGROUND_ROWS"] = 3
+    assert client.get("/households/export.xlsx").status_code == 303
+    worker_on_redis()
+    export = _db.session.scalars(select(ExportFile)).one()
+    downloaded = client.get(f"/exports/{export.id}/file")
+    assert downloaded.mimetype.endswith("spreadsheetml.sheet")
+    assert cells(downloaded.get_data()) == inline
+    assert len(inline) == 5

@@ -7,7 +7,7 @@ so a filter, a column or a scope rule cannot differ between them (#20, #22).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +18,11 @@ from werkzeug.datastructures import MultiDict
 from app.auth.models import User
 from app.extensions import db
 from app.households import codice_fiscale as cf
-from app.households.models import Household, Person
+from app.households.models import MEMBER_ORDER, Household, Person
 from app.households.policy import visible_households
 from app.households.vocabulary import HOUSEHOLD_STATUSES, NEEDS
 from app.i18n import gettext as _
+from app.registry.models import Organization
 from app.web.search_token import search_text, search_token
 from app.workdays import local_date
 
@@ -147,34 +148,32 @@ def count_households(user: User, filters: HouseholdFilters) -> int:
     return int(db.session.scalar(select(func.count()).select_from(ids)) or 0)
 
 
-def for_export(query: Select[tuple[Household]]) -> Select[tuple[Household]]:
-    """`query` newest first with what a file's row shows loaded in a few statements."""
-    return query.options(
-        selectinload(Household.members), selectinload(Household.organization)
-    ).order_by(Household.id.desc())
+def _newest(query: Select[tuple[int]], limit: int, before: int | None) -> list[int]:
+    if before is not None:
+        query = query.where(Household.id < before)
+    return list(db.session.scalars(query.order_by(Household.id.desc()).limit(limit)))
 
 
-def batches(user: User, filters: HouseholdFilters, size: int) -> Iterator[list[Household]]:
-    """The whole list, newest first, `size` households at a time: each batch is one short
-    query after the last id of the one before (keyset), so neither the database nor this
-    process holds more than a batch, and a caller may commit between two batches.
+def newest_ids(user: User, filters: HouseholdFilters, limit: int) -> list[int]:
+    """The ids of the list, newest first, at most `limit` of them."""
+    return _newest(filtered_households(user, filters).with_only_columns(Household.id), limit, None)
 
-    Households taken in charge after the first batch are not in the list: it is the list as it
-    stood when it started.
+
+def batches(user: User, filters: HouseholdFilters, size: int) -> Iterator[list[int]]:
+    """The ids of the whole list, newest first, `size` at a time: each batch is one short
+    query below the last id of the one before (keyset), so neither the database nor this
+    process holds more than a batch, and the caller may commit between two batches.
     """
-    query = filtered_households(user, filters)
-    newest = db.session.scalar(query.with_only_columns(func.max(Household.id)))
-    if newest is None:
-        return
-    after = newest + 1
+    query = filtered_households(user, filters).with_only_columns(Household.id)
+    before: int | None = None
     while True:
-        batch = list(db.session.scalars(for_export(query.where(Household.id < after)).limit(size)))
+        batch = _newest(query, size, before)
         if not batch:
             return
         yield batch
         if len(batch) < size:
             return
-        after = batch[-1].id
+        before = batch[-1]
 
 
 def export_header() -> list[str]:
@@ -185,16 +184,63 @@ def export_header() -> list[str]:
     ]  # fmt: skip
 
 
-def export_row(household: Household) -> list[Any]:
-    return [
-        household.id,
-        household.display_name,
-        len(household.members),
-        household.circoscrizione,
-        household.address or "",
-        ", ".join(str(NEEDS.get(code, code)) for code in household.needs),
-        household.organization.name,
-        str(HOUSEHOLD_STATUSES.get(household.status, household.status)),
-        local_date(household.created_at),
-        household.closed_on,
-    ]
+ROWS_PER_STATEMENT = 1000
+
+
+def export_rows(household_ids: Sequence[int]) -> Iterator[list[Any]]:
+    """The file's row (the columns of `export_header`) of each of these households, in their
+    order; the caller chose them from the user's own list (`filtered_households`).
+
+    Plain rows, not ORM objects, two statements per ROWS_PER_STATEMENT households: the
+    households with their organization's name, and their members in the order of
+    `Household.members`, whose first reference person names the household as
+    `Household.display_name` does. A city-wide file (100,000 households) is read in seconds
+    and never held whole in memory. The labels of the vocabularies are translated once.
+    """
+    needs = {code: str(label) for code, label in NEEDS.items()}
+    statuses = {code: str(label) for code, label in HOUSEHOLD_STATUSES.items()}
+    for start in range(0, len(household_ids), ROWS_PER_STATEMENT):
+        chunk = list(household_ids[start : start + ROWS_PER_STATEMENT])
+        households = {
+            row.id: row
+            for row in db.session.execute(
+                select(
+                    Household.id,
+                    Household.circoscrizione,
+                    Household.address,
+                    Household.needs,
+                    Household.status,
+                    Household.created_at,
+                    Household.closed_on,
+                    Organization.name.label("organization"),
+                )
+                .join(Organization, Organization.id == Household.organization_id)
+                .where(Household.id.in_(chunk))
+            )
+        }
+        members: dict[int, int] = dict.fromkeys(chunk, 0)
+        names: dict[int, str] = {}
+        for person in db.session.execute(
+            select(Person.household_id, Person.relation, Person.first_name, Person.last_name)
+            .where(Person.household_id.in_(chunk))
+            .order_by(Person.household_id, *MEMBER_ORDER)
+        ):
+            members[person.household_id] += 1
+            if person.relation == "reference" and person.household_id not in names:
+                names[person.household_id] = f"{person.last_name} {person.first_name}"
+        for household_id in chunk:
+            household = households.get(household_id)
+            if household is None:  # deleted since it was listed
+                continue
+            yield [
+                household.id,
+                names.get(household.id, f"#{household.id}"),
+                members[household.id],
+                household.circoscrizione,
+                household.address or "",
+                ", ".join(needs.get(code, code) for code in household.needs or []),
+                household.organization,
+                statuses.get(household.status, household.status),
+                local_date(household.created_at),
+                household.closed_on,
+            ]

@@ -39,9 +39,9 @@ from app.households.listing import (
     HouseholdFilters,
     count_households,
     export_header,
-    export_row,
+    export_rows,
     filtered_households,
-    for_export,
+    newest_ids,
     page_of,
 )
 from app.households.models import (
@@ -181,15 +181,13 @@ def _household_export(kind: str) -> Response:
             export = background.start(current_user, filters.audit_args(pagina=1), kind, total)
             db.session.commit()
             return _see_other("downloads.progress", export_id=export.id)
-    households = db.session.scalars(
-        for_export(filtered_households(current_user, filters)).limit(ROW_LIMIT + 1)
-    ).all()
-    capped = len(households) > ROW_LIMIT
+    ids = newest_ids(current_user, filters, ROW_LIMIT + 1)
+    capped = len(ids) > ROW_LIMIT
     header = export_header()
-    rows: list[list[Any]] = [export_row(household) for household in households[:ROW_LIMIT]]
+    rows = list(export_rows(ids[:ROW_LIMIT]))
     record_views(
         "households_exported",
-        households[:ROW_LIMIT],
+        [row[0] for row in rows],
         changes={"filters": filters.audit_args(pagina=1), "rows": len(rows), "format": kind},
     )
     db.session.commit()
