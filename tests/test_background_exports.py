@@ -195,3 +195,30 @@ def test_a_long_xlsx_export_holds_the_same_cells_as_the_one_made_in_the_request(
     assert downloaded.mimetype.endswith("spreadsheetml.sheet")
     assert cells(downloaded.get_data()) == inline
     assert len(inline) == 5
+
+
+def test_the_file_names_each_household_as_its_page_does(app, client, login_as, worker_on_redis):
+    """The rows are read without ORM objects: the reference person (even when added after the
+    children), the member count, a household without members or without a reference person
+    read as on the household page."""
+    org = factories.organization()
+    late = factories.household(org, members=0)
+    factories.person(late, relation="child", first_name="Aldo", last_name="Bianchi")
+    factories.person(late, relation="reference", first_name="Carla", last_name="Verdi")
+    empty = factories.household(org, members=0)
+    no_reference = factories.household(org, members=0)
+    factories.person(no_reference, relation="child")
+    usual = [factories.household(org, members=3) for _ in range(2)]
+    login_as("entity_operator", org=org)
+    _db.session.commit()
+    client.get("/households/export.csv")
+    worker_on_redis()
+    export = _db.session.scalars(select(ExportFile)).one()
+    _header, *rows = rows_of(client.get(f"/exports/{export.id}/file").get_data())
+    shown = {int(r[0]): (r[1], int(r[2])) for r in rows}
+    for household in (late, empty, no_reference, *usual):
+        _db.session.refresh(household)
+        assert shown[household.id] == (household.display_name, len(household.members))
+    assert shown[late.id] == ("Verdi Carla", 2)
+    assert shown[empty.id] == (f"#{empty.id}", 0)
+    assert shown[no_reference.id] == (f"#{no_reference.id}", 1)
