@@ -126,6 +126,10 @@ ci: ## what CI runs: make test on SQLite and on PostgreSQL
 bench: install translations ## run the benchmark (see bench/README.md)
 	$(BIN)/python bench/run.py --database-url "$(or $(DATABASE_URL),sqlite:///$(CURDIR)/instance/portal.db)" $(BENCH_ARGS)
 
+.PHONY: bench-export
+bench-export: install translations ## the city-scale household export as a background job, over HTTP (needs Redis; bench/README.md)
+	$(BIN)/python bench/export_job.py --database-url "$(or $(DATABASE_URL),sqlite:///$(CURDIR)/instance/scale.db)" $(BENCH_ARGS)
+
 .PHONY: seed-scale
 seed-scale: install translations ## city-scale data in an empty database (HOUSEHOLDS=100000, default instance/scale.db)
 	DATABASE_URL="$(or $(DATABASE_URL),sqlite:///$(CURDIR)/instance/scale.db)" $(FLASK) db upgrade

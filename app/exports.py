@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 from flask import Response, g, has_app_context
@@ -134,13 +134,17 @@ def stored_download(body: bytes, mimetype: str, disposition: str) -> Response:
 # CSV --------------------------------------------------------------------------------------
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """The CSV document (without BOM) for `header` and `rows`."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+def _write_csv(out: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([csv_cell(name) for name in header])
     for row in rows:
         writer.writerow([csv_cell(value) for value in row])
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The CSV document (without BOM) for `header` and `rows`."""
+    buffer = io.StringIO()
+    _write_csv(buffer, header, rows)
     return buffer.getvalue()
 
 
@@ -220,6 +224,14 @@ def _width(value: Any) -> int:
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     """The XLSX workbook for `sheets` (one empty sheet when there is none)."""
+    buffer = io.BytesIO()
+    write_xlsx(buffer, sheets)
+    return buffer.getvalue()
+
+
+def write_xlsx(out: IO[bytes], sheets: Sequence[Sheet]) -> None:
+    """The XLSX workbook for `sheets` written into `out`, row by row (openpyxl's write-only
+    mode keeps each sheet in a temporary file, not in memory)."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
@@ -247,9 +259,7 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
             worksheet.append([_xlsx_cell(worksheet, value) for value in row])
         for row in rows:
             worksheet.append([_xlsx_cell(worksheet, value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(out)
 
 
 def xlsx_response(filename: str, sheets: Sequence[Sheet]) -> Response:
@@ -272,6 +282,29 @@ def list_response(
     if kind == "csv":
         return csv_response(filename, header, rows)
     return xlsx_response(filename, [Sheet(title, header, rows)])
+
+
+def write_list(
+    out: IO[bytes],
+    kind: str,
+    filename: str,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> tuple[str, str]:
+    """The file `list_response` answers (no row limit), written into `out` as `rows` come, so
+    a long list is never held whole in memory. Returns its mimetype and Content-Disposition."""
+    if kind == "csv":
+        out.write("\ufeff".encode())
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        try:
+            _write_csv(text, header, rows)
+            text.flush()
+        finally:
+            text.detach()  # `out` stays open for the caller
+        return CSV_MIMETYPE, _attachment(filename, ".csv")
+    write_xlsx(out, [Sheet(title, header, rows)])
+    return XLSX_MIMETYPE, _attachment(filename, ".xlsx")
 
 
 def limit_note(limit: int = ROW_LIMIT) -> str:
@@ -473,6 +506,8 @@ __all__ = [
     "protect",
     "pseudonym",
     "suppress",
+    "write_list",
+    "write_xlsx",
     "xlsx_bytes",
     "xlsx_response",
 ]

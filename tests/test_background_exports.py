@@ -137,3 +137,88 @@ def test_without_redis_a_long_export_is_made_in_the_request(client, login_as):
     answer = client.get("/households/export.csv")
     assert answer.status_code == 200
     assert len(rows_of(answer.get_data())) == 7
+
+
+def test_the_progress_page_advances_while_the_worker_writes_the_file(
+    app, client, login_as, worker_on_redis, monkeypatch
+):
+    """Each batch of households written is shown by the progress page before the next one."""
+    from app.households import background
+
+    org = factories.organization()
+    for _ in range(5):
+        factories.household(org)
+    login_as("entity_operator", org=org)
+    _db.session.commit()
+    monkeypatch.setattr(background, "BATCH", 2)
+    shown: list[str] = []
+    write_progress = background._progress
+
+    def progress_then_look(export_id: int, done: int) -> None:
+        write_progress(export_id, done)
+        # What the user's polling request is answered meanwhile (a session of its own).
+        shown.append(client.get(f"/exports/{export_id}", headers=HTMX).get_data(as_text=True))
+
+    monkeypatch.setattr(background, "_progress", progress_then_look)
+    client.get("/households/export.csv")
+    worker_on_redis()
+    assert [s.split("Preparazione del file: ")[1].split(" righe")[0] for s in shown] == [
+        "2 di 5",
+        "4 di 5",
+        "5 di 5",
+    ]
+    assert all('hx-trigger="every 2s"' in s for s in shown)  # still polling until ready
+
+
+def test_a_long_xlsx_export_holds_the_same_cells_as_the_one_made_in_the_request(
+    app, client, login_as, worker_on_redis
+):
+    from openpyxl import load_workbook
+
+    org = factories.organization()
+    for _ in range(4):
+        factories.household(org, members=2, address="=Via Cigna 12")
+    login_as("entity_operator", org=org)
+    _db.session.commit()
+
+    def cells(body: bytes) -> list[tuple[object, ...]]:
+        sheet = load_workbook(io.BytesIO(body)).worksheets[0]
+        return list(sheet.iter_rows(values_only=True))
+
+    app.config["EXPORT_BACKGROUND_ROWS"] = 100
+    inline = cells(client.get("/households/export.xlsx").get_data())
+    app.config["EXPORT_BACKGROUND_ROWS"] = 3
+    assert client.get("/households/export.xlsx").status_code == 303
+    worker_on_redis()
+    export = _db.session.scalars(select(ExportFile)).one()
+    downloaded = client.get(f"/exports/{export.id}/file")
+    assert downloaded.mimetype.endswith("spreadsheetml.sheet")
+    assert cells(downloaded.get_data()) == inline
+    assert len(inline) == 5
+
+
+def test_the_file_names_each_household_as_its_page_does(app, client, login_as, worker_on_redis):
+    """The rows are read without ORM objects: the reference person (even when added after the
+    children), the member count, a household without members or without a reference person
+    read as on the household page."""
+    org = factories.organization()
+    late = factories.household(org, members=0)
+    factories.person(late, relation="child", first_name="Aldo", last_name="Bianchi")
+    factories.person(late, relation="reference", first_name="Carla", last_name="Verdi")
+    empty = factories.household(org, members=0)
+    no_reference = factories.household(org, members=0)
+    factories.person(no_reference, relation="child")
+    usual = [factories.household(org, members=3) for _ in range(2)]
+    login_as("entity_operator", org=org)
+    _db.session.commit()
+    client.get("/households/export.csv")
+    worker_on_redis()
+    export = _db.session.scalars(select(ExportFile)).one()
+    _header, *rows = rows_of(client.get(f"/exports/{export.id}/file").get_data())
+    shown = {int(r[0]): (r[1], int(r[2])) for r in rows}
+    for household in (late, empty, no_reference, *usual):
+        _db.session.refresh(household)
+        assert shown[household.id] == (household.display_name, len(household.members))
+    assert shown[late.id] == ("Verdi Carla", 2)
+    assert shown[empty.id] == (f"#{empty.id}", 0)
+    assert shown[no_reference.id] == (f"#{no_reference.id}", 1)

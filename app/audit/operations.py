@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, event, insert, select
+from sqlalchemy import ColumnElement, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent, AuditEventHousehold
@@ -72,8 +73,9 @@ def record_views(
     """One audit event for a response that shows the personal data of these households.
 
     `households` are Household objects or ids (duplicates are fine). The event names them in
-    `audit_event_household` with one bulk insert, in the caller's transaction, so each
-    household's timeline and the data-subject extract list the view. Nothing is written when
+    `audit_event_household` with one bulk insert (a single statement, `_name_households`), in
+    the caller's transaction, so each household's timeline and the data-subject extract list
+    the view. Nothing is written when
     the response shows no household: an empty search result shows nobody's data.
     """
     ids = sorted({item if isinstance(item, int) else item.id for item in households})
@@ -81,11 +83,36 @@ def record_views(
         return None
     event_row = record(action, obj, {**(changes or {}), "households": len(ids)}, actor=actor)
     db.session.flush()
-    db.session.execute(
-        insert(AuditEventHousehold),
-        [{"audit_event_id": event_row.id, "household_id": household_id} for household_id in ids],
-    )
+    _name_households(event_row.id, ids)
     return event_row
+
+
+def _name_households(event_id: int, ids: list[int]) -> None:
+    """One statement whatever the number of households: the ids travel as one parameter (an
+    array on PostgreSQL, a JSON list read by json_each on SQLite), so a city-wide export's
+    100,000 households are named in a fraction of a second, without a Python dict per row."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(
+            text(
+                "INSERT INTO audit_event_household (audit_event_id, household_id) "
+                "SELECT :event_id, unnest(CAST(:ids AS integer[]))"
+            ),
+            {"event_id": event_id, "ids": ids},
+        )
+    elif dialect == "sqlite":
+        db.session.execute(
+            text(
+                "INSERT INTO audit_event_household (audit_event_id, household_id) "
+                "SELECT :event_id, value FROM json_each(:ids)"
+            ),
+            {"event_id": event_id, "ids": json.dumps(ids)},
+        )
+    else:  # pragma: no cover - the portal runs on PostgreSQL or SQLite
+        db.session.execute(
+            insert(AuditEventHousehold),
+            [{"audit_event_id": event_id, "household_id": household_id} for household_id in ids],
+        )
 
 
 def showed_household(household_id: int) -> ColumnElement[bool]:

@@ -1,7 +1,7 @@
 """The household list exported by the background worker when it is long (issue #22).
 
 With REDIS_URL, a list of more than EXPORT_BACKGROUND_ROWS households is not built in the web
-request: an `ExportFile` is queued, the worker builds it in batches and writes its progress, and
+request: an `ExportFile` is queued, the worker streams it in batches and writes its progress, and
 the user downloads it from the progress page when ready (app/downloads). The file holds exactly
 what the inline export would: the same columns, the same scope (the user's own
 `visible_households`, read again by the worker as that user), the same filters.
@@ -9,19 +9,27 @@ what the inline export would: the same columns, the same scope (the user's own
 
 from __future__ import annotations
 
+import tempfile
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import update
 
 from app.audit.operations import record
 from app.auth.models import User
 from app.clock import today
 from app.downloads.models import ExportFile
-from app.exports import list_response
+from app.exports import write_list
 from app.extensions import db
-from app.households.models import Household
+from app.households.listing import (
+    HouseholdFilters,
+    batches,
+    count_households,
+    export_header,
+    export_rows,
+)
 from app.i18n import gettext as _
 from app.jobs import later
 from app.shared import redis_client
@@ -57,13 +65,11 @@ def household_export_job(export_id: int) -> None:
 
 
 def build(export_id: int) -> None:
-    from app.households.views import (
-        HouseholdFilters,
-        export_header,
-        export_row,
-        filtered_households,
-    )
-
+    """Write the file of `export_id` as the list stands now, streaming: BATCH households are
+    read at a time (one short keyset query each, `listing.batches`), their rows go straight
+    into a temporary file, and after each batch the progress is one small UPDATE committed on
+    its own, which the progress page (polled every 2 s) shows. The process never holds more
+    than a batch of households; the finished file is stored in the export's row."""
     export = db.session.get(ExportFile, export_id)
     if export is None or export.status != "queued":
         return
@@ -72,56 +78,66 @@ def build(export_id: int) -> None:
         export.status = "failed"
         db.session.commit()
         return
+    started, cpu = time.perf_counter(), time.process_time()
+    filters = HouseholdFilters.from_params(export.params or {})
+    kind = export.kind
     export.status = "running"
+    export.rows_done = 0
+    export.rows_total = count_households(user, filters)
     db.session.commit()
+    ids: list[int] = []
+
+    def rows() -> Iterator[list[Any]]:
+        for batch in batches(user, filters, BATCH):
+            for row in export_rows(batch):
+                ids.append(row[0])
+                yield row
+            _progress(export_id, len(ids))
+
     try:
-        params = export.params or {}
-        filters = HouseholdFilters(
-            q=str(params.get("q", "")),
-            circ=params.get("circ"),
-            bisogno=str(params.get("bisogno", "")),
-            stato=str(params.get("stato", "active")),
-        )
-        ids = list(
-            db.session.scalars(
-                filtered_households(user, filters)
-                .with_only_columns(Household.id)
-                .order_by(Household.id.desc())
+        with tempfile.TemporaryFile() as out:
+            mimetype, disposition = write_list(
+                out,
+                kind,
+                f"nuclei-{today().isoformat()}",
+                _("Nuclei familiari"),
+                export_header(),
+                rows(),
+            )
+            out.seek(0)
+            content = out.read()
+        db.session.execute(
+            update(ExportFile)
+            .where(ExportFile.id == export_id)
+            .values(
+                content=content,
+                mimetype=mimetype,
+                filename=disposition,
+                household_ids=ids,
+                rows_done=len(ids),
+                rows_total=len(ids),
+                status="ready",
             )
         )
-        export.rows_total = len(ids)
-        db.session.commit()
-        rows: list[list[Any]] = []
-        for start_at in range(0, len(ids), BATCH):
-            batch = ids[start_at : start_at + BATCH]
-            households = db.session.scalars(
-                select(Household)
-                .where(Household.id.in_(batch))
-                .options(selectinload(Household.members), selectinload(Household.organization))
-                .order_by(Household.id.desc())
-            ).all()
-            rows.extend(export_row(household) for household in households)
-            export.rows_done = len(rows)
-            db.session.commit()  # the progress page reads it
-            db.session.expunge_all()
-            export = db.session.get(ExportFile, export_id)  # type: ignore[assignment]
-        response = list_response(
-            export.kind,
-            f"nuclei-{today().isoformat()}",
-            _("Nuclei familiari"),
-            export_header(),
-            rows,
-        )
-        export.content = response.get_data()
-        export.mimetype = response.mimetype
-        export.filename = response.headers["Content-Disposition"]
-        export.household_ids = ids
-        export.status = "ready"
         db.session.commit()
     except Exception:
         db.session.rollback()
-        failed = db.session.get(ExportFile, export_id)
-        if failed is not None:
-            failed.status = "failed"
-            db.session.commit()
+        db.session.execute(
+            update(ExportFile).where(ExportFile.id == export_id).values(status="failed")
+        )
+        db.session.commit()
         raise
+    current_app.logger.info(
+        "export %s: %s rows, %s bytes in %.1f s (CPU %.1f s)",
+        export_id,
+        len(ids),
+        len(content),
+        time.perf_counter() - started,
+        time.process_time() - cpu,
+    )
+
+
+def _progress(export_id: int, done: int) -> None:
+    """The rows written so far, in a transaction of its own (the progress page reads it)."""
+    db.session.execute(update(ExportFile).where(ExportFile.id == export_id).values(rows_done=done))
+    db.session.commit()

@@ -82,7 +82,7 @@ class Household(TimestampMixin, Base):
     privacy_notice_by: Mapped[User | None] = relationship(foreign_keys=[privacy_notice_by_id])
     members: Mapped[list[Person]] = relationship(
         back_populates="household",
-        order_by="(Person.relation != 'reference', Person.birth_date, Person.id)",
+        order_by=lambda: list(MEMBER_ORDER),
         cascade="all, delete-orphan",
     )
 
@@ -142,6 +142,11 @@ class Person(TimestampMixin, Base):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+# The order of a household's members (`Household.members`, the export's rows): the reference
+# person first, then by birth date.
+MEMBER_ORDER = (Person.relation != "reference", Person.birth_date, Person.id)
 
 
 class Distribution(Base):

@@ -8,10 +8,9 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import MultiDict
 
 from app import idempotency
 from app.audit.models import AuditEvent
@@ -22,7 +21,7 @@ from app.clock import today
 from app.errors import DomainError
 from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
-from app.households import bp, disclosures, operations
+from app.households import background, bp, disclosures, operations
 from app.households import codice_fiscale as cf
 from app.households.forms import (
     CloseForm,
@@ -35,6 +34,15 @@ from app.households.forms import (
     NewMemberForm,
     ReopenForm,
     SharingForm,
+)
+from app.households.listing import (
+    HouseholdFilters,
+    count_households,
+    export_header,
+    export_rows,
+    filtered_households,
+    newest_ids,
+    page_of,
 )
 from app.households.models import (
     Distribution,
@@ -54,7 +62,6 @@ from app.households.policy import (
     holds_household,
     visible_distributions,
     visible_household_or_404,
-    visible_households,
     visible_person_or_404,
 )
 from app.households.vocabulary import (
@@ -98,8 +105,6 @@ from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.htmx import render, wants_fragment
 from app.web.paging import capped_total, page_count
-from app.web.search_token import search_text, search_token
-from app.workdays import local_date
 from app.workflow import StaleState
 
 PAGE_SIZE = 25
@@ -128,102 +133,19 @@ def _see_other(endpoint: str, **values: Any) -> Response:
 # List ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class HouseholdFilters:
-    q: str = ""
-    circ: int | None = None
-    bisogno: str = ""
-    stato: str = "active"
-    pagina: int = 1
-
-    @classmethod
-    def from_args(cls, args: MultiDict[str, str]) -> HouseholdFilters:
-        """The filters of the form (POST) or of the URL, where the search text is a token."""
-        circ = args.get("circ", type=int)
-        q = args.get("q") or search_text(args.get("cerca"), current_user.id)
-        return cls(
-            q=q.strip()[:100],
-            circ=circ if circ in range(1, 9) else None,
-            bisogno=args.get("bisogno", "") if args.get("bisogno") in NEEDS else "",
-            stato=args.get("stato", "active")
-            if args.get("stato") in ("active", "closed", "tutti")
-            else "active",
-            pagina=max(min(args.get("pagina", 1, type=int) or 1, 100000), 1),
-        )
-
-    def url_args(self, **overrides: object) -> dict[str, object]:
-        """The filters for a URL: the search text only as a token (app.web.search_token)."""
-        values = self.audit_args(**overrides)
-        text = values.pop("q", None)
-        return {"cerca": search_token(str(text), current_user.id), **values} if text else values
-
-    def audit_args(self, **overrides: object) -> dict[str, object]:
-        values = {
-            "q": self.q,
-            "circ": self.circ,
-            "bisogno": self.bisogno,
-            "stato": self.stato,
-            "pagina": self.pagina,
-        }
-        values.update(overrides)
-        defaults = {"stato": "active", "pagina": 1}
-        return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
-
-
-def name_matches(q: str) -> Any:
-    """The households with a member whose codice fiscale is `q`, or whose name starts with it
-    ("rossi", "rossi ma", "mario rossi"), as a subquery of household ids.
-
-    Each name condition is an index range on the lower-cased name (ix_person_lower_*) narrowed
-    by the full pattern, so a search reads a few index entries, not 250,000 people.
-    """
-    term = " ".join(q.lower().split())
-    word = term.split(" ")[0]
-    after = word[:-1] + chr(ord(word[-1]) + 1)
-    last, first = func.lower(Person.last_name), func.lower(Person.first_name)
-
-    def starting_with_word(name: Any, full: Any) -> Any:
-        return and_(name >= word, name < after, or_(name.like(f"{term}%"), full.like(f"{term}%")))
-
-    return select(Person.household_id).where(
-        or_(
-            Person.codice_fiscale == cf.normalise(q),
-            starting_with_word(last, func.lower(Person.last_name + " " + Person.first_name)),
-            starting_with_word(first, func.lower(Person.first_name + " " + Person.last_name)),
-        )
-    )
-
-
-def filtered_households(user: User, filters: HouseholdFilters) -> Any:
-    query = visible_households(user)
-    if filters.q:
-        query = query.where(Household.id.in_(name_matches(filters.q)))
-    if filters.circ:
-        query = query.where(Household.circoscrizione == filters.circ)
-    if filters.bisogno:
-        query = query.where(cast(Household.needs, String).like(f'%"{filters.bisogno}"%'))
-    if filters.stato != "tutti":
-        query = query.where(Household.status == filters.stato)
-    return query
-
-
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*USERS)
 def index() -> Response:
     """The list; the search form posts (its text never in a URL) and gets the list's URL back."""
-    filters = HouseholdFilters.from_args(request.form if request.method == "POST" else request.args)
+    args = request.form if request.method == "POST" else request.args
+    filters = HouseholdFilters.from_args(args, current_user.id)
     if request.method == "POST" and not wants_fragment():
         return _see_other("households.index", **filters.url_args())
     query = filtered_households(current_user, filters)
     total = capped_total(query)
     pages = page_count(total, PAGE_SIZE)
     page = min(filters.pagina, pages)
-    rows = db.session.scalars(
-        query.options(selectinload(Household.members))
-        .order_by(Household.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    rows = page_of(query, page, PAGE_SIZE)
     record_views("households_listed", rows, changes={"filters": filters.audit_args(pagina=page)})
     commit_view()
     response = render(
@@ -246,62 +168,26 @@ def index() -> Response:
 # Exports of the list (personal data: the user's own scope, audited) -------------------------
 
 
-def export_header() -> list[str]:
-    return [
-        _("N. nucleo"), _("Persona di riferimento"), _("Componenti"), _("Circoscrizione"),
-        _("Indirizzo"), _("Bisogni"), _("Ente"), _("Stato"), _("Presa in carico il"),
-        _("Chiusa il"),
-    ]  # fmt: skip
-
-
-def export_row(household: Household) -> list[Any]:
-    return [
-        household.id,
-        household.display_name,
-        len(household.members),
-        household.circoscrizione,
-        household.address or "",
-        ", ".join(str(NEEDS.get(code, code)) for code in household.needs),
-        household.organization.name,
-        str(HOUSEHOLD_STATUSES.get(household.status, household.status)),
-        local_date(household.created_at),
-        household.closed_on,
-    ]
-
-
 def _household_export(kind: str) -> Response:
     """The list with its current filters, as a spreadsheet; the export is an audit event.
 
     With the background worker (REDIS_URL), a list longer than EXPORT_BACKGROUND_ROWS is
     prepared by the worker: the user follows its progress and downloads it when ready.
     """
-    filters = HouseholdFilters.from_args(request.args)
-    from app.households import background
-
+    filters = HouseholdFilters.from_args(request.args, current_user.id)
     if background.available():
-        total = db.session.scalar(
-            select(func.count()).select_from(
-                filtered_households(current_user, filters)
-                .with_only_columns(Household.id)
-                .subquery()
-            )
-        )
-        if background.worth_it(total or 0):
-            export = background.start(current_user, filters.audit_args(pagina=1), kind, total or 0)
+        total = count_households(current_user, filters)
+        if background.worth_it(total):
+            export = background.start(current_user, filters.audit_args(pagina=1), kind, total)
             db.session.commit()
-            return redirect(url_for("downloads.progress", export_id=export.id), code=303)  # type: ignore[return-value]
-    households = db.session.scalars(
-        filtered_households(current_user, filters)
-        .options(selectinload(Household.members))
-        .order_by(Household.id.desc())
-        .limit(ROW_LIMIT + 1)
-    ).all()
-    capped = len(households) > ROW_LIMIT
+            return _see_other("downloads.progress", export_id=export.id)
+    ids = newest_ids(current_user, filters, ROW_LIMIT + 1)
+    capped = len(ids) > ROW_LIMIT
     header = export_header()
-    rows: list[list[Any]] = [export_row(household) for household in households[:ROW_LIMIT]]
+    rows = list(export_rows(ids[:ROW_LIMIT]))
     record_views(
         "households_exported",
-        households[:ROW_LIMIT],
+        [row[0] for row in rows],
         changes={"filters": filters.audit_args(pagina=1), "rows": len(rows), "format": kind},
     )
     db.session.commit()
