@@ -357,6 +357,24 @@ def test_second_factor_given_at_the_provider_is_not_asked_again(
     assert "second_factor" not in login_event.changes
 
 
+def test_city_staff_without_a_second_factor_anywhere_must_enrol_the_portals(
+    portal: FlaskClient, sso_app: Flask
+) -> None:
+    account(email="laura.bianchi@comune.torino.it")
+    account(email="giulia.neri@comune.torino.it")
+    sso_app.config["TOTP_REQUIRED_FOR_CITY"] = True
+    try:
+        sso_login(portal, "lbianchi")  # the provider asked for no second factor
+        home = portal.get("/")
+        assert home.status_code == 303
+        assert home.headers["Location"] == "/account/2fa"
+        other = sso_app.test_client()
+        sso_login(other, "gneri-otp")  # a one-time code at the provider
+        assert other.get("/").status_code == 200
+    finally:
+        sso_app.config["TOTP_REQUIRED_FOR_CITY"] = False
+
+
 def test_login_events_read_in_italian_on_the_audit_page(portal: FlaskClient) -> None:
     from app.audit.format import change_text, field_label
 
