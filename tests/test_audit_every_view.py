@@ -24,13 +24,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
+from app.api import hsds
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.extensions import db as _db
 from app.households.models import Household, Person
 from app.housing.models import Placement
 from app.projects.models import Project
 from app.referrals.models import Referral
-from app.registry.models import Organization, Service
+from app.registry.models import Organization, Service, Site, service_site
 from tests.conftest import _truncate, csrf_token_from, load_demo
 
 PASSWORD = "demo-Torino-2026"
@@ -150,6 +151,16 @@ def extra_urls() -> list[str]:
     urls += ["/api/hsds/", "/api/hsds/services", "/api/hsds/organizations"]
     urls.append(f"/api/hsds/services/{_db.session.scalar(select(Service.uuid).limit(1))}")
     urls.append(f"/api/hsds/organizations/{_db.session.scalar(select(Organization.uuid).limit(1))}")
+    urls += ["/api/hsds/service_at_locations", "/api/hsds/taxonomies", "/api/hsds/taxonomy_terms"]
+    link = _db.session.execute(
+        select(Service.uuid, Site.uuid)
+        .join(service_site, service_site.c.service_id == Service.id)
+        .join(Site, Site.id == service_site.c.site_id)
+        .limit(1)
+    ).one()
+    urls.append(f"/api/hsds/service_at_locations/{hsds.derived_id('service_at_location', *link)}")
+    urls.append(f"/api/hsds/taxonomies/{hsds.service_type_taxonomy_id()}")
+    urls.append(f"/api/hsds/taxonomy_terms/{hsds.service_type_term_id('orientation')}")
     for model in (Referral, Placement, Project):
         for hid in _db.session.scalars(select(model.household_id).distinct().limit(3)):
             urls.append(f"/audit/?tipo=household&oggetto={hid}")
