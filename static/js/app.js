@@ -161,6 +161,48 @@
     if (menu && menu.hasAttribute("style")) { menu.removeAttribute("style"); }
   });
 
+  // Double clicks: while a write is in flight (a POST of a form, boosted or not, or of a button)
+  // its submit buttons are disabled, so a second press or an Enter in a field sends nothing;
+  // searches (role=search) are reads and stay as they are. The buttons are held by this request
+  // (ctx), not by the form, so a row added or removed inside the form cannot keep them disabled.
+  // A disabled button loses the keyboard focus to <body>: when the answer has left the focus
+  // there and the control that had it is still on the page, it gets it back.
+  var SUBMITS = "button[type=submit],button:not([type]),input[type=submit],input[type=image]";
+  function busyButtons(ctx) {
+    var source = ctx.sourceElement;
+    var method = String((ctx.request && ctx.request.method) || "GET").toUpperCase();
+    if (method === "GET" || !(source instanceof Element)) { return []; }
+    var form = ctx.request.form || source.closest("form");
+    if ((form && form.matches("[role=search]")) || source.closest("[role=search]")) { return []; }
+    var buttons = form ? Array.prototype.slice.call(form.querySelectorAll(SUBMITS)) : [];
+    if (form && form.id) {
+      buttons = buttons.concat(Array.prototype.slice.call(document.querySelectorAll(
+        'button[form="' + form.id + '"],input[type=submit][form="' + form.id + '"]')));
+    }
+    if (source.matches("button,input[type=submit]") && buttons.indexOf(source) < 0) { buttons.push(source); }
+    return buttons.filter(function (button) { return !button.disabled; });
+  }
+  document.addEventListener("htmx:before:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (!ctx) { return; }
+    var buttons = busyButtons(ctx);
+    if (!buttons.length) { return; }
+    ctx.guard = { buttons: buttons, focus: document.activeElement };
+    buttons.forEach(function (button) { button.disabled = true; });
+  });
+  document.addEventListener("htmx:finally:request", function (event) {
+    var guard = event.detail && event.detail.ctx && event.detail.ctx.guard;
+    if (!guard) { return; }
+    event.detail.ctx.guard = null;
+    guard.buttons.forEach(function (button) { button.disabled = false; });
+    var active = document.activeElement;
+    var before = guard.focus;
+    if ((!active || active === document.body) && before && before !== document.body &&
+        document.contains(before) && !before.disabled) {
+      before.focus();
+    }
+  });
+
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
   document.addEventListener("htmx:after:process", function (event) {
     initComponents(event.target);
