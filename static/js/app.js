@@ -165,8 +165,10 @@
   // its submit buttons are disabled, so a second press or an Enter in a field sends nothing;
   // searches (role=search) are reads and stay as they are. The buttons are held by this request
   // (ctx), not by the form, so a row added or removed inside the form cannot keep them disabled.
-  // A disabled button loses the keyboard focus to <body>: when the answer has left the focus
-  // there and the control that had it is still on the page, it gets it back.
+  // A disabled button loses the keyboard focus to <body>. The answer frees the buttons and gives
+  // the focus back before it is swapped in, so htmx keeps it on the control of the same id and the
+  // other focus rules (first wrong field, swapped row) see what they did before; an answer that
+  // swaps nothing (an error page not shown, a network failure) frees them as it ends.
   var SUBMITS = "button[type=submit],button:not([type]),input[type=submit],input[type=image]";
   function busyButtons(ctx) {
     var source = ctx.sourceElement;
@@ -182,25 +184,33 @@
     if (source.matches("button,input[type=submit]") && buttons.indexOf(source) < 0) { buttons.push(source); }
     return buttons.filter(function (button) { return !button.disabled; });
   }
+  function focusLost() {
+    return !document.activeElement || document.activeElement === document.body;
+  }
+  function releaseButtons(ctx) {
+    var guard = ctx && ctx.guard;
+    if (!guard) { return; }
+    ctx.guard = null;
+    guard.buttons.forEach(function (button) { button.disabled = false; });
+    if (!focusLost() || !guard.focus) { return; }
+    var back = document.contains(guard.focus) ? guard.focus :
+      (guard.focusId ? document.getElementById(guard.focusId) : null);
+    if (back && !back.disabled) { back.focus(); }
+  }
   document.addEventListener("htmx:before:request", function (event) {
     var ctx = event.detail && event.detail.ctx;
     if (!ctx) { return; }
     var buttons = busyButtons(ctx);
     if (!buttons.length) { return; }
-    ctx.guard = { buttons: buttons, focus: document.activeElement };
+    var focused = focusLost() ? null : document.activeElement;
+    ctx.guard = { buttons: buttons, focus: focused, focusId: focused && focused.id };
     buttons.forEach(function (button) { button.disabled = true; });
   });
+  document.addEventListener("htmx:before:swap", function (event) {
+    releaseButtons(event.detail && event.detail.ctx);
+  });
   document.addEventListener("htmx:finally:request", function (event) {
-    var guard = event.detail && event.detail.ctx && event.detail.ctx.guard;
-    if (!guard) { return; }
-    event.detail.ctx.guard = null;
-    guard.buttons.forEach(function (button) { button.disabled = false; });
-    var active = document.activeElement;
-    var before = guard.focus;
-    if ((!active || active === document.body) && before && before !== document.body &&
-        document.contains(before) && !before.disabled) {
-      before.focus();
-    }
+    releaseButtons(event.detail && event.detail.ctx);
   });
 
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.
