@@ -29,12 +29,12 @@ from app.projects.models import Project
 from app.referrals.models import Referral
 from tests.browser.conftest import (
     ARTIFACTS,
-    assert_accessible,
     focus_is_visible,
     keyboard_login,
     reading,
     tab_to,
 )
+from tests.browser.conftest import assert_accessible as axe_and_screenshot
 from tests.conftest import _truncate
 from tests.factories import codice_fiscale
 
@@ -150,9 +150,20 @@ def flash(page: Page, text: str) -> None:
     expect(page.locator("#messages")).to_contain_text(text)
 
 
+def width_suffix(page: Page) -> str:
+    """The phone run's screenshots are kept beside the desktop run's, not over them."""
+    size = page.viewport_size
+    return f"-{size['width']}" if size and size["width"] < 1000 else ""
+
+
+def assert_accessible(page: Page, name: str) -> None:
+    axe_and_screenshot(page, name + width_suffix(page))
+
+
 def journey_ends(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"keyboard-{name}.png"), full_page=True)
+    path = ARTIFACTS / f"keyboard-{name}{width_suffix(page)}.png"
+    page.screenshot(path=str(path), full_page=True)
 
 
 def expect_error_announced(field: Locator, message: str | re.Pattern[str]) -> None:
