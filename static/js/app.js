@@ -127,20 +127,40 @@
     var tables = root.closest("table") ? [root.closest("table")] :
       Array.prototype.slice.call(root.querySelectorAll("table"));
     tables.forEach(function (table) {
-      var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
-      if (!head) { return; }
-      var names = [];
-      Array.prototype.forEach.call(head.cells, function (cell) {
-        var shown = cell.cloneNode(true);  // the name as printed, without what only screen readers hear
-        shown.querySelectorAll(".visually-hidden").forEach(function (hidden) { hidden.remove(); });
-        var name = shown.textContent.replace(/\s+/g, " ").trim();
-        for (var i = 0; i < cell.colSpan; i++) { names.push(name); }
+      if (!table.tHead || !table.tHead.rows.length) { return; }
+      // Every header row counts (rowspans and colspans placed as the browser does): a column
+      // under a group is named by both, "Paniere alimentare · Quantità".
+      var grid = [];
+      Array.prototype.forEach.call(table.tHead.rows, function (row, r) {
+        grid[r] = grid[r] || [];
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          while (grid[r][column] !== undefined) { column++; }
+          var shown = cell.cloneNode(true);  // the name as printed, without what only screen readers hear
+          shown.querySelectorAll(".visually-hidden").forEach(function (hidden) { hidden.remove(); });
+          var name = shown.textContent.replace(/\s+/g, " ").trim();
+          for (var dr = 0; dr < Math.max(cell.rowSpan, 1); dr++) {
+            grid[r + dr] = grid[r + dr] || [];
+            for (var dc = 0; dc < cell.colSpan; dc++) { grid[r + dr][column + dc] = name; }
+          }
+          column += cell.colSpan;
+        });
       });
+      var names = [];
+      grid.forEach(function (row) {
+        row.forEach(function (name, column) {
+          var parts = names[column] || (names[column] = []);
+          if (name && parts.indexOf(name) < 0) { parts.push(name); }
+        });
+      });
+      names = names.map(function (parts) { return parts.join(" · "); });
       Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
         var column = 0;
         Array.prototype.forEach.call(row.cells, function (cell) {
           var name = names[column];
-          if (name && cell.colSpan === 1 && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", name); }
+          // An empty cell (no second-basket reason) gets no name: a name over nothing reads as missing.
+          var empty = !cell.textContent.trim() && !cell.querySelector("img,svg,input,select,textarea,button");
+          if (name && !empty && cell.colSpan === 1 && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", name); }
           column += cell.colSpan;
         });
       });
