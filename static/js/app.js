@@ -215,7 +215,8 @@
     if (!focusLost() || !guard.focus) { return; }
     var back = document.contains(guard.focus) ? guard.focus :
       (guard.focusId ? document.getElementById(guard.focusId) : null);
-    if (back && !back.disabled) { back.focus(); }
+    // Without scrolling: a message the answer brought into view (at the top) stays in view.
+    if (back && !back.disabled) { back.focus({ preventScroll: true }); }
   }
   document.addEventListener("htmx:before:request", function (event) {
     var ctx = event.detail && event.detail.ctx;
