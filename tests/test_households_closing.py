@@ -77,6 +77,24 @@ def test_closing_asks_for_a_reason_on_a_confirmation_page(client, login_as, db):
     assert _db.session.get(Household, household.id).status == "active"
 
 
+def test_the_confirmation_page_counts_members_in_the_singular_and_the_plural(client, login_as, db):
+    org = factories.organization()
+    alone = factories.household(org, members=1)
+    family = factories.household(org, members=3)
+    login_as("entity_operator", org=org)
+
+    def sentence(household):
+        html = client.get(f"/households/{household.id}/close").get_data(as_text=True)
+        return html.replace("&#39;", "'")
+
+    assert "(1 componente)." in sentence(alone)
+    assert "(3 componenti)." in sentence(family)
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    assert "household (1 member)." in sentence(alone)
+    assert "household (3 members)." in sentence(family)
+
+
 def test_other_as_reason_needs_a_note_kept_on_error(client, login_as, db):
     org = factories.organization()
     household = factories.household(org)

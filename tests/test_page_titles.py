@@ -105,3 +105,23 @@ def test_organization_and_unit_edit_pages_have_their_own_title(app, client, db):
     unit_url = next(u for u in _links(board) if re.match(r"^/housing/units/\d+$", u))
     unit_title = _title(client, unit_url)
     assert _title(client, f"{unit_url}/edit") == f"Modifica dell'alloggio {unit_title}"
+
+
+def test_the_data_subject_rights_page_names_no_person(app, client, db):
+    """The extract for the data subject shows the name on the page, not in its <title>."""
+    assert app.test_cli_runner().invoke(seed_demo_command, []).exit_code == 0
+    _log_in(client, "coordinatore")
+    listing = client.get("/households/").get_data(as_text=True)
+    household_id = int(HOUSEHOLD_LINK.findall(listing)[0])
+    detail = client.get(f"/households/{household_id}").get_data(as_text=True)
+    people = _db.session.scalars(select(Person).where(Person.household_id == household_id)).all()
+    assert people
+    for person in people:
+        url = f"/households/{household_id}/people/{person.id}/export"
+        assert f'href="{url}"' in detail, url
+        title = _title(client, url)
+        assert title == (
+            f"Diritti dell’interessato – componente n. {person.id} del nucleo n. {household_id}"
+        )
+        assert person.first_name not in title
+        assert person.last_name not in title

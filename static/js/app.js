@@ -127,20 +127,40 @@
     var tables = root.closest("table") ? [root.closest("table")] :
       Array.prototype.slice.call(root.querySelectorAll("table"));
     tables.forEach(function (table) {
-      var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
-      if (!head) { return; }
-      var names = [];
-      Array.prototype.forEach.call(head.cells, function (cell) {
-        var shown = cell.cloneNode(true);  // the name as printed, without what only screen readers hear
-        shown.querySelectorAll(".visually-hidden").forEach(function (hidden) { hidden.remove(); });
-        var name = shown.textContent.replace(/\s+/g, " ").trim();
-        for (var i = 0; i < cell.colSpan; i++) { names.push(name); }
+      if (!table.tHead || !table.tHead.rows.length) { return; }
+      // Every header row counts (rowspans and colspans placed as the browser does): a column
+      // under a group is named by both, "Paniere alimentare · Quantità".
+      var grid = [];
+      Array.prototype.forEach.call(table.tHead.rows, function (row, r) {
+        grid[r] = grid[r] || [];
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          while (grid[r][column] !== undefined) { column++; }
+          var shown = cell.cloneNode(true);  // the name as printed, without what only screen readers hear
+          shown.querySelectorAll(".visually-hidden").forEach(function (hidden) { hidden.remove(); });
+          var name = shown.textContent.replace(/\s+/g, " ").trim();
+          for (var dr = 0; dr < Math.max(cell.rowSpan, 1); dr++) {
+            grid[r + dr] = grid[r + dr] || [];
+            for (var dc = 0; dc < cell.colSpan; dc++) { grid[r + dr][column + dc] = name; }
+          }
+          column += cell.colSpan;
+        });
       });
+      var names = [];
+      grid.forEach(function (row) {
+        row.forEach(function (name, column) {
+          var parts = names[column] || (names[column] = []);
+          if (name && parts.indexOf(name) < 0) { parts.push(name); }
+        });
+      });
+      names = names.map(function (parts) { return parts.join(" · "); });
       Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
         var column = 0;
         Array.prototype.forEach.call(row.cells, function (cell) {
           var name = names[column];
-          if (name && cell.colSpan === 1 && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", name); }
+          // An empty cell (no second-basket reason) gets no name: a name over nothing reads as missing.
+          var empty = !cell.textContent.trim() && !cell.querySelector("img,svg,input,select,textarea,button");
+          if (name && !empty && cell.colSpan === 1 && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", name); }
           column += cell.colSpan;
         });
       });
@@ -159,6 +179,59 @@
   document.addEventListener("htmx:before:swap", function () {
     var menu = document.getElementById("main-menu");
     if (menu && menu.hasAttribute("style")) { menu.removeAttribute("style"); }
+  });
+
+  // Double clicks: while a write is in flight (a POST of a form, boosted or not, or of a button)
+  // its submit buttons are disabled, so a second press or an Enter in a field sends nothing;
+  // searches (role=search) are reads and stay as they are. The buttons are held by this request
+  // (ctx), not by the form, so a row added or removed inside the form cannot keep them disabled.
+  // A disabled button loses the keyboard focus to <body>. The answer frees the buttons and gives
+  // the focus back before it is swapped in, so htmx keeps it on the control of the same id and the
+  // other focus rules (first wrong field, swapped row) see what they did before; an answer that
+  // swaps nothing (an error page not shown, a network failure) frees them as it ends.
+  var SUBMITS = "button[type=submit],button:not([type]),input[type=submit],input[type=image]";
+  function busyButtons(ctx) {
+    var source = ctx.sourceElement;
+    var method = String((ctx.request && ctx.request.method) || "GET").toUpperCase();
+    if (method === "GET" || !(source instanceof Element)) { return []; }
+    var form = ctx.request.form || source.closest("form");
+    if ((form && form.matches("[role=search]")) || source.closest("[role=search]")) { return []; }
+    var buttons = form ? Array.prototype.slice.call(form.querySelectorAll(SUBMITS)) : [];
+    if (form && form.id) {
+      buttons = buttons.concat(Array.prototype.slice.call(document.querySelectorAll(
+        'button[form="' + form.id + '"],input[type=submit][form="' + form.id + '"]')));
+    }
+    if (source.matches("button,input[type=submit]") && buttons.indexOf(source) < 0) { buttons.push(source); }
+    return buttons.filter(function (button) { return !button.disabled; });
+  }
+  function focusLost() {
+    return !document.activeElement || document.activeElement === document.body;
+  }
+  function releaseButtons(ctx) {
+    var guard = ctx && ctx.guard;
+    if (!guard) { return; }
+    ctx.guard = null;
+    guard.buttons.forEach(function (button) { button.disabled = false; });
+    if (!focusLost() || !guard.focus) { return; }
+    var back = document.contains(guard.focus) ? guard.focus :
+      (guard.focusId ? document.getElementById(guard.focusId) : null);
+    // Without scrolling: a message the answer brought into view (at the top) stays in view.
+    if (back && !back.disabled) { back.focus({ preventScroll: true }); }
+  }
+  document.addEventListener("htmx:before:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (!ctx) { return; }
+    var buttons = busyButtons(ctx);
+    if (!buttons.length) { return; }
+    var focused = focusLost() ? null : document.activeElement;
+    ctx.guard = { buttons: buttons, focus: focused, focusId: focused && focused.id };
+    buttons.forEach(function (button) { button.disabled = true; });
+  });
+  document.addEventListener("htmx:before:swap", function (event) {
+    releaseButtons(event.detail && event.detail.ctx);
+  });
+  document.addEventListener("htmx:finally:request", function (event) {
+    releaseButtons(event.detail && event.detail.ctx);
   });
 
   // htmx:after:process runs for <body> at start-up and for every node htmx swaps in.

@@ -184,6 +184,11 @@ def htmx_states(page: Page, checker: Checker, username: str, width: int) -> None
         page.locator("#household-results td a[href^='/households/']").first.click()
         page.wait_for_url(re.compile(r".*/households/\d+$"))
         checker.check("scheda del nucleo")
+        # A card shows no column name over an empty cell (a basket without a second-basket reason).
+        assert not page.locator("main td[data-label]").evaluate_all(
+            "cells => cells.filter(c => !c.textContent.trim() && !c.querySelector('*'))"
+            ".map(c => c.dataset.label)"
+        )
         surname = page.get_by_role("heading", level=1).inner_text().split()[1]
         if shots and username == "ente1":
             screenshot(page, "small-390-household")
@@ -200,6 +205,17 @@ def htmx_states(page: Page, checker: Checker, username: str, width: int) -> None
         choice.click()
         expect(page.locator("#distribution-form select").first).to_be_visible()
         checker.check("/distributions/ modulo")
+        # The monthly counts' card: each figure named by its group and its column (two header
+        # rows), the hub's column by its own name.
+        counts = page.locator("table.monthly-counts > tbody > tr").first
+        labels = [cell.get_attribute("data-label") for cell in counts.locator(":scope > *").all()]
+        assert labels[:5] == [
+            "Snodo",
+            "Paniere alimentare · Distribuzioni",
+            "Paniere alimentare · Quantità",
+            "Beni di prima necessità · Distribuzioni",
+            "Beni di prima necessità · Quantità",
+        ], labels
         if shots:
             screenshot(page, "small-390-distribution-counter")
     if username in {"alloggi1", "coordinatore"}:
