@@ -660,7 +660,10 @@ def test_a_closed_household_is_not_proposed(world):
     world.household.status = "closed"
     _db.session.commit()
 
-    refused(operations.propose, world.household, world.unit, world.coordinator, units=(world.unit,))
+    message = refused(
+        operations.propose, world.household, world.unit, world.coordinator, units=(world.unit,)
+    )
+    assert "La presa in carico del nucleo è chiusa" in message
 
 
 def test_a_declined_pair_is_never_proposed_again_automatically(world):

@@ -293,7 +293,10 @@ def test_the_person_must_belong_to_the_household(world):
 def test_a_closed_household_gets_no_new_project(world):
     world.household.status = "closed"
 
-    refused(lambda: operations.create(world.household, None, {"title": "Progetto"}, world.operator))
+    refused(
+        lambda: operations.create(world.household, None, {"title": "Progetto"}, world.operator),
+        match="Solo l'ente che ha in carico il nucleo può aprire un progetto",
+    )
 
 
 def test_the_end_cannot_precede_the_start(world):
@@ -357,7 +360,10 @@ def test_editing_the_project_is_audited_once_and_only_when_something_changes(wor
     assert len(audit(project)) == before + 1
     assert operations.update(project, {"title": "Nuovo titolo"}, world.operator) == {}
     assert len(audit(project)) == before + 1
-    refused(lambda: operations.update(project, {"title": "Altro"}, world.outsider))
+    refused(
+        lambda: operations.update(project, {"title": "Altro"}, world.outsider),
+        match="Solo l'ente che segue il progetto può modificarlo",
+    )
 
 
 # Goals and meetings ------------------------------------------------------------------------------
@@ -380,16 +386,28 @@ def test_goals_and_meetings_are_recorded_and_audited(world):
     assert actions == ["project_goal_added", "project_goal_updated", "project_meeting_added"]
 
     refused(lambda: operations.add_goal(project, "   ", None, world.operator), match="obiettivo")
-    refused(lambda: operations.set_goal_status(goal, "forse", world.operator))
+    refused(
+        lambda: operations.set_goal_status(goal, "forse", world.operator),
+        match="Scegli lo stato dell'obiettivo",
+    )
     refused(
         lambda: operations.add_meeting(
             project, today() + timedelta(days=1), "Domani", None, world.operator
         ),
         match="futuro",
     )
-    refused(lambda: operations.add_meeting(project, today(), "  ", None, world.operator))
-    refused(lambda: operations.add_goal(project, "Altro", None, world.outsider))
-    refused(lambda: operations.add_goal(project, "Altro", None, world.coordinator))
+    refused(
+        lambda: operations.add_meeting(project, today(), "  ", None, world.operator),
+        match="Scrivi le note dell'incontro",
+    )
+    refused(
+        lambda: operations.add_goal(project, "Altro", None, world.outsider),
+        match="Solo l'ente che segue il progetto può modificarlo",
+    )
+    refused(
+        lambda: operations.add_goal(project, "Altro", None, world.coordinator),
+        match="Solo l'ente che segue il progetto può modificarlo",
+    )
 
 
 # Transitions -------------------------------------------------------------------------------------
@@ -578,7 +596,10 @@ def test_closing_needs_a_note(world):
     project = reach(world, "active")
 
     refused(lambda: operations.transition(project, "close", world.operator), match="nota")
-    refused(lambda: operations.transition(project, "close", world.operator, note="  "))
+    refused(
+        lambda: operations.transition(project, "close", world.operator, note="  "),
+        match="Scrivi una nota per spiegare la decisione",
+    )
 
 
 # A closed project is read-only -------------------------------------------------------------------
@@ -623,7 +644,7 @@ def test_a_closed_project_refuses_every_edit(world, edit):
     operations.transition(project, "close", world.operator, note="Chiuso in anticipo.")
     _db.session.commit()
 
-    refused(lambda: EDITS[edit](world, project))
+    refused(lambda: EDITS[edit](world, project), match="chiuso")
 
 
 def test_closing_lets_waiting_increases_lapse(world):
@@ -761,7 +782,8 @@ def test_commitments_only_on_an_approved_project(world):
         refused(
             lambda project=project: operations.update_line(
                 project.lines[0], {"committed": euro("10.00")}, world.operator
-            )
+            ),
+            match="Impegni e pagamenti si registrano solo su un progetto approvato",
         )
 
 
@@ -772,7 +794,8 @@ def test_only_the_organization_records_commitments(world):
         refused(
             lambda actor=actor: operations.update_line(
                 project.lines[0], {"committed": euro("10.00")}, actor
-            )
+            ),
+            match="Solo l'ente che segue il progetto può modificarlo",
         )
 
 
@@ -809,7 +832,10 @@ def test_the_database_refuses_impossible_amounts_even_written_directly(world, va
 def test_an_approved_increase_allows_a_bigger_commitment(world):
     project = approved_project(world)
     line = project.lines[0]
-    refused(lambda: operations.update_line(line, {"committed": euro("1500.00")}, world.operator))
+    refused(
+        lambda: operations.update_line(line, {"committed": euro("1500.00")}, world.operator),
+        match="chiedi alla Città di approvare l'aumento",
+    )
     before = len(audit(project))
 
     operations.request_increase(line, euro("1500.00"), world.operator)
@@ -821,7 +847,10 @@ def test_an_approved_increase_allows_a_bigger_commitment(world):
         world.coordinator_colleague.id,
     }
     # Waiting for the City is not yet approved.
-    refused(lambda: operations.update_line(line, {"committed": euro("1500.00")}, world.operator))
+    refused(
+        lambda: operations.update_line(line, {"committed": euro("1500.00")}, world.operator),
+        match="chiedi alla Città di approvare l'aumento",
+    )
 
     operations.decide_increase(line, True, world.coordinator_colleague)
     _db.session.commit()
@@ -854,7 +883,10 @@ def test_a_rejected_increase_leaves_the_approved_amount(world):
     assert notified("budget_increase_rejected", project) == {world.operator.id, world.colleague.id}
     assert notified("budget_increase_approved", project) == set()
     assert audit(project)[-1].action == "budget_increase_rejected"
-    refused(lambda: operations.update_line(line, {"committed": euro("1000.01")}, world.operator))
+    refused(
+        lambda: operations.update_line(line, {"committed": euro("1000.01")}, world.operator),
+        match="chiedi alla Città di approvare l'aumento",
+    )
     # Nothing left to decide.
     refused(
         lambda: operations.decide_increase(line, True, world.coordinator), match="nessun aumento"
@@ -868,9 +900,18 @@ def test_increase_requests_and_decisions_belong_to_the_right_people(world):
     refused(
         lambda: operations.request_increase(line, euro("1000.00"), world.operator), match="superare"
     )
-    refused(lambda: operations.request_increase(line, euro("999.99"), world.operator))
-    refused(lambda: operations.request_increase(line, euro("2000.00"), world.coordinator))
-    refused(lambda: operations.request_increase(line, euro("2000.00"), world.outsider))
+    refused(
+        lambda: operations.request_increase(line, euro("999.99"), world.operator),
+        match="Il nuovo importo deve superare quello approvato",
+    )
+    refused(
+        lambda: operations.request_increase(line, euro("2000.00"), world.coordinator),
+        match="Solo l'ente che segue il progetto può modificarlo",
+    )
+    refused(
+        lambda: operations.request_increase(line, euro("2000.00"), world.outsider),
+        match="Solo l'ente che segue il progetto può modificarlo",
+    )
     refused(
         lambda: operations.decide_increase(line, True, world.coordinator), match="nessun aumento"
     )
@@ -878,10 +919,16 @@ def test_increase_requests_and_decisions_belong_to_the_right_people(world):
     operations.request_increase(line, euro("2000.00"), world.operator)
     _db.session.commit()
     refused(lambda: operations.decide_increase(line, True, world.operator), match="Solo la Città")
-    refused(lambda: operations.decide_increase(line, True, world.admin))
+    refused(
+        lambda: operations.decide_increase(line, True, world.admin),
+        match="Solo la Città approva gli aumenti di budget",
+    )
 
     draft = new_draft(world)
-    refused(lambda: operations.request_increase(draft.lines[0], euro("5000.00"), world.operator))
+    refused(
+        lambda: operations.request_increase(draft.lines[0], euro("5000.00"), world.operator),
+        match="Gli aumenti si chiedono su un progetto approvato",
+    )
 
 
 def test_a_line_added_after_approval_waits_for_the_city(world):
@@ -907,7 +954,10 @@ def test_a_line_added_after_approval_waits_for_the_city(world):
         world.coordinator_colleague.id,
     }
     assert [event.action for event in audit(project)[before:]] == ["budget_line_added"]
-    refused(lambda: operations.update_line(line, {"committed": euro("10.00")}, world.operator))
+    refused(
+        lambda: operations.update_line(line, {"committed": euro("10.00")}, world.operator),
+        match="chiedi alla Città di approvare l'aumento",
+    )
 
     operations.decide_increase(line, True, world.coordinator)
     operations.update_line(line, {"committed": euro("310.00")}, world.operator)
@@ -926,14 +976,29 @@ def test_lines_are_planned_in_a_draft_and_frozen_once_submitted(world):
         ),
         match="ritiralo",
     )
-    refused(lambda: operations.remove_line(project.lines[0], world.operator))
+    refused(
+        lambda: operations.remove_line(project.lines[0], world.operator),
+        match="Dopo l'invio le voci di budget non si eliminano",
+    )
 
     approved = approved_project(world)
     line = approved.lines[0]
-    refused(lambda: operations.update_line(line, {"planned": euro("2000.00")}, world.operator))
-    refused(lambda: operations.update_line(line, {"category": "health"}, world.operator))
-    refused(lambda: operations.update_line(line, {"description": "Altro"}, world.operator))
-    refused(lambda: operations.remove_line(line, world.operator))
+    refused(
+        lambda: operations.update_line(line, {"planned": euro("2000.00")}, world.operator),
+        match="Dopo l'approvazione si aggiornano solo l'impegnato e il pagato",
+    )
+    refused(
+        lambda: operations.update_line(line, {"category": "health"}, world.operator),
+        match="Dopo l'approvazione si aggiornano solo l'impegnato e il pagato",
+    )
+    refused(
+        lambda: operations.update_line(line, {"description": "Altro"}, world.operator),
+        match="Dopo l'approvazione si aggiornano solo l'impegnato e il pagato",
+    )
+    refused(
+        lambda: operations.remove_line(line, world.operator),
+        match="Dopo l'invio le voci di budget non si eliminano",
+    )
     # Who is paid is learnt when the money is committed: the supplier stays editable.
     operations.update_line(line, {"supplier": "Ente di formazione CIOFS"}, world.operator)
     _db.session.commit()
@@ -959,7 +1024,10 @@ def test_editing_and_removing_lines_of_a_draft(world):
         "budget_line_updated",
         "budget_line_removed",
     ]
-    refused(lambda: operations.update_line(second, {"category": "gelati"}, world.operator))
+    refused(
+        lambda: operations.update_line(second, {"category": "gelati"}, world.operator),
+        match="Scegli la categoria della spesa",
+    )
     refused(
         lambda: operations.add_line(
             project,

@@ -101,6 +101,7 @@ def test_a_409(client, login_as):
 
 
 def test_a_500(database_uri, db):
+    """An unexpected error: the Italian error page, with every security header."""
     from app import create_app
     from app.config import TestConfig
 

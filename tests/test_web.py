@@ -70,24 +70,6 @@ def test_forbidden_area_is_the_italian_403_page(client, login_as):
     assert "Accesso non consentito" in response.get_data(as_text=True)
 
 
-def test_server_error_is_an_italian_page(database_uri, db):
-    from app import create_app
-    from app.config import TestConfig
-
-    other = create_app(TestConfig(database_uri))
-    other.config["PROPAGATE_EXCEPTIONS"] = False
-
-    @other.get("/_guasto")
-    def broken():
-        raise RuntimeError("guasto simulato")
-
-    response = other.test_client().get("/_guasto")
-    with other.app_context():
-        _db.engine.dispose()
-    assert response.status_code == 500
-    assert "Errore del sistema" in response.get_data(as_text=True)
-
-
 def test_demo_banner_appears_only_on_demo_data(client, db):
     assert "Ambiente dimostrativo" not in client.get("/login").get_data(as_text=True)
     set_setting("demo_data", True)

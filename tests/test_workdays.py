@@ -39,6 +39,26 @@ def test_the_working_days_are_those_of_the_italian_calendar_for_turin(year):
     assert holidays(year) == frozenset(official)
 
 
+def test_the_holidays_of_2026_written_out():
+    """Written from the Italian calendar, not read from the package the portal uses."""
+    assert holidays(2026) == {
+        date(2026, 1, 1),  # Capodanno
+        date(2026, 1, 6),  # Epifania
+        date(2026, 4, 5),  # Pasqua
+        date(2026, 4, 6),  # Lunedì dell'Angelo
+        date(2026, 4, 25),  # Liberazione
+        date(2026, 5, 1),  # Festa del lavoro
+        date(2026, 6, 2),  # Festa della Repubblica
+        date(2026, 6, 24),  # San Giovanni, patrono di Torino
+        date(2026, 8, 15),  # Ferragosto
+        date(2026, 10, 4),  # San Francesco d'Assisi (festa nazionale dal 2026)
+        date(2026, 11, 1),  # Ognissanti
+        date(2026, 12, 8),  # Immacolata
+        date(2026, 12, 25),  # Natale
+        date(2026, 12, 26),  # Santo Stefano
+    }
+
+
 @pytest.mark.parametrize(
     "day",
     [

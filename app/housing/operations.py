@@ -452,6 +452,10 @@ def propose(
     Refused when the unit has fewer free places than the household has people; when the
     household is not among the unit's target groups, only with a reason (`target_reason`),
     kept on the placement and in the audit event."""
+    if household.status != "active":
+        raise DomainError(
+            _("La presa in carico del nucleo è chiusa: riaprila prima di proporre un alloggio.")
+        )
     if not can_propose_for(actor, household):
         raise DomainError(_("Solo l'ente che ha in carico il nucleo o la Città può proporre."))
     check_sharing(household)
