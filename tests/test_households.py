@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -369,6 +370,29 @@ def test_edit_member_keeps_the_codice_fiscale_unique(client, login_as, db):
     response = post(client, f"/households/{household.id}/members/{second.id}", data)
     assert response.status_code == 422
     assert "già registrato per un" in response.get_data(as_text=True)
+
+
+def test_edit_member_refuses_a_second_reference_person_next_to_the_field(client, login_as, db):
+    org = factories.organization()
+    household = factories.household(org, members=2)
+    first, second = household.members
+    assert (first.relation, second.relation) == ("reference", "child")
+    login_as("entity_operator", org=org)
+    data = {
+        k.split("-", 2)[2]: v
+        for k, v in member(
+            1, cf=second.codice_fiscale, birth=second.birth_date, sex=second.sex
+        ).items()
+    }
+    data["relation"] = "reference"
+    response = post(client, f"/households/{household.id}/members/{second.id}", data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = re.search(r'id="relation-error"[^>]*>([^<]+)<', page)
+    assert error is not None, "the message is not next to the relation field"
+    assert error.group(1) == "Il nucleo ha già una persona di riferimento."
+    _db.session.refresh(second)
+    assert second.relation == "child"
 
 
 def test_list_fragment_and_page(client, login_as, db):

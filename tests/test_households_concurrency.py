@@ -310,3 +310,34 @@ def test_an_intake_sent_again_shows_the_household_already_created(client, office
     assert "Nucleo preso in carico." in page
     assert "già in carico" not in page
     assert count(Household) == 1
+
+
+# A second reference person ------------------------------------------------------------------
+
+
+def test_two_colleagues_making_two_members_the_reference_at_once_leave_one(app, db):
+    """The household has no reference person for a moment (its reference was made a partner);
+    two colleagues then make two different members the reference at once: one is refused."""
+    from app.errors import DomainError
+    from app.households import operations as households
+
+    household = factories.household(members=3)
+    first, second, third = household.members
+    first.relation = "partner"
+    second.relation = third.relation = "child"
+    _db.session.commit()
+    ids = (second.id, third.id)
+
+    def prepare(i: int) -> Person:
+        return _db.session.get(Person, ids[i])
+
+    def act(i: int, person: Person) -> object:
+        return households.update_member(person, {"relation": "reference"})
+
+    outcomes = race(app, prepare, act, threads=2)
+    errors = [o.error for o in outcomes if o.error is not None]
+    assert len(errors) == 1, errors
+    assert isinstance(errors[0], DomainError), errors
+    assert errors[0].message == "Il nucleo ha già una persona di riferimento."
+    kept = count(Person, Person.household_id == household.id, Person.relation == "reference")
+    assert kept == 1

@@ -67,22 +67,24 @@ def test_the_report_is_computed_once_for_the_same_filters_then_again_after_its_l
 def test_requests_arriving_together_compute_a_cached_value_once(app, monkeypatch):
     """Eight report requests at once: one computes, the others wait for its result."""
     import threading
-    import time
 
     from app.web import cache
 
     cache.clear()
     monkeypatch.setitem(app.config, "REPORT_CACHE_SECONDS", 300)
     computed: list[int] = []
+    asked = threading.Semaphore(0)
 
     def slow() -> int:
         computed.append(1)
-        time.sleep(0.2)
+        for _ in range(8):  # every request has asked before the value is ready (no sleep)
+            assert asked.acquire(timeout=10)
         return 42
 
     answers: list[int] = []
 
     def ask() -> None:
+        asked.release()
         with app.test_request_context("/reports/"):
             answers.append(cache.cached("same-report", slow, "REPORT_CACHE_SECONDS")[0])
 

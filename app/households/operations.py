@@ -205,6 +205,19 @@ def add_member(household: Household, values: dict[str, Any]) -> Person:
 
 
 def update_member(person: Person, values: dict[str, Any]) -> dict[str, list[Any]]:
+    if values.get("relation") == "reference" and person.relation != "reference":
+        # Two colleagues making two members the reference at once: the second waits here and
+        # then sees the first one's.
+        lock_row(Household, person.household_id)
+        other = db.session.scalar(
+            select(Person.id).where(
+                Person.household_id == person.household_id,
+                Person.relation == "reference",
+                Person.id != person.id,
+            )
+        )
+        if other is not None:
+            raise DomainError(_("Il nucleo ha già una persona di riferimento."))
     wanted = {k: values[k] for k in PERSON_FIELDS + CONTACT_FIELDS if k in values}
     changes = diff(person, wanted)
     for field in changes:

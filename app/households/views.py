@@ -737,14 +737,12 @@ def edit_member(household_id: int, person_id: int) -> Response:
     person = visible_person_or_404(current_user, household, person_id)
     form = MemberForm(obj=person if request.method == "GET" else None)
     if form.validate_on_submit() and not _member_conflict(form, person.id):
-        if (
-            form.relation.data == "reference"
-            and person.relation != "reference"
-            and household.reference_person
-        ):
-            form.relation.errors = [_("Il nucleo ha già una persona di riferimento.")]
-        else:
+        try:
             changes = operations.update_member(person, form.values())
+        except DomainError as error:
+            db.session.rollback()
+            form.relation.errors = [error.message]
+        else:
             db.session.commit()
             flash(
                 _("Componente aggiornato.") if changes else _("Nessuna modifica da salvare."),
