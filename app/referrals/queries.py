@@ -185,14 +185,23 @@ def parked_services(person_id: int | None, today: date) -> dict[int, Parking]:
     return parked
 
 
-def subject_for(household: Household, person: Person | None, today: date) -> Subject:
+def subject_for(
+    household: Household,
+    person: Person | None,
+    today: date,
+    parked: dict[int, Parking] | None = None,
+) -> Subject:
+    """The person as matching sees them; `parked`, when the caller has already read it, saves
+    reading the person's declines again."""
+    if parked is None:
+        parked = parked_services(person.id if person else None, today)
     languages = frozenset(person.languages or ()) if person else frozenset()
     return Subject(
         age=person.age(today) if person else None,
         languages=languages,
         circoscrizione=household.circoscrizione,
         neet=bool(person and person.employment_status == "neet"),
-        parked=frozenset(parked_services(person.id if person else None, today)),
+        parked=frozenset(parked),
     )
 
 

@@ -61,6 +61,7 @@ from app.referrals.policy import (
     visible_referrals,
     visible_sides,
 )
+from app.referrals.queries import Parking
 from app.referrals.vocabulary import (
     NEED_LABELS,
     STATUS_BADGES,
@@ -583,7 +584,8 @@ def _suggestions(
     if need not in NEED_LABELS:
         return Ranking([], {}, search=search)
     day = today()
-    subject = queries.subject_for(household, person, day)
+    parked = queries.parked_services(person.id if person else None, day)
+    subject = queries.subject_for(household, person, day, parked)
     offers = queries.offers(day)
     eligible = {o.service_id: o for o in eligible_offers(subject, offers)}
     shown = rank_eligible(subject, need, eligible.values(), limit=SUGGESTIONS_SHOWN)
@@ -607,7 +609,7 @@ def _suggestions(
         found,
         others,
         search,
-        _excluded(subject, need, offers, person, day),
+        _excluded(subject, need, offers, parked),
     )
 
 
@@ -615,9 +617,10 @@ EXCLUDED_SHOWN = 20
 
 
 def _excluded(
-    subject: Subject, need: str, offers: Iterable[Offer], person: Person | None, day: date
+    subject: Subject, need: str, offers: Iterable[Offer], parked: dict[int, Parking]
 ) -> list[tuple[Offer, str]]:
-    """ "Why not": the services that answer the need but cannot take the person, with the rule."""
+    """ "Why not": the services that answer the need but cannot take the person, with the rule
+    (`parked`: the person's declines, as read for the subject)."""
     ruled_out = [
         (offer, code)
         for offer in offers
@@ -625,7 +628,6 @@ def _excluded(
     ]
     if not ruled_out:
         return []
-    parked = queries.parked_services(person.id if person else None, day)
     ruled_out.sort(key=lambda pair: (pair[1] != "parked", pair[0].service_id))
     return [
         (offer, exclusion_text(code, offer, parked.get(offer.service_id)))
