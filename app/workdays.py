@@ -61,6 +61,16 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
+def nth_working_day_after(start: date, working_days: int) -> date:
+    """The day on which `working_days` working days have passed since `start`: the last day a
+    thing started on `start` is not yet overdue (`working_days` >= 1)."""
+    day, counted = start, 0
+    while counted < working_days:
+        day += timedelta(days=1)
+        counted += is_working_day(day)
+    return day
+
+
 @cache  # the same (today, N) for every row of a list
 def overdue_before(today: date, working_days: int) -> date:
     """The first day a thing may have started on and still not be overdue today.

@@ -26,6 +26,15 @@ ENVELOPE = {
     "programme_line_b": "2.907.142,86",
 }
 
+# The referral steps' limits (issue #24), at their defaults.
+STALL = {
+    "referral_approval_expiry_working_days": "20",
+    "referral_answer_overdue_working_days": "5",
+    "referral_answer_expiry_working_days": "20",
+    "referral_outcome_overdue_working_days": "10",
+    "referral_outcome_expiry_working_days": "30",
+}
+
 
 def _post(client, **values):
     token = csrf_token_from(client.get("/admin/settings").get_data(as_text=True))
@@ -35,6 +44,7 @@ def _post(client, **values):
         "intake_disclosures_per_hour": "20",
     }
     data.update(ENVELOPE)
+    data.update(STALL)
     data.update({k: str(v) for k, v in values.items()})
     return client.post("/admin/settings", data={**data, "csrf_token": token})
 
@@ -214,6 +224,7 @@ def test_an_htmx_post_out_of_order_answers_422_with_the_form(client, login_as):
         "household_retention_years": "5",
         "intake_disclosures_per_hour": "20",
         **ENVELOPE,
+        **STALL,
     }
     data["programme_disbursed"] = "9.999.999,00"
 
@@ -272,3 +283,29 @@ def test_admin_sets_the_hourly_limit_of_intake_disclosures(client, login_as):
 
     assert response.status_code == 303
     assert get_setting("intake_disclosures_per_hour") == 8
+
+
+def test_a_step_that_would_expire_before_it_is_late_is_refused_next_to_the_expiry(client, login_as):
+    login_as("admin")
+    response = _post(
+        client,
+        referral_answer_overdue_working_days=8,
+        referral_answer_expiry_working_days=8,
+    )
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    field = html.split('name="referral_answer_expiry_working_days"')[1].split("</div>")[0]
+    assert "La scadenza deve venire dopo il ritardo: indica più di 8 giorni." in field
+    assert 'value="8"' in html  # what the admin typed stays in the form
+    assert get_setting("referral_answer_overdue_working_days") is None  # nothing saved
+
+
+def test_the_admin_moves_a_steps_expiry_and_the_nightly_run_uses_it(client, login_as):
+    from app.referrals.queries import STALL_STEP_OF
+
+    login_as("admin")
+    response = _post(client, referral_outcome_expiry_working_days=45)
+
+    assert response.status_code == 303
+    assert STALL_STEP_OF["accepted"].limits() == (10, 45)

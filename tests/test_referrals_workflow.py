@@ -811,7 +811,7 @@ def waiting_since(world: World, moment: datetime, path: str = "submitted") -> Re
 
 def assert_overdue(referral: Referral, expected: bool) -> None:
     assert (referral.id in overdue_ids(TODAY)) is expected
-    assert queries.is_overdue(referral, TODAY, queries.overdue_working_days()) is expected
+    assert queries.is_overdue(referral, TODAY, queries.late_limits()) is expected
 
 
 def test_overdue_after_five_working_days_not_counting_weekends_and_holidays(db):
@@ -829,13 +829,30 @@ def test_overdue_after_five_working_days_not_counting_weekends_and_holidays(db):
     assert_overdue(just_after_midnight, False)
 
 
-def test_only_referrals_waiting_for_an_answer_are_overdue(db):
+def test_only_referrals_waiting_for_somebody_are_overdue(db):
     world = make_world(capacity=50)
     long_ago = at_rome(date(2026, 3, 2))
-    approved = waiting_since(world, long_ago, "approved")
-    assert_overdue(approved, True)
-    for path in ("draft", "accepted", "in_progress", "rejected", "cancelled", "completed"):
+    # The City's approval, the entity's answer, the start or outcome after the acceptance.
+    for path in ("submitted", "approved", "accepted"):
+        assert_overdue(waiting_since(world, long_ago, path), True)
+    # A path under way takes the time it takes; closed ones wait for nobody.
+    for path in ("draft", "in_progress", "rejected", "cancelled", "completed"):
         assert_overdue(waiting_since(world, long_ago, path), False)
+
+
+def test_each_step_has_its_own_late_limit(db):
+    world = make_world(capacity=50)
+    # 22 April -> 7 May: 23, 24, 27, 28, 29, 30 April, 4-7 May = 10 working days (25 April,
+    # 1 May are holidays).
+    approved = waiting_since(world, at_rome(date(2026, 4, 22)), "approved")
+    accepted = waiting_since(world, at_rome(date(2026, 4, 22)), "accepted")
+    assert_overdue(approved, True)  # 5 by default
+    assert_overdue(accepted, False)  # 10 by default
+    set_setting("referral_answer_overdue_working_days", 12)
+    set_setting("referral_outcome_overdue_working_days", 9)
+    _db.session.flush()
+    assert_overdue(approved, False)
+    assert_overdue(accepted, True)
 
 
 def test_the_setting_changes_the_overdue_threshold(db):

@@ -379,7 +379,10 @@ def test_median_days_to_outcome_and_none_without_referrals(world, city):
             reason_code="other",
         )
 
-    assert queries.outcome_time(city, Q1) == queries.Median(3, pytest.approx(40.0))
+    # percentile_cont's 90th: position 1 + 0.9 * 2 = 2.8, between 40 and 60 days.
+    assert queries.outcome_time(city, Q1) == queries.Median(
+        3, pytest.approx(40.0), pytest.approx(56.0)
+    )
     empty = ReportFilters(date(2020, 1, 1), date(2020, 3, 31))
     assert queries.outcome_time(city, empty) == queries.Median(0, None)
     assert queries.decision_time(city, empty) == queries.Median(0, None)
@@ -400,6 +403,54 @@ def test_the_page_shows_the_median_when_there_are_enough_referrals(client, login
     ]
     assert table_row(page, "referrals-status", "Approvata, in attesa dell'ente") == ["6"]
     assert table_row(page, "referrals-status", "Respinta dalla Città") == ["0"]
+
+
+def test_each_step_waits_median_and_90th_percentile_and_the_expired_are_counted(
+    client, login_as, world, city
+):
+    """Issue #24: days pending per step, as percentile_cont computes them on both databases."""
+    household = world.household(3)
+    sent = at(date(2025, 2, 3))
+    for days in range(1, 11):  # the City answered after 1, 2, ... 10 days
+        world.referral(household, sent, "approved", approved_at=sent + timedelta(days=days))
+    for days in (30, 40):  # nobody answered: returned to the sender
+        world.referral(
+            household,
+            sent,
+            "expired",
+            closed_at=sent + timedelta(days=days),
+            reason_code="no_approval",
+        )
+    approved = sent + timedelta(days=2)
+    world.referral(  # the entity never answered
+        household,
+        sent,
+        "expired",
+        approved_at=approved,
+        closed_at=approved + timedelta(days=25),
+        reason_code="no_answer",
+    )
+
+    approval, answer, outcome = queries.step_times(city, Q1)
+    # 13 waits: 1..10, 2 (approved, then expired at the entity), 30, 40. Median: the 7th, 6;
+    # 90th: position 1 + 0.9 * 12 = 11.8, between the 11th (10) and the 12th (30).
+    assert (approval.code, approval.time.count, approval.expired) == ("no_approval", 13, 2)
+    assert approval.time.days == pytest.approx(6.0)
+    assert approval.time.p90 == pytest.approx(10 + 0.8 * 20)
+    # Approved ones with no answer yet wait still: only the expired one has left the step.
+    assert (answer.time.count, answer.time.days, answer.expired) == (1, pytest.approx(25.0), 1)
+    assert (outcome.time.count, outcome.time.days, outcome.expired) == (0, None, 0)
+
+    _db.session.commit()
+    login_as("coordinator")
+    page = client.get("/reports/", query_string=PERIOD).get_data(as_text=True)
+    assert table_row(page, "referrals-steps", "Approvazione della Città (dall'invio)") == [
+        "13",
+        "6,0",
+        "26,0",
+        "<5",
+    ]
+    assert table_row(page, "referrals-status", "Scaduta, tornata all'ente inviante") == ["<5"]
 
 
 # Housing and projects -------------------------------------------------------------------------

@@ -251,6 +251,7 @@ def test_no_sheet_lists_people_one_by_one(client, login_as, world):  # noqa: F81
     assert "Giovani raggiunti" not in sheets
     assert set(sheets) == {"Filtri", *COUNT_TABLES.values()} | {
         "Tempi delle segnalazioni",
+        "Attese per passaggio",
         "Uscite per motivo",
         "Occupazione alloggi",
         "Spesa per categoria",

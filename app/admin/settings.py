@@ -132,23 +132,70 @@ def envelope_errors(values: dict[str, Any], before: dict[str, Any]) -> dict[str,
     return errors
 
 
+def _stall_specs() -> tuple[SettingSpec, ...]:
+    """Each waiting step of a referral: late after N working days, back to the sender after M."""
+    from app.referrals.queries import STALL_STEPS
+
+    steps = {step.code: step for step in STALL_STEPS}
+    texts = {
+        "no_approval": (
+            _l("Approvazione della Città: giorni lavorativi prima che una segnalazione sia in "
+               "ritardo"),
+            _l("Approvazione della Città: giorni lavorativi prima che la segnalazione scada e "
+               "torni all'ente inviante"),
+        ),
+        "no_answer": (
+            _l("Risposta dell'ente: giorni lavorativi prima che una segnalazione approvata sia "
+               "in ritardo"),
+            _l("Risposta dell'ente: giorni lavorativi prima che la segnalazione scada e torni "
+               "all'ente inviante"),
+        ),
+        "no_outcome": (
+            _l("Avvio o esito dopo l'accettazione: giorni lavorativi prima che sia in ritardo"),
+            _l("Avvio o esito dopo l'accettazione: giorni lavorativi prima che la segnalazione "
+               "scada e torni all'ente inviante"),
+        ),
+    }  # fmt: skip
+    late_help = _l("L'ente inviante, la Città e chi deve rispondere ricevono un avviso.")
+    expire_help = _l("Deve essere maggiore del limite di ritardo dello stesso passaggio.")
+    specs: list[SettingSpec] = []
+    for code, (late_label, expire_label) in texts.items():
+        step = steps[code]
+        specs.append(
+            SettingSpec(step.late_setting, late_label, late_help, 1, 60, step.late_default)
+        )
+        specs.append(
+            SettingSpec(step.expire_setting, expire_label, expire_help, 2, 250, step.expire_default)
+        )
+    return tuple(specs)
+
+
+def stall_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    """A step's expiry must come after its late limit: the message goes next to the expiry."""
+    from app.referrals.queries import STALL_STEPS
+
+    errors: dict[str, list[str]] = {}
+    for step in STALL_STEPS:
+        late, expire = values.get(step.late_setting), values.get(step.expire_setting)
+        if isinstance(late, int) and isinstance(expire, int) and expire <= late:
+            errors[step.expire_setting] = [
+                _(
+                    "La scadenza deve venire dopo il ritardo: indica più di %(days)s giorni.",
+                    days=late,
+                )
+            ]
+    return errors
+
+
 @cache
 def setting_specs() -> tuple[SettingSpec, ...]:
     """The settings offered, in page order (imported late: the areas import the admin package)."""
     from app.households.disclosures import LIMIT_DEFAULT, LIMIT_SETTING
     from app.households.rights_operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
     from app.projects.finance import ENVELOPE_DEFAULTS
-    from app.referrals.queries import OVERDUE_DEFAULT, OVERDUE_SETTING
 
     return (
-        SettingSpec(
-            OVERDUE_SETTING,
-            _l("Giorni lavorativi prima che una segnalazione senza risposta sia in ritardo"),
-            _l("Vale per le segnalazioni in attesa della Città e per quelle in attesa dell'ente."),
-            1,
-            60,
-            OVERDUE_DEFAULT,
-        ),
+        *_stall_specs(),
         *(
             SettingSpec(
                 key, label, help_text, Decimal("0.00"), ABSURD, ENVELOPE_DEFAULTS[key], True
@@ -214,6 +261,7 @@ def settings_form(formdata: Any = None) -> FlaskForm:
                 return False
             money = [spec.key for spec in setting_specs() if spec.money]
             errors = envelope_errors({key: self[key].data for key in money}, current_values())
+            errors.update(stall_errors({spec.key: self[spec.key].data for spec in setting_specs()}))
             for key, messages in errors.items():
                 self[key].errors.extend(messages)
             return not errors

@@ -105,6 +105,7 @@ ACTION_LABELS = {
     "referral_completed": _l("segnalazione chiusa con esito positivo"),
     "referral_failed": _l("segnalazione chiusa senza esito"),
     "referral_cancelled": _l("segnalazione annullata"),
+    "referral_expired": _l("segnalazione scaduta senza risposta, tornata all'ente inviante"),
     "housing_unit_created": _l("alloggio registrato"),
     "housing_unit_updated": _l("dati dell'alloggio modificati"),
     "vacancies_changed": _l("posti liberi aggiornati o confermati"),

@@ -18,6 +18,13 @@ TEXTS = {
     "referral_completed": _l("La segnalazione n. %(id)s si è conclusa con esito positivo"),
     "referral_failed": _l("La segnalazione n. %(id)s si è conclusa senza esito"),
     "referral_cancelled": _l("L'ente inviante ha annullato la segnalazione n. %(id)s"),
+    "referral_stalled": _l(
+        "La segnalazione n. %(id)s attende una risposta da più di %(days)s giorni lavorativi: "
+        "se nessuno risponde entro il %(expires)s, torna all'ente inviante"
+    ),
+    "referral_expired": _l(
+        "La segnalazione n. %(id)s è scaduta senza risposta ed è tornata all'ente inviante"
+    ),
     "placement_proposed": _l("Nuova proposta di inserimento abitativo n. %(id)s da approvare"),
     "placement_approved": _l(
         "Inserimento n. %(id)s approvato dalla Città: attende la vostra risposta"

@@ -34,6 +34,8 @@ ASKS_FOR_ACTION = frozenset(
     {
         "referral_submitted",
         "referral_approved",
+        "referral_stalled",
+        "referral_expired",
         "placement_proposed",
         "placement_approved",
         "wellbeing_critical",

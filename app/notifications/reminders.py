@@ -92,7 +92,11 @@ def remind_stale_units() -> int:
 
 
 def send_reminders(today: date) -> dict[str, int]:
+    from app.referrals.stalled import expire_stalled, warn_stalled
+
     summary = {
+        "segnalazioni scadute": expire_stalled(today),
+        "segnalazioni in ritardo segnalate": warn_stalled(today),
         "accreditamenti in scadenza": remind_expiring_accreditations(today),
         "gestori con alloggi da aggiornare": remind_stale_units(),
     }

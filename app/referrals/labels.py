@@ -43,6 +43,7 @@ REASON_TITLES = {
     "declined": _l("Motivo del rifiuto"),
     "completed": _l("Esito"),
     "failed": _l("Esito"),
+    "expired": _l("Scaduta"),
 }
 
 # The message after an action succeeded.

@@ -26,10 +26,9 @@ STATUSES = (
     "completed",
     "failed",
     "cancelled",
+    "expired",  # left unanswered past the step's limit: back to the sender (issue #24)
 )
 OPEN_STATUSES = ("draft", "submitted", "approved", "accepted", "in_progress")
-# Waiting for somebody's answer: overdue after N working days without one.
-AWAITING_ANSWER = ("submitted", "approved")
 # Accepted by the receiving entity: these consume the service's monthly capacity.
 CONSUMING_STATUSES = ("accepted", "in_progress", "completed", "failed")
 
@@ -71,6 +70,9 @@ class Referral(TimestampMixin, Base):
     need: Mapped[str] = mapped_column(String(32))
     motivation: Mapped[str] = mapped_column(Text)
     match_score: Mapped[int | None] = mapped_column(Integer)
+    # The chosen service's place among the eligible services ranked for the need (1 = first):
+    # approving a referral sent to another one asks the coordinator why.
+    match_rank: Mapped[int | None] = mapped_column(Integer)
     # [[code, {params}], ...] as computed by matching.rank() when the service was chosen.
     match_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="draft")
@@ -82,6 +84,9 @@ class Referral(TimestampMixin, Base):
     # The last coded reason: of a rejection, a decline or an outcome.
     reason_code: Mapped[str | None] = mapped_column(String(32))
     reason_note: Mapped[str | None] = mapped_column(String(1000))
+    # When the nightly reminders said this referral is stalled in its current step (cleared
+    # by every step, so each step is warned about once).
+    stalled_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     household: Mapped[Household] = relationship()
     person: Mapped[Person | None] = relationship()

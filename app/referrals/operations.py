@@ -52,6 +52,7 @@ from app.referrals.policy import (
 )
 from app.referrals.vocabulary import (
     DECLINE_REASONS,
+    EXPIRY_REASONS,
     NEED_LABELS,
     NEEDS,
     OUTCOMES_COMPLETED,
@@ -130,6 +131,13 @@ TRANSITIONS: dict[str, Transition] = {
         _l("La segnalazione è «%(status)s»: ora non si può chiudere senza esito."),
         _l("Non spetta a te chiudere questa segnalazione."),
         OUTCOMES_FAILED,
+    ),
+    # Nobody's button: the nightly reminders return a stalled referral to its sender.
+    "expire": Transition(
+        ("submitted", "approved", "accepted"), "expired", Side.SYSTEM,
+        _l("La segnalazione è «%(status)s»: ora non può scadere."),
+        _l("Una segnalazione scade da sola, quando resta senza risposta."),
+        EXPIRY_REASONS,
     ),
 }  # fmt: skip
 
@@ -334,7 +342,7 @@ CAPACITY_STEPS = ("submit", "approve", "accept")
 SHARING_STEPS = ("submit", "approve", "accept", "start")
 # The column each arrival state dates.
 DATED = {"submitted": "submitted_at", "approved": "approved_at", "accepted": "accepted_at"}
-CLOSED = ("rejected", "declined", "completed", "failed", "cancelled")
+CLOSED = ("rejected", "declined", "completed", "failed", "cancelled", "expired")
 
 
 def _refusal(step: Transition, current: str | None, loaded: str | None) -> str:
@@ -438,6 +446,7 @@ def apply_step(
 
     now = utcnow()
     values: dict[str, object] = {"status": step.target, "status_changed_at": now}
+    values["stalled_notified_at"] = None  # a new step: warned about afresh if it stalls too
     if step.target in DATED:
         values[DATED[step.target]] = now
     elif step.target in CLOSED:
@@ -458,7 +467,7 @@ def apply_step(
     record(f"referral_{step.target}", referral, changes, actor=actor)
     # What asked for this step is done: "da approvare" for every coordinator, "attende la
     # vostra risposta" for the receiving operators, and the actor's own notifications.
-    settle("referral", referral.id, [f"referral_{previous}"], actor)
+    settle("referral", referral.id, [f"referral_{previous}", "referral_stalled"], actor)
     _notify(referral, previous, actor)
     db.session.flush()
     return referral
@@ -495,6 +504,12 @@ def _history(
 
 
 def _notify(referral: Referral, previous: str, actor: Any) -> None:
+    if referral.status == "expired":  # back to the sender; the City and the receiver are told
+        users = operators_of(referral.from_organization_id) + coordinators()
+        if previous != "submitted":
+            users += operators_of(referral.to_organization_id)
+        notify(users, "referral_expired", referral)
+        return
     audience = NOTIFY_ON.get(referral.status)
     if referral.status == "cancelled" and previous == "approved":
         audience = "receiver"

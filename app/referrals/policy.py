@@ -36,6 +36,7 @@ class Side(StrEnum):
     SENDER = "sender"
     COORDINATOR = "coordinator"
     RECEIVER = "receiver"
+    SYSTEM = "system"  # nobody's side: the nightly reminders (a referral's expiry)
 
 
 def visible_referrals(user: User) -> Select[tuple[Referral]]:

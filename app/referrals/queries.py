@@ -11,7 +11,7 @@ from app.admin.models import get_setting
 from app.extensions import db
 from app.households.models import Household, Person
 from app.referrals.matching import Offer, Subject
-from app.referrals.models import AWAITING_ANSWER, CONSUMING_STATUSES, OPEN_STATUSES, Referral
+from app.referrals.models import CONSUMING_STATUSES, OPEN_STATUSES, Referral
 from app.referrals.vocabulary import REFER_AGAIN_AFTER_DAYS
 from app.registry.models import Organization, Service, Site, service_site
 from app.registry.policy import referral_target_organizations
@@ -22,21 +22,82 @@ OVERDUE_SETTING = "referral_overdue_working_days"
 OVERDUE_DEFAULT = 5
 
 
+@dataclass(frozen=True)
+class StallStep:
+    """A step of a referral that waits for somebody (issue #24): past `late` working days in it
+    the referral is "in ritardo" (flagged, and the nightly reminders tell the sender, the City
+    and whoever has to act); past `expire` it returns to the sender as "scaduta"."""
+
+    code: str  # stored as the expiry's reason code
+    statuses: tuple[str, ...]
+    late_setting: str
+    late_default: int
+    expire_setting: str
+    expire_default: int
+
+    def limits(self) -> tuple[int, int]:
+        """(late, expire) in working days, as the admin set them (expire always > late)."""
+        late = _positive(self.late_setting, self.late_default)
+        expire = _positive(self.expire_setting, self.expire_default)
+        return late, max(expire, late + 1)
+
+
+STALL_STEPS: tuple[StallStep, ...] = (
+    # The City's approval of a submitted referral.
+    StallStep("no_approval", ("submitted",), OVERDUE_SETTING, OVERDUE_DEFAULT,
+              "referral_approval_expiry_working_days", 20),
+    # The receiving entity's answer to an approved referral.
+    StallStep("no_answer", ("approved",), "referral_answer_overdue_working_days", 5,
+              "referral_answer_expiry_working_days", 20),
+    # Accepted, but neither started nor closed: the outcome after the acceptance.
+    StallStep("no_outcome", ("accepted",), "referral_outcome_overdue_working_days", 10,
+              "referral_outcome_expiry_working_days", 30),
+)  # fmt: skip
+STALL_STEP_OF = {status: step for step in STALL_STEPS for status in step.statuses}
+
+
+def _positive(key: str, default: int) -> int:
+    value = get_setting(key, default)
+    return value if isinstance(value, int) and value > 0 else default
+
+
 def overdue_working_days() -> int:
-    value = get_setting(OVERDUE_SETTING, OVERDUE_DEFAULT)
-    return value if isinstance(value, int) and value > 0 else OVERDUE_DEFAULT
+    """The City's approval step's limit (the first of the table)."""
+    return STALL_STEPS[0].limits()[0]
+
+
+def _past(today: date, which: int) -> ColumnElement[bool]:
+    """SQL for "in its step for more than the step's limit" (which: 0 late, 1 expired)."""
+    return or_(
+        *(
+            and_(
+                Referral.status.in_(step.statuses),
+                Referral.status_changed_at
+                < start_of_day_utc(overdue_before(today, step.limits()[which])),
+            )
+            for step in STALL_STEPS
+        )
+    )
 
 
 def overdue_clause(today: date) -> ColumnElement[bool]:
-    """SQL for "waiting for an answer for more than N working days"."""
-    cutoff = start_of_day_utc(overdue_before(today, overdue_working_days()))
-    return and_(Referral.status.in_(AWAITING_ANSWER), Referral.status_changed_at < cutoff)
+    """SQL for "waiting for an answer for more than its step's N working days"."""
+    return _past(today, 0)
 
 
-def is_overdue(referral: Referral, today: date, working_days: int) -> bool:
-    return referral.status in AWAITING_ANSWER and local_date(
-        referral.status_changed_at
-    ) < overdue_before(today, working_days)
+def expired_clause(today: date) -> ColumnElement[bool]:
+    """SQL for "left without an answer past its step's second limit": to return to the sender."""
+    return _past(today, 1)
+
+
+def late_limits() -> dict[str, int]:
+    """Each waiting status's late limit, read once for a page of rows."""
+    return {status: step.limits()[0] for status, step in STALL_STEP_OF.items()}
+
+
+def is_overdue(referral: Referral, today: date, limits: dict[str, int]) -> bool:
+    days = limits.get(referral.status)
+    return days is not None and local_date(referral.status_changed_at) < overdue_before(today, days)
 
 
 def places_used(service_ids: list[int], today: date) -> dict[int, int]:

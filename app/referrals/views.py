@@ -237,7 +237,7 @@ class Row:
 
 
 def _rows(referrals: list[Referral], user: User, day: date, queue: bool) -> list[Row]:
-    working_days = queries.overdue_working_days()
+    limits = queries.late_limits()
     open_targets = {r.to_organization_id for r in referrals if r.status in OPEN_STATUSES}
     in_force = set(
         db.session.scalars(
@@ -253,7 +253,7 @@ def _rows(referrals: list[Referral], user: User, day: date, queue: bool) -> list
             Row(
                 referral=referral,
                 full=sees_full_household(user, referral),
-                overdue=queries.is_overdue(referral, day, working_days),
+                overdue=queries.is_overdue(referral, day, limits),
                 target_lost=referral.status in OPEN_STATUSES
                 and referral.to_organization_id not in in_force,
                 queue=queue,

@@ -56,6 +56,7 @@ STATUSES = {
     "completed": _l("conclusa con esito positivo"),
     "failed": _l("conclusa senza esito"),
     "cancelled": _l("annullata"),
+    "expired": _l("scaduta, tornata all'ente inviante"),
 }
 
 STATUS_BADGES = {
@@ -69,6 +70,7 @@ STATUS_BADGES = {
     "completed": "bg-success",
     "failed": "bg-dark",
     "cancelled": "bg-secondary",
+    "expired": "bg-danger",
 }
 
 REJECT_REASONS = {
@@ -86,6 +88,14 @@ DECLINE_REASONS = {
     "person_refused": _l("la persona ha rinunciato"),
     "language": _l("barriera linguistica non gestibile"),
     "other": _l("altro motivo"),
+}
+
+# Why a referral expired: the step nobody answered in time (issue #24; the limits are settings,
+# app/referrals/queries.STALL_STEPS).
+EXPIRY_REASONS = {
+    "no_approval": _l("la Città non ha deciso entro il termine"),
+    "no_answer": _l("l'ente non ha risposto entro il termine"),
+    "no_outcome": _l("l'ente non ha avviato il percorso né registrato un esito entro il termine"),
 }
 
 # Whether a declined person may be referred to the same service again, and after how many
@@ -133,6 +143,7 @@ REASONS_BY_STATUS: dict[str, dict[str, object]] = {
     "declined": DECLINE_REASONS,
     "completed": OUTCOMES_COMPLETED,
     "failed": OUTCOMES_FAILED,
+    "expired": EXPIRY_REASONS,
 }
 
 

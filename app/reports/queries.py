@@ -27,9 +27,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     case,
+    cast,
     distinct,
     extract,
     func,
@@ -50,7 +52,7 @@ from app.i18n import lazy_gettext as _l
 from app.projects.finance import SPENDING_PROJECT_STATUSES
 from app.projects.models import BudgetLine, Project
 from app.projects.policy import visible_projects
-from app.referrals.models import Referral
+from app.referrals.models import Referral, ReferralStatusChange
 from app.referrals.policy import visible_referrals
 from app.registry.models import Organization, Service, Site
 from app.workdays import start_of_day_utc
@@ -373,35 +375,58 @@ def _days_between(later: Any, earlier: Any) -> ColumnElement[Any]:
 class Median:
     count: int
     days: float | None  # None when there is nothing to take the median of
+    p90: float | None = None  # the 90th percentile, where asked for
 
 
 def median_days(query: Select[Any], later: Any, earlier: Any) -> Median:
     """The median of (later - earlier) in days over the rows of `query`, computed by the
-    database, with the number of rows it is taken over.
+    database, with the number of rows it is taken over, and the 90th percentile."""
+    count, (median, p90) = percentile_days(query, later, earlier, (0.5, 0.9))
+    return Median(count, median, p90)
 
-    PostgreSQL has percentile_cont (the median of an even count is the mean of the two middle
-    values). SQLite has no percentile function: there, a window function numbers the sorted
-    differences and the database averages the middle one (odd count) or two (even count), so
-    only one row comes back either way. Both agree on every input.
+
+def percentile_days(
+    query: Select[Any], later: Any, earlier: Any, fractions: tuple[float, ...]
+) -> tuple[int, list[float | None]]:
+    """Percentiles of (later - earlier) in days over the rows of `query`, computed by the
+    database as percentile_cont does (linear interpolation between the two nearest rows), with
+    the number of rows they are taken over.
+
+    PostgreSQL has percentile_cont. SQLite has no percentile function: there, a window function
+    numbers the sorted differences and one aggregate weighs the two rows around each fraction's
+    position (1 + q * (n - 1)), so only one row comes back either way. Both agree on every input.
     """
     diff = _days_between(later, earlier)
     rows = query.where(later.is_not(None), earlier.is_not(None))
     if db.engine.dialect.name == "postgresql":
-        median = rows.with_only_columns(
-            func.percentile_cont(0.5).within_group(diff), func.count()
+        found = rows.with_only_columns(
+            func.count(), *(func.percentile_cont(q).within_group(diff) for q in fractions)
         ).order_by(None)
-        value, count = db.session.execute(median).one()
+        count, *values = db.session.execute(found).one()
     else:
         ranked = rows.with_only_columns(
             diff.label("days"),
             func.row_number().over(order_by=diff).label("position"),
             func.count().over().label("total"),
         ).subquery()
-        middle = select(func.avg(ranked.c.days), func.max(ranked.c.total)).where(
-            ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
-        )
-        value, count = db.session.execute(middle).one()
-    return Median(int(count or 0), None if value is None else float(value))
+        weighed = []
+        for q in fractions:
+            place = 1 + q * (ranked.c.total - 1)
+            below = cast(place, Integer)  # positions are >= 1: the cast is the floor
+            weight = place - below
+            weighed.append(
+                func.sum(
+                    case(
+                        (ranked.c.position == below, ranked.c.days * (1 - weight)),
+                        (ranked.c.position == below + 1, ranked.c.days * weight),
+                        else_=0,
+                    )
+                )
+            )
+        count, *values = db.session.execute(select(func.max(ranked.c.total), *weighed)).one()
+    if not count:
+        return 0, [None for _q in fractions]
+    return int(count), [None if v is None else float(v) for v in values]
 
 
 def decision_time(user: User, filters: ReportFilters) -> Median:
@@ -418,6 +443,65 @@ def outcome_time(user: User, filters: ReportFilters) -> Median:
     """Days from submission to the outcome (completed or failed)."""
     closed = period_referrals(user, filters).where(Referral.status.in_(OUTCOME_STATUSES))
     return median_days(closed, Referral.closed_at, Referral.submitted_at)
+
+
+@dataclass(frozen=True)
+class StepTime:
+    code: str  # the step's expiry reason code (app/referrals/queries.STALL_STEPS)
+    time: Median  # how long the step waited, over the referrals that left it
+    expired: int  # how many it returned to their senders, unanswered
+
+
+def _left_step(code: str) -> tuple[Any, Any]:
+    """(entered, left) of a step, as SQL over a referral: left is when somebody answered or,
+    for the referrals that expired in it, when it expired."""
+    expired_here = and_(Referral.status == "expired", Referral.reason_code == code)
+    if code == "no_approval":
+        answered = case(
+            (Referral.approved_at.is_not(None), Referral.approved_at),
+            (or_(Referral.status == "rejected", expired_here), Referral.closed_at),
+            else_=None,
+        )
+        return Referral.submitted_at, answered
+    if code == "no_answer":
+        answered = case(
+            (Referral.accepted_at.is_not(None), Referral.accepted_at),
+            (or_(Referral.status == "declined", expired_here), Referral.closed_at),
+            else_=None,
+        )
+        return Referral.approved_at, answered
+    started = (
+        select(func.min(ReferralStatusChange.created_at))
+        .where(
+            ReferralStatusChange.referral_id == Referral.id,
+            ReferralStatusChange.to_status == "in_progress",
+        )
+        .scalar_subquery()
+    )
+    answered = case(
+        (expired_here, Referral.closed_at),
+        else_=started,
+    )
+    return Referral.accepted_at, answered
+
+
+def step_times(user: User, filters: ReportFilters) -> list[StepTime]:
+    """For each waiting step of the referrals sent in the period: the days it waited (median and
+    90th percentile) and how many expired in it (issue #24)."""
+    from app.referrals.queries import STALL_STEPS
+
+    found = []
+    for step in STALL_STEPS:
+        entered, left = _left_step(step.code)
+        time = median_days(period_referrals(user, filters), left, entered)
+        expired = db.session.scalar(
+            period_referrals(user, filters)
+            .with_only_columns(func.count())
+            .where(Referral.status == "expired", Referral.reason_code == step.code)
+            .order_by(None)
+        )
+        found.append(StepTime(step.code, time, int(expired or 0)))
+    return found
 
 
 # Housing ------------------------------------------------------------------------------------

@@ -414,7 +414,44 @@ def _referrals(user: User, filters: ReportFilters, with_charts: bool) -> Section
             " rifiuto della Città; l'esito è la chiusura con o senza esito positivo."
         ),
     )
-    _publish([status_table, outcome_table, type_table, times], sums)
+    step_labels = {
+        "no_approval": _("Approvazione della Città (dall'invio)"),
+        "no_answer": _("Risposta dell'ente (dall'approvazione)"),
+        "no_outcome": _("Avvio del percorso (dall'accettazione)"),
+    }
+    step_rows: list[list[Cell]] = []
+    for step in queries.step_times(user, filters):
+        step_rows.append(
+            [
+                step_labels[step.code],
+                people(step.time.count),
+                _days(step.time),
+                None if step.time.p90 is None else round(step.time.p90, 1),
+                people(step.expired),
+            ]
+        )
+    steps = Table(
+        "referrals-steps",
+        _("Attese per passaggio"),
+        _("Quanto ha atteso ogni passaggio delle segnalazioni inviate nel periodo, e quante sono "
+          "scadute senza risposta"),
+        [
+            _("Passaggio"),
+            _("Segnalazioni considerate"),
+            _("Giorni (mediana)"),
+            _("Giorni (90° percentile)"),
+            _("Scadute senza risposta"),
+        ],
+        step_rows,
+        note=_(
+            "Giorni di calendario, con i decimali, fino alla risposta o alla scadenza. Una "
+            "segnalazione scade quando resta senza risposta oltre il termine del passaggio "
+            "(impostazioni dell'amministratore) e torna all'ente inviante."
+        ),
+    )  # fmt: skip
+    # The expired ones by step add up to the status table's "scaduta" row.
+    sums.append(Sum(of_status["expired"], _column(step_rows, 4)))
+    _publish([status_table, outcome_table, type_table, times, steps], sums)
     _chart(status_table, with_charts, _("Segnalazioni per stato"), _count_bars(status_rows))
     _chart(
         outcome_table,
@@ -427,7 +464,7 @@ def _referrals(user: User, filters: ReportFilters, with_charts: bool) -> Section
         "referrals",
         _("Segnalazioni ai servizi al lavoro"),
         _("Le segnalazioni inviate alla Città nel periodo, con il loro stato di oggi."),
-        [status_table, outcome_table, type_table, times],
+        [status_table, outcome_table, type_table, times, steps],
     )
 
 
