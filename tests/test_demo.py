@@ -158,6 +158,13 @@ def test_demo_referrals_cover_every_state_between_the_demo_organizations(app, db
     assert sum(a == ente2 for a, _b in pairs) >= 3
     assert sum(not {a, b} & {ente1, ente2} for a, b in pairs) >= 3
     assert sum(r.person.is_youth(today()) for r in referrals) * 5 >= len(referrals) * 2
+    # Issue #24: ente2 never answered one of ente1's referrals, which came back to ente1; the
+    # nightly run has nothing left to return.
+    expired = [r for r in referrals if r.status == "expired"]
+    assert [(r.from_organization_id, r.to_organization_id, r.reason_code) for r in expired] == [
+        (ente1, ente2, "no_answer")
+    ]
+    assert _db.session.scalars(select(Referral).where(queries.expired_clause(today()))).all() == []
     queue = [r for r in referrals if r.status == "submitted"]
     assert len(queue) >= 4
     for referral in queue:

@@ -261,9 +261,13 @@ def test_the_transition_table_is_the_workflow_of_the_spec():
         ("draft", "cancelled", Side.SENDER),
         ("submitted", "cancelled", Side.SENDER),
         ("approved", "cancelled", Side.SENDER),
+        # Left unanswered past the step's limit: the nightly run, nobody's button (issue #24).
+        ("submitted", "expired", Side.SYSTEM),
+        ("approved", "expired", Side.SYSTEM),
+        ("accepted", "expired", Side.SYSTEM),
     }
     coded = {t.target for t in TRANSITIONS.values() if t.reasons is not None}
-    assert coded == {"rejected", "declined", "completed", "failed"}
+    assert coded == {"rejected", "declined", "completed", "failed", "expired"}
 
 
 # The happy path ---------------------------------------------------------------------------------

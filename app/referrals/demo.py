@@ -26,6 +26,9 @@ working days from three months ago to yesterday. What the demo relies on:
   of them overdue (more than five working days unanswered); three approved referrals overdue, one
   of them addressed to an organization whose accreditation was suspended after the approval;
 - a draft of `ente1` for a household without the sharing authorisation (submitting it is refused);
+- a referral of `ente1` to `ente2` that `ente2` never answered: the nightly run returned it to
+  `ente1` as expired (scaduta); no open referral is past its step's expiry (the nightly run would
+  have returned it);
 - unread notifications for `coordinatore` (submitted referrals), `ente2` (approved referrals to
   answer, recent decisions on its own), `ente1` (referrals to answer and recent decisions); older
   notifications are read;
@@ -62,13 +65,14 @@ from app.referrals import operations, queries
 from app.referrals.matching import Offer, Suggestion, rank
 from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
 from app.referrals.policy import Side
+from app.referrals.stalled import NIGHTLY
 from app.registry.models import Organization, Service
 from app.workdays import is_working_day, local_date
 
 SEED = 2605
 # Notifications of decisions newer than this many working days are still unread.
 UNREAD_WORKING_DAYS = 5
-CLOSING_STATUSES = ("rejected", "declined", "completed", "failed", "cancelled")
+CLOSING_STATUSES = ("rejected", "declined", "completed", "failed", "cancelled", "expired")
 SHARING_SCOPES = operations.SHARING_SCOPES_FOR_JOB_SERVICES
 MIN_AGE = 16
 
@@ -165,6 +169,12 @@ SCENARIOS: tuple[_Scenario, ...] = (
         "Chiede un orientamento per scegliere tra un corso professionale e la ricerca di lavoro.",
         "Ha trovato lavoro per conto proprio prima del primo colloquio.",
     ),
+    _Scenario(
+        0, 1, "orientation", "orientation", "adult",
+        (*APPROVE, ("expire", "no_answer")), (40, 40, 38, 17),
+        "Disoccupata da due anni dopo la chiusura del negozio in cui lavorava; chiede colloqui "
+        "di orientamento per ripartire.",
+    ),
     # ente1 -> other organizations -----------------------------------------------------------
     _Scenario(
         0, 6, "job_search", "job_search", "adult",
@@ -200,7 +210,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
     ),
     _Scenario(
         0, 9, "traineeship", "traineeship", "adult",
-        APPROVE, (27, 27, 24),
+        APPROVE, (21, 21, 18),
         "Vent'anni in fabbriche metalmeccaniche; chiede un tirocinio in una piccola impresa "
         "della zona sud.",
         suspended_after=True,
@@ -583,7 +593,11 @@ def _step(ctx: _Context, run: _Run, index: int, moment: datetime) -> None:
     day = local_date(moment)
     try:
         with _dated(moment):
-            if actor is not None and not scenario.suspended_after:
+            if side is Side.SYSTEM:  # the nightly run: a referral left unanswered expires
+                operations.apply_step(
+                    referral, action, NIGHTLY, reason_code, note, day, check_accreditation=False
+                )
+            elif actor is not None and not scenario.suspended_after:
                 operations.transition(referral, action, actor, reason_code, note, day=day)
             else:
                 index_of_side = scenario.sender if side is Side.SENDER else scenario.target

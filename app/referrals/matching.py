@@ -208,6 +208,18 @@ def rank_eligible(
     return sorted(suggestions, key=lambda s: (-s.score, s.offer.service_id))
 
 
+def position(subject: Subject, need: str, eligible: Iterable[Offer], chosen: Suggestion) -> int:
+    """The chosen service's place in the ranking (1 = the first suggestion), without scoring
+    the reasons of the others; a service whose type does not fit the need comes after all that
+    fit."""
+    fitting = [offer for offer in eligible if fits_need(need, offer)]
+    if not fits_need(need, chosen.offer):
+        return len(fitting) + 1
+    points = _scorer(subject, need)
+    mine = (-chosen.score, chosen.offer.service_id)
+    return 1 + sum(1 for offer in fitting if (-points(offer, None), offer.service_id) < mine)
+
+
 def unfitting(need: str, eligible: Iterable[Offer]) -> list[Offer]:
     """The eligible services whose type does not answer the need: never ranked, shown apart
     (under "altri servizi") when the operator searches for them by name."""

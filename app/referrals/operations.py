@@ -183,6 +183,22 @@ def check_sharing(household: Household) -> None:
         )
 
 
+def against_ranking(referral: Referral) -> bool:
+    """Sent to a service that was not the first suggestion for the person."""
+    return referral.match_rank is not None and referral.match_rank > 1
+
+
+def check_ranking_reason(referral: Referral, note: str | None) -> None:
+    if against_ranking(referral) and not note:
+        raise DomainError(
+            _(
+                "Il servizio scelto era al %(rank)s° posto tra i suggerimenti, non al primo: "
+                "scrivi nella nota perché approvi questa scelta.",
+                rank=referral.match_rank,
+            )
+        )
+
+
 def check_target(service: Service, day: date) -> None:
     if not queries.is_referral_target(service.organization_id, day):
         raise DomainError(
@@ -260,11 +276,15 @@ def create(
     actor: User,
     suggestion: Suggestion | None = None,
     day: date | None = None,
+    rank: int | None = None,
 ) -> Referral:
-    """A draft referral from the household's organization to a service."""
+    """A draft referral from the household's organization to a service; `rank` is the
+    service's place among the suggestions for the person (1 = the first)."""
     if not can_edit_household(actor, household):
         raise DomainError(_("Solo l'ente che ha in carico il nucleo può inviarlo a un servizio."))
-    return open_draft(household, person, need, service, motivation, actor, suggestion, day)
+    return open_draft(
+        household, person, need, service, motivation, actor, suggestion, day, rank=rank
+    )
 
 
 def open_draft(
@@ -278,6 +298,7 @@ def open_draft(
     day: date | None = None,
     *,
     check_accreditation: bool = True,
+    rank: int | None = None,
 ) -> Referral:
     """`create()` without asking who acts: for the demo loader, which also plays organizations
     without an account (`actor` then only carries `id` None and `organization_id`)."""
@@ -310,6 +331,7 @@ def open_draft(
         motivation=motivation.strip(),
         match_score=suggestion.score if suggestion else None,
         match_reasons=reasons_json(suggestion) if suggestion else [],
+        match_rank=rank,
         status="draft",
         status_changed_at=now,
     )
@@ -325,6 +347,7 @@ def open_draft(
             "service_id": service.id,
             "need": need,
             "match_score": referral.match_score,
+            "match_rank": rank,
         },
         actor=actor,
     )
@@ -410,6 +433,8 @@ def apply_step(
             raise DomainError(_("Descrivi il motivo nella nota."))
     else:
         reason_code = None
+    if action == "approve":
+        check_ranking_reason(referral, note)
     if action in SHARING_STEPS:  # the household first, as whoever changes a household does
         lock_row(Household, referral.household_id)
     # Whoever acts on this referral at the same moment waits here; then the status is read

@@ -22,7 +22,7 @@ from app.notifications.operations import coordinators, notify, operators_of
 from app.referrals import operations, queries
 from app.referrals.models import Referral
 from app.workdays import local_date, nth_working_day_after
-from app.workflow import StaleState
+from app.workflow import StaleState, lock_row
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,21 @@ def expire_stalled(today: date) -> int:
     ).all()
     expired = 0
     for referral_id in ids:
-        referral = db.session.get(Referral, referral_id)
-        step = queries.STALL_STEP_OF.get(referral.status) if referral else None
-        if referral is None or step is None:
+        # Under the referral's lock, still past its step's limit? Answered since the list was
+        # read, it is in a new step (maybe one that may expire too, but not yet).
+        lock_row(Referral, referral_id)
+        if (
+            db.session.scalar(
+                select(Referral.id).where(Referral.id == referral_id, queries.expired_clause(today))
+            )
+            is None
+        ):
             continue
+        referral = db.session.get(Referral, referral_id)
+        if referral is None:
+            continue
+        db.session.refresh(referral)
+        step = queries.STALL_STEP_OF[referral.status]
         try:
             with db.session.begin_nested():
                 operations.apply_step(

@@ -21,7 +21,11 @@ from app.errors import DomainError
 from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
 from app.households.models import Household, Person
-from app.households.policy import editable_household_or_404, visible_households
+from app.households.policy import (
+    can_edit_household,
+    editable_household_or_404,
+    visible_households,
+)
 from app.households.vocabulary import CONTACT_CHANNELS
 from app.i18n import gettext as _
 from app.i18n import ngettext
@@ -45,6 +49,7 @@ from app.referrals.matching import (
     eligible_offers,
     fits_need,
     ineligibility,
+    position,
     rank_eligible,
     score,
 )
@@ -544,6 +549,12 @@ class Ranking:
             return None
         return score(self.subject, self.need, offer)
 
+    def position(self, chosen: Suggestion) -> int | None:
+        """Where the chosen service stands in the ranking for the person (1 = first)."""
+        if self.subject is None or self.need is None:
+            return None
+        return position(self.subject, self.need, self.eligible.values(), chosen)
+
     @property
     def unfit_total(self) -> int:
         return len(self.eligible) - self.fitting
@@ -727,6 +738,7 @@ def new() -> Response:
                     current_user,
                     suggestion=chosen,
                     day=day,
+                    rank=ranking.position(chosen),
                 )
                 sending = request.form.get("action") == "submit"
                 if sending:
@@ -849,6 +861,7 @@ def _detail_page(
         full=full,
         person=person,
         show_household_link=full and _can_see_household(current_user, referral.household_id),
+        resend_url=_resend_url(referral),
         contacts=sees_person_contacts(current_user, referral),
         case_worker=referral.created_by,
         history=history,
@@ -864,7 +877,24 @@ def _detail_page(
     )
 
 
-def _reason_missing(action: str, form: ActionForm) -> bool:
+def _resend_url(referral: Referral) -> str | None:
+    """An expired referral goes back to its sender: the form for a new one, same person and
+    need (the suggestions are ranked afresh: places and rules may have changed)."""
+    if referral.status != "expired" or Side.SENDER not in sides(current_user, referral):
+        return None
+    if not can_edit_household(current_user, referral.household):
+        return None
+    return url_for(
+        "referrals.new",
+        household=referral.household_id,
+        person=referral.person_id or "",
+        need=referral.need,
+    )
+
+
+def _reason_missing(referral: Referral, action: str, form: ActionForm) -> bool:
+    if action == "approve":  # against the ranking: the coordinator says why
+        return operations.against_ranking(referral) and not (form.note.data or "").strip()
     reasons = TRANSITIONS[action].reasons
     if reasons is None:
         return False
@@ -953,7 +983,9 @@ def act(referral_id: int, action: str) -> Response:
             error = refused.message
             stale = isinstance(refused, StaleState)
             withdrawn = isinstance(refused, operations.SharingWithdrawn)
-            status = 422 if allowed and not stale and _reason_missing(action, form) else 409
+            status = (
+                422 if allowed and not stale and _reason_missing(referral, action, form) else 409
+            )
             if stale and _already_done_by(current_user, referral_id, action):
                 error = None  # a double click: answer as the first click was answered
     if error is not None:
@@ -967,7 +999,7 @@ def act(referral_id: int, action: str) -> Response:
             return error_response(status, error)
         if stale or withdrawn:
             return _stale_detail(referral_id, error)
-        if status == 422 and TRANSITIONS[action].reasons is not None:
+        if status == 422 and (TRANSITIONS[action].reasons is not None or action == "approve"):
             return _reason_refused(referral_id, action, error, form)
         flash(error, "danger")
         return _see_other("referrals.detail", referral_id=referral_id)
