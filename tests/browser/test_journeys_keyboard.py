@@ -378,11 +378,16 @@ def _coordinator_approves_from_the_queue(page: Page, referral_id: int) -> None:
     expect(row).to_contain_text("Benali")
     assert_accessible(page, "keyboard-referral-queue-filtered")
 
-    press(page, row.get_by_role("button", name=f"Approva la segnalazione n. {referral_id}"))
-    expect(row.locator(".badge").first).to_have_text("approvata, in attesa dell'ente")
-    expect(row.get_by_role("link", name=f"n. {referral_id}")).to_be_focused()  # focus kept
-    assert focus_is_visible(page)
-    assert_accessible(page, "keyboard-referral-queue-approved")
+    # ente1 chose ente2's service, not the first suggestion: the approval asks why (#24).
+    expect(row).to_contain_text("tra i suggerimenti")
+    press(page, row.get_by_role("link", name=re.compile("Approva con motivo")))
+    page.wait_for_url(f"**/referrals/{referral_id}")
+    press(page, page.locator("summary", has_text="Approva…"))
+    type_into(page, page.get_by_label(re.compile("Perché approvi")), "Servizio vicino a casa.")
+    press(page, page.locator("details.referral-action form").get_by_role("button", name="Approva"))
+    page.wait_for_url(f"**/referrals/{referral_id}")
+    expect(page.locator("main p .badge").first).to_have_text("approvata, in attesa dell'ente")
+    assert_accessible(page, "keyboard-referral-approved-with-reason")
     journey_ends(page, "coordinator-referral-approved")
     keyboard_logout(page)
 
