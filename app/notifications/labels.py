@@ -18,6 +18,10 @@ TEXTS = {
     "referral_completed": _l("La segnalazione n. %(id)s si è conclusa con esito positivo"),
     "referral_failed": _l("La segnalazione n. %(id)s si è conclusa senza esito"),
     "referral_cancelled": _l("L'ente inviante ha annullato la segnalazione n. %(id)s"),
+    "referral_promoted": _l(
+        "Si è liberato un posto: la segnalazione n. %(id)s è uscita dalla lista d'attesa ed è "
+        "in attesa di approvazione della Città"
+    ),
     "placement_proposed": _l("Nuova proposta di inserimento abitativo n. %(id)s da approvare"),
     "placement_approved": _l(
         "Inserimento n. %(id)s approvato dalla Città: attende la vostra risposta"

@@ -26,10 +26,17 @@ STATUSES = (
     "completed",
     "failed",
     "cancelled",
+    # On the service's waiting list: no place left this month when it was sent; it moves to
+    # "submitted" by itself when a place frees (operations.promote_waiting). Keep it last: new
+    # statuses are appended after it.
+    "waiting",
 )
-OPEN_STATUSES = ("draft", "submitted", "approved", "accepted", "in_progress")
+OPEN_STATUSES = ("draft", "submitted", "approved", "accepted", "in_progress", "waiting")
 # Waiting for somebody's answer: overdue after N working days without one.
 AWAITING_ANSWER = ("submitted", "approved")
+# In flight to the service (the City and the entity are answering): each holds one of the
+# service's places of the month, so that nobody else is promised it meanwhile.
+IN_FLIGHT = ("submitted", "approved")
 # Accepted by the receiving entity: these consume the service's monthly capacity.
 CONSUMING_STATUSES = ("accepted", "in_progress", "completed", "failed")
 
@@ -50,6 +57,8 @@ class Referral(TimestampMixin, Base):
         Index("ix_referral_from_changed", "from_organization_id", "status_changed_at", "id"),
         Index("ix_referral_to_changed", "to_organization_id", "status_changed_at", "id"),
         Index("ix_referral_changed", "status_changed_at", "id"),  # the lists' newest first
+        # A service's waiting list in its order, and its places held in flight (same prefix).
+        Index("ix_referral_service_queue", "service_id", "status", "waiting_since", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -79,6 +88,8 @@ class Referral(TimestampMixin, Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When it joined the service's waiting list (its place in the queue); kept afterwards.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last coded reason: of a rejection, a decline or an outcome.
     reason_code: Mapped[str | None] = mapped_column(String(32))
     reason_note: Mapped[str | None] = mapped_column(String(1000))

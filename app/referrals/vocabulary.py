@@ -56,6 +56,7 @@ STATUSES = {
     "completed": _l("conclusa con esito positivo"),
     "failed": _l("conclusa senza esito"),
     "cancelled": _l("annullata"),
+    "waiting": _l("in lista d'attesa"),
 }
 
 STATUS_BADGES = {
@@ -69,6 +70,7 @@ STATUS_BADGES = {
     "completed": "bg-success",
     "failed": "bg-dark",
     "cancelled": "bg-secondary",
+    "waiting": "bg-warning",
 }
 
 REJECT_REASONS = {
