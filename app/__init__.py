@@ -241,6 +241,7 @@ def unread_notifications() -> int | None:
 def register_cli(app: Flask) -> None:
     from app.cli import (
         expire_accreditations_command,
+        promote_waiting_referrals_command,
         seed_demo_command,
         seed_scale_command,
         send_digests_command,
@@ -256,6 +257,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_scale_command)
     app.cli.add_command(expire_accreditations_command)
+    app.cli.add_command(promote_waiting_referrals_command)
 
     from app.maintenance.cli import register_maintenance_commands
 

@@ -38,6 +38,27 @@ def expire_accreditations_command() -> None:
     click.echo(f"Accreditamenti scaduti oggi: {len(expired)}")
 
 
+@click.command("promote-waiting-referrals")
+@with_appcontext
+def promote_waiting_referrals_command() -> None:
+    """Nightly (and on the 1st, the month's turn): the waiting referrals of every service with
+    places left move to "submitted", oldest first; each service in its own transaction, under
+    its row lock (safe to run twice, or beside the web processes)."""
+    from app.clock import today
+    from app.extensions import db
+    from app.referrals.operations import promote_waiting, services_with_waiting_lists
+    from app.registry.models import Service
+
+    day = today()
+    moved = 0
+    for service_id in services_with_waiting_lists():
+        service = db.session.get(Service, service_id)
+        if service is not None:
+            moved += len(promote_waiting(service, day))
+        db.session.commit()
+    click.echo(f"Segnalazioni uscite dalla lista d'attesa: {moved}")
+
+
 @click.command("seed-scale")
 @click.option(
     "--households",

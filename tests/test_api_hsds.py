@@ -836,6 +836,34 @@ def test_a_service_publishes_its_places_left_this_month_the_hsds_31_way(app, cli
     assert schema_errors("/services/{id}", item) == []
 
 
+def test_the_places_published_count_the_referrals_in_flight_too(app, client, login_as):
+    """Issue #24: a referral submitted or approved holds its place while the City and the
+    entity answer; a waiting one holds none (it waits for one)."""
+    from tests.test_referrals_views import make_referral
+
+    login_as("entity_operator")
+    org = make_org()
+    service = make_service(org, name="Sportello quasi pieno", monthly_capacity=4)
+    household = factories.household(factories.organization())
+    _db.session.flush()
+    make_referral(household, service, "accepted")
+    make_referral(household, service, "submitted", need="training")
+    make_referral(household, service, "approved", need="traineeship")
+    make_referral(household, service, "rejected", need="digital_skills")
+    _db.session.commit()
+    status, body = get_json(client, f"/api/hsds/services/{service.uuid}")
+    assert status == 200
+    (capacity,) = body["capacities"]
+    assert errors_against(CAPACITY_URI, capacity) == []
+    assert (capacity["available"], capacity["maximum"]) == (1, 4)
+    make_referral(household, service, "approved", need="italian_language")
+    make_referral(household, service, "waiting", need="self_employment")
+    _db.session.commit()
+    (capacity,) = get_json(client, f"/api/hsds/services/{service.uuid}")[1]["capacities"]
+    assert (capacity["available"], capacity["maximum"]) == (0, 4)
+    assert errors_against(CAPACITY_URI, capacity) == []
+
+
 def test_the_service_types_are_a_taxonomy_and_services_filter_by_its_terms(client, login_as):
     login_as("entity_operator")
     org = make_org()

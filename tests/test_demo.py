@@ -219,6 +219,25 @@ def test_demo_referral_histories_match_their_status_and_the_audit(app, db):
         )
 
 
+def test_demo_has_a_full_service_with_its_waiting_list(app, db):
+    """Issue #24: a service with no place left this month and 2-3 referrals waiting for one,
+    one of them from ente1; every other service with places left has nobody waiting."""
+    run_seed(app)
+    day = today()
+    services = _db.session.scalars(select(Service)).all()
+    left = queries.places_left(list(services), day)
+    waiting = queries.waiting_counts([s.id for s in services])
+    assert waiting
+    assert all(left[service_id] == 0 for service_id in waiting)
+    assert any(2 <= n <= 3 for n in waiting.values())
+    ente1 = demo_users()["ente1"].organization_id
+    queued = [r for r in demo_referrals() if r.status == "waiting"]
+    assert any(r.from_organization_id == ente1 for r in queued)
+    positions = sorted(queries.waiting_position(r) for r in queued)
+    assert positions == list(range(1, len(queued) + 1))
+    assert all(r.waiting_since == r.status_changed_at and r.submitted_at is None for r in queued)
+
+
 def test_demo_referrals_are_overdue_within_capacity_and_notified(app, db):
     run_seed(app)
     day = today()

@@ -131,8 +131,18 @@ def reach(net: dict[str, Any], household_id: int, status: str) -> int:
 # Item 1: the last monthly place ---------------------------------------------------------------
 
 
+def set_capacity(net: dict[str, Any], places: int) -> None:
+    with net["app"].test_request_context():
+        get(Service, net["service"]).monthly_capacity = places
+        _db.session.commit()
+
+
 def test_many_accepts_for_the_last_place_exactly_one_wins(app, net):
+    # Referrals in flight hold their place (issue #24): so many approved ones for one place
+    # happen when the entity lowers its monthly places after they were sent.
+    set_capacity(net, THREADS + 1)
     referrals = [reach(net, net["households"][i], "approved") for i in range(THREADS)]
+    set_capacity(net, 2)
     before_notified = count(Notification)
 
     def prepare(i: int) -> tuple[Referral, User]:

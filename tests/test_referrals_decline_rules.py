@@ -100,7 +100,7 @@ def test_a_draft_written_before_the_decline_cannot_be_submitted_to_that_service(
 def test_the_referral_form_says_why_a_fitting_service_is_not_suggested(app, db):
     world = make_world()
     declined(world, "person_refused")
-    full = factories.service(world.receiver_org, name="Sportello pieno", monthly_capacity=0)
+    full = factories.service(world.receiver_org, name="Sportello chiuso", monthly_capacity=0)
     young = factories.service(
         world.receiver_org,
         name="Solo giovani",
@@ -121,4 +121,6 @@ def test_the_referral_form_says_why_a_fitting_service_is_not_suggested(app, db):
     assert "età fuori dai limiti del servizio: 18-29 anni" in page
     assert young.name in page
     assert full.name in page
-    assert "nessun posto libero questo mese" in page
+    # No monthly places at all: not even a waiting list (a full one is suggested with its
+    # waiting list, tests/test_referrals_waiting.py).
+    assert "il servizio non ha posti mensili per le segnalazioni" in page

@@ -220,14 +220,27 @@ def test_reasons_are_stored_as_json_lists():
         (subject(age=66), offer(age_max=65), "too_old"),
         (subject(age=None), offer(age_min=18, age_max=29), "age_unknown"),
         (subject(age=None), offer(age_max=29), "age_unknown"),
-        (subject(), offer(capacity=3, used=3), "full"),
-        (subject(), offer(capacity=3, used=5), "full"),
-        (subject(), offer(capacity=0, used=0), "full"),
+        (subject(), offer(capacity=0, used=0), "no_places"),
     ],
 )
 def test_a_service_failing_a_hard_filter_is_never_suggested(person, service, why):
     assert ineligibility(person, service) == why
     assert rank(person, "job_search", [service]) == []
+
+
+def test_a_full_service_is_suggested_after_every_service_with_a_place():
+    """Issue #24: no place left this month is no longer a hard filter (the operator may put
+    the person on the waiting list), but the waiting list is the last resort."""
+    full = offer(service_id=1, capacity=3, used=3, circoscrizioni=frozenset({3}))
+    over = offer(service_id=2, capacity=3, used=5, circoscrizioni=frozenset({3}))
+    open_ = offer(service_id=3, capacity=3, used=2, circoscrizioni=frozenset({8}))
+    assert full.full
+    assert over.full
+    assert not open_.full
+    assert ineligibility(subject(), full) is None
+    ranked = rank(subject(), "job_search", [full, over, open_])
+    assert [s.service_id for s in ranked] == [3, 1, 2]
+    assert [s.service_id for s in rank(subject(), "job_search", [full, over, open_], 2)] == [3, 1]
 
 
 @pytest.mark.parametrize(
@@ -401,8 +414,8 @@ def test_every_suggestion_says_how_many_places_are_left_and_sums_its_reasons(
         service = suggestion.offer
         left = [params for code, params in suggestion.reasons if code == "places_left"]
         headroom = HEADROOM_POINTS * service.places_left // service.capacity
-        assert left == [{"n": service.capacity - service.used, "points": headroom}]
-        assert left[0]["n"] > 0
+        assert left == [{"n": max(service.capacity - service.used, 0), "points": headroom}]
+        assert (left[0]["n"] == 0) == service.full  # a full one is offered with its waiting list
         headroom = HEADROOM_POINTS * service.places_left // service.capacity
         assert 0 <= headroom <= HEADROOM_POINTS
         assert suggestion.score == headroom + sum(points.get(c, 0) for c in codes(suggestion))

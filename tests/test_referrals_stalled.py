@@ -4,7 +4,7 @@ once), returned to the sender as "scaduta" after the step's second limit, by the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from unittest import mock
 
 import pytest
@@ -179,3 +179,23 @@ def test_nobody_can_expire_a_referral_by_hand(db):
             operations.transition(referral, "expire", actor, reason_code="no_approval")
         assert "scade da sola" in refused.value.message
     assert referral.status == "submitted"
+
+
+def test_an_expired_referral_in_flight_gives_its_place_to_the_waiting_list(db):
+    """Expiring frees the place it held, like a rejection: the oldest waiting one is sent."""
+    from app.clock import today
+    from tests.test_referrals_waiting import fill, waiting
+
+    world = make_world(capacity=1)
+    (in_flight,) = fill(world, places=1)
+    queued = waiting(world)
+    assert queued.status == "waiting"
+    in_flight.status_changed_at = at_rome(today() - timedelta(days=60))
+    _db.session.flush()
+
+    assert stalled.expire_stalled(today()) == 1
+
+    assert in_flight.status == "expired"
+    _db.session.refresh(queued)
+    assert queued.status == "submitted"
+    assert history(queued)[-1].from_status == "waiting"

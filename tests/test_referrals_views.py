@@ -48,7 +48,8 @@ def make_referral(household, service, status="submitted", *, days_ago=0, **field
         "status": status,
         "status_changed_at": moment,
         "created_at": moment,
-        "submitted_at": None if status == "draft" else moment,
+        "submitted_at": None if status in ("draft", "waiting") else moment,
+        "waiting_since": moment if status == "waiting" else None,
         "approved_at": moment if status in APPROVED_OR_LATER else None,
         "accepted_at": moment if status in ACCEPTED_OR_LATER else None,
         "match_reasons": [],
@@ -639,9 +640,8 @@ def test_sending_without_the_sharing_authorisation_is_refused_and_nothing_is_sav
     assert count(AuditEvent, AuditEvent.action == "referral_created") == 0
 
 
-def _full(net):
-    net.service.monthly_capacity = 1
-    make_referral(net.household, net.service, "accepted", need="training")
+def _closed(net):
+    net.service.monthly_capacity = 0
     return net.service
 
 
@@ -658,11 +658,11 @@ def _duplicate(net):
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        (_full, "non ha più posti disponibili questo mese"),
+        (_closed, "non ha posti mensili per le segnalazioni"),
         (_suspended, "non può ricevere segnalazioni"),
         (_duplicate, "C'è già una segnalazione aperta per lo stesso bisogno"),
     ],
-    ids=["full", "suspended", "duplicate"],
+    ids=["no places", "suspended", "duplicate"],
 )
 def test_a_referral_that_breaks_a_rule_is_refused_with_its_reason(app, net, setup, message):
     service = setup(net)

@@ -35,7 +35,7 @@ from app.extensions import db as _db
 from app.households.models import Household, Person
 from app.notifications.models import Notification
 from app.referrals import operations, queries
-from app.referrals.models import CONSUMING_STATUSES, Referral, ReferralStatusChange
+from app.referrals.models import CONSUMING_STATUSES, IN_FLIGHT, Referral, ReferralStatusChange
 from app.referrals.operations import TRANSITIONS
 from app.referrals.policy import Side, sides, visible_referrals
 from app.referrals.vocabulary import REASONS_BY_STATUS
@@ -265,6 +265,8 @@ def test_the_transition_table_is_the_workflow_of_the_spec():
         ("submitted", "expired", Side.SYSTEM),
         ("approved", "expired", Side.SYSTEM),
         ("accepted", "expired", Side.SYSTEM),
+        ("draft", "waiting", Side.SENDER),
+        ("waiting", "cancelled", Side.SENDER),
     }
     coded = {t.target for t in TRANSITIONS.values() if t.reasons is not None}
     assert coded == {"rejected", "declined", "completed", "failed", "expired"}
@@ -508,8 +510,12 @@ def test_a_full_service_is_refused(db, status):
     accepted_elsewhere(world, month_start_utc(today()) + timedelta(minutes=1), status)
     message = refused(operations.transition, referral, "submit", world.sender, referral=referral)
     assert "posti" in message
+    assert "lista d'attesa" in message
     assert world.service.name in message
-    refused(draft, world, factories.person(world.household), "training")
+    # Not refused outright: a draft can wait for a place on the service's waiting list.
+    assert draft(world, factories.person(world.household), "training").status == "draft"
+    operations.transition(referral, "wait", world.sender)
+    assert referral.status == "waiting"
 
 
 def test_the_months_acceptances_fill_the_service_also_at_approval_and_acceptance(db):
@@ -558,13 +564,18 @@ def test_a_past_months_capacity_ignores_later_acceptances(db):
         operations.check_capacity(world.service, today())
 
 
-def test_referrals_not_accepted_do_not_consume_capacity(db):
-    world = make_world(capacity=1)
-    reach(world, "approved")
+def test_referrals_not_accepted_do_not_consume_capacity_but_those_in_flight_hold_a_place(db):
+    world = make_world(capacity=2)
     reach(world, "declined")
     reach(world, "cancelled_after_approval")
+    reach(world, "rejected")
     assert queries.places_used([world.service.id], today()) == {}
+    assert queries.places_left([world.service], today()) == {world.service.id: 2}
+    reach(world, "approved")
+    assert queries.places_used([world.service.id], today()) == {}
+    assert queries.places_left([world.service], today()) == {world.service.id: 1}
     assert reach(world, "accepted").status == "accepted"
+    assert queries.places_left([world.service], today()) == {world.service.id: 0}
 
 
 def test_a_second_open_referral_for_the_same_person_and_need_is_refused(db):
@@ -749,7 +760,7 @@ def test_creating_with_bad_input_is_refused(db, bad, fragment):
 def test_available_actions_follow_the_table(db):
     world = make_world()
     referral = draft(world)
-    assert operations.available_actions(world.sender, referral) == ["submit", "cancel"]
+    assert operations.available_actions(world.sender, referral) == ["submit", "cancel", "wait"]
     assert operations.available_actions(world.coordinator, referral) == []
     advance(world, referral, "submitted")
     assert operations.available_actions(world.coordinator, referral) == ["approve", "reject"]
@@ -885,7 +896,7 @@ def test_a_nonsense_setting_falls_back_to_the_default(db, stored):
 
 # The steps towards an outcome first: hypothesis draws the first choices more often.
 FORWARD_FIRST = ("submit", "approve", "accept", "start", "complete", "fail", "decline", "reject")
-FORWARD_FIRST += ("cancel",)
+FORWARD_FIRST += ("cancel", "wait")
 ACTORS = ("sender", "coordinator", "receiver", "unrelated", "housing")
 ALL_REASONS = sorted({code for reasons in REASONS_BY_STATUS.values() for code in reasons})
 
@@ -902,6 +913,7 @@ class ReferralMachine(RuleBasedStateMachine):
         self.sharing = True
         self.accredited = True
         self.capacity = 1
+        self.queue: list[int] = []  # the waiting list, in its order
 
     @initialize(
         capacity=st.integers(min_value=1, max_value=3),
@@ -939,11 +951,28 @@ class ReferralMachine(RuleBasedStateMachine):
         ):
             return False
         used = sum(1 for s in self.status.values() if s in CONSUMING_STATUSES)
-        if action in ("submit", "approve", "accept", "start") and not self.sharing:
+        if action in ("submit", "approve", "accept", "start", "wait") and not self.sharing:
             return False
-        if action in ("submit", "approve") and not self.accredited:
+        if action in ("submit", "approve", "wait") and not self.accredited:
             return False
-        return not (action in ("submit", "approve", "accept") and used >= self.capacity)
+        if action == "submit" and self.places_left() <= 0:
+            return False  # offered the waiting list instead
+        return not (action in ("approve", "accept") and used >= self.capacity)
+
+    def places_left(self) -> int:
+        taken = sum(1 for s in self.status.values() if s in (*CONSUMING_STATUSES, *IN_FLIGHT))
+        return max(self.capacity - taken, 0)
+
+    def promote(self) -> list[int]:
+        """What the spec says a freed place does: the oldest waiting referrals go, as many as
+        the places left (the household's consent and the entity's accreditation in force)."""
+        if not (self.sharing and self.accredited):
+            return []
+        moved = self.queue[: self.places_left()]
+        for referral_id in moved:
+            self.status[referral_id] = "submitted"
+        self.queue = self.queue[len(moved) :]
+        return moved
 
     @rule(
         pick=st.integers(min_value=0, max_value=2),
@@ -1006,25 +1035,34 @@ class ReferralMachine(RuleBasedStateMachine):
             return
         operations.transition(referral, action, actor, code, note)
         target = TRANSITIONS[action].target
-        assert referral.status == target
+        previous = self.status[referral.id]
         self.status[referral.id] = target
         if target == "approved":
             self.approved.add(referral.id)
+        if target == "waiting":
+            self.queue.append(referral.id)
+        if previous == "waiting":
+            self.queue.remove(referral.id)
+        promoted: list[int] = []
+        if action == "wait" or (action in ("reject", "decline", "cancel") and previous != "draft"):
+            promoted = self.promote()
+        for other in self.referrals:
+            _db.session.refresh(other)
+            assert other.status == self.status[other.id], (other.id, promoted)
         rows = history(referral)
-        assert len(rows) == rows_before + 1
-        assert (rows[-1].from_status, rows[-1].to_status, rows[-1].actor_id) == (
-            before[0],
-            target,
-            actor.id,
-        )
-        assert audit_actions(referral) == [*audit_before, f"referral_{target}"]
+        assert len(rows) == rows_before + 1 + (referral.id in promoted)
+        assert (rows[rows_before].from_status, rows[rows_before].to_status) == (before[0], target)
+        assert rows[rows_before].actor_id == actor.id
+        promotion = ["referral_promoted"] if referral.id in promoted else []
+        assert audit_actions(referral) == [*audit_before, f"referral_{target}", *promotion]
         new = list(
             _db.session.scalars(
                 select(Notification).order_by(Notification.id).offset(notifications_before)
             )
         )
         assert actor.id not in {n.user_id for n in new}
-        assert {n.kind for n in new} <= {f"referral_{target}"}
+        promotions = {"referral_submitted", "referral_promoted"} if promoted else set()
+        assert {n.kind for n in new} <= {f"referral_{target}", *promotions}
 
     @invariant()
     def history_is_a_complete_chain(self) -> None:

@@ -325,15 +325,12 @@ def service_at_locations(service: Service) -> list[Json]:
 
 @dataclass(frozen=True)
 class Capacity:
-    """A service's monthly places: the maximum, those taken this month, when it last changed."""
+    """A service's monthly places: the maximum, those left this month (accepted referrals and
+    those in flight take one, `referrals.queries.places_left`), when it last changed."""
 
     maximum: int
-    used: int
+    available: int
     updated: datetime
-
-    @property
-    def available(self) -> int:
-        return max(self.maximum - self.used, 0)
 
 
 def service_capacities(service: Service, capacity: Capacity | None) -> list[Json]:

@@ -25,7 +25,7 @@ from app.db import fold, folded
 from app.extensions import db
 from app.i18n import gettext as _
 from app.referrals.models import Referral
-from app.referrals.queries import places_used
+from app.referrals.queries import places_left
 from app.registry.models import Accreditation, Organization, Service, Site, service_site
 from app.workdays import month_start_utc
 
@@ -272,19 +272,22 @@ def capacities(services: list[Service], today_: date) -> dict[int, hsds.Capacity
     ids = [service.id for service in services]
     if not ids:
         return {}
-    used = places_used(ids, today_)
+    left = places_left(services, today_)
+    month_start = month_start_utc(today_)
+    # Any step of this month may have taken or freed a place (submitted, approved, accepted,
+    # rejected, declined, cancelled); the month's turn frees those of the month before.
     changed = dict(
         db.session.execute(
             select(Referral.service_id, func.max(Referral.status_changed_at))
-            .where(Referral.service_id.in_(ids), Referral.accepted_at >= month_start_utc(today_))
+            .where(Referral.service_id.in_(ids), Referral.status_changed_at >= month_start)
             .group_by(Referral.service_id)
         ).all()
     )
     return {
         service.id: hsds.Capacity(
             maximum=service.monthly_capacity,
-            used=used.get(service.id, 0),
-            updated=max(filter(None, (service.updated_at, changed.get(service.id)))),
+            available=left[service.id],
+            updated=max(filter(None, (service.updated_at, changed.get(service.id), month_start))),
         )
         for service in services
     }

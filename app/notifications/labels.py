@@ -25,6 +25,10 @@ TEXTS = {
     "referral_expired": _l(
         "La segnalazione n. %(id)s è scaduta senza risposta ed è tornata all'ente inviante"
     ),
+    "referral_promoted": _l(
+        "Si è liberato un posto: la segnalazione n. %(id)s è uscita dalla lista d'attesa ed è "
+        "in attesa di approvazione della Città"
+    ),
     "placement_proposed": _l("Nuova proposta di inserimento abitativo n. %(id)s da approvare"),
     "placement_approved": _l(
         "Inserimento n. %(id)s approvato dalla Città: attende la vostra risposta"

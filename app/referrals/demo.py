@@ -33,6 +33,8 @@ working days from three months ago to yesterday. What the demo relies on:
   answer, recent decisions on its own), `ente1` (referrals to answer and recent decisions); older
   notifications are read;
 - this month's accepted referrals stay within each service's monthly capacity;
+- a service full this month (Crocetta's job placement: its places held by referrals in
+  flight) with three referrals on its waiting list, one of them from `ente1`;
 - one young member of `ente1`'s households, with the sharing authorisation, is left without
   referrals, and a service of `ente2`'s organization is among their suggestions for "job_search":
   the referral journey can be tried from the start.
@@ -109,6 +111,7 @@ SUBMIT = (("submit", None),)
 APPROVE = (*SUBMIT, ("approve", None))
 ACCEPT = (*APPROVE, ("accept", None))
 START = (*ACCEPT, ("start", None))
+WAIT = (("wait", None),)
 
 SCENARIOS: tuple[_Scenario, ...] = (
     # ente1 -> ente2 ---------------------------------------------------------------------------
@@ -333,9 +336,43 @@ SCENARIOS: tuple[_Scenario, ...] = (
         "Cerca lavoro nella logistica vicino a casa.",
         "La persona non ha risposto alle convocazioni.",
     ),
+    # A full service and its waiting list (issue #24): Crocetta's job placement (4 places a
+    # month) is held by four referrals in flight; three more wait, oldest first. Nothing frees
+    # a place afterwards, so nobody is promoted while the demo is loaded.
+    _Scenario(
+        5, 3, "job_search", "job_placement", "any",
+        APPROVE, (12, 12, 10),
+        "Ha lavorato come operaio edile fino alla chiusura del cantiere; cerca un lavoro "
+        "all'aperto.",
+    ),
+    _Scenario(
+        13, 3, "job_search", "job_placement", "any",
+        APPROVE, (11, 11, 9),
+        "Dopo un periodo di malattia vuole tornare al lavoro con un orario ridotto.",
+    ),
+    _Scenario(
+        8, 3, "job_search", "job_placement", "any",
+        SUBMIT, (8, 8),
+        "Ha esperienza nelle pulizie di uffici e cerca un contratto più stabile.",
+    ),
+    _Scenario(
+        1, 3, "job_search", "job_placement", "any",
+        SUBMIT, (6, 6),
+        "Cerca un inserimento in cooperativa per ricominciare dopo anni di inattività.",
+    ),
+    _Scenario(
+        12, 3, "job_search", "job_placement", "any",
+        WAIT, (4, 4),
+        "Cerca un lavoro nella manutenzione del verde; disponibile anche il sabato.",
+    ),
+    _Scenario(
+        0, 3, "job_search", "job_placement", "adult",
+        WAIT, (3, 3),
+        "Ha lavorato per anni nelle pulizie senza contratto; chiede un inserimento regolare.",
+    ),
     _Scenario(
         4, 3, "job_search", "job_placement", "any",
-        SUBMIT, (1, 1),
+        WAIT, (1, 1),
         "Ha perso il lavoro da poco e chiede un inserimento lavorativo in cooperativa.",
     ),
 )  # fmt: skip
@@ -425,6 +462,8 @@ def _stamp(referral: Referral, moment: datetime) -> None:
         referral.approved_at = moment
     elif referral.status == "accepted":
         referral.accepted_at = moment
+    elif referral.status == "waiting":
+        referral.waiting_since = moment
     elif referral.status in CLOSING_STATUSES:
         referral.closed_at = moment
 
@@ -458,8 +497,8 @@ def _target_offers(organization: Organization, day: date, suspended_after: bool)
     if not suspended_after and not queries.is_referral_target(organization.id, day):
         return []
     services = [s for s in organization.services if s.active]
-    used = queries.places_used([s.id for s in services], day)
-    return [queries.offer_for(s, used.get(s.id, 0), True) for s in services]
+    taken = queries.places_taken([s.id for s in services], day)
+    return [queries.offer_for(s, taken.get(s.id, 0), True) for s in services]
 
 
 def _choose(ctx: _Context, scenario: _Scenario, day: date) -> tuple[Person, Suggestion] | None:

@@ -27,6 +27,7 @@ ACTION_BUTTONS = {
     "start": _l("Avvia il percorso"),
     "complete": _l("Chiudi con esito positivo"),
     "fail": _l("Chiudi senza esito"),
+    "wait": _l("Metti in lista d'attesa"),
 }
 
 # The label of the coded reason each action asks for.
@@ -57,6 +58,7 @@ ACTION_DONE = {
     "start": _l("Percorso avviato."),
     "complete": _l("Segnalazione chiusa con esito positivo."),
     "fail": _l("Segnalazione chiusa senza esito."),
+    "wait": _l("Segnalazione messa in lista d'attesa."),
 }
 
 
@@ -116,6 +118,29 @@ def unfit_text(service_type: str, need_label: object) -> str:
     )
 
 
+def waiting_text(waiting: int) -> str:
+    """Beside a suggested service with no place left this month (issue #24)."""
+    if waiting <= 0:
+        return _("nessun posto questo mese: lista d'attesa")
+    return ngettext(
+        "nessun posto questo mese: lista d'attesa (%(num)d in attesa)",
+        "nessun posto questo mese: lista d'attesa (%(num)d in attesa)",
+        waiting,
+    )
+
+
+def waiting_offer_text(service_name: str, position: int) -> str:
+    """The referral form's offer when the chosen service has no place left."""
+    return _(
+        "Il servizio «%(name)s» non ha più posti disponibili questo mese. Puoi metterla in "
+        "lista d'attesa: sarà in posizione %(position)d in lista e passerà da sola alla Città "
+        "per l'approvazione appena si libera un posto (un invio rifiutato o annullato, o il "
+        "mese nuovo).",
+        name=service_name,
+        position=position,
+    )
+
+
 def exclusion_text(code: str, offer: Offer, parking: Parking | None) -> str:
     """Why a service that answers the need cannot take this person: the hard rule, in words."""
     if code in ("too_young", "too_old"):
@@ -124,8 +149,8 @@ def exclusion_text(code: str, offer: Offer, parking: Parking | None) -> str:
         return _("età fuori dai limiti del servizio: %(low)s-%(high)s anni", low=low, high=high)
     if code == "age_unknown":
         return _("il servizio ha limiti di età e la data di nascita della persona non è nota")
-    if code == "full":
-        return _("nessun posto libero questo mese")
+    if code == "no_places":
+        return _("il servizio non ha posti mensili per le segnalazioni")
     if code == "parked" and parking is not None:
         reason = DECLINE_REASONS.get(parking.reason_code, parking.reason_code)
         if parking.until is None:

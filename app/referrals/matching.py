@@ -2,9 +2,11 @@
 
 `rank()` knows nothing of the database: `queries.offers()` loads what it needs. Hard filters
 (a service failing one never appears): service active, organization actively accredited, age
-within the service's range, not parked by a decline of this person (the decline rules),
-a place left this month. Only services whose type fits the need (its
-primary or related types) are ranked (issue #26); the others can still be found by name and are
+within the service's range, not parked by a decline of this person (the decline rules).
+A service with no place left this month is not excluded: it is ranked after every service
+with a place (the operator may put the person on its waiting list, issue #24); one with no
+monthly places at all is. Only services whose type fits the need (its primary or related types)
+are ranked (issue #26); the others can still be found by name and are
 shown apart, with why they do not fit. Score factors, each with its reason and its points: service
 type against the need, same circoscrizione (then a neighbouring one), a shared language for a
 person whose file does not list Italian, youth focus for people aged 18-29, NEET focus, capacity
@@ -59,7 +61,7 @@ class Offer:
     youth_focus: bool
     neet_focus: bool
     capacity: int
-    used: int
+    used: int  # places taken this month: accepted, and held by referrals in flight
     active: bool = True
     accredited: bool = True
 
@@ -67,6 +69,11 @@ class Offer:
     def places_left(self) -> int:
         # Cached: the offers are kept for a while and scored for every person who asks.
         return max(self.capacity - self.used, 0)
+
+    @property
+    def full(self) -> bool:
+        """No place left this month: a referral to it goes on its waiting list."""
+        return self.places_left <= 0
 
 
 @dataclass(frozen=True)
@@ -96,8 +103,8 @@ def ineligibility(subject: Subject, offer: Offer) -> str | None:
             return "too_old"
     if offer.service_id in subject.parked:
         return "parked"
-    if offer.places_left <= 0:
-        return "full"
+    if offer.capacity <= 0:  # takes no referrals at all: not even a waiting list
+        return "no_places"
     return None
 
 
@@ -185,7 +192,8 @@ def rank(
     subject: Subject, need: str, offers: Iterable[Offer], limit: int | None = None
 ) -> list[Suggestion]:
     """Eligible services whose type fits the need, best first; ties broken by service id so
-    the order is stable.
+    the order is stable. Services with no place left this month come after all the others
+    (the waiting list is the last resort).
 
     With `limit`, only the best `limit` (the same as the first of the whole ranking): at city
     scale thousands of services are scored, and only the shown ones need their reasons.
@@ -202,10 +210,12 @@ def rank_eligible(
     eligible = [offer for offer in eligible if fits_need(need, offer)]
     if limit is not None:
         points = _scorer(subject, need)
-        best = heapq.nsmallest(limit, eligible, key=lambda o: (-points(o, None), o.service_id))
+        best = heapq.nsmallest(
+            limit, eligible, key=lambda o: (o.full, -points(o, None), o.service_id)
+        )
         return [score(subject, need, o) for o in best]
     suggestions = [score(subject, need, o) for o in eligible]
-    return sorted(suggestions, key=lambda s: (-s.score, s.offer.service_id))
+    return sorted(suggestions, key=lambda s: (s.offer.full, -s.score, s.offer.service_id))
 
 
 def position(subject: Subject, need: str, eligible: Iterable[Offer], chosen: Suggestion) -> int:

@@ -26,9 +26,15 @@ STATUSES = (
     "completed",
     "failed",
     "cancelled",
+    # On the service's waiting list: no place left this month when it was sent; it moves to
+    # "submitted" by itself when a place frees (operations.promote_waiting).
+    "waiting",
     "expired",  # left unanswered past the step's limit: back to the sender (issue #24)
 )
-OPEN_STATUSES = ("draft", "submitted", "approved", "accepted", "in_progress")
+OPEN_STATUSES = ("draft", "submitted", "approved", "accepted", "in_progress", "waiting")
+# In flight to the service (the City and the entity are answering): each holds one of the
+# service's places of the month, so that nobody else is promised it meanwhile.
+IN_FLIGHT = ("submitted", "approved")
 # Accepted by the receiving entity: these consume the service's monthly capacity.
 CONSUMING_STATUSES = ("accepted", "in_progress", "completed", "failed")
 
@@ -49,6 +55,8 @@ class Referral(TimestampMixin, Base):
         Index("ix_referral_from_changed", "from_organization_id", "status_changed_at", "id"),
         Index("ix_referral_to_changed", "to_organization_id", "status_changed_at", "id"),
         Index("ix_referral_changed", "status_changed_at", "id"),  # the lists' newest first
+        # A service's waiting list in its order, and its places held in flight (same prefix).
+        Index("ix_referral_service_queue", "service_id", "status", "waiting_since", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -81,6 +89,8 @@ class Referral(TimestampMixin, Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When it joined the service's waiting list (its place in the queue); kept afterwards.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last coded reason: of a rejection, a decline or an outcome.
     reason_code: Mapped[str | None] = mapped_column(String(32))
     reason_note: Mapped[str | None] = mapped_column(String(1000))

@@ -12,7 +12,17 @@ Safe when two people act at once (issue #17):
   referral is in now. The new state is written by `app.workflow.move()`, one conditional UPDATE
   on the status just read, so even a caller that skipped the lock cannot write a second step;
 - the service's monthly places are counted under a lock of the service's row (submit, approve,
-  accept and the draft itself), so the last place goes to exactly one acceptance;
+  accept, the draft itself, and every step that frees a place), so the last place goes to
+  exactly one submission or acceptance;
+- waiting lists (issue #24): a place is taken by a referral accepted this month and by one in
+  flight (submitted or approved). With no place left, the sender may put the referral on the
+  service's waiting list ("wait": draft -> waiting). When a place frees (the City rejects, the
+  entity declines, the sender cancels) `promote_waiting()` moves the oldest waiting referrals to
+  "submitted", as many as places left, in the same transaction and under the same service lock;
+  the month's turn is `flask promote-waiting-referrals`. Under that lock the waiting referrals
+  are read with SKIP LOCKED (PostgreSQL): one that its sender is cancelling at that moment holds
+  its own row and waits for the service's, so waiting for it would close a circle; it is
+  skipped and the next one goes;
 - "one open referral per person and need" is checked under a lock of the household's row
   (the draft, its submission), so two forms sent at once for the same need make one referral.
 Locks are always taken in the order household, referral, service (a household's erasure also
@@ -43,7 +53,7 @@ from app.i18n import lazy_gettext as _l
 from app.notifications.operations import coordinators, notify, operators_of, settle
 from app.referrals import queries
 from app.referrals.matching import Suggestion, reasons_json
-from app.referrals.models import Referral, ReferralStatusChange
+from app.referrals.models import IN_FLIGHT, Referral, ReferralStatusChange
 from app.referrals.policy import (
     SHARING_SCOPES_FOR_JOB_SERVICES,
     Side,
@@ -63,6 +73,10 @@ from app.referrals.vocabulary import (
 from app.registry.models import Service
 from app.web.formatting import format_date
 from app.workflow import StaleState, lock_row, move
+
+
+class ServiceFull(DomainError):
+    """No place left this month: the referral may go on the service's waiting list instead."""
 
 
 class SharingWithdrawn(DomainError):
@@ -89,7 +103,7 @@ TRANSITIONS: dict[str, Transition] = {
         _l("Non spetta a te inviare questa segnalazione alla Città."),
     ),
     "cancel": Transition(
-        ("draft", "submitted", "approved"), "cancelled", Side.SENDER,
+        ("draft", "submitted", "approved", "waiting"), "cancelled", Side.SENDER,
         _l("La segnalazione è «%(status)s»: ora non si può annullare."),
         _l("Non spetta a te annullare questa segnalazione."),
     ),
@@ -138,6 +152,11 @@ TRANSITIONS: dict[str, Transition] = {
         _l("La segnalazione è «%(status)s»: ora non può scadere."),
         _l("Una segnalazione scade da sola, quando resta senza risposta."),
         EXPIRY_REASONS,
+    ),
+    "wait": Transition(
+        ("draft",), "waiting", Side.SENDER,
+        _l("La segnalazione è «%(status)s»: ora non si può metterla in lista d'attesa."),
+        _l("Non spetta a te mettere in lista d'attesa questa segnalazione."),
     ),
 }  # fmt: skip
 
@@ -212,6 +231,28 @@ def check_target(service: Service, day: date) -> None:
 
 
 def check_capacity(service: Service, day: date) -> None:
+    """A new referral in flight takes a place: one must be left (`queries.places_left`)."""
+    if queries.places_left([service], day)[service.id] <= 0:
+        if service.monthly_capacity <= 0:
+            raise DomainError(
+                _(
+                    "Il servizio «%(name)s» non ha posti mensili per le segnalazioni.",
+                    name=service.name,
+                )
+            )
+        raise ServiceFull(
+            _(
+                "Il servizio «%(name)s» non ha più posti disponibili questo mese: puoi "
+                "mettere la segnalazione in lista d'attesa.",
+                name=service.name,
+            )
+        )
+
+
+def check_room_to_accept(service: Service, day: date) -> None:
+    """A referral in flight already holds its place; what it may never do is take the service
+    beyond its monthly places (a capacity lowered meanwhile, or referrals sent before waiting
+    lists): the approval and the acceptance count the month's acceptances."""
     used = queries.places_used([service.id], day).get(service.id, 0)
     if used >= service.monthly_capacity:
         raise DomainError(
@@ -315,7 +356,8 @@ def open_draft(
     # the first one's referral.
     lock_row(Household, household.id)
     lock_row(Service, service.id)
-    check_capacity(service, day)
+    if service.monthly_capacity <= 0:  # a full service has a waiting list; this one takes none
+        check_capacity(service, day)
     check_not_parked(person.id if person else None, service, day)
     check_not_duplicate(household, person.id if person else None, need)
     now = utcnow()
@@ -357,14 +399,24 @@ def open_draft(
 # Moving --------------------------------------------------------------------------------------
 
 # The steps that take a place, or promise one: the service's month is counted under its lock.
-CAPACITY_STEPS = ("submit", "approve", "accept")
+CAPACITY_STEPS = ("submit", "approve", "accept", "wait")
+# The steps that free a place held in flight (or leave the waiting list): the oldest waiting
+# referrals of the service take the places left, under the same lock, in the same transaction.
+FREEING_STEPS = ("reject", "decline", "cancel", "expire")
 # The steps that hand the household's data on, or let the receiver use it: the sender's
 # submission to the City, the City's approval (it opens the referral to the receiving
 # organization), the receiver's acceptance and the start of the path. Each reads the
 # household's consent again under the household's row lock, which a withdrawal waits for.
-SHARING_STEPS = ("submit", "approve", "accept", "start")
+SHARING_STEPS = ("submit", "approve", "accept", "start", "wait")
+# Joining the waiting list is a submission that waits for its place: the same checks.
+SUBMITTING = ("submit", "wait")
 # The column each arrival state dates.
-DATED = {"submitted": "submitted_at", "approved": "approved_at", "accepted": "accepted_at"}
+DATED = {
+    "submitted": "submitted_at",
+    "approved": "approved_at",
+    "accepted": "accepted_at",
+    "waiting": "waiting_since",
+}
 CLOSED = ("rejected", "declined", "completed", "failed", "cancelled", "expired")
 
 
@@ -446,9 +498,9 @@ def apply_step(
             db.session.refresh(referral)  # the caller shows the referral as it is now
         raise StaleState(_refusal(step, previous, loaded), previous)
     service = referral.service
-    if action in CAPACITY_STEPS:
+    if action in CAPACITY_STEPS or action in FREEING_STEPS:
         lock_row(Service, referral.service_id)
-    if action == "submit":
+    if action in SUBMITTING:
         _refresh_sharing(referral.household)
         check_sharing(referral.household)
     elif action in SHARING_STEPS:
@@ -461,13 +513,17 @@ def apply_step(
                     "non può andare avanti."
                 )
             )
-    if action == "submit":
+    if action in SUBMITTING:
         check_not_duplicate(referral.household, referral.person_id, referral.need, referral.id)
         check_not_parked(referral.person_id, service, day)
-    if action in ("submit", "approve") and check_accreditation:
+    if action in ("submit", "approve", "wait") and check_accreditation:
         check_target(service, day)
-    if action in CAPACITY_STEPS:
+    if action == "submit":
         check_capacity(service, day)
+    elif action in ("approve", "accept"):
+        check_room_to_accept(service, day)
+    elif action == "wait" and service.monthly_capacity <= 0:
+        check_capacity(service, day)  # no place will ever free: refused with its reason
 
     now = utcnow()
     values: dict[str, object] = {"status": step.target, "status_changed_at": now}
@@ -494,8 +550,99 @@ def apply_step(
     # vostra risposta" for the receiving operators, and the actor's own notifications.
     settle("referral", referral.id, [f"referral_{previous}", "referral_stalled"], actor)
     _notify(referral, previous, actor)
+    freed = action in FREEING_STEPS and previous in (*IN_FLIGHT, "waiting")
+    if freed or action == "wait":
+        # A place freed goes to the oldest waiting referral; one that joins a list with a place
+        # left (freed a moment ago) goes at once, in its turn.
+        promote_waiting(service, day, actor, trigger=action)
     db.session.flush()
     return referral
+
+
+# Waiting lists -------------------------------------------------------------------------------
+
+PROMOTION_BATCH = 200  # waiting referrals read per promotion (a list is dozens long at most)
+
+
+@dataclass(frozen=True)
+class _System:
+    """The portal itself moving a referral off the waiting list: the history names no person."""
+
+    id: None = None
+    organization_id: None = None
+
+
+def promote_waiting(
+    service: Service, day: date, actor: Any = None, trigger: str = "month"
+) -> list[Referral]:
+    """Move the oldest waiting referrals of `service` to "submitted", as many as its places
+    left (none when the service may not receive referrals today); returns them.
+
+    Under the service's row lock (taken here if the caller has not), in the caller's
+    transaction: two steps freeing places at once, or two runs of the nightly command, move
+    each place once. A waiting referral whose household no longer authorises sharing with the
+    job services stays where it is and the next one goes. Each promotion writes its history
+    row (from "in lista d'attesa"), an audit event, and tells the City (to approve) and the
+    sender's operators.
+    """
+    lock_row(Service, service.id)
+    db.session.refresh(service, ["monthly_capacity", "active"])
+    left = queries.places_left([service], day)[service.id]
+    if (
+        left <= 0
+        or not service.active
+        or not queries.is_referral_target(service.organization_id, day)
+    ):
+        return []
+    candidates = db.session.scalars(
+        select(Referral)
+        .where(Referral.service_id == service.id, Referral.status == "waiting")
+        .order_by(*queries.waiting_order())
+        .limit(PROMOTION_BATCH)
+        .with_for_update(skip_locked=True, key_share=True)
+    ).all()
+    promoted: list[Referral] = []
+    for referral in candidates:
+        if len(promoted) == left:
+            break
+        if not shares_with_job_services(referral.household):
+            continue
+        now = utcnow()
+        move(
+            referral,
+            ("waiting",),
+            {"status": "submitted", "status_changed_at": now, "submitted_at": now},
+            refused=lambda current: _("La segnalazione non è più in lista d'attesa."),
+        )
+        _history(referral, "waiting", "submitted", _System())
+        record(
+            "referral_promoted",
+            referral,
+            {"status": ["waiting", "submitted"], "from_waiting_list": True, "trigger": trigger},
+            actor=actor,
+        )
+        notify(coordinators(), "referral_submitted", referral, exclude=actor)
+        notify(
+            operators_of(referral.from_organization_id),
+            "referral_promoted",
+            referral,
+            exclude=actor,
+        )
+        promoted.append(referral)
+    db.session.flush()
+    return promoted
+
+
+def services_with_waiting_lists() -> list[int]:
+    """The services that have referrals waiting, for the month's turn."""
+    return list(
+        db.session.scalars(
+            select(Referral.service_id)
+            .where(Referral.status == "waiting")
+            .distinct()
+            .order_by(Referral.service_id)
+        )
+    )
 
 
 def _refresh_sharing(household: Household) -> None:

@@ -1,7 +1,7 @@
 """Who sees and moves which referral: asked here, never re-derived in a view.
 
 - The sending organization's operators see their referrals in every state (drafts included).
-- Coordinators see every referral once submitted.
+- Coordinators see every referral once submitted or put on a service's waiting list.
 - The receiving organization's operators see a referral once the City approved it, and only
   what the service needs of the household (the referral page is that minimal view), and only
   while the household's authorisation to share with the job services is in force: once it is
@@ -42,8 +42,11 @@ class Side(StrEnum):
 def visible_referrals(user: User) -> Select[tuple[Referral]]:
     query = select(Referral)
     if user.has_role(Role.COORDINATOR):
-        # Once submitted: a draft cancelled by its sender never reached the City.
-        return query.where(Referral.submitted_at.is_not(None))
+        # Once submitted, or put on a waiting list (the City follows the queues): a draft
+        # cancelled by its sender never reached the City.
+        return query.where(
+            or_(Referral.submitted_at.is_not(None), Referral.waiting_since.is_not(None))
+        )
     sides = visible_sides(user)
     if sides:
         return query.where(or_(*sides))

@@ -11,7 +11,12 @@ from app.admin.models import get_setting
 from app.extensions import db
 from app.households.models import Household, Person
 from app.referrals.matching import Offer, Subject
-from app.referrals.models import CONSUMING_STATUSES, OPEN_STATUSES, Referral
+from app.referrals.models import (
+    CONSUMING_STATUSES,
+    IN_FLIGHT,
+    OPEN_STATUSES,
+    Referral,
+)
 from app.referrals.vocabulary import REFER_AGAIN_AFTER_DAYS
 from app.registry.models import Organization, Service, Site, service_site
 from app.registry.policy import referral_target_organizations
@@ -100,23 +105,92 @@ def is_overdue(referral: Referral, today: date, limits: dict[str, int]) -> bool:
     return days is not None and local_date(referral.status_changed_at) < overdue_before(today, days)
 
 
+def _next_month(today: date) -> date:
+    return (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
 def places_used(service_ids: list[int], today: date) -> dict[int, int]:
     """Referrals accepted in the month of `today` (in Turin), by service: the monthly capacity
     they consume. Acceptances of a later month do not count (`today` may be a past day)."""
     if not service_ids:
         return {}
-    next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     rows = db.session.execute(
         select(Referral.service_id, func.count())
         .where(
             Referral.service_id.in_(service_ids),
             Referral.status.in_(CONSUMING_STATUSES),
             Referral.accepted_at >= month_start_utc(today),
-            Referral.accepted_at < month_start_utc(next_month),
+            Referral.accepted_at < month_start_utc(_next_month(today)),
         )
         .group_by(Referral.service_id)
     ).all()
     return {row[0]: row[1] for row in rows}
+
+
+def places_held(service_ids: list[int]) -> dict[int, int]:
+    """Referrals in flight to each service (submitted or approved): each holds a place while
+    the City and the entity answer."""
+    if not service_ids:
+        return {}
+    rows = db.session.execute(
+        select(Referral.service_id, func.count())
+        .where(Referral.service_id.in_(service_ids), Referral.status.in_(IN_FLIGHT))
+        .group_by(Referral.service_id)
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def places_taken(service_ids: list[int], today: date) -> dict[int, int]:
+    """The places of the month that are taken, by service: accepted this month (`places_used`)
+    and held by the referrals in flight (`places_held`)."""
+    used = places_used(service_ids, today)
+    held = places_held(service_ids)
+    return {key: used.get(key, 0) + held.get(key, 0) for key in set(used) | set(held)}
+
+
+def places_left(services: list[Service], today: date) -> dict[int, int]:
+    """The one answer to "how many places does this service have left this month": its monthly
+    capacity less the places taken (never below zero). Matching, the referral form, the
+    capacity check of every step, the registry page and the HSDS `capacities` all read it."""
+    taken = places_taken([service.id for service in services], today)
+    return {
+        service.id: max(service.monthly_capacity - taken.get(service.id, 0), 0)
+        for service in services
+    }
+
+
+def waiting_counts(service_ids: list[int]) -> dict[int, int]:
+    """How many referrals wait on each service's waiting list."""
+    if not service_ids:
+        return {}
+    rows = db.session.execute(
+        select(Referral.service_id, func.count())
+        .where(Referral.service_id.in_(service_ids), Referral.status == "waiting")
+        .group_by(Referral.service_id)
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def waiting_order() -> tuple[ColumnElement[object], ...]:
+    """The waiting list's order: who joined first goes first (the id breaks a tie)."""
+    return (Referral.waiting_since.asc(), Referral.id.asc())  # type: ignore[return-value]
+
+
+def waiting_position(referral: Referral) -> int | None:
+    """The referral's place on its service's waiting list (1 = next to go), or None."""
+    if referral.status != "waiting" or referral.waiting_since is None:
+        return None
+    ahead = db.session.scalar(
+        select(func.count()).where(
+            Referral.service_id == referral.service_id,
+            Referral.status == "waiting",
+            or_(
+                Referral.waiting_since < referral.waiting_since,
+                and_(Referral.waiting_since == referral.waiting_since, Referral.id < referral.id),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
 
 
 def is_referral_target(organization_id: int, today: date) -> bool:
@@ -190,7 +264,7 @@ def _load_offers(today: date) -> list[Offer]:
         .where(service_site.c.service_id.in_(select(Service.id).where(*in_scope)))
     ):
         districts.setdefault(service_id, set()).add(circ)
-    used = places_used(ids, today)
+    taken = places_taken(ids, today)
     return [
         Offer(
             service_id=row[0],
@@ -203,7 +277,7 @@ def _load_offers(today: date) -> list[Offer]:
             youth_focus=row[6],
             neet_focus=row[7],
             capacity=row[8],
-            used=used.get(row[0], 0),
+            used=taken.get(row[0], 0),
         )
         for row in rows
     ]

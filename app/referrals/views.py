@@ -41,6 +41,8 @@ from app.referrals.labels import (
     exclusion_text,
     reason_texts,
     unfit_text,
+    waiting_offer_text,
+    waiting_text,
 )
 from app.referrals.matching import (
     Offer,
@@ -669,7 +671,8 @@ def _refused_service(value: str | None, day: date, person_id: int | None) -> str
         try:
             operations.check_target(service, day)
             operations.check_not_parked(person_id, service, day)
-            operations.check_capacity(service, day)
+            if service.monthly_capacity <= 0:  # a full service is offered with its waiting list
+                operations.check_capacity(service, day)
         except DomainError as error:
             return error.message
         return _(
@@ -710,6 +713,7 @@ def new() -> Response:
     search = _search_text(request.values)
     ranking = _suggestions(household, person or _default_person(household), need, search)
     top_error: str | None = None
+    wait_offer: Service | None = None  # chosen, full: the form offers its waiting list
     searching = request.method == "POST" and request.form.get("action") == "search"
     if not searching and form.validate_on_submit() and need is not None:
         # A second click (or a resent page) with the same key answers like the first: the
@@ -740,20 +744,27 @@ def new() -> Response:
                     day=day,
                     rank=ranking.position(chosen),
                 )
-                sending = request.form.get("action") == "submit"
-                if sending:
-                    operations.transition(referral, "submit", current_user, day=day)
+                step = {"submit": "submit", "wait": "wait"}.get(request.form.get("action", ""))
+                if step is not None:
+                    operations.transition(referral, step, current_user, day=day)
                 url = url_for("referrals.detail", referral_id=referral.id)
                 complete(key, current_user, NEW_REFERRAL, referral, url)
+            except operations.ServiceFull:
+                # Not refused: the operator chooses whether the person waits for a place.
+                db.session.rollback()
+                wait_offer = service
+                position = queries.waiting_counts([service.id]).get(service.id, 0) + 1
+                form.service.errors = [waiting_offer_text(service.name, position)]
             except DomainError as error:
                 db.session.rollback()
                 top_error = error.message
             else:
-                flash(_created_message(referral.status), "success")
+                flash(_created_message(referral), "success")
                 db.session.commit()
                 return redirect(url, code=303)  # type: ignore[return-value]
     failed = form.is_submitted() and not searching and bool(form.errors or top_error)
     shown = ranking.shown
+    listed = shown + ranking.found + ranking.others
     context = {
         "form": form,
         "household": household,
@@ -765,7 +776,10 @@ def new() -> Response:
         "search": ranking.search,
         "unfit_text": unfit_text,
         "need_label": NEED_LABELS.get(need or "", ""),
-        "services": _services_of(shown + ranking.found + ranking.others, ranking.excluded),
+        "services": _services_of(listed, ranking.excluded),
+        "waiting_counts": queries.waiting_counts([s.service_id for s in listed if s.offer.full]),
+        "waiting_text": waiting_text,
+        "wait_offer": wait_offer,
         "excluded": ranking.excluded,
         "need_chosen": need is not None,
         "top_error": top_error,
@@ -781,9 +795,15 @@ def new() -> Response:
     return render("referrals/new.html", status=422 if failed else 200, **context)
 
 
-def _created_message(status: str) -> str:
-    if status == "draft":
+def _created_message(referral: Referral) -> str:
+    if referral.status == "draft":
         return _("Segnalazione salvata come bozza.")
+    if referral.status == "waiting":
+        return _(
+            "Segnalazione messa in lista d'attesa: posizione %(position)s in lista. Passerà "
+            "alla Città appena si libera un posto.",
+            position=queries.waiting_position(referral),
+        )
     return _("Segnalazione inviata alla Città per l'approvazione.")
 
 
@@ -792,7 +812,7 @@ def _replayed(earlier: Submission) -> Response:
     referral = db.session.get(Referral, earlier.object_id) if earlier.object_id else None
     if referral is None or not earlier.result_url:  # erased since: nothing to show
         return _see_other("referrals.index")
-    flash(_created_message(referral.status), "success")
+    flash(_created_message(referral), "success")
     return redirect(earlier.result_url, code=303)  # type: ignore[return-value]
 
 
@@ -854,6 +874,12 @@ def _detail_page(
     history = list(referral.history)
     full = sees_full_household(current_user, referral)
     person = referral.person or referral.household.reference_person
+    actions = operations.available_actions(current_user, referral)
+    places_left: int | None = None
+    if referral.status in ("draft", "waiting"):
+        places_left = queries.places_left([referral.service], day)[referral.service_id]
+        if places_left > 0:  # the waiting list is for a service with no place left
+            actions = [action for action in actions if action != "wait"]
     return render(
         "referrals/detail.html",
         referral=referral,
@@ -866,7 +892,9 @@ def _detail_page(
         case_worker=referral.created_by,
         history=history,
         organizations=_organizations({h.actor_organization_id for h in history}),
-        actions=operations.available_actions(current_user, referral),
+        actions=actions,
+        places_left=places_left,
+        waiting_position=queries.waiting_position(referral),
         transitions=TRANSITIONS,
         today=day,
         status=status,

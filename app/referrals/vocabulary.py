@@ -56,6 +56,7 @@ STATUSES = {
     "completed": _l("conclusa con esito positivo"),
     "failed": _l("conclusa senza esito"),
     "cancelled": _l("annullata"),
+    "waiting": _l("in lista d'attesa"),
     "expired": _l("scaduta, tornata all'ente inviante"),
 }
 
@@ -70,6 +71,7 @@ STATUS_BADGES = {
     "completed": "bg-success",
     "failed": "bg-dark",
     "cancelled": "bg-secondary",
+    "waiting": "bg-warning",
     "expired": "bg-danger",
 }
 

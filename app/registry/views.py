@@ -244,6 +244,9 @@ def detail(org_id: int) -> Response:
         "registry/detail.html",
         org=org,
         services=services,
+        places=_places(list(services)),
+        sees_queues=_sees_queues(org),
+        queue_links=current_user.has_role(Role.COORDINATOR),
         sites=sites,
         today=today(),
         can_edit=can_edit_organization(current_user, org),
@@ -427,11 +430,29 @@ def edit_service(org_id: int, service_id: int) -> Response:
     )
 
 
+def _places(services: list[Service]) -> dict[int, tuple[int, int]]:
+    """Each service's places left this month and the length of its waiting list (issue #24):
+    the same count as the referral form and the HSDS `capacities`."""
+    from app.referrals.queries import places_left, waiting_counts
+
+    left = places_left(services, today())
+    waiting = waiting_counts([service.id for service in services])
+    return {service.id: (left[service.id], waiting.get(service.id, 0)) for service in services}
+
+
+def _sees_queues(org: Organization) -> bool:
+    """The City and the service's own entity see how long its waiting lists are."""
+    return can_verify_accreditation(current_user) or can_edit_organization(current_user, org)
+
+
 def _service_row(service: Service, saved: bool = False) -> Response:
     return render(
         "registry/_service_row.html",
         service=service,
         org=service.organization,
+        places=_places([service]),
+        sees_queues=_sees_queues(service.organization),
+        queue_links=current_user.has_role(Role.COORDINATOR),
         can_edit=True,
         today=today(),
         saved=saved,

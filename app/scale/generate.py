@@ -59,7 +59,7 @@ from app.housing.vocabulary import REJECT_REASONS as HOUSING_REJECT_REASONS
 from app.notifications.models import Notification
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.matching import Offer, Subject, score
-from app.referrals.models import Referral, ReferralStatusChange
+from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
 from app.referrals.operations import NOTIFY_ON
 from app.referrals.vocabulary import (
     DECLINE_REASONS,
@@ -124,6 +124,8 @@ REFERRAL_PATHS: dict[str, tuple[str, ...]] = {
     "completed": ("draft", "submitted", "approved", "accepted", "in_progress", "completed"),
     "failed": ("draft", "submitted", "approved", "accepted", "in_progress", "failed"),
     "cancelled": ("draft", "submitted", "approved", "cancelled"),
+    # Only the one forced referral: the generator does not fill services (issue #24).
+    "waiting": ("draft", "waiting"),
 }
 REFERRAL_GAP_DAYS = {
     "submitted": (0, 3),
@@ -135,6 +137,7 @@ REFERRAL_GAP_DAYS = {
     "completed": (20, 150),
     "failed": (15, 120),
     "cancelled": (1, 10),
+    "waiting": (0, 3),
 }
 # Who takes each step: "sender", "coordinator" or "receiver".
 REFERRAL_SIDE = {
@@ -148,6 +151,7 @@ REFERRAL_SIDE = {
     "in_progress": "receiver",
     "completed": "receiver",
     "failed": "receiver",
+    "waiting": "sender",
 }
 REFERRAL_REASONS = {
     "rejected": REJECT_REASONS,
@@ -1302,7 +1306,7 @@ class _Generator:
             path = list(REFERRAL_PATHS[status])
             if status == "cancelled":
                 path = [*path[: rng.randint(1, 3)], "cancelled"]
-            is_open = status in ("draft", "submitted", "approved", "accepted", "in_progress")
+            is_open = status in OPEN_STATUSES
             if is_open and (person.id, need) in open_pairs:
                 continue
             moments = self._referral_moments(path, created_day)
@@ -1462,6 +1466,7 @@ class _Generator:
                 "submitted_at": stamps.get("submitted"),
                 "approved_at": stamps.get("approved"),
                 "accepted_at": stamps.get("accepted"),
+                "waiting_since": stamps.get("waiting"),
                 "closed_at": moments[-1] if closed else None,
                 "reason_code": reason_code,
                 "reason_note": reason_note,

@@ -186,8 +186,14 @@ def _ente1_sends(page: Page, young: Young) -> int:
     texts = page.locator("#suggestions").inner_text()
     assert "punteggio" in texts
     assert "posti disponibili: " in texts
-    scores = [int(m) for m in re.findall(r"punteggio (\d+)", texts)]
-    assert scores == sorted(scores, reverse=True), f"non in ordine di punteggio: {scores}"
+    # Services with a place this month by score; those with none after them, with their
+    # waiting list (issue #24).
+    items = suggestions.all_inner_texts()
+    full = ["nessun posto questo mese" in item for item in items]
+    assert full == sorted(full), f"un servizio pieno prima di uno con posti: {items}"
+    scores = [int(re.search(r"punteggio (\d+)", item).group(1)) for item in items]
+    with_places = [n for n, is_full in zip(scores, full, strict=True) if not is_full]
+    assert with_places == sorted(with_places, reverse=True), f"non in ordine: {scores}"
     assert_accessible(page, "referral-new-suggestions")
 
     ente2_choice = suggestions.filter(has_text=young.ente2_organization).first
