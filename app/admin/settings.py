@@ -139,6 +139,7 @@ def setting_specs() -> tuple[SettingSpec, ...]:
     from app.households.rights_operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
     from app.projects.finance import ENVELOPE_DEFAULTS
     from app.referrals.queries import OVERDUE_DEFAULT, OVERDUE_SETTING
+    from app.supplies.operations import SHORTAGE_DEFAULT, SHORTAGE_SETTING
 
     return (
         SettingSpec(
@@ -192,6 +193,17 @@ def setting_specs() -> tuple[SettingSpec, ...]:
             2,
             500,
             LIMIT_DEFAULT,
+        ),
+        SettingSpec(
+            SHORTAGE_SETTING,
+            _l("Giorni di copertura sotto cui uno snodo ha le scorte basse"),
+            _l(
+                "Disponibile diviso la distribuzione media giornaliera delle ultime 4 settimane: "
+                "sotto questa soglia lo snodo e la Città ricevono un avviso."
+            ),
+            1,
+            60,
+            SHORTAGE_DEFAULT,
         ),
     )
 
