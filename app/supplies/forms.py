@@ -6,7 +6,14 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.clock import today
 from app.distributions.forms import DATE_MESSAGE, DayField, optional_int
@@ -24,7 +31,7 @@ LINE_QUANTITY_MESSAGE = _l("Scrivi una quantità da 1 a 100.000.")
 def _hub_choice_check(form: Any, field: SelectField) -> None:
     allowed = {choice.value for choice in field.choices if choice.value != ""}  # type: ignore[union-attr]
     if field.data not in allowed:
-        raise ValueError(str(_l("Scegli uno degli snodi del tuo ente.")))
+        raise ValidationError(str(_l("Scegli uno degli snodi del tuo ente.")))
 
 
 class DeliveryLineForm(Form):
@@ -40,14 +47,14 @@ class DeliveryLineForm(Form):
         allowed = {c.value for c in field.choices if c.value != ""}  # type: ignore[union-attr]
         if field.data is None:
             if self.quantity.data:
-                raise ValueError(str(_l("Scegli l'articolo di questa riga.")))
+                raise ValidationError(str(_l("Scegli l'articolo di questa riga.")))
             return
         if field.data not in allowed:
-            raise ValueError(str(_l("Scegli uno degli articoli dell'elenco.")))
+            raise ValidationError(str(_l("Scegli uno degli articoli dell'elenco.")))
 
     def validate_quantity(self, field: WholeNumberField) -> None:
         if self.item_id.data and not field.data and not field.errors:
-            raise ValueError(str(LINE_QUANTITY_MESSAGE))
+            raise ValidationError(str(LINE_QUANTITY_MESSAGE))
 
 
 class DeliveryForm(IdempotencyKeyMixin, FlaskForm):
@@ -75,11 +82,11 @@ class DeliveryForm(IdempotencyKeyMixin, FlaskForm):
 
     def validate_delivered_on(self, field: DayField) -> None:
         if field.data and field.data > today():
-            raise ValueError(str(_l("La data non può essere nel futuro.")))
+            raise ValidationError(str(_l("La data non può essere nel futuro.")))
 
     def validate_lines(self, field: FieldList) -> None:
         if not any(line.item_id.data and line.quantity.data for line in field):
-            raise ValueError(str(_l("Aggiungi almeno una riga con articolo e quantità.")))
+            raise ValidationError(str(_l("Aggiungi almeno una riga con articolo e quantità.")))
 
 
 class AdjustmentForm(IdempotencyKeyMixin, FlaskForm):
@@ -133,17 +140,17 @@ class AdjustmentForm(IdempotencyKeyMixin, FlaskForm):
     def validate_item_id(self, field: SelectField) -> None:
         allowed = {c.value for c in field.choices if c.value != ""}  # type: ignore[union-attr]
         if field.data not in allowed:
-            raise ValueError(str(_l("Scegli uno degli articoli dell'elenco.")))
+            raise ValidationError(str(_l("Scegli uno degli articoli dell'elenco.")))
 
     def validate_reason(self, field: SelectField) -> None:
         if field.data not in REASONS:
-            raise ValueError(str(_l("Scegli il motivo della rettifica.")))
+            raise ValidationError(str(_l("Scegli il motivo della rettifica.")))
 
     def validate_quantity(self, field: WholeNumberField) -> None:
         if field.data == 0:
-            raise ValueError(str(_l("La variazione non può essere zero.")))
+            raise ValidationError(str(_l("La variazione non può essere zero.")))
         if field.data and field.data > 0 and self.reason.data in OUTGOING_REASONS:
-            raise ValueError(
+            raise ValidationError(
                 str(
                     _l(
                         "Per merce danneggiata, scaduta o trasferita indica una quantità "
@@ -157,11 +164,11 @@ class AdjustmentForm(IdempotencyKeyMixin, FlaskForm):
             return
         allowed = {c.value for c in field.choices if c.value != ""}  # type: ignore[union-attr]
         if field.data not in allowed or field.data == self.site_id.data:
-            raise ValueError(str(_l("Scegli lo snodo che riceve la merce.")))
+            raise ValidationError(str(_l("Scegli lo snodo che riceve la merce.")))
 
     def validate_occurred_on(self, field: DayField) -> None:
         if field.data and field.data > today():
-            raise ValueError(str(_l("La data non può essere nel futuro.")))
+            raise ValidationError(str(_l("La data non può essere nel futuro.")))
 
 
 class ItemForm(IdempotencyKeyMixin, FlaskForm):
