@@ -35,8 +35,9 @@ class StockRow:
         return self.balance.item
 
 
-def stock_rows(user: User, day: date) -> list[StockRow]:
-    """Every hub-and-item balance the user may see: on hand, days of cover, last delivery."""
+def stock_rows(user: User, day: date, last_delivery: bool = True) -> list[StockRow]:
+    """Every hub-and-item balance the user may see: on hand, days of cover, last delivery
+    (unless `last_delivery` is False: the home page does not show it)."""
     balances = list(
         db.session.scalars(
             visible_balances(user)
@@ -49,6 +50,8 @@ def stock_rows(user: User, day: date) -> list[StockRow]:
             .order_by(Site.name, Site.id, SupplyItem.distribution_kind.is_(None), SupplyItem.name)
         )
     )
+    if not balances:
+        return []
     ids = [b.id for b in balances]
     use = daily_use(ids, day)
     last = (
@@ -59,7 +62,7 @@ def stock_rows(user: User, day: date) -> list[StockRow]:
                 .group_by(SupplyMovement.balance_id)
             ).all()
         )
-        if ids
+        if last_delivery
         else {}
     )
     threshold = shortage_threshold()
@@ -73,7 +76,7 @@ def stock_rows(user: User, day: date) -> list[StockRow]:
 def short_rows(user: User, day: date) -> list[StockRow]:
     """The hubs and items whose cover is below the threshold, shortest first."""
     return sorted(
-        (row for row in stock_rows(user, day) if row.short),
+        (row for row in stock_rows(user, day, last_delivery=False) if row.short),
         key=lambda row: (row.cover.days or 0, row.site.name),
     )
 
