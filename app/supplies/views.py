@@ -78,7 +78,7 @@ def _site_choices(sites: list[Site]) -> list[SelectChoice]:
 
 def _item_choices(items: list[SupplyItem]) -> list[SelectChoice]:
     return [SelectChoice("", _("Scegli l'articolo"))] + [  # type: ignore[arg-type]
-        SelectChoice(i.id, i.label)  # type: ignore[arg-type]
+        SelectChoice(i.id, i.label[:1].upper() + i.label[1:])  # type: ignore[arg-type]
         for i in items
     ]
 
