@@ -674,6 +674,7 @@ def test_demo_hubs_have_stock_that_never_went_below_zero(app, db):
     rows = stock_rows(coordinator, today())
     short = [row for row in rows if row.short]
     assert len(short) == 1
-    assert short[0].cover.days is not None and short[0].cover.days < 5
+    assert short[0].cover.days is not None
+    assert short[0].cover.days < 5
     told = _db.session.scalars(select(Notification).where(Notification.kind == "supply_short"))
     assert coordinator.id in {n.user_id for n in told}

@@ -111,7 +111,8 @@ def test_a_transfer_moves_stock_to_the_other_hub(db):
     incoming = _db.session.scalar(
         select(SupplyMovement).where(SupplyMovement.kind == "transfer_in")
     )
-    assert incoming.site_id == other.id and incoming.other_site_id == site.id
+    assert incoming.site_id == other.id
+    assert incoming.other_site_id == site.id
     assert incoming.quantity == 3
 
 
@@ -213,6 +214,30 @@ def test_the_hub_and_the_city_are_told_once_when_cover_falls_below_the_threshold
         )
         == 6
     )
+
+
+def test_opening_the_stock_reads_the_shortage_notice(client, counter):
+    site, user, household = counter["site"], counter["user"], counter["household"]
+    deliver(site, user, 3)
+    distributions.record_distribution(household, site, "basic_necessities", 1, today(), user)
+    other = factories.user("entity_operator", organization=counter["org"])
+    _db.session.commit()
+    # Basic necessities are not tracked here; baskets: 3 on hand, nothing given: not short.
+    assert not _db.session.scalars(select(Notification)).all()
+    operations.record_adjustment(site, basket(), "count_correction", -2, today(), other)
+    distributions.record_distribution(household, site, "food_basket", 1, today(), other)
+    _db.session.commit()
+    notice = _db.session.scalar(
+        select(Notification).where(
+            Notification.user_id == user.id, Notification.kind == "supply_short"
+        )
+    )
+    assert notice is not None
+    assert notice.read_at is None
+    balance = operations.existing_balance(site, basket())
+    assert client.get(f"/supplies/stock/{balance.id}").status_code == 200
+    _db.session.expire_all()
+    assert _db.session.get(Notification, notice.id).read_at is not None
 
 
 def test_the_threshold_is_a_setting(db):
@@ -355,7 +380,8 @@ def test_the_city_sees_every_hub_with_a_chart(client, login_as, db):
     _db.session.commit()
     login_as("coordinator")
     page = client.get("/supplies/").get_data(as_text=True)
-    assert "Snodo Aurora" in page and "Snodo Lingotto" in page
+    assert "Snodo Aurora" in page
+    assert "Snodo Lingotto" in page
     assert '<svg class="supply-chart" role="img"' in page
 
 

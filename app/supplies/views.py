@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from app import idempotency
+from app.audit.operations import commit_view
 from app.auth.policy import roles_required
 from app.clock import today
 from app.distributions.queries import month_start, next_month, parse_month, previous_month
@@ -20,6 +21,7 @@ from app.exports import list_response
 from app.extensions import db
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
+from app.notifications.operations import mark_read
 from app.registry.models import Site
 from app.supplies import bp, operations, queries
 from app.supplies.forms import AdjustmentForm, DeliveryForm, ItemForm
@@ -77,10 +79,13 @@ def _site_choices(sites: list[Site]) -> list[SelectChoice]:
 
 
 def _item_choices(items: list[SupplyItem]) -> list[SelectChoice]:
-    return [SelectChoice("", _("Scegli l'articolo"))] + [  # type: ignore[arg-type]
-        SelectChoice(i.id, i.label[:1].upper() + i.label[1:])  # type: ignore[arg-type]
-        for i in items
-    ]
+    return (
+        [SelectChoice("", _("Scegli l'articolo"))]
+        + [  # type: ignore[arg-type]
+            SelectChoice(i.id, i.label[:1].upper() + i.label[1:])  # type: ignore[arg-type]
+            for i in items
+        ]
+    )
 
 
 def _month_links(month: Any) -> dict[str, Any]:
@@ -124,6 +129,9 @@ def movements(balance_id: int) -> Response:
     )
     if balance is None:
         abort(404)
+    # Opening the stock reads the user's shortage notices about it.
+    mark_read(current_user, SupplyBalance.__tablename__, balance.id)
+    commit_view()
     return render(
         "supplies/movements.html",
         balance=balance,
