@@ -164,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
     from app.referrals import bp as referrals_bp
     from app.registry import bp as registry_bp
     from app.reports import bp as reports_bp
+    from app.supplies import bp as supplies_bp
     from app.web import bp as web_bp
 
     for bp in (
@@ -181,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
         audit_bp,
         notifications_bp,
         distributions_bp,
+        supplies_bp,
         downloads_bp,
     ):
         app.register_blueprint(bp)

@@ -17,6 +17,7 @@ from app.housing.demo import seed_housing
 from app.projects.demo import seed_projects
 from app.referrals.demo import seed_referrals
 from app.registry.demo import seed_registry
+from app.supplies.demo import seed_supplies
 
 # (username, full name, role, organization index or None)
 DEMO_USERS: list[tuple[str, str, Role, int | None]] = [
@@ -51,6 +52,7 @@ def seed_demo() -> dict[str, int]:
     db.session.flush()
     by_username = {u.username: u for u in users}
     households = seed_households(organizations, by_username, day)
+    supplies = seed_supplies(by_username, day)
     referrals = seed_referrals(organizations, by_username, day)
     housing = seed_housing(organizations, by_username, day)
     projects = seed_projects(organizations, by_username, day)
@@ -61,6 +63,7 @@ def seed_demo() -> dict[str, int]:
         "enti": len(organizations),
         "utenti": len(users),
         **households,
+        **supplies,
         **referrals,
         **housing,
         **projects,

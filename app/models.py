@@ -11,6 +11,13 @@ from app.notifications.models import Notification, OutboundEmail
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
 from app.registry.models import Accreditation, Organization, Service, Site
+from app.supplies.models import (
+    SupplyBalance,
+    SupplyDelivery,
+    SupplyDeliveryLine,
+    SupplyItem,
+    SupplyMovement,
+)
 
 __all__ = [
     "AccountChangeRequest",
@@ -38,6 +45,11 @@ __all__ = [
     "Setting",
     "Site",
     "Submission",
+    "SupplyBalance",
+    "SupplyDelivery",
+    "SupplyDeliveryLine",
+    "SupplyItem",
+    "SupplyMovement",
     "User",
     "WellbeingCheck",
 ]

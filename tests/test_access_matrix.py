@@ -14,6 +14,7 @@ from app.households.models import HouseholdCoHolder, JointCareRequest
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.projects.models import BudgetLine, Project, ProjectGoal
 from app.referrals.models import Referral
+from app.supplies import operations as supply_operations
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -328,6 +329,33 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("projects.export_csv", "GET"): ("/projects/export.csv", HOUSEHOLD_READERS),
     ("distributions.export_csv", "GET"): ("/distributions/export.csv", HOUSEHOLD_READERS),
     ("distributions.export_xlsx", "GET"): ("/distributions/export.xlsx", HOUSEHOLD_READERS),
+    # Hub stock: the City and operators read (an operator of a non-hub entity sees a notice);
+    # deliveries and adjustments are for hub operators (the test's operator is not one: 403).
+    ("supplies.index", "GET"): ("/supplies/", HOUSEHOLD_READERS),
+    ("supplies.report", "GET"): ("/supplies/report", HOUSEHOLD_READERS),
+    ("supplies.report_csv", "GET"): ("/supplies/report.csv", HOUSEHOLD_READERS),
+    ("supplies.report_xlsx", "GET"): ("/supplies/report.xlsx", HOUSEHOLD_READERS),
+    ("supplies.new_delivery", "GET"): (
+        "/supplies/deliveries/new",
+        answers(303, 403, 403, 403, 403),
+    ),
+    ("supplies.new_delivery", "POST"): (
+        "/supplies/deliveries/new",
+        answers(303, 403, 403, 403, 403),
+    ),
+    ("supplies.new_adjustment", "GET"): (
+        "/supplies/adjustments/new",
+        answers(303, 403, 403, 403, 403),
+    ),
+    ("supplies.new_adjustment", "POST"): (
+        "/supplies/adjustments/new",
+        answers(303, 403, 403, 403, 403),
+    ),
+    # {balance} is the stock of {site}, a hub of an entity none of the users is in.
+    ("supplies.movements", "GET"): ("/supplies/stock/{balance}", OTHER_HOUSEHOLD),
+    ("supplies.items", "GET"): ("/supplies/items", CITY_ONLY),
+    # An empty form: the City gets it back with the message.
+    ("supplies.items", "POST"): ("/supplies/items", answers(303, 403, 422, 403, 403)),
     ("projects.export_xlsx", "GET"): ("/projects/export.xlsx", HOUSEHOLD_READERS),
     ("projects.programme", "GET"): ("/projects/programme", CITY_ONLY),
     ("projects.new", "GET"): ("/projects/new?household={household}", OWNER_ONLY),
@@ -456,6 +484,8 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         household_ids=[household.id],
     )
     _db.session.add(export)
+    site.is_hub = True
+    balance = supply_operations.balance_of(site, supply_operations.standard_item("food_basket"))
     _db.session.commit()
     url = path.format(
         export=export.id,
@@ -475,6 +505,7 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         project=project.id,
         goal=goal.id,
         line=line.id,
+        balance=balance.id,
     )
     if method == "GET":
         response = client.get(url)

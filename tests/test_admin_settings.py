@@ -42,6 +42,7 @@ def _post(client, **values):
         "referral_overdue_working_days": "5",
         "household_retention_years": "5",
         "intake_disclosures_per_hour": "20",
+        "supply_shortage_days": "5",
     }
     data.update(ENVELOPE)
     data.update(STALL)
@@ -223,6 +224,7 @@ def test_an_htmx_post_out_of_order_answers_422_with_the_form(client, login_as):
         "referral_overdue_working_days": "5",
         "household_retention_years": "5",
         "intake_disclosures_per_hour": "20",
+        "supply_shortage_days": "5",
         **ENVELOPE,
         **STALL,
     }

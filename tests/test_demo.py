@@ -661,3 +661,46 @@ def test_ente1_drafts_a_project_for_a_young_member_and_the_programme_totals_foll
     after = finance.progress(day).lines[1]
     assert after.committed - before.committed == parse_euro("1.428,00")
     assert after.paid - before.paid == parse_euro("638,00")
+
+
+def test_demo_hubs_have_stock_that_never_went_below_zero(app, db):
+    from app.households.models import Distribution
+    from app.supplies.models import SupplyBalance, SupplyMovement
+    from app.supplies.queries import stock_rows
+
+    run_seed(app)
+    balances = _db.session.scalars(select(SupplyBalance)).all()
+    assert balances
+    for balance in balances:
+        ledger = _db.session.scalars(
+            select(SupplyMovement)
+            .where(SupplyMovement.balance_id == balance.id)
+            .order_by(SupplyMovement.id)
+        ).all()
+        # On hand is the sum of the movements, and no running total ever went below zero.
+        assert balance.on_hand == sum(m.quantity for m in ledger) >= 0
+        running = 0
+        for movement in ledger:
+            running += movement.quantity
+            assert running == movement.balance_after >= 0
+        dated = sorted(ledger, key=lambda m: (m.occurred_on, m.kind != "delivery", m.id))
+        assert dated[0].kind == "delivery"
+    # Every demo distribution took its quantity out of the ledger.
+    taken = dict(
+        _db.session.execute(
+            select(SupplyMovement.distribution_id, SupplyMovement.quantity).where(
+                SupplyMovement.kind == "distribution"
+            )
+        ).all()
+    )
+    for distribution in _db.session.scalars(select(Distribution)):
+        assert taken[distribution.id] == -distribution.quantity
+    # One hub is short today, and the City was told; the others are not.
+    coordinator = _db.session.scalar(select(User).where(User.username == "coordinatore"))
+    rows = stock_rows(coordinator, today())
+    short = [row for row in rows if row.short]
+    assert len(short) == 1
+    assert short[0].cover.days is not None
+    assert short[0].cover.days < 5
+    told = _db.session.scalars(select(Notification).where(Notification.kind == "supply_short"))
+    assert coordinator.id in {n.user_id for n in told}

@@ -193,6 +193,7 @@ def setting_specs() -> tuple[SettingSpec, ...]:
     from app.households.disclosures import LIMIT_DEFAULT, LIMIT_SETTING
     from app.households.rights_operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
     from app.projects.finance import ENVELOPE_DEFAULTS
+    from app.supplies.operations import SHORTAGE_DEFAULT, SHORTAGE_SETTING
 
     return (
         *_stall_specs(),
@@ -239,6 +240,17 @@ def setting_specs() -> tuple[SettingSpec, ...]:
             2,
             500,
             LIMIT_DEFAULT,
+        ),
+        SettingSpec(
+            SHORTAGE_SETTING,
+            _l("Giorni di copertura sotto cui uno snodo ha le scorte basse"),
+            _l(
+                "Disponibile diviso la distribuzione media giornaliera delle ultime 4 settimane: "
+                "sotto questa soglia lo snodo e la Città ricevono un avviso."
+            ),
+            1,
+            60,
+            SHORTAGE_DEFAULT,
         ),
     )
 

@@ -71,7 +71,9 @@ def record_distribution(
 ) -> Distribution:
     """Record what a hub gave a household. A second food basket in the same calendar month
     raises SecondBasketNeedsReason unless `override_reason` says why; the reason is stored
-    only when it overrides that warning."""
+    only when it overrides that warning. At a hub that keeps stock of the kind, the quantity is
+    taken from it in the same transaction; without enough, supplies.OutOfStock is raised and
+    nothing is saved."""
     if operator.organization_id is None or site.organization_id != operator.organization_id:
         raise DomainError(_("Puoi registrare distribuzioni solo negli snodi del tuo ente."))
     if not site.is_hub:
@@ -111,6 +113,11 @@ def record_distribution(
     )
     db.session.add(distribution)
     db.session.flush()
+    from app.supplies.operations import take_for_distribution  # supplies imports this module
+
+    # The hub's stock gives it, under the hub-and-item row lock: with the last basket on the
+    # shelf, of two counters one records it and the other is refused (supplies.OutOfStock).
+    take_for_distribution(distribution, site, operator)
     record(
         "distribution_recorded",
         distribution,

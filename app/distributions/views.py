@@ -43,6 +43,7 @@ from app.households.policy import can_record_distributions, visible_household_or
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
 from app.registry.models import Site
+from app.supplies.operations import OutOfStock
 from app.web.htmx import render, wants_fragment
 from app.web.search_token import search_text, search_token
 
@@ -340,6 +341,10 @@ def record() -> Response:
                 current_user,
                 form.override_reason.data,
             )
+        except OutOfStock as empty:
+            # Nothing is saved: the counter says which hub ran out, next to the quantity.
+            db.session.rollback()
+            form.quantity.errors = [empty.message]
         except operations.SecondBasketNeedsReason as second:
             # Nothing is saved, the key neither: the same form comes back with the reason.
             db.session.rollback()

@@ -21,6 +21,7 @@ from app.projects.vocabulary import STATUSES as PROJECT_STATUSES
 from app.referrals import dashboard as referral_dashboard
 from app.referrals.vocabulary import STATUS_BADGES, STATUSES
 from app.registry import dashboard
+from app.supplies import queries as supply_queries
 from app.web.htmx import render
 from app.web.nav import nav_for
 
@@ -49,6 +50,7 @@ def index() -> Response:
         context["joint_total"] = (
             db.session.scalar(select(func.count()).select_from(pending_joint.subquery())) or 0
         )
+        context["short_supplies"] = supply_queries.short_rows(current_user, today())
         context["joint_requests"] = db.session.scalars(
             pending_joint.options(joinedload(JointCareRequest.requesting_organization))
             .order_by(JointCareRequest.created_at, JointCareRequest.id)

@@ -107,6 +107,10 @@ TEXTS = {
     "joint_care_requested_owner": _l(
         "%(organization)s ha chiesto alla Città di seguire con voi il nucleo n. %(id)s"
     ),
+    "supply_short": _l(
+        "Scorte basse allo snodo %(site)s: %(item)s per circa %(days)s giorni (%(on_hand)s "
+        "disponibili). Serve una consegna"
+    ),
     "intake_disclosures_many": _l(
         "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
         "ente"
@@ -120,6 +124,7 @@ TARGETS = {
     "organization": ("registry.detail", "org_id"),
     "household": ("households.detail", "household_id"),
     "account_change_request": ("admin.account_request", "request_id"),
+    "supply_balance": ("supplies.movements", "balance_id"),
 }
 
 

@@ -46,6 +46,7 @@ ASKS_FOR_ACTION = frozenset(
         "account_reset_requested",
         "accreditation_expiring",
         "units_stale",
+        "supply_short",
     }
 )
 MAX_ATTEMPTS = 5

@@ -5,7 +5,10 @@
 - Housing units whose free places were not confirmed for a week (stale on the board): the
   provider's staff are told, at most once a week.
 
-Both ask someone to act, so they also go by e-mail as each user chose (app/notifications/mail.py).
+- A hub whose stock of an item covers fewer days than the setting (at the pace of the last four
+  weeks): its operators and the City are told, once per shortage episode (app/supplies).
+
+All ask someone to act, so they also go by e-mail as each user chose (app/notifications/mail.py).
 """
 
 from __future__ import annotations
@@ -93,12 +96,14 @@ def remind_stale_units() -> int:
 
 def send_reminders(today: date) -> dict[str, int]:
     from app.referrals.stalled import expire_stalled, warn_stalled
+    from app.supplies.operations import review_all_shortages
 
     summary = {
         "segnalazioni scadute": expire_stalled(today),
         "segnalazioni in ritardo segnalate": warn_stalled(today),
         "accreditamenti in scadenza": remind_expiring_accreditations(today),
         "gestori con alloggi da aggiornare": remind_stale_units(),
+        "snodi con scorte basse": review_all_shortages(today),
     }
     db.session.flush()
     return summary

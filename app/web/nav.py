@@ -32,6 +32,7 @@ NAV: tuple[NavItem, ...] = (
         _l("Distribuzioni"),
         frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR}),
     ),
+    NavItem("supplies.index", _l("Scorte"), frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR})),
     NavItem(
         "referrals.index", _l("Segnalazioni"), frozenset({Role.COORDINATOR, Role.ENTITY_OPERATOR})
     ),
