@@ -36,7 +36,10 @@ from app.clock import today as current_day
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Household, Person
+from app.households.consents import consent_for
+from app.households.consents import refusal as consent_refusal
+from app.households.models import Consent, Household, Person
+from app.households.operations import record_share
 from app.households.policy import can_edit_household, sending_organization
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
@@ -44,12 +47,7 @@ from app.notifications.operations import coordinators, notify, operators_of, set
 from app.referrals import queries
 from app.referrals.matching import Suggestion, reasons_json
 from app.referrals.models import Referral, ReferralStatusChange
-from app.referrals.policy import (
-    SHARING_SCOPES_FOR_JOB_SERVICES,
-    Side,
-    shares_with_job_services,
-    sides,
-)
+from app.referrals.policy import PURPOSE, Side, sides
 from app.referrals.vocabulary import (
     DECLINE_REASONS,
     NEED_LABELS,
@@ -65,8 +63,9 @@ from app.workflow import StaleState, lock_row, move
 
 
 class SharingWithdrawn(DomainError):
-    """The household no longer authorises sharing with the job services: no step that hands
-    its data on (or lets the receiver go on using it) may happen; answered 409."""
+    """No consent of the household for the job services covers the receiving organization any
+    more (withdrawn or expired since the referral was sent): no step that hands its data on (or
+    lets the receiver go on using it) may happen; answered 409."""
 
 
 @dataclass(frozen=True)
@@ -158,21 +157,23 @@ def available_actions(user: User, referral: Referral) -> list[str]:
 # Guards --------------------------------------------------------------------------------------
 
 
-def check_sharing(household: Household) -> None:
-    if not household.sharing_in_force:
-        raise DomainError(
-            _(
-                "Manca l'autorizzazione del nucleo a condividere i dati con i servizi al "
-                "lavoro della rete: registrala nella sezione Privacy della scheda del nucleo."
-            )
-        )
-    if household.sharing_scope not in SHARING_SCOPES_FOR_JOB_SERVICES:
-        raise DomainError(
-            _(
-                "L'autorizzazione del nucleo non copre i servizi al lavoro: aggiornala nella "
-                "sezione Privacy della scheda del nucleo."
-            )
-        )
+def check_sharing(referral: Referral, day: date) -> Consent:
+    """The consent in force, for the job services, that covers the referral's receiving
+    organization (or the whole network); refused with what to do about it."""
+    consent = consent_for(referral.household_id, PURPOSE, referral.to_organization_id, day)
+    if consent is None:
+        raise DomainError(_sharing_refusal(referral, day))
+    return consent
+
+
+def _sharing_refusal(referral: Referral, day: date) -> str:
+    return consent_refusal(
+        referral.household_id,
+        PURPOSE,
+        referral.to_organization_id,
+        day,
+        recipient_name=referral.to_organization.name,
+    ) or _("Manca il consenso del nucleo per i servizi al lavoro.")
 
 
 def check_target(service: Service, day: date) -> None:
@@ -415,18 +416,15 @@ def apply_step(
     service = referral.service
     if action in CAPACITY_STEPS:
         lock_row(Service, referral.service_id)
+    # The ledger as committed now, read under the household's lock (a withdrawal takes it too).
+    consent = None
     if action == "submit":
-        _refresh_sharing(referral.household)
-        check_sharing(referral.household)
+        consent = check_sharing(referral, day)
     elif action in SHARING_STEPS:
-        _refresh_sharing(referral.household)
-        if not shares_with_job_services(referral.household):
+        consent = consent_for(referral.household_id, PURPOSE, referral.to_organization_id, day)
+        if consent is None:
             raise SharingWithdrawn(
-                _(
-                    "Il nucleo non autorizza più la condivisione dei dati con i servizi al "
-                    "lavoro (autorizzazione revocata o limitata ad altri enti): la segnalazione "
-                    "non può andare avanti."
-                )
+                _sharing_refusal(referral, day) + " " + _("La segnalazione non può andare avanti.")
             )
     if action == "submit":
         check_not_duplicate(referral.household, referral.person_id, referral.need, referral.id)
@@ -452,6 +450,8 @@ def apply_step(
         refused=lambda current: _refusal(step, current, loaded),
     )
     _history(referral, previous, step.target, actor, reason_code, note)
+    if action == "approve" and consent is not None:  # the receiver sees the household now
+        record_share(consent, referral.to_organization_id, referral, actor)
     changes: dict[str, object] = {"status": [previous, step.target]}
     if reason_code:
         changes["reason_code"] = reason_code
@@ -462,14 +462,6 @@ def apply_step(
     _notify(referral, previous, actor)
     db.session.flush()
     return referral
-
-
-def _refresh_sharing(household: Household) -> None:
-    """The consent as it is now in the database, read under the household's lock (the request
-    may have loaded the household before a withdrawal was committed)."""
-    db.session.refresh(
-        household, ["sharing_scope", "sharing_authorised_on", "sharing_withdrawn_on"]
-    )
 
 
 def _history(

@@ -4,9 +4,10 @@
 - Coordinators see every referral once submitted.
 - The receiving organization's operators see a referral once the City approved it, and only
   what the service needs of the household (the referral page is that minimal view), and only
-  while the household's authorisation to share with the job services is in force: once it is
-  withdrawn the referral answers 404 to them, in lists, counts and exports too, as anything out
-  of scope does (a page saying "withdrawn" would still tell them who it was about).
+  while a consent of the household for the job services that covers them (named, or the whole
+  network) is in force: once it is withdrawn or expired the referral answers 404 to them, in
+  lists, counts and exports too, as anything out of scope does (a page saying "withdrawn"
+  would still tell them who it was about).
 - Filters apply only to what the user may see: the household's circoscrizione is not in the
   receiver's minimal view, so the district filter of an entity covers the referrals it sent.
 - Housing providers and admins see none.
@@ -24,12 +25,12 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from app.auth.models import Role, User
 from app.extensions import db
-from app.households.models import Household
+from app.households.consents import consent_clause, consent_in_force
 from app.referrals.models import Referral
 
 USERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
-# The household's sharing authorisations that cover the job services of the network.
-SHARING_SCOPES_FOR_JOB_SERVICES = ("job_services", "all_partners")
+# The purpose of the consents ledger a referral shares the household's data for.
+PURPOSE = "job_services"
 
 
 class Side(StrEnum):
@@ -49,22 +50,14 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
     return query.where(false())
 
 
-def shares_with_job_services(household: Household) -> bool:
-    """The household's authorisation to share its data with the job services is in force."""
-    return household.sharing_in_force and household.sharing_scope in (
-        SHARING_SCOPES_FOR_JOB_SERVICES
-    )
+def shares_with_receiver(referral: Referral) -> bool:
+    """A consent of the household for the job services covers the receiving organization."""
+    return consent_in_force(referral.household_id, PURPOSE, referral.to_organization_id)
 
 
-def shared_with_job_services(household_id: Any) -> ColumnElement[bool]:
-    """`shares_with_job_services` as a WHERE clause on `household_id`."""
-    return household_id.in_(
-        select(Household.id).where(
-            Household.sharing_authorised_on.is_not(None),
-            Household.sharing_withdrawn_on.is_(None),
-            Household.sharing_scope.in_(SHARING_SCOPES_FOR_JOB_SERVICES),
-        )
-    )
+def shared_with_receiver(household_id: Any, organization_id: Any) -> ColumnElement[bool]:
+    """`shares_with_receiver` as a WHERE clause."""
+    return consent_clause(household_id, PURPOSE, organization_id)
 
 
 def received_clause(organization_id: int) -> ColumnElement[bool]:
@@ -72,7 +65,7 @@ def received_clause(organization_id: int) -> ColumnElement[bool]:
     return and_(
         Referral.to_organization_id == organization_id,
         Referral.approved_at.is_not(None),
-        shared_with_job_services(Referral.household_id),
+        shared_with_receiver(Referral.household_id, Referral.to_organization_id),
     )
 
 
@@ -120,7 +113,7 @@ def sides(user: User, referral: Referral) -> frozenset[Side]:
         if (
             referral.to_organization_id == user.organization_id
             and referral.approved_at
-            and shares_with_job_services(referral.household)
+            and shares_with_receiver(referral)
         ):
             found.add(Side.RECEIVER)
     return frozenset(found)

@@ -45,7 +45,8 @@ from app.clock import ROME
 from app.demo import DEMO_USERS
 from app.extensions import db
 from app.households import demo as households_demo
-from app.households.models import Distribution, Household, Person
+from app.households.consents import LEDGER_NOTE
+from app.households.models import Consent, Distribution, Household, Person
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.housing.vocabulary import (
     CANCEL_REASONS,
@@ -109,6 +110,12 @@ NOTIFY_DAYS = 30  # steps older than this left no notification (purged)
 UNREAD_DAYS = 7
 JOB_SCOPES = ("job_services", "all_partners")
 HOUSING_SCOPES = ("housing", "all_partners")
+# The consents of the ledger each authorisation scope becomes (as in migration 0023).
+SCOPE_PURPOSES = {
+    "job_services": ("job_services",),
+    "housing": ("housing",),
+    "all_partners": ("job_services", "housing", "project"),
+}
 HOUSING_NEED = ("eviction_risk", "guest", "homeless", "temporary")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
 OTHER_LANGUAGES = ("en", "fr", "ar", "ro", "es", "zh", "sq", "uk", "wo")
@@ -903,6 +910,8 @@ class _Generator:
         cumulative = list(_accumulate(weights))
         households = Buffer(self.conn, Household.__table__)
         people = Buffer(self.conn, Person.__table__, after=(households,))
+        consents = Buffer(self.conn, Consent.__table__, after=(households,))
+        consent_id = 0
         person_id = 0
         for index in range(self.n["households"]):
             household_id = index + 1
@@ -1020,13 +1029,28 @@ class _Generator:
                     "anonymised_at": None,
                     "privacy_notice_on": privacy_on,
                     "privacy_notice_by_id": worker if privacy_on else None,
-                    "sharing_scope": scope,
-                    "sharing_authorised_on": authorised,
-                    "sharing_withdrawn_on": withdrawn,
                     "created_at": created,
                     "updated_at": created,
                 }
             )
+            if scope is not None and authorised is not None:
+                # Authorisations recorded before the ledger, as migration 0023 moves them.
+                for purpose in SCOPE_PURPOSES[scope]:
+                    consent_id += 1
+                    consents.add(
+                        {
+                            "id": consent_id,
+                            "household_id": household_id,
+                            "purpose": purpose,
+                            "recipient_organization_id": None,
+                            "given_on": authorised,
+                            "expires_on": None,
+                            "withdrawn_on": withdrawn,
+                            "signed_form": LEDGER_NOTE,
+                            "recorded_by_id": worker,
+                            "created_at": created,
+                        }
+                    )
             people.extend(person_rows)
             self.households.append(
                 _Household(
@@ -1059,6 +1083,7 @@ class _Generator:
             )
         households.flush()
         people.flush()
+        consents.flush()
         self.counts["nuclei"] = households.count
         self.counts["persone"] = people.count
         self.stage("Nuclei e persone", f"nuclei {households.count}, persone {people.count}")
