@@ -140,6 +140,7 @@ def refusal(
         )
         .order_by(Consent.given_on.desc(), Consent.id.desc())
         .limit(1)
+        .execution_options(populate_existing=True)
     )
     if last is None:
         if recipient_name and recipient is not ANY:
@@ -169,11 +170,17 @@ def refusal(
             purpose=purpose_for,
             date=format_date(last.given_on),
         )
-    return _(
-        "Il consenso del nucleo %(purpose)s è scaduto il %(date)s: registrane uno nuovo nella "
-        "sezione Privacy.",
+    if state == "expired":
+        return _(
+            "Il consenso del nucleo %(purpose)s è scaduto il %(date)s: registrane uno nuovo "
+            "nella sezione Privacy.",
+            purpose=purpose_for,
+            date=format_date(last.expires_on),
+        )
+    return _(  # a consent in force, but not for this recipient
+        "Il consenso del nucleo %(purpose)s non copre questo destinatario: registrane uno "
+        "nella sezione Privacy.",
         purpose=purpose_for,
-        date=format_date(last.expires_on),
     )
 
 

@@ -839,8 +839,6 @@ def _consents_context(household: Household, form: ConsentForm | None = None) -> 
         "consent_purposes": CONSENT_PURPOSES,
         "consent_states": CONSENT_STATES,
         "consent_badges": CONSENT_STATE_BADGES,
-        "can_edit": can_edit_household(current_user, household),
-        "household": household,
     }
 
 
@@ -852,6 +850,8 @@ def _consents_answer(household: Household, done: str, form: ConsentForm | None =
             fragment="households/_consents.html",
             status=422 if form is not None and form.errors else 200,
             done=done if form is None or not form.errors else None,
+            household=household,
+            can_edit=can_edit_household(current_user, household),
             **_consents_context(household, form),
         )
     if form is not None and form.errors:
