@@ -1035,7 +1035,7 @@ def _household(
             authorised_on,
             add_months(authorised_on, DEFAULT_MONTHS) if recent else None,
             withdrawn_on,
-            f"Prot. {authorised_on.year}/{rng.randint(1000, 9999)}" if recent else LEDGER_NOTE,
+            f"Prot. {authorised_on:%Y/%m%d}" if recent else LEDGER_NOTE,
         )
     elif plan.consent_expired and privacy_on is not None:
         given = max(privacy_on, today - timedelta(days=400))
@@ -1044,7 +1044,7 @@ def _household(
             given,
             today - timedelta(days=21),
             None,
-            f"Prot. {given.year}/{rng.randint(1000, 9999)}",
+            f"Prot. {given:%Y/%m%d}",
         )
     return household, consent
 
