@@ -194,3 +194,32 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise ValueError(day)
+
+
+def expiring(user: Any, day: date, limit: int = 10) -> tuple[int, list[Consent]]:
+    """The consents in force that expire within EXPIRING_DAYS, of the active households the
+    user may see (the households policy), soonest first: how many, and the first `limit`."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import selectinload
+
+    from app.households.policy import of_visible_households
+
+    query = (
+        select(Consent)
+        .join(Household, Household.id == Consent.household_id)
+        .where(
+            of_visible_households(user, Consent.household_id),
+            Household.status == "active",
+            Consent.expires_on >= day,
+            Consent.expires_on <= day + timedelta(EXPIRING_DAYS),
+            Consent.given_on <= day,
+            or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > day),
+        )
+    )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.options(selectinload(Consent.household).selectinload(Household.members))
+        .order_by(Consent.expires_on, Consent.id)
+        .limit(limit)
+    ).all()
+    return total, list(rows)

@@ -96,6 +96,10 @@ TEXTS = {
     "joint_care_requested_owner": _l(
         "%(organization)s ha chiesto alla Città di seguire con voi il nucleo n. %(id)s"
     ),
+    "consent_withdrawn": _l(
+        "Un nucleo ha revocato il consenso alla condivisione dei dati (%(purpose)s) con cui vi "
+        "erano stati trasmessi: da oggi non riceverete altro e le pratiche aperte si fermano"
+    ),
     "intake_disclosures_many": _l(
         "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
         "ente"
