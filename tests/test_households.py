@@ -268,7 +268,7 @@ def test_another_entity_cannot_find_or_open_the_household(client, login_as, db):
     for path in (
         f"/households/{household.id}/edit",
         f"/households/{household.id}/close",
-        f"/households/{household.id}/sharing/withdraw",
+        f"/households/{household.id}/consents",
     ):
         assert (
             post(
