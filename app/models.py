@@ -4,7 +4,14 @@ from app.admin.models import AccountChangeRequest, Setting
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.auth.models import User
 from app.downloads.models import ExportFile
-from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.households.models import (
+    Consent,
+    ConsentShare,
+    Distribution,
+    Household,
+    JointCareRequest,
+    Person,
+)
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.idempotency import Submission
 from app.notifications.models import Notification, OutboundEmail
@@ -25,6 +32,8 @@ __all__ = [
     "AuditEvent",
     "AuditEventHousehold",
     "BudgetLine",
+    "Consent",
+    "ConsentShare",
     "Distribution",
     "ExportFile",
     "Household",

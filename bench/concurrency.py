@@ -455,8 +455,10 @@ class Referrals:
             "SELECT p.id, p.household_id, p.birth_date FROM person p "
             "JOIN household h ON h.id = p.household_id "
             "WHERE h.organization_id = :org AND h.status = 'active' AND h.anonymised_at IS NULL "
-            "AND h.sharing_scope IN ('job_services', 'all_partners') "
-            "AND h.sharing_authorised_on IS NOT NULL AND h.sharing_withdrawn_on IS NULL "
+            "AND EXISTS (SELECT 1 FROM consent c WHERE c.household_id = h.id "
+            "AND c.purpose = 'job_services' AND c.recipient_organization_id IS NULL "
+            "AND c.given_on <= CURRENT_DATE AND (c.expires_on IS NULL OR c.expires_on >= "
+            "CURRENT_DATE) AND c.withdrawn_on IS NULL) "
             "ORDER BY p.id",
             org=self.sender_org,
         )
@@ -983,8 +985,10 @@ def placement_households(db: Database) -> Iterator[tuple[int, str]]:
         rows = db.rows(
             "SELECT h.id FROM household h WHERE h.organization_id = :org "
             "AND h.status = 'active' AND h.anonymised_at IS NULL "
-            "AND h.sharing_scope IN ('housing', 'all_partners') "
-            "AND h.sharing_authorised_on IS NOT NULL AND h.sharing_withdrawn_on IS NULL "
+            "AND EXISTS (SELECT 1 FROM consent c WHERE c.household_id = h.id "
+            "AND c.purpose = 'housing' AND c.recipient_organization_id IS NULL "
+            "AND c.given_on <= CURRENT_DATE AND (c.expires_on IS NULL OR c.expires_on >= "
+            "CURRENT_DATE) AND c.withdrawn_on IS NULL) "
             "AND NOT EXISTS (SELECT 1 FROM placement p WHERE p.household_id = h.id AND p.status "
             "IN ('proposed', 'approved', 'accepted', 'active')) "
             "ORDER BY (SELECT COUNT(*) FROM person m WHERE m.household_id = h.id), h.id",

@@ -164,17 +164,73 @@ def household(org: Organization | None = None, members: int = 1, **fields: Any) 
         "needs": ["work"],
         "status": "active",
         "privacy_notice_on": date(2026, 1, 10),
-        "sharing_scope": "all_partners",
-        "sharing_authorised_on": date(2026, 1, 10),
     }
+    # The sharing authorisation of old, as migration 0023 moves it into the consents ledger:
+    # job_services, housing or all_partners (job services, housing, project), for the network.
+    scope = fields.pop("sharing_scope", "all_partners")
+    authorised_on = fields.pop("sharing_authorised_on", date(2026, 1, 10))
+    withdrawn_on = fields.pop("sharing_withdrawn_on", None)
     values.update(fields)
     item = Household(**values)
     db.session.add(item)
     db.session.flush()
+    if scope is not None and authorised_on is not None:
+        purposes = {
+            "job_services": ("job_services",),
+            "housing": ("housing",),
+            "all_partners": ("job_services", "housing", "project"),
+        }[scope]
+        for purpose in purposes:
+            consent(item, purpose, given_on=authorised_on, withdrawn_on=withdrawn_on)
     for index in range(members):
         person(item, relation="reference" if index == 0 else "child")
     db.session.refresh(item)
     return item
+
+
+def consent(
+    household: Any,
+    purpose: str = "job_services",
+    recipient: Any = None,
+    given_on: Any = None,
+    expires_on: Any = None,
+    withdrawn_on: Any = None,
+    signed_form: str = "Prot. 2026/0001",
+) -> Any:
+    """A consent of the ledger: `recipient` an Organization or None (the whole network)."""
+    from datetime import date
+
+    from app.households.models import Consent
+
+    item = Consent(
+        household_id=household.id,
+        purpose=purpose,
+        recipient_organization_id=getattr(recipient, "id", recipient),
+        given_on=given_on or date(2026, 1, 10),
+        expires_on=expires_on,
+        withdrawn_on=withdrawn_on,
+        signed_form=signed_form,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def withdraw_all(household: Any, purpose: str | None = None, on: Any = None) -> None:
+    """The household's consents (for `purpose`) withdrawn on `on` (today): as the old
+    `sharing_withdrawn_on = today()`."""
+    from sqlalchemy import update
+
+    from app.clock import today
+    from app.households.models import Consent
+
+    query = update(Consent).where(
+        Consent.household_id == household.id, Consent.withdrawn_on.is_(None)
+    )
+    if purpose is not None:
+        query = query.where(Consent.purpose == purpose)
+    db.session.execute(query.values(withdrawn_on=on or today()))
+    db.session.flush()
 
 
 def person(household: Any, **fields: Any) -> Any:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from app.clock import today
 from app.db import utcnow
 from app.downloads.models import ExportFile
 from app.extensions import db as _db
-from app.households.models import HouseholdCoHolder, JointCareRequest
+from app.households.models import Consent, HouseholdCoHolder, JointCareRequest
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.projects.models import BudgetLine, Project, ProjectGoal
 from app.referrals.models import Referral
@@ -207,9 +208,9 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("households.edit_member", "GET"): ("/households/{household}/members/{person}", OWNER_ONLY),
     ("households.edit_member", "POST"): ("/households/{household}/members/{person}", OWNER_ONLY),
     ("households.privacy_notice", "POST"): ("/households/{household}/privacy-notice", OWNER_ONLY),
-    ("households.authorise_sharing", "POST"): ("/households/{household}/sharing", OWNER_ONLY),
-    ("households.withdraw_sharing", "POST"): (
-        "/households/{household}/sharing/withdraw",
+    ("households.record_consent", "POST"): ("/households/{household}/consents", OWNER_ONLY),
+    ("households.withdraw_consent", "POST"): (
+        "/households/{household}/consents/{consent}/withdraw",
         OWNER_ONLY,
     ),
     ("households.close", "GET"): ("/households/{household}/close", OWNER_ONLY),
@@ -497,6 +498,9 @@ def test_role_gets_the_expected_answer(client, login_as, key, role):
         person=household.members[0].id,
         joint=joint.id,
         holder=holder.id,
+        consent=_db.session.scalar(
+            select(Consent.id).where(Consent.household_id == household.id).limit(1)
+        ),
         referral=referral.id,
         unit=unit.id,
         placement=placement.id,

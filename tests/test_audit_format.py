@@ -65,7 +65,10 @@ def events(app, db):
             provider_user,
         )
         households.record_privacy_notice(household, date(2026, 1, 2), operator)
-        households.authorise_sharing(household, "all_partners", date(2026, 1, 2))
+        for purpose in ("job_services", "housing"):
+            households.record_consent(
+                household, purpose, None, date(2026, 1, 2), None, "Prot. 1", operator
+            )
         placement = housing.propose(household, unit, operator, "Serve un alloggio.")
         housing.transition(placement, "approve", coordinator)
         project = Project(

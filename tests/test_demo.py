@@ -15,7 +15,8 @@ from app.cli import seed_demo_command
 from app.clock import today
 from app.errors import DomainError
 from app.extensions import db as _db
-from app.households.models import Household
+from app.households.consents import consent_in_force, consent_state
+from app.households.models import Consent, Household
 from app.notifications.models import Notification
 from app.notifications.operations import unread_count
 from app.referrals import operations, queries
@@ -170,16 +171,16 @@ def test_demo_referrals_cover_every_state_between_the_demo_organizations(app, db
     for referral in queue:
         assert referral.match_score > 0
         assert "places_left" in [code for code, _params in referral.match_reasons]
-    # ente1's draft for a household without the sharing authorisation cannot be submitted.
+    # ente1's draft for a household whose consent for the job services expired: refused.
     blocked = [
         r
         for r in referrals
         if r.status == "draft"
         and r.from_organization_id == ente1
-        and not r.household.sharing_in_force
+        and not consent_in_force(r.household_id, "job_services", r.to_organization_id)
     ]
     assert blocked
-    with app.test_request_context(), pytest.raises(DomainError, match="autorizzazione"):
+    with app.test_request_context(), pytest.raises(DomainError, match="è scaduto il"):
         operations.transition(blocked[0], "submit", users["ente1"])
     assert blocked[0].status == "draft"
 
@@ -287,9 +288,7 @@ def young_member_for_ente2(ente1: User, ente2: User, day):
         .order_by(Household.id)
     )
     for household in households:
-        if not household.sharing_in_force:
-            continue
-        if household.sharing_scope not in operations.SHARING_SCOPES_FOR_JOB_SERVICES:
+        if not consent_in_force(household, "job_services", None):
             continue
         for person in household.members:
             if not person.is_youth(day):
@@ -385,7 +384,11 @@ def test_demo_housing_covers_every_district_kind_and_placement_state(app, db):
     for placement in placements:
         assert placement.provider_id == placement.unit.provider_id
         assert placement.created_at <= placement.status_changed_at < now
-        assert placement.household.sharing_scope in ("housing", "all_partners")
+        assert _db.session.scalar(
+            select(Consent.id).where(
+                Consent.household_id == placement.household_id, Consent.purpose == "housing"
+            )
+        )
         reasons = REASONS_BY_STATUS.get(placement.status)
         if reasons is not None:
             assert placement.reason_code in reasons
@@ -488,13 +491,7 @@ def test_a_household_of_ente1_can_be_placed_in_a_unit_of_alloggi1(app, db):
             select(Placement.household_id).where(Placement.status.in_(HOLDING_STATUSES))
         )
     )
-    free = [
-        h
-        for h in households
-        if h.sharing_in_force
-        and h.sharing_scope in housing.SHARING_SCOPES_FOR_HOUSING
-        and h.id not in holding
-    ]
+    free = [h for h in households if consent_in_force(h, "housing", None) and h.id not in holding]
     assert free, "no household of ente1 can be proposed for housing"
     household = free[0]
     units = _db.session.scalars(
@@ -704,3 +701,19 @@ def test_demo_hubs_have_stock_that_never_went_below_zero(app, db):
     assert short[0].cover.days < 5
     told = _db.session.scalars(select(Notification).where(Notification.kind == "supply_short"))
     assert coordinator.id in {n.user_id for n in told}
+
+
+def test_demo_consents_expire_soon_and_one_has_expired(app, db):
+    """The ledger of the demo: every consent has its signed form noted; some of ente1's expire
+    within 30 days (the operator's home lists them); a consent for the job services expired."""
+    run_seed(app)
+    ente1 = _db.session.scalar(select(User).where(User.username == "ente1")).organization_id
+    day = today()
+    ledger = _db.session.scalars(select(Consent).join(Household)).all()
+    assert ledger
+    assert all(c.signed_form for c in ledger)
+    states = Counter(consent_state(c, day) for c in ledger if c.household.organization_id == ente1)
+    assert states["expiring"] >= 3
+    assert states["expired"] >= 1
+    assert states["withdrawn"] >= 1
+    assert states["in_force"] >= 10

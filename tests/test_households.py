@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.clock import today
 from app.extensions import db as _db
-from app.households.models import Household, JointCareRequest, Person
+from app.households.consents import consent_in_force
+from app.households.models import Consent, Household, JointCareRequest, Person
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -267,7 +268,7 @@ def test_another_entity_cannot_find_or_open_the_household(client, login_as, db):
     for path in (
         f"/households/{household.id}/edit",
         f"/households/{household.id}/close",
-        f"/households/{household.id}/sharing/withdraw",
+        f"/households/{household.id}/consents",
     ):
         assert (
             post(
@@ -310,31 +311,30 @@ def test_roles_without_households_are_refused(client, login_as, db, role):
     assert client.get(f"/households/{household.id}").status_code == 403
 
 
-def test_sharing_needs_the_privacy_notice_first_and_can_be_withdrawn(client, login_as, db):
+def test_a_consent_needs_the_privacy_notice_first_and_can_be_withdrawn(client, login_as, db):
     org = factories.organization()
     household = factories.household(
         org, privacy_notice_on=None, sharing_scope=None, sharing_authorised_on=None
     )
     login_as("entity_operator", org=org)
-    refused = post(
-        client,
-        f"/households/{household.id}/sharing",
-        {"scope": "job_services", "authorised_on": today().isoformat()},
-    )
-    assert refused.status_code == 409
+    values = {
+        "consent-purpose": "job_services",
+        "consent-recipient": "",
+        "consent-given_on": today().isoformat(),
+        "consent-expires_on": (today() + timedelta(days=365)).isoformat(),
+        "consent-signed_form": "Prot. 2026/123",
+    }
+    refused = post(client, f"/households/{household.id}/consents", values, headers=HTMX)
+    assert refused.status_code == 422
     assert "informativa" in refused.get_data(as_text=True)
     post(client, f"/households/{household.id}/privacy-notice", {"on": today().isoformat()})
-    post(
-        client,
-        f"/households/{household.id}/sharing",
-        {"scope": "job_services", "authorised_on": today().isoformat()},
-    )
-    refreshed = _db.session.get(Household, household.id)
-    assert refreshed.sharing_in_force
-    post(client, f"/households/{household.id}/sharing/withdraw", {"on": today().isoformat()})
-    assert not _db.session.get(Household, household.id).sharing_in_force
+    post(client, f"/households/{household.id}/consents", values)
+    (consent,) = _db.session.scalars(select(Consent)).all()
+    assert consent_in_force(household, "job_services", None)
+    post(client, f"/households/{household.id}/consents/{consent.id}/withdraw", {"confirm": "y"})
+    assert not consent_in_force(household, "job_services", None)
     actions = set(_db.session.scalars(select(AuditEvent.action)))
-    assert {"privacy_notice_recorded", "sharing_authorised", "sharing_withdrawn"} <= actions
+    assert {"privacy_notice_recorded", "consent_recorded", "consent_withdrawn"} <= actions
 
 
 def test_a_closed_household_is_read_only(client, login_as, db):

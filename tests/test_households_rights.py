@@ -16,7 +16,7 @@ from app.audit.models import AuditEvent
 from app.audit.operations import record_views
 from app.clock import today
 from app.extensions import db as _db
-from app.households.models import Distribution, Household, Person
+from app.households.models import Consent, Distribution, Household, Person
 from app.households.rights_operations import anonymisable_from
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.notifications.models import Notification
@@ -138,7 +138,11 @@ def test_coordinator_downloads_everything_held_about_the_person(client, login_as
     assert data["household"]["isee_value"] == "8500.50"
     assert data["household"]["notes"] == "Segue corso di italiano"
     assert data["household"]["privacy_notice"]["given_on"] == "2026-01-10"
-    assert data["household"]["sharing_authorisation"]["authorised_on"] == "2026-01-10"
+    assert [(c["purpose"]["code"], c["recipient"], c["given_on"]) for c in data["consents"]] == [
+        ("job_services", "tutta la rete", "2026-01-10"),
+        ("housing", "tutta la rete", "2026-01-10"),
+        ("project", "tutta la rete", "2026-01-10"),
+    ]
     assert [
         (d["date"], d["hub"], d["kind"]["code"], d["quantity"]) for d in data["distributions"]
     ] == [
@@ -750,18 +754,26 @@ def test_the_extract_covers_stays_eviction_cases_projects_and_every_view(client,
     assert page.count('class="rights-placement') == 3
 
 
-def test_the_extract_lists_the_sharing_authorisations_given_and_withdrawn(client, login_as, family):
+def test_the_extract_lists_the_consents_given_and_withdrawn(client, login_as, family):
     household, person = family["household"], family["person"]
     login_as("entity_operator", family["org"])
     on = today().isoformat()
-    assert post(client, f"/households/{household.id}/sharing/withdraw", {"on": on}).status_code in (
-        200,
-        303,
+    consent = _db.session.scalar(
+        select(Consent).where(
+            Consent.household_id == household.id, Consent.purpose == "job_services"
+        )
     )
+    path = f"/households/{household.id}/consents/{consent.id}/withdraw"
+    assert post(client, path, {"confirm": "y"}).status_code in (200, 303)
     client.post(
         "/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))}
     )
     login_as("coordinator")
     data = client.get(export_url(household, person)).get_json()
-    (withdrawal,) = [c for c in data["consents"] if c["action"]["code"] == "sharing_withdrawn"]
-    assert withdrawal["changes"] == {"sharing_withdrawn_on": on}
+    (withdrawal,) = [
+        c for c in data["consent_history"] if c["action"]["code"] == "consent_withdrawn"
+    ]
+    assert withdrawal["changes"]["withdrawn_on"] == on
+    (job,) = [c for c in data["consents"] if c["purpose"]["code"] == "job_services"]
+    assert job["withdrawn_on"] == on
+    assert job["state"]["label"] == "revocato"

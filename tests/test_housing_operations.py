@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
@@ -25,7 +25,7 @@ from app.auth.models import User
 from app.clock import today
 from app.errors import DomainError
 from app.extensions import db as _db
-from app.households.models import Household
+from app.households.models import Consent, ConsentShare, Household
 from app.housing import operations, policy
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.housing.operations import STEPS, VersionConflict
@@ -620,30 +620,54 @@ def test_a_household_whose_placement_is_over_may_be_proposed_again(world, path):
 
 
 @pytest.mark.parametrize(
-    "sharing",
+    ("sharing", "said"),
     [
-        {"sharing_scope": "job_services"},
-        {"sharing_scope": None, "sharing_authorised_on": None},
-        {"sharing_withdrawn_on": date(2026, 2, 1)},
+        ("not-for-housing", "è stato revocato il 01/02/2026"),
+        ("never", "Manca il consenso del nucleo per l'accoglienza abitativa"),
+        ("withdrawn", "è stato revocato il 01/02/2026"),
+        ("expired", "è scaduto il 31/01/2026"),
+        ("other-provider", "Manca il consenso del nucleo per l'accoglienza abitativa"),
     ],
-    ids=["scope-without-housing", "never-authorised", "withdrawn"],
 )
-def test_a_proposal_without_the_sharing_authorisation_for_housing_is_refused(world, sharing):
-    for name, value in sharing.items():
-        setattr(world.household, name, value)
+def test_a_proposal_without_a_consent_for_housing_is_refused(world, sharing, said):
+    if sharing == "not-for-housing":
+        factories.withdraw_all(world.household, "housing", on=date(2026, 2, 1))
+    elif sharing == "withdrawn":
+        factories.withdraw_all(world.household, on=date(2026, 2, 1))
+    else:
+        _db.session.execute(delete(Consent).where(Consent.household_id == world.household.id))
+        if sharing == "expired":
+            factories.consent(
+                world.household, "housing", given_on=date(2025, 2, 1), expires_on=date(2026, 1, 31)
+            )
+        elif sharing == "other-provider":
+            factories.consent(world.household, "housing", recipient=factories.organization())
     _db.session.commit()
 
     message = refused(
         operations.propose, world.household, world.unit, world.operator, units=(world.unit,)
     )
 
-    assert "Manca l'autorizzazione del nucleo" in message
+    assert said in message
+    assert "sezione Privacy" in message or "registralo" in message
 
 
-def test_an_authorisation_for_housing_only_is_enough(world):
-    world.household.sharing_scope = "housing"
+def test_a_consent_for_housing_only_is_enough(world):
+    factories.withdraw_all(world.household, "job_services")
 
     assert propose(world).status == "proposed"
+
+
+def test_a_consent_naming_the_provider_is_enough_and_the_proposal_is_a_share(world):
+    _db.session.execute(delete(Consent).where(Consent.household_id == world.household.id))
+    consent = factories.consent(world.household, "housing", recipient=world.unit.provider_id)
+
+    placement = propose(world)
+
+    (share,) = _db.session.scalars(select(ConsentShare)).all()
+    assert share.consent_id == consent.id
+    assert share.recipient_organization_id == world.unit.provider_id
+    assert (share.object_type, share.object_id) == ("placement", placement.id)
 
 
 @pytest.mark.parametrize("who", ["outsider", "provider", "admin"])
@@ -876,12 +900,12 @@ def test_a_note_longer_than_the_column_is_refused(world):
 def test_approval_after_the_sharing_authorisation_was_withdrawn_is_refused(world):
     """Approving would show the family to the provider: not without the authorisation."""
     placement = propose(world)
-    world.household.sharing_withdrawn_on = today()
+    factories.withdraw_all(world.household)
     _db.session.commit()
 
     message = refused(step, world, placement, "approve", placement=placement, units=(world.unit,))
 
-    assert "Manca l'autorizzazione del nucleo" in message
+    assert "accoglienza abitativa è stato revocato" in message
     assert not policy.sees_household_details(world.provider, placement)
     # The City can still reject it, which frees the place.
     step(world, placement, "reject", "other", note="Autorizzazione revocata.")
@@ -893,18 +917,19 @@ def test_approval_reads_the_authorisation_as_committed_not_as_loaded(world):
     approval reads the consent again under the household's lock and is refused (issue #18)."""
     placement = propose(world)
     _db.session.commit()
-    assert placement.household.sharing_in_force  # loaded now, before the withdrawal
-    table = Household.__table__
+    ledger = _db.session.scalars(select(Consent)).all()  # loaded now, before the withdrawal
+    assert all(c.withdrawn_on is None for c in ledger)
+    table = Consent.__table__
     with _db.engine.begin() as other_request:
         other_request.execute(
             table.update()
-            .where(table.c.id == world.household.id)
-            .values(sharing_withdrawn_on=today())
+            .where(table.c.household_id == world.household.id)
+            .values(withdrawn_on=today())
         )
 
     message = refused(step, world, placement, "approve", placement=placement, units=(world.unit,))
 
-    assert "Manca l'autorizzazione del nucleo" in message
+    assert "accoglienza abitativa è stato revocato" in message
 
 
 @pytest.mark.parametrize(

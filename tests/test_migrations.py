@@ -88,3 +88,68 @@ def test_upgrading_a_foundation_database_keeps_its_organizations(tmp_path):
     assert len(row[0]) == 36
     assert row[1] == 1
     assert user_org == 1
+
+
+def test_the_sharing_authorisations_move_into_the_consents_ledger_and_back(tmp_path):
+    """0020 -> 0023: each household's authorisation becomes consents for the network (all
+    partners: job services, housing, project), kept withdrawn, "fino a revoca"; the three
+    columns go. Downgrading puts them back as well as the ledger can say."""
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from app.config import TestConfig
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    old = create_app(TestConfig(url))
+    with old.app_context():
+        upgrade(revision="0020")
+        with _db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO organization (name, circoscrizione, is_job_service, is_hub, "
+                "is_housing_provider, active, uuid, created_at, updated_at) VALUES ('Ente', 3, "
+                "1, 1, 0, 1, '00000000-0000-0000-0000-000000000001', '2026-01-01 10:00:00', "
+                "'2026-01-01 10:00:00')"
+            )
+            for household_id, scope, given, withdrawn in (
+                (1, "job_services", "2026-02-01", None),
+                (2, "housing", "2026-03-01", "2026-05-01"),
+                (3, "all_partners", "2026-04-01", None),
+                (4, None, None, None),
+            ):
+                conn.exec_driver_sql(
+                    "INSERT INTO household (id, organization_id, circoscrizione, needs, status, "
+                    "privacy_notice_on, sharing_scope, sharing_authorised_on, "
+                    "sharing_withdrawn_on, created_at, updated_at) VALUES (?, 1, 3, '[]', "
+                    "'active', '2026-01-15', ?, ?, ?, '2026-01-01 10:00:00', "
+                    "'2026-01-01 10:00:00')",
+                    (household_id, scope, given, withdrawn),
+                )
+        upgrade(revision="0023")
+        with _db.engine.connect() as conn:
+            ledger = conn.exec_driver_sql(
+                "SELECT household_id, purpose, recipient_organization_id, given_on, expires_on, "
+                "withdrawn_on, signed_form FROM consent ORDER BY household_id, purpose"
+            ).all()
+            columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(household)").all()}
+        note = "autorizzazione registrata prima del registro dei consensi"
+        assert [tuple(row) for row in ledger] == [
+            (1, "job_services", None, "2026-02-01", None, None, note),
+            (2, "housing", None, "2026-03-01", None, "2026-05-01", note),
+            (3, "housing", None, "2026-04-01", None, None, note),
+            (3, "job_services", None, "2026-04-01", None, None, note),
+            (3, "project", None, "2026-04-01", None, None, note),
+        ]
+        assert not columns & {"sharing_scope", "sharing_authorised_on", "sharing_withdrawn_on"}
+        downgrade(revision="0020")
+        with _db.engine.connect() as conn:
+            back = conn.exec_driver_sql(
+                "SELECT id, sharing_scope, sharing_authorised_on, sharing_withdrawn_on "
+                "FROM household ORDER BY id"
+            ).all()
+        _db.engine.dispose()
+    assert [tuple(row) for row in back] == [
+        (1, "job_services", "2026-02-01", None),
+        (2, "housing", "2026-03-01", "2026-05-01"),
+        (3, "all_partners", "2026-04-01", None),
+        (4, None, None, None),
+    ]

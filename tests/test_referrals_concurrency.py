@@ -29,7 +29,8 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.clock import today
 from app.extensions import db as _db
-from app.households.models import Household
+from app.households import operations as households
+from app.households.models import Consent, ConsentShare, Household
 from app.notifications.models import Notification
 from app.referrals import operations, queries, views
 from app.referrals.models import Referral, ReferralStatusChange
@@ -530,3 +531,48 @@ def test_a_double_click_on_a_step_answers_both_clicks_as_done_and_writes_it_once
     assert steps_to(referral_id, "accepted") == 1
     assert events(referral_id, "referral_accepted") == 1
     assert places_used(net["service"]) == 2
+
+
+# Consent as a ledger (issue #24) ------------------------------------------------------------------
+
+
+def test_an_approval_and_a_withdrawal_at_once_never_share_without_telling_the_receiver(app, net):
+    """The approval reads the ledger under the household's row lock, which the withdrawal takes
+    too: either the approval goes first (the data is shared, the share is recorded and the
+    withdrawal then tells the receiving staff) or the withdrawal does (the approval is refused,
+    nothing is shared). Never an approval after the withdrawal, never a silent share."""
+    referral_id = reach(net, net["households"][0], "submitted")
+    consent_id = _db.session.scalar(
+        select(Consent.id).where(
+            Consent.household_id == net["households"][0], Consent.purpose == "job_services"
+        )
+    )
+
+    def prepare(i: int) -> tuple[Any, User]:
+        if i == 0:
+            return get(Referral, referral_id), get(User, net["coordinators"][0])
+        return get(Consent, consent_id), get(User, net["senders"][1])
+
+    def act(i: int, loaded: tuple[Any, User]) -> str:
+        obj, user = loaded
+        if i == 0:
+            return operations.transition(obj, "approve", user, day=today()).status
+        households.withdraw_consent(obj, today(), user)
+        return "withdrawn"
+
+    outcomes = race(app, prepare, act, threads=2)
+
+    errors = only_domain_errors(outcomes)
+    assert outcomes[1].won  # a withdrawal is never refused
+    referral = get(Referral, referral_id)
+    shares = count(ConsentShare, ConsentShare.object_id == referral_id)
+    told = count(Notification, Notification.kind == "consent_withdrawn")
+    if outcomes[0].won:
+        assert referral.status == "approved"
+        assert shares == 1
+        assert told == len(net["receivers"])
+    else:
+        assert "è stato revocato" in errors[0].message
+        assert referral.status == "submitted"
+        assert shares == 0
+        assert told == 0

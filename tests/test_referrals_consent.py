@@ -1,6 +1,6 @@
 """Consent is read again at every sharing step of a referral (issue #18, items 10 and 13).
 
-The operator submits a referral, then the household withdraws its authorisation to share: the
+The operator submits a referral, then the household withdraws its consent (the ledger): the
 City can no longer approve it (409, nothing changed), the receiving organization can no longer
 accept or open one it had, and none of its lists, counts or exports show it. And the receiving
 side cannot learn a household's district by filtering its list with `?circ=`.
@@ -17,6 +17,7 @@ from app.audit.models import AuditEvent
 from app.clock import today
 from app.errors import DomainError
 from app.extensions import db as _db
+from app.households.models import Consent
 from app.referrals import operations
 from app.referrals.models import Referral, ReferralStatusChange
 from tests import factories
@@ -44,15 +45,17 @@ def net(app, db):
     return world
 
 
-def withdraw(browser, household):
+def withdraw(browser, household, purpose="job_services"):
+    """The operator withdraws the household's consent for `purpose` on the household page."""
+    consent = _db.session.scalar(
+        select(Consent).where(Consent.household_id == household.id, Consent.purpose == purpose)
+    )
     response = post(
-        browser,
-        f"/households/{household.id}/sharing/withdraw",
-        {"on": today().isoformat()},
+        browser, f"/households/{household.id}/consents/{consent.id}/withdraw", {"confirm": "y"}
     )
     assert response.status_code in (200, 303), text(response)
     _db.session.expire_all()
-    assert _db.session.get(type(household), household.id).sharing_withdrawn_on is not None
+    assert _db.session.get(Consent, consent.id).withdrawn_on == today()
 
 
 def history_of(referral_id):
@@ -73,7 +76,9 @@ def test_the_city_cannot_approve_once_the_household_withdrew_consent(app, net):
     city = signed_in(app, net.coordinator)
     response = post(city, f"/referrals/{referral.id}/approve")
     assert response.status_code == 409
-    assert "non autorizza più la condivisione" in text(response)
+    withdrawn = f"servizi al lavoro è stato revocato il {today():%d/%m/%Y}"
+    assert withdrawn in text(response)
+    assert "La segnalazione non può andare avanti." in text(response)
     _db.session.expire_all()
     assert _db.session.get(Referral, referral.id).status == "submitted"
     assert _db.session.get(Referral, referral.id).approved_at is None
@@ -81,12 +86,12 @@ def test_the_city_cannot_approve_once_the_household_withdrew_consent(app, net):
     # The queue's row answers the same, as a fragment.
     response = post(city, f"/referrals/{referral.id}/approve", {"row": "queue"}, HTMX)
     assert response.status_code == 409
-    assert "non autorizza più la condivisione" in text(response)
+    assert withdrawn in text(response)
     # Bulk approval says why it was refused.
     response = post(city, "/referrals/bulk-approve", {"ids": str(referral.id)})
     assert response.status_code == 303
     page = text(city.get(response.headers["Location"]))
-    assert "non autorizza più la condivisione" in page
+    assert withdrawn in page
     _db.session.expire_all()
     assert _db.session.get(Referral, referral.id).status == "submitted"
     # The receiving organization never saw anything.
@@ -94,9 +99,9 @@ def test_the_city_cannot_approve_once_the_household_withdrew_consent(app, net):
     assert receiver.get(f"/referrals/{referral.id}").status_code == 404
 
 
-def test_a_scope_that_no_longer_covers_job_services_refuses_the_approval(app, net):
+def test_a_consent_for_housing_only_refuses_the_approval(app, net):
     referral = make_referral(net.household, net.service, "submitted")
-    net.household.sharing_scope = "housing"
+    factories.withdraw_all(net.household, "job_services")
     _db.session.commit()
     city = signed_in(app, net.coordinator)
     assert post(city, f"/referrals/{referral.id}/approve").status_code == 409
@@ -140,14 +145,17 @@ def test_the_receiver_cannot_start_an_accepted_referral_after_the_withdrawal(app
     accepted = make_referral(net.household, net.service, "accepted")
     _db.session.commit()
     stale_copy = _db.session.get(Referral, accepted.id)
-    assert stale_copy.household.sharing_in_force
+    ledger = _db.session.scalars(
+        select(Consent).where(Consent.household_id == net.household.id)
+    ).all()  # loaded now, before the withdrawal
+    assert all(c.withdrawn_on is None for c in ledger)
     with _db.engine.begin() as other_request:  # the withdrawal, committed by someone else
         other_request.execute(
-            net.household.__table__.update()
-            .where(net.household.__table__.c.id == net.household.id)
-            .values(sharing_withdrawn_on=today())
+            Consent.__table__.update()
+            .where(Consent.__table__.c.household_id == net.household.id)
+            .values(withdrawn_on=today())
         )
-    with app.test_request_context(), pytest.raises(DomainError, match="non autorizza più"):
+    with app.test_request_context(), pytest.raises(DomainError, match="è stato revocato"):
         operations.apply_step(stale_copy, "start", net.receiver_user)
     _db.session.rollback()
     assert _db.session.get(Referral, accepted.id).status == "accepted"

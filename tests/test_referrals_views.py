@@ -4,7 +4,7 @@ detail with its timeline, every step by the right side, and what each side may s
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -610,9 +610,8 @@ def test_new_referral_ranks_a_service_of_the_same_circoscrizione_first(app, net)
     assert "servizio affine: Orientamento" in fragment  # related to job search
 
 
-def test_sending_without_the_sharing_authorisation_is_refused_and_nothing_is_saved(app, net):
-    net.household.sharing_authorised_on = None
-    net.household.sharing_scope = None
+def test_sending_without_a_consent_is_refused_and_nothing_is_saved(app, net):
+    factories.withdraw_all(net.household, on=date(2026, 3, 1))
     _db.session.commit()
     browser = signed_in(app, net.sender_user)
     url = f"/referrals/new?household={net.household.id}"
@@ -630,11 +629,12 @@ def test_sending_without_the_sharing_authorisation_is_refused_and_nothing_is_sav
         },
     )
 
-    assert "non ha autorizzato la condivisione" in warning
+    revoked = "Il consenso del nucleo per i servizi al lavoro è stato revocato il 01/03/2026"
+    assert revoked in warning
     assert f"/households/{net.household.id}#privacy-title" in warning
     body = text(response)
     assert response.status_code == 422
-    assert "Manca l'autorizzazione del nucleo" in body
+    assert revoked in body
     assert "Motivazione scritta con cura." in body
     assert count(Referral) == 0
     assert count(AuditEvent, AuditEvent.action == "referral_created") == 0

@@ -197,7 +197,7 @@ def test_a_waiting_referral_of_a_household_that_withdrew_its_consent_stays_waiti
     )  # fmt: skip
     operations.transition(blocked, "wait", world.sender)
     behind = waiting(world)
-    other_household.sharing_withdrawn_on = today()
+    factories.withdraw_all(other_household, "job_services", on=today())
     _db.session.flush()
 
     operations.transition(holder, "cancel", world.sender)

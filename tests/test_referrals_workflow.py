@@ -24,7 +24,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from app.admin.models import set_setting
 from app.audit.models import AuditEvent
@@ -32,7 +32,7 @@ from app.auth.models import User
 from app.clock import ROME, today
 from app.errors import DomainError
 from app.extensions import db as _db
-from app.households.models import Household, Person
+from app.households.models import Consent, Household, Person
 from app.notifications.models import Notification
 from app.referrals import operations, queries
 from app.referrals.models import CONSUMING_STATUSES, IN_FLIGHT, Referral, ReferralStatusChange
@@ -415,31 +415,28 @@ def test_the_actor_is_never_notified_of_their_own_step(db):
 # Refusals: nothing changes ----------------------------------------------------------------------
 
 
-def test_submitting_without_the_sharing_authorisation_is_refused(db):
+def test_submitting_without_a_consent_is_refused(db):
     world = make_world()
     referral = draft(world)
-    world.household.sharing_authorised_on = None
-    world.household.sharing_scope = None
+    _db.session.execute(delete(Consent).where(Consent.household_id == world.household.id))
     _db.session.flush()
     message = refused(operations.transition, referral, "submit", world.sender, referral=referral)
-    assert "autorizzazione" in message
+    assert "Manca il consenso del nucleo per i servizi al lavoro" in message
     assert "Privacy" in message
 
 
-def test_submitting_after_the_authorisation_was_withdrawn_is_refused(db):
+def test_submitting_after_the_consent_was_withdrawn_is_refused(db):
     world = make_world()
     referral = draft(world)
-    world.household.sharing_withdrawn_on = today()
-    _db.session.flush()
+    factories.withdraw_all(world.household)
     message = refused(operations.transition, referral, "submit", world.sender, referral=referral)
-    assert "autorizzazione" in message
+    assert f"è stato revocato il {today():%d/%m/%Y}" in message
 
 
-def test_an_authorisation_that_does_not_cover_job_services_is_refused(db):
+def test_a_consent_that_does_not_cover_job_services_is_refused(db):
     world = make_world()
     referral = draft(world)
-    world.household.sharing_scope = "housing"
-    _db.session.flush()
+    factories.withdraw_all(world.household, "job_services")
     message = refused(operations.transition, referral, "submit", world.sender, referral=referral)
     assert "servizi al lavoro" in message
 
@@ -1015,7 +1012,11 @@ class ReferralMachine(RuleBasedStateMachine):
     def the_world_changes(self, sharing: bool, accredited: bool) -> None:
         """The household withdraws (or gives again) its authorisation; the entity is suspended."""
         self.sharing, self.accredited = sharing, accredited
-        self.world.household.sharing_withdrawn_on = None if sharing else today()
+        _db.session.execute(
+            update(Consent)
+            .where(Consent.household_id == self.world.household.id)
+            .values(withdrawn_on=None if sharing else today())
+        )
         self.world.accreditation.status = "active" if accredited else "suspended"
         _db.session.flush()
 

@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from app.admin import operations as admin_operations
 from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
-from app.households.models import HouseholdCoHolder, JointCareRequest
+from app.households.models import Consent, HouseholdCoHolder, JointCareRequest
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.projects import operations as project_operations
 from app.referrals.models import Referral
@@ -287,14 +288,23 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("households.privacy_notice", "POST"): Target(
         "operator", "/households/{household}/privacy-notice", page=HOUSEHOLD, fields=("on",)
     ),
-    ("households.authorise_sharing", "POST"): Target(
+    ("households.record_consent", "POST"): Target(
         "operator",
-        "/households/{household}/sharing",
+        "/households/{household}/consents",
         page=HOUSEHOLD,
-        fields=("scope", "authorised_on"),
+        fields=(
+            "consent-purpose",
+            "consent-recipient",
+            "consent-given_on",
+            "consent-expires_on",
+            "consent-signed_form",
+        ),
     ),
-    ("households.withdraw_sharing", "POST"): Target(
-        "operator", "/households/{household}/sharing/withdraw", page=HOUSEHOLD, fields=("on",)
+    ("households.withdraw_consent", "POST"): Target(
+        "operator",
+        "/households/{household}/consents/{consent}/withdraw",
+        page=HOUSEHOLD,
+        fields=("confirm",),
     ),
     ("households.close", "POST"): Target(
         "operator", "/households/{household}/close", page="/households/{household}/close"
@@ -549,6 +559,9 @@ def world(client, login_as):
             "person": household.members[0].id,
             "joint": joint.id,
             "co_holder": co_holder.id,
+            "consent": _db.session.scalar(
+                select(Consent.id).where(Consent.household_id == household.id).limit(1)
+            ),
             "user": somebody.id,
             "referral": referral.id,
             "unit": unit.id,

@@ -83,6 +83,8 @@ ACTION_LABELS = {
     "privacy_notice_recorded": _l("informativa privacy registrata"),
     "sharing_authorised": _l("autorizzazione alla condivisione registrata"),
     "sharing_withdrawn": _l("autorizzazione alla condivisione revocata"),
+    "consent_recorded": _l("consenso alla condivisione registrato"),
+    "consent_withdrawn": _l("consenso alla condivisione revocato"),
     "duplicate_warning_dismissed": _l("avviso di possibile doppione superato"),
     "intake_conflict_disclosed": _l("presa in carico: indicato l'ente che segue già la persona"),
     "intake_conflict_throttled": _l(

@@ -13,7 +13,9 @@ from app.auth.models import Role, User
 from app.clock import today
 from app.extensions import db
 from app.home import bp, figures
+from app.households import consents
 from app.households.models import JointCareRequest
+from app.households.vocabulary import CONSENT_PURPOSES
 from app.housing import dashboard as housing_dashboard
 from app.projects import dashboard as projects_dashboard
 from app.projects.vocabulary import STATUS_BADGES as PROJECT_BADGES
@@ -61,6 +63,10 @@ def index() -> Response:
         context["outgoing"] = referral_dashboard.outgoing_counts(current_user.organization_id)
         context["referral_statuses"] = STATUSES
         context["status_badges"] = STATUS_BADGES
+        context["consents_total"], context["consents_expiring"] = consents.expiring(
+            current_user, today(), dashboard.HOME_ROWS
+        )
+        context["consent_purposes"] = CONSENT_PURPOSES
     if role in (Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER) and current_user.organization_id:
         context["stale_services"] = dashboard.stale_services(current_user.organization_id, today())
     if role in (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER):
@@ -86,6 +92,7 @@ def _households_shown(context: dict[str, object]) -> list[int]:
         for referral in context[key].oldest  # type: ignore[attr-defined]
     ]
     shown += [r.household_id for r in context.get("joint_requests", [])]  # type: ignore[attr-defined]
+    shown += [c.household_id for c in context.get("consents_expiring", [])]  # type: ignore[attr-defined]
     housing = context.get("housing")
     if housing is not None:
         shown += [p.household_id for p in housing.waiting]  # type: ignore[attr-defined]

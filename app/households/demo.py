@@ -38,7 +38,8 @@ from app.audit.operations import record
 from app.auth.models import User
 from app.extensions import db
 from app.households.codice_fiscale import consistency_problem, format_problem
-from app.households.models import Distribution, Household, Person
+from app.households.consents import DEFAULT_MONTHS, LEDGER_NOTE, add_months
+from app.households.models import Consent, Distribution, Household, Person
 from app.registry.models import NEIGHBOURS, Organization, Site
 
 ROME = ZoneInfo("Europe/Rome")
@@ -365,6 +366,7 @@ class _Plan:
     no_privacy_notice: bool = False
     no_sharing: bool = False
     sharing_withdrawn: bool = False
+    consent_expired: bool = False  # a consent for the job services that expired 3 weeks ago
     skip_basket_this_month: bool = False
 
 
@@ -936,6 +938,7 @@ def _plans(
             others[position].closed_days_ago = days
     ente1_plans[4].sharing_withdrawn = True
     ente1_plans[3].no_sharing = ente1_plans[11].no_sharing = True
+    ente1_plans[3].consent_expired = ente1_plans[11].consent_expired = True
     ente1_plans[7].no_privacy_notice = True
     ente2_plans[2].no_sharing = True
     if len(others) > 15:
@@ -945,7 +948,26 @@ def _plans(
     return plans
 
 
-def _household(rng: random.Random, plan: _Plan, people: list[Person], today: date) -> Household:
+# What the household authorised before the ledger, as the consents the migration makes of it.
+_SCOPE_PURPOSES = {
+    "job_services": ("job_services",),
+    "housing": ("housing",),
+    "all_partners": ("job_services", "housing", "project"),
+}
+
+
+@dataclass
+class _ConsentPlan:
+    purposes: tuple[str, ...]
+    given_on: date
+    expires_on: date | None
+    withdrawn_on: date | None
+    signed_form: str
+
+
+def _household(
+    rng: random.Random, plan: _Plan, people: list[Person], today: date
+) -> tuple[Household, _ConsentPlan | None]:
     housing = _housing(rng, plan)
     closed_on = (
         None if plan.closed_days_ago is None else today - timedelta(days=plan.closed_days_ago)
@@ -997,16 +1019,76 @@ def _household(rng: random.Random, plan: _Plan, people: list[Person], today: dat
         closing_reason="goals_met" if closed_on is not None else None,
         privacy_notice_on=privacy_on,
         privacy_notice_by_id=worker.id if worker is not None and privacy_on else None,
-        sharing_scope=sharing_scope,
-        sharing_authorised_on=authorised_on,
-        sharing_withdrawn_on=withdrawn_on,
         created_at=created,
         updated_at=created,
         members=people,
     )
     for person in people:
         person.created_at = person.updated_at = created
-    return household
+    consent = None
+    if sharing_scope is not None and authorised_on is not None:
+        # Signed in the last year: a ledger consent of 12 months; older: an authorisation
+        # recorded before the ledger, moved into it "fino a revoca" (as migration 0023 does).
+        recent = authorised_on > today - timedelta(days=330)
+        consent = _ConsentPlan(
+            _SCOPE_PURPOSES[sharing_scope],
+            authorised_on,
+            add_months(authorised_on, DEFAULT_MONTHS) if recent else None,
+            withdrawn_on,
+            f"Prot. {authorised_on:%Y/%m%d}" if recent else LEDGER_NOTE,
+        )
+    elif plan.consent_expired and privacy_on is not None:
+        given = max(privacy_on, today - timedelta(days=400))
+        consent = _ConsentPlan(
+            ("job_services",),
+            given,
+            today - timedelta(days=21),
+            None,
+            f"Prot. {given:%Y/%m%d}",
+        )
+    return household, consent
+
+
+def _consents(
+    households: list[Household],
+    consents: list[_ConsentPlan | None],
+    users: dict[str, User],
+    today: date,
+) -> list[Consent]:
+    """The ledger of the demo households; three consents of ente1's expire within 30 days."""
+    rows: list[Consent] = []
+    soon = [10, 19, 27]
+    ente1_org = users["ente1"].organization_id
+    for household, spec in zip(households, consents, strict=True):
+        if spec is None:
+            continue
+        expires_on = spec.expires_on
+        signed_form = spec.signed_form
+        if (
+            soon
+            and household.organization_id == ente1_org
+            and household.status == "active"
+            and spec.withdrawn_on is None
+            and expires_on is None
+        ):
+            expires_on = today + timedelta(days=soon.pop(0))  # renewed last year, expiring now
+            signed_form = f"Prot. {spec.given_on.year}/{household.id:04d}"
+        recorder = household.case_worker_id
+        for purpose in spec.purposes:
+            rows.append(
+                Consent(
+                    household_id=household.id,
+                    purpose=purpose,
+                    recipient_organization_id=None,
+                    given_on=spec.given_on,
+                    expires_on=expires_on,
+                    withdrawn_on=spec.withdrawn_on,
+                    signed_form=signed_form,
+                    recorded_by_id=recorder,
+                    created_at=_at(spec.given_on, 10, 0),
+                )
+            )
+    return rows
 
 
 # Distributions ----------------------------------------------------------------------------
@@ -1108,10 +1190,15 @@ def seed_households(
     plans = _plans(rng, organizations, users)
     taken: set[str] = set()
     households: list[Household] = []
+    consent_plans: list[_ConsentPlan | None] = []
     for plan in plans:
         people = _build_people(rng, plan, today, taken)
-        households.append(_household(rng, plan, people, today))
+        household, consent = _household(rng, plan, people, today)
+        households.append(household)
+        consent_plans.append(consent)
     db.session.add_all(households)
+    db.session.flush()
+    db.session.add_all(_consents(households, consent_plans, users, today))
 
     ente1_org = organizations[0]
     hub_sites: dict[int, list[Site]] = {

@@ -31,6 +31,7 @@ from app.clock import today
 from app.households import codice_fiscale as cf
 from app.households.vocabulary import (
     CLOSING_REASONS,
+    CONSENT_PURPOSES,
     CONTACT_CHANNELS,
     EDUCATION,
     EMPLOYMENT,
@@ -38,7 +39,6 @@ from app.households.vocabulary import (
     NEEDS,
     RELATIONS,
     SEXES,
-    SHARING_SCOPES,
 )
 from app.i18n import lazy_gettext as _l
 from app.idempotency import IdempotencyKeyMixin
@@ -247,15 +247,52 @@ class IntakeForm(IdempotencyKeyMixin, HouseholdFieldsMixin, FlaskForm):
             raise ValidationError(_l("Indica la data di consegna dell'informativa."))
 
 
-class SharingForm(FlaskForm):
-    scope = SelectField(
-        _l("Con chi si possono condividere i dati"),
-        choices=choices(SHARING_SCOPES),
-        validators=[DataRequired(_l("Scegli con chi."))],
+class ConsentForm(IdempotencyKeyMixin, FlaskForm):
+    """A consent of the ledger: purpose, recipient (empty: the whole network), given, expires
+    (proposed 12 months after the signature), and where the signed form is."""
+
+    purpose = SelectField(
+        _l("Finalità"),
+        choices=choices(CONSENT_PURPOSES),
+        validators=[DataRequired(_l("Scegli la finalità."))],
     )
-    authorised_on = DateField(
-        _l("Data dell'autorizzazione firmata"),
+    recipient = SelectField(
+        _l("Destinatario"),
+        choices=[],
+        validate_choice=True,
+        description=_l("«Tutta la rete» vale per ogni ente del progetto."),
+    )
+    given_on = DateField(
+        _l("Data della firma"),
         validators=[InputRequired(_l("Inserisci una data valida (gg/mm/aaaa).")), not_in_future],
+    )
+    expires_on = DateField(
+        _l("Scadenza"),
+        validators=[InputRequired(_l("Inserisci la scadenza (gg/mm/aaaa)."))],
+        description=_l(
+            "Proposta: 12 mesi dalla firma. Dopo la scadenza i dati non si condividono."
+        ),
+    )
+    signed_form = StringField(
+        _l("Modulo firmato (protocollo o riferimento)"),
+        validators=[
+            DataRequired(_l("Indica dove si trova il modulo firmato (protocollo o riferimento).")),
+            Length(max=200, message=_l("Al massimo 200 caratteri.")),
+            no_markup,
+        ],
+    )
+
+    def validate_expires_on(self, field: DateField) -> None:
+        if field.data and self.given_on.data and field.data < self.given_on.data:
+            raise ValidationError(_l("La scadenza non può precedere la data della firma."))
+        if field.data and field.data < today():
+            raise ValidationError(_l("La scadenza è già passata: il consenso non varrebbe."))
+
+
+class WithdrawConsentForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Confermo che il nucleo ha revocato questo consenso"),
+        validators=[DataRequired(_l("Conferma la revoca spuntando la casella."))],
     )
 
 

@@ -73,9 +73,7 @@ class Household(TimestampMixin, Base):
     privacy_notice_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    sharing_scope: Mapped[str | None] = mapped_column(String(32))
-    sharing_authorised_on: Mapped[date | None] = mapped_column(Date)
-    sharing_withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    # The consents to share its data: the ledger (`Consent`), one row per purpose and recipient.
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     case_worker: Mapped[User | None] = relationship(foreign_keys=[case_worker_id])
@@ -89,10 +87,6 @@ class Household(TimestampMixin, Base):
     @property
     def reference_person(self) -> Person | None:
         return next((m for m in self.members if m.relation == "reference"), None)
-
-    @property
-    def sharing_in_force(self) -> bool:
-        return self.sharing_authorised_on is not None and self.sharing_withdrawn_on is None
 
     @property
     def display_name(self) -> str:
@@ -257,3 +251,74 @@ class HouseholdCoHolder(Base):
     @property
     def in_force(self) -> bool:
         return self.ended_at is None
+
+
+class Consent(Base):
+    """The household's consent to share its data for one purpose with one recipient (an
+    organization, or the whole network when `recipient_organization_id` is empty), from
+    `given_on` to `expires_on` (empty: until withdrawn). A row is never deleted: a withdrawal
+    dates it, and the shares made under it stay (`ConsentShare`). The rule of when a consent
+    covers a sharing is in `app.households.consents`."""
+
+    __tablename__ = "consent"
+    __table_args__ = (
+        CheckConstraint(
+            "purpose IN ('job_services', 'housing', 'project', 'monitoring')", name="purpose"
+        ),
+        CheckConstraint("expires_on IS NULL OR expires_on >= given_on", name="expires_after_given"),
+        Index("ix_consent_household_purpose", "household_id", "purpose"),
+        # The operator's home: the consents expiring soon.
+        Index("ix_consent_expires_on", "expires_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    recipient_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="RESTRICT"), index=True
+    )
+    given_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    # Where the signed form is: its protocol number or reference.
+    signed_form: Mapped[str] = mapped_column(String(200))
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    withdrawn_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    household: Mapped[Household] = relationship()
+    recipient_organization: Mapped[Organization | None] = relationship(lazy="joined")
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    shares: Mapped[list[ConsentShare]] = relationship(
+        back_populates="consent", order_by="ConsentShare.id"
+    )
+
+
+class ConsentShare(Base):
+    """Data of the household that went to a recipient under a consent: written when it goes
+    (a referral approved: the receiving entity; a placement proposed: the housing provider)."""
+
+    __tablename__ = "consent_share"
+    __table_args__ = (
+        CheckConstraint("object_type IN ('referral', 'placement', 'project')", name="object_type"),
+        Index("ix_consent_share_consent", "consent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id", ondelete="CASCADE"))
+    recipient_organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="RESTRICT"), index=True
+    )
+    object_type: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int] = mapped_column(Integer)
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    shared_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    consent: Mapped[Consent] = relationship(back_populates="shares")
+    recipient_organization: Mapped[Organization] = relationship(lazy="joined")

@@ -8,15 +8,23 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, update
 
 from app.audit.operations import diff, record
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.households.addresses import normalise_address
-from app.households.models import Household, HouseholdCoHolder, JointCareRequest, Person
+from app.households.models import (
+    Consent,
+    ConsentShare,
+    Household,
+    HouseholdCoHolder,
+    JointCareRequest,
+    Person,
+)
 from app.households.policy import holds_household
+from app.households.vocabulary import CONSENT_PURPOSES
 from app.i18n import gettext as _
-from app.notifications.operations import coordinators, notify, operators_of, settle
+from app.notifications.operations import coordinators, notify, operators_of, settle, staff_of
 from app.registry.models import Organization
 from app.workflow import lock_row, move
 
@@ -240,33 +248,106 @@ def record_privacy_notice(household: Household, on: date, actor: User) -> None:
     db.session.flush()
 
 
-def authorise_sharing(household: Household, scope: str, on: date) -> None:
+def record_consent(
+    household: Household,
+    purpose: str,
+    recipient_organization_id: int | None,
+    given_on: date,
+    expires_on: date | None,
+    signed_form: str,
+    actor: User,
+) -> Consent:
+    """A consent of the ledger, signed on `given_on`. The privacy notice comes first."""
     if household.privacy_notice_on is None:
         raise DomainError(
-            _("Registra prima l'informativa privacy consegnata: l'autorizzazione viene dopo.")
+            _("Registra prima l'informativa privacy consegnata: il consenso viene dopo.")
         )
-    changes = {
-        "sharing_scope": [household.sharing_scope, scope],
-        "sharing_authorised_on": [
-            household.sharing_authorised_on.isoformat()
-            if household.sharing_authorised_on
-            else None,
-            on.isoformat(),
-        ],
-    }
-    household.sharing_scope = scope
-    household.sharing_authorised_on = on
-    household.sharing_withdrawn_on = None
-    record("sharing_authorised", household, changes)
+    if purpose not in CONSENT_PURPOSES:
+        raise DomainError(_("Scegli la finalità."))
+    if expires_on is not None and expires_on < given_on:
+        raise DomainError(_("La scadenza non può precedere la data della firma."))
+    signed_form = signed_form.strip()
+    if not signed_form:
+        raise DomainError(_("Indica dove si trova il modulo firmato (protocollo o riferimento)."))
+    consent = Consent(
+        household_id=household.id,
+        purpose=purpose,
+        recipient_organization_id=recipient_organization_id,
+        given_on=given_on,
+        expires_on=expires_on,
+        signed_form=signed_form,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(consent)
     db.session.flush()
+    record(
+        "consent_recorded",
+        household,
+        {
+            "consent_id": consent.id,
+            "purpose": purpose,
+            "recipient_organization_id": recipient_organization_id,
+            "given_on": given_on.isoformat(),
+            "expires_on": expires_on.isoformat() if expires_on else None,
+            "signed_form": signed_form,
+        },
+        actor=actor,
+    )
+    db.session.flush()
+    return consent
 
 
-def withdraw_sharing(household: Household, on: date) -> None:
-    if not household.sharing_in_force:
-        raise DomainError(_("Non c'è un'autorizzazione alla condivisione da revocare."))
-    household.sharing_withdrawn_on = on
-    record("sharing_withdrawn", household, {"sharing_withdrawn_on": on.isoformat()})
+def withdraw_consent(consent: Consent, on: date, actor: User) -> int:
+    """The household withdraws `consent` from `on`: nothing more is shared under it (the steps
+    that hand data on read the ledger under the household's row lock, which this takes too),
+    what was shared stays recorded, and the staff of every recipient that received data under
+    it are told. Returns how many users were notified."""
+    lock_row(Household, consent.household_id)
+    db.session.refresh(consent, ["withdrawn_on"])
+    if consent.withdrawn_on is not None:
+        raise DomainError(_("Questo consenso è già stato revocato."))
+    consent.withdrawn_on = on
+    consent.withdrawn_by_id = actor.id
+    record(
+        "consent_withdrawn",
+        consent.household,
+        {"consent_id": consent.id, "purpose": consent.purpose, "withdrawn_on": on.isoformat()},
+        actor=actor,
+    )
+    told = 0
+    for organization_id, object_type in db.session.execute(
+        select(ConsentShare.recipient_organization_id, ConsentShare.object_type)
+        .where(ConsentShare.consent_id == consent.id)
+        .distinct()
+        .order_by(ConsentShare.recipient_organization_id, ConsentShare.object_type)
+    ):
+        role = Role.HOUSING_PROVIDER if object_type == "placement" else Role.ENTITY_OPERATOR
+        told += notify(
+            staff_of(organization_id, role),
+            "consent_withdrawn",
+            consent,
+            {"purpose": str(CONSENT_PURPOSES[consent.purpose])},
+            exclude=actor,
+        )
     db.session.flush()
+    return told
+
+
+def record_share(
+    consent: Consent, recipient_organization_id: int, obj: Any, actor: Any = None
+) -> ConsentShare:
+    """Data of the household went to `recipient_organization_id` under `consent` (`obj`: the
+    referral, placement or project that carried it)."""
+    share = ConsentShare(
+        consent_id=consent.id,
+        recipient_organization_id=recipient_organization_id,
+        object_type=obj.__tablename__,
+        object_id=obj.id,
+        shared_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(share)
+    db.session.flush()
+    return share
 
 
 def close_household(

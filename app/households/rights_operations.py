@@ -43,7 +43,9 @@ from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.households.consents import consent_state
 from app.households.models import (
+    Consent,
     Distribution,
     Household,
     HouseholdCoHolder,
@@ -53,6 +55,8 @@ from app.households.models import (
 from app.households.operations import HOUSEHOLD_FIELDS, PERSON_FIELDS
 from app.households.vocabulary import (
     CLOSING_REASONS,
+    CONSENT_PURPOSES,
+    CONSENT_STATES,
     DISTRIBUTION_KINDS,
     EDUCATION,
     EMPLOYMENT,
@@ -61,7 +65,6 @@ from app.households.vocabulary import (
     NEEDS,
     RELATIONS,
     SEXES,
-    SHARING_SCOPES,
 )
 from app.housing.models import HousingRiskCase, Placement, WellbeingCheck
 from app.housing.vocabulary import (
@@ -114,6 +117,13 @@ AUDIT_KEYS_EXPORTED = (
         "sharing_scope",
         "sharing_authorised_on",
         "sharing_withdrawn_on",
+        "consent_id",
+        "purpose",
+        "recipient_organization_id",
+        "given_on",
+        "expires_on",
+        "withdrawn_on",
+        "signed_form",
         "distributed_on",
         "kind",
         "quantity",
@@ -123,7 +133,14 @@ AUDIT_KEYS_EXPORTED = (
 
 
 # The audit events that make up the history of the privacy notice and of the consent to share.
-CONSENT_ACTIONS = ("privacy_notice_recorded", "sharing_authorised", "sharing_withdrawn")
+CONSENT_ACTIONS = (
+    "privacy_notice_recorded",
+    "consent_recorded",
+    "consent_withdrawn",
+    # Before the consents ledger (migration 0023):
+    "sharing_authorised",
+    "sharing_withdrawn",
+)
 
 
 # Export ----------------------------------------------------------------------------------------
@@ -183,13 +200,41 @@ def _household_data(household: Household) -> dict[str, Any]:
             if household.privacy_notice_by
             else None,
         },
-        "sharing_authorisation": {
-            "scope": _coded(SHARING_SCOPES, household.sharing_scope),
-            "authorised_on": household.sharing_authorised_on,
-            "withdrawn_on": household.sharing_withdrawn_on,
-            "in_force": household.sharing_in_force,
-        },
     }
+
+
+def _consents(household: Household, today: date) -> list[dict[str, Any]]:
+    """The consents ledger: every consent, and every share of the data made under it."""
+    ledger = db.session.scalars(
+        select(Consent)
+        .where(Consent.household_id == household.id)
+        .options(selectinload(Consent.shares))
+        .order_by(Consent.given_on, Consent.id)
+    ).all()
+    return [
+        {
+            "id": consent.id,
+            "purpose": _coded(CONSENT_PURPOSES, consent.purpose),
+            "recipient": consent.recipient_organization.name
+            if consent.recipient_organization
+            else str(_("tutta la rete")),
+            "given_on": consent.given_on,
+            "expires_on": consent.expires_on,
+            "withdrawn_on": consent.withdrawn_on,
+            "signed_form": consent.signed_form,
+            "recorded_at": consent.created_at,
+            "state": _coded(CONSENT_STATES, consent_state(consent, today)),
+            "shares": [
+                {
+                    "recipient": share.recipient_organization.name,
+                    "object": {"type": share.object_type, "id": share.object_id},
+                    "shared_at": share.shared_at,
+                }
+                for share in consent.shares
+            ],
+        }
+        for consent in ledger
+    ]
 
 
 def _other_members(person: Person, today: date) -> list[dict[str, Any]]:
@@ -543,8 +588,9 @@ def person_export(person: Person, actor: User, today: date) -> dict[str, Any]:
                     "Dati della persona e del suo nucleo familiare, distribuzioni ricevute, "
                     "richieste di presa in carico congiunta, segnalazioni, inserimenti "
                     "abitativi con le verifiche, casi di prevenzione dello sfratto, progetti "
-                    "individualizzati con il budget, informativa e autorizzazioni alla "
-                    "condivisione, notifiche inviate al personale e registro delle attività "
+                    "individualizzati con il budget, informativa, consensi alla condivisione "
+                    "con ciò che è stato condiviso in base a ciascuno, notifiche inviate al "
+                    "personale e registro delle attività "
                     "(chi ha consultato o modificato i dati). Degli altri componenti del "
                     "nucleo si indicano solo la relazione e l'età: i loro dati sono dati di "
                     "terzi."
@@ -560,7 +606,8 @@ def person_export(person: Person, actor: User, today: date) -> dict[str, Any]:
         "placements": _placements(household),
         "risk_cases": _risk_cases(household),
         "projects": _projects(person),
-        "consents": [entry for entry in trail if entry["action"]["code"] in CONSENT_ACTIONS],
+        "consents": _consents(household, today),
+        "consent_history": [entry for entry in trail if entry["action"]["code"] in CONSENT_ACTIONS],
         "notifications": _notifications(person),
         "audit_trail": trail,
     }

@@ -21,10 +21,12 @@ from app.clock import today
 from app.errors import DomainError
 from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
-from app.households import background, bp, disclosures, operations
+from app.households import background, bp, consents, disclosures, operations
 from app.households import codice_fiscale as cf
+from app.households.consents import add_months
 from app.households.forms import (
     CloseForm,
+    ConsentForm,
     DateOnlyForm,
     DecisionForm,
     HouseholdForm,
@@ -33,7 +35,7 @@ from app.households.forms import (
     MemberForm,
     NewMemberForm,
     ReopenForm,
-    SharingForm,
+    WithdrawConsentForm,
 )
 from app.households.listing import (
     HouseholdFilters,
@@ -45,6 +47,7 @@ from app.households.listing import (
     page_of,
 )
 from app.households.models import (
+    Consent,
     Distribution,
     Household,
     HouseholdCoHolder,
@@ -66,6 +69,9 @@ from app.households.policy import (
 )
 from app.households.vocabulary import (
     CLOSING_REASONS,
+    CONSENT_PURPOSES,
+    CONSENT_STATE_BADGES,
+    CONSENT_STATES,
     DISTRIBUTION_KINDS,
     EDUCATION,
     EMPLOYMENT,
@@ -74,7 +80,6 @@ from app.households.vocabulary import (
     NEEDS,
     RELATIONS,
     SEXES,
-    SHARING_SCOPES,
 )
 from app.housing.models import HousingRiskCase, Placement
 from app.housing.policy import (
@@ -100,7 +105,7 @@ from app.referrals.policy import visible_referrals
 from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS
 from app.referrals.vocabulary import STATUS_BADGES as REFERRAL_BADGES
 from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
-from app.registry.models import CIRCOSCRIZIONI
+from app.registry.models import CIRCOSCRIZIONI, Organization
 from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.htmx import render, wants_fragment
@@ -110,6 +115,7 @@ from app.workflow import StaleState
 PAGE_SIZE = 25
 # What each create form's idempotency key is for (app.idempotency).
 INTAKE, MEMBER, JOINT_CARE = "household_intake", "household_member", "joint_care_request"
+CONSENT = "household_consent"
 VOCABULARY = {
     "relations": RELATIONS,
     "sexes": SEXES,
@@ -117,7 +123,6 @@ VOCABULARY = {
     "education": EDUCATION,
     "housing": HOUSING,
     "needs_labels": NEEDS,
-    "scopes": SHARING_SCOPES,
     "statuses": HOUSEHOLD_STATUSES,
     "kinds": DISTRIBUTION_KINDS,
     "languages": LANGUAGES,
@@ -642,7 +647,7 @@ def detail(household_id: int) -> Response:
         co_holders=operations.co_holders(household),
         can_manage_joint_care=can_manage_joint_care(current_user),
         can_exercise_rights=can_exercise_data_rights(current_user),
-        sharing_form=SharingForm(formdata=None, authorised_on=today()),
+        **_consents_context(household),
         date_form=DateOnlyForm(formdata=None, on=today()),
         decision_form=DecisionForm(formdata=None),
         **VOCABULARY,
@@ -762,7 +767,7 @@ def edit_member(household_id: int, person_id: int) -> Response:
 
 def _household_action(
     household_id: int,
-    form: DateOnlyForm | SharingForm,
+    form: DateOnlyForm,
     act: Callable[[Household, Any], None],
     done: str,
     only_owner: bool = False,
@@ -797,27 +802,123 @@ def privacy_notice(household_id: int) -> Response:
     )
 
 
-@bp.post("/<int:household_id>/sharing")
-@roles_required(Role.ENTITY_OPERATOR)
-def authorise_sharing(household_id: int) -> Response:
-    return _household_action(
-        household_id,
-        SharingForm(),
-        lambda household, form: operations.authorise_sharing(
-            household, form.scope.data, form.authorised_on.data
-        ),
-        _("Autorizzazione alla condivisione registrata."),
+def _consent_form(formdata: Any = None) -> ConsentForm:
+    """The "Registra consenso" form: signed today, expiring in DEFAULT_MONTHS (a proposal)."""
+    day = today()
+    form = ConsentForm(
+        formdata=formdata,
+        prefix="consent",
+        given_on=day,
+        expires_on=add_months(day, consents.DEFAULT_MONTHS),
     )
+    form.recipient.choices = [("", _("Tutta la rete"))] + [
+        (str(org_id), name)
+        for org_id, name in db.session.execute(
+            select(Organization.id, Organization.name)
+            .where(
+                Organization.active.is_(True),
+                or_(Organization.is_job_service, Organization.is_housing_provider),
+            )
+            .order_by(Organization.name)
+        )
+    ]
+    return form
 
 
-@bp.post("/<int:household_id>/sharing/withdraw")
+def _consents_context(household: Household, form: ConsentForm | None = None) -> dict[str, Any]:
+    day = today()
+    ledger = db.session.scalars(
+        select(Consent)
+        .where(Consent.household_id == household.id)
+        .order_by(Consent.given_on.desc(), Consent.id.desc())
+    ).all()
+    return {
+        "consents": [(c, consents.consent_state(c, day)) for c in ledger],
+        "consent_form": form or _consent_form(),
+        "withdraw_form": WithdrawConsentForm(formdata=None),
+        "consent_purposes": CONSENT_PURPOSES,
+        "consent_states": CONSENT_STATES,
+        "consent_badges": CONSENT_STATE_BADGES,
+    }
+
+
+def _consents_answer(household: Household, done: str, form: ConsentForm | None = None) -> Response:
+    """After a consent is recorded or withdrawn: the section again (htmx) or the page (303)."""
+    if wants_fragment():
+        return render(
+            "households/detail.html",
+            fragment="households/_consents.html",
+            status=422 if form is not None and form.errors else 200,
+            done=done if form is None or not form.errors else None,
+            household=household,
+            can_edit=can_edit_household(current_user, household),
+            **_consents_context(household, form),
+        )
+    if form is not None and form.errors:
+        flash(
+            " ".join(str(e) for field in form for e in field.errors) or _("Dati non validi."),
+            "danger",
+        )
+    else:
+        flash(done, "success")
+    return _see_other("households.detail", household_id=household.id)
+
+
+@bp.post("/<int:household_id>/consents")
 @roles_required(Role.ENTITY_OPERATOR)
-def withdraw_sharing(household_id: int) -> Response:
-    return _household_action(
-        household_id,
-        DateOnlyForm(),
-        lambda household, form: operations.withdraw_sharing(household, form.on.data),
-        _("Revoca dell'autorizzazione registrata."),
+def record_consent(household_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    form = _consent_form(request.form)
+    if not form.validate_on_submit():
+        return _consents_answer(household, "", form)
+    key = form.idempotency_key.data
+    earlier = idempotency.claim(key, current_user, CONSENT)
+    if earlier is not None:  # a double click: answer as the first click was answered
+        return _consents_answer(household, _("Consenso registrato."))
+    try:
+        consent = operations.record_consent(
+            household,
+            form.purpose.data,
+            int(form.recipient.data) if form.recipient.data else None,
+            form.given_on.data,
+            form.expires_on.data,
+            form.signed_form.data,
+            current_user,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        form.purpose.errors = [error.message]
+        return _consents_answer(household, "", form)
+    url = url_for("households.detail", household_id=household.id)
+    idempotency.complete(key, current_user, CONSENT, consent, url)
+    db.session.commit()
+    return _consents_answer(household, _("Consenso registrato."))
+
+
+@bp.post("/<int:household_id>/consents/<int:consent_id>/withdraw")
+@roles_required(Role.ENTITY_OPERATOR)
+def withdraw_consent(household_id: int, consent_id: int) -> Response:
+    household = editable_household_or_404(current_user, household_id)
+    consent = db.session.scalar(
+        select(Consent).where(Consent.id == consent_id, Consent.household_id == household.id)
+    )
+    if consent is None:
+        abort(404)
+    form = WithdrawConsentForm()
+    if not form.validate_on_submit():
+        if wants_fragment():
+            return error_response(422, " ".join(str(e) for e in form.confirm.errors))
+        flash(" ".join(str(e) for f in form for e in f.errors) or _("Dati non validi."), "danger")
+        return _see_other("households.detail", household_id=household.id)
+    try:
+        operations.withdraw_consent(consent, today(), current_user)
+    except DomainError as error:
+        db.session.rollback()
+        return error_response(409, error.message)
+    db.session.commit()
+    return _consents_answer(
+        household,
+        _("Consenso revocato: da oggi i dati non si condividono più per questa finalità."),
     )
 
 

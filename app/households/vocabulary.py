@@ -63,10 +63,41 @@ NEEDS = {
     "documents": _l("documenti e permessi"),
 }
 
+# The scopes of the sharing authorisation before the consents ledger (migration 0023): only
+# the audit log's older events still name them.
 SHARING_SCOPES = {
     "job_services": _l("servizi al lavoro della rete"),
     "housing": _l("gestori di alloggi della rete"),
     "all_partners": _l("tutti gli enti partner del progetto"),
+}
+
+# What a consent lets the household's data be shared for (the consents ledger).
+CONSENT_PURPOSES = {
+    "job_services": _l("servizi al lavoro"),
+    "housing": _l("accoglienza abitativa"),
+    "project": _l("progetto individualizzato"),
+    "monitoring": _l("monitoraggio della Città"),
+}
+# The same, inside a sentence: "Il consenso del nucleo per i servizi al lavoro è scaduto…".
+CONSENT_PURPOSES_FOR = {
+    "job_services": _l("per i servizi al lavoro"),
+    "housing": _l("per l'accoglienza abitativa"),
+    "project": _l("per il progetto individualizzato"),
+    "monitoring": _l("per il monitoraggio della Città"),
+}
+CONSENT_STATES = {
+    "in_force": _l("in vigore"),
+    "expiring": _l("in scadenza"),
+    "expired": _l("scaduto"),
+    "withdrawn": _l("revocato"),
+    "future": _l("non ancora in vigore"),
+}
+CONSENT_STATE_BADGES = {
+    "in_force": "bg-success",
+    "expiring": "bg-warning",
+    "expired": "bg-secondary",
+    "withdrawn": "bg-danger",
+    "future": "bg-info",
 }
 
 DISTRIBUTION_KINDS = {

@@ -59,7 +59,8 @@ from app.auth.models import Role, User
 from app.clock import ROME
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Household
+from app.households.consents import ANY, DEFAULT_MONTHS, add_months, in_force
+from app.households.models import Consent, Household
 from app.housing import operations
 from app.housing.models import (
     DEFAULT_CHECK_INTERVAL_DAYS,
@@ -668,6 +669,17 @@ class _Context:
     reserved: set[int] = field(default_factory=set)
     external: Counter[str] = field(default_factory=Counter)  # unit key -> guests off the portal
     units: dict[str, HousingUnit] = field(default_factory=dict)
+    ledger: dict[int, list[Consent]] | None = None  # household id -> its consents
+
+    def consents(self, household_id: int) -> list[Consent]:
+        if self.ledger is None:
+            self.ledger = {}
+            for consent in db.session.scalars(select(Consent).order_by(Consent.id)):
+                self.ledger.setdefault(consent.household_id, []).append(consent)
+        return self.ledger.get(household_id, [])
+
+    def shares(self, household_id: int, purpose: str, day: date) -> bool:
+        return any(in_force(c, purpose, ANY, day) for c in self.consents(household_id))
 
     def org_index(self, household: Household) -> int | None:
         for index in (0, 1):
@@ -685,11 +697,8 @@ class _Context:
 def _authorised_for_housing(ctx: _Context, household: Household, day: date) -> bool:
     if household.id in ctx.broadened:
         return ctx.broadened[household.id] <= day
-    return (
-        household.sharing_in_force
-        and household.sharing_scope in operations.SHARING_SCOPES_FOR_HOUSING
-        and household.sharing_authorised_on is not None
-        and household.sharing_authorised_on <= day
+    return ctx.shares(household.id, operations.PURPOSE, day) and ctx.shares(
+        household.id, operations.PURPOSE, ctx.today
     )
 
 
@@ -715,21 +724,23 @@ def _done_when_household(ctx: _Context) -> Household | None:
 
 
 def _to_broaden(ctx: _Context) -> dict[int, date]:
-    """ente1's households with a housing need and an authorisation for job services only: the
-    family extended it to all partners when the housing need came up."""
+    """ente1's households with a housing need and a consent for the job services only: the
+    family gave one for housing too when the housing need came up."""
     ente1 = ctx.organizations[0].id
     found: dict[int, date] = {}
     for household in ctx.households:
         if (
             household.organization_id == ente1
             and household.status == "active"
-            and household.sharing_in_force
-            and household.sharing_scope == "job_services"
-            and household.sharing_authorised_on is not None
+            and ctx.shares(household.id, "job_services", ctx.today)
+            and not any(c.purpose == operations.PURPOSE for c in ctx.consents(household.id))
             and household.housing_situation in HOUSING_SITUATIONS
         ):
+            given = min(
+                c.given_on for c in ctx.consents(household.id) if c.purpose == "job_services"
+            )
             earliest = working_day_before(ctx.today, 120)
-            day = max(household.sharing_authorised_on + timedelta(days=7), earliest)
+            day = max(given + timedelta(days=7), earliest)
             if day < ctx.today:
                 found[household.id] = day
     return found
@@ -987,18 +998,32 @@ class _Player:
     # Sharing
 
     def broaden(self, household: Household, day: date) -> None:
-        changes = {
-            "sharing_scope": [household.sharing_scope, "all_partners"],
-            "sharing_authorised_on": [
-                household.sharing_authorised_on.isoformat()
-                if household.sharing_authorised_on
-                else None,
-                day.isoformat(),
-            ],
-        }
-        household.sharing_scope = "all_partners"
-        household.sharing_authorised_on = day
-        record("sharing_authorised", household, changes, actor=self.ctx.users["ente1"])
+        """The family signs a consent for housing (the whole network, 12 months)."""
+        consent = Consent(
+            household_id=household.id,
+            purpose=operations.PURPOSE,
+            recipient_organization_id=None,
+            given_on=day,
+            expires_on=add_months(day, DEFAULT_MONTHS),
+            signed_form=f"Prot. {day.year}/{household.id:04d}-A",
+            recorded_by_id=self.ctx.users["ente1"].id,
+        )
+        db.session.add(consent)
+        db.session.flush()
+        record(
+            "consent_recorded",
+            household,
+            {
+                "consent_id": consent.id,
+                "purpose": consent.purpose,
+                "recipient_organization_id": None,
+                "given_on": day.isoformat(),
+                "expires_on": consent.expires_on.isoformat() if consent.expires_on else None,
+                "signed_form": consent.signed_form,
+            },
+            actor=self.ctx.users["ente1"],
+        )
+        self.ctx.consents(household.id).append(consent)
 
     # Placements
 

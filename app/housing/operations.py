@@ -21,7 +21,10 @@ from app.clock import today as current_day
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Household
+from app.households.consents import ANY, consent_for
+from app.households.consents import refusal as consent_refusal
+from app.households.models import Consent, Household
+from app.households.operations import record_share
 from app.housing.models import (
     HOLDING_STATUSES,
     HousingRiskCase,
@@ -56,7 +59,8 @@ UNIT_FIELDS = (
 RISK_FIELDS = (
     "kind", "arrears_amount", "notice_on", "hearing_on", "execution_on", "actions", "notes",
 )  # fmt: skip
-SHARING_SCOPES_FOR_HOUSING = ("housing", "all_partners")
+# The purpose of the consents ledger a placement shares the household's data for.
+PURPOSE = "housing"
 REASON_NOTE_MAX = 1000  # Placement.reason_note
 
 
@@ -413,16 +417,16 @@ def available_steps(user: User, placement: Placement) -> list[str]:
     return [name for name, s in STEPS.items() if s.side in mine and placement.status in s.sources]
 
 
-def check_sharing(household: Household) -> None:
-    if not household.sharing_in_force or household.sharing_scope not in (
-        SHARING_SCOPES_FOR_HOUSING
-    ):
+def check_sharing(household: Household, provider_id: Any = ANY, day: date | None = None) -> Consent:
+    """The consent in force, for housing, that covers the provider (or the whole network; ANY:
+    some provider); refused with what to do about it."""
+    consent = consent_for(household.id, PURPOSE, provider_id, day)
+    if consent is None:
         raise DomainError(
-            _(
-                "Manca l'autorizzazione del nucleo a condividere i dati con i gestori di "
-                "alloggi della rete: registrala nella sezione Privacy della scheda del nucleo."
-            )
+            consent_refusal(household.id, PURPOSE, provider_id, day)
+            or _("Manca il consenso del nucleo per l'accoglienza abitativa.")
         )
+    return consent
 
 
 def was_declined(household_id: int, unit_id: int) -> bool:
@@ -458,7 +462,7 @@ def propose(
         )
     if not can_propose_for(actor, household):
         raise DomainError(_("Solo l'ente che ha in carico il nucleo o la Città può proporre."))
-    check_sharing(household)
+    check_sharing(household, unit.provider_id, today)
     target_reason = (target_reason or "").strip() or None
     if target_reason is not None and len(target_reason) > REASON_NOTE_MAX:
         raise DomainError(
@@ -470,6 +474,7 @@ def propose(
     elif target_reason is None:
         raise TargetMismatch(mismatch)
     lock_row(Household, household.id)  # two proposals at once take turns
+    consent = check_sharing(household, unit.provider_id, today)  # as committed, under the lock
     holding = db.session.scalar(
         select(Placement).where(
             Placement.household_id == household.id, Placement.status.in_(HOLDING_STATUSES)
@@ -518,6 +523,7 @@ def propose(
         changes["target_groups"] = list(unit.target_groups or [])
         changes["target_reason"] = target_reason
     record("placement_proposed", placement, changes, actor=actor)
+    record_share(consent, unit.provider_id, placement, actor)  # the provider sees the proposal
     _notify(placement, actor)
     return placement
 
@@ -603,10 +609,7 @@ def transition(
     if step_name == "approve":  # withdrawn since the proposal: nothing is disclosed
         # As committed, under the household's lock (a withdrawal waits for it, or goes first).
         lock_row(Household, placement.household_id)
-        db.session.refresh(
-            placement.household, ["sharing_scope", "sharing_authorised_on", "sharing_withdrawn_on"]
-        )
-        check_sharing(placement.household)
+        check_sharing(placement.household, placement.provider_id, today)
     if step.reasons is not None:
         if reason_code not in step.reasons:
             raise StepInputError(_("Indica il motivo."), "reason_code")

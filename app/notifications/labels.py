@@ -111,6 +111,10 @@ TEXTS = {
         "Scorte basse allo snodo %(site)s: %(item)s per circa %(days)s giorni (%(on_hand)s "
         "disponibili). Serve una consegna"
     ),
+    "consent_withdrawn": _l(
+        "Un nucleo ha revocato il consenso alla condivisione dei dati (%(purpose)s) con cui vi "
+        "erano stati trasmessi: da oggi non riceverete altro e le pratiche aperte si fermano"
+    ),
     "intake_disclosures_many": _l(
         "%(name)s ha chiesto %(count)s volte in un'ora se una persona è già seguita da un altro "
         "ente"

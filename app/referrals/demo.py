@@ -25,7 +25,8 @@ working days from three months ago to yesterday. What the demo relies on:
 - in the coordinator's queue, several submitted referrals with their match score and reasons, two
   of them overdue (more than five working days unanswered); three approved referrals overdue, one
   of them addressed to an organization whose accreditation was suspended after the approval;
-- a draft of `ente1` for a household without the sharing authorisation (submitting it is refused);
+- a draft of `ente1` for a household whose consent for the job services expired (submitting it
+  is refused with the date it expired);
 - a referral of `ente1` to `ente2` that `ente2` never answered: the nightly run returned it to
   `ente1` as expired (scaduta); no open referral is past its step's expiry (the nightly run would
   have returned it);
@@ -61,12 +62,13 @@ from app.auth.models import Role, User
 from app.clock import ROME
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Household, Person
+from app.households.consents import ANY, consent_state, in_force
+from app.households.models import Consent, Household, Person
 from app.notifications.models import Notification
 from app.referrals import operations, queries
 from app.referrals.matching import Offer, Suggestion, rank
 from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
-from app.referrals.policy import Side
+from app.referrals.policy import PURPOSE, Side
 from app.referrals.stalled import NIGHTLY
 from app.registry.models import Organization, Service
 from app.workdays import is_working_day, local_date
@@ -75,7 +77,6 @@ SEED = 2605
 # Notifications of decisions newer than this many working days are still unread.
 UNREAD_WORKING_DAYS = 5
 CLOSING_STATUSES = ("rejected", "declined", "completed", "failed", "cancelled", "expired")
-SHARING_SCOPES = operations.SHARING_SCOPES_FOR_JOB_SERVICES
 MIN_AGE = 16
 
 
@@ -404,6 +405,22 @@ class _Context:
     rng: random.Random
     reserved: set[int] = field(default_factory=set)  # person ids left without referrals
     used: Counter[int] = field(default_factory=Counter)  # person id -> referrals
+    ledger: dict[int, list[Consent]] | None = None  # household id -> its consents
+
+    def shares(self, household_id: int, day: date) -> bool:
+        """A consent of the household for the job services (of the network) is in force."""
+        if self.ledger is None:
+            self.ledger = {}
+            for consent in db.session.scalars(select(Consent).order_by(Consent.id)):
+                self.ledger.setdefault(consent.household_id, []).append(consent)
+        return any(in_force(c, PURPOSE, ANY, day) for c in self.ledger.get(household_id, []))
+
+    def expired(self, household_id: int) -> bool:
+        """The household's consent for the job services has expired (and none is in force)."""
+        return not self.shares(household_id, self.today) and any(
+            c.purpose == PURPOSE and consent_state(c, self.today) == "expired"
+            for c in (self.ledger or {}).get(household_id, [])
+        )
 
 
 # Dates -----------------------------------------------------------------------------------------
@@ -480,8 +497,10 @@ def _candidates(ctx: _Context, organization: Organization, sharing: bool) -> lis
     ).all()
     people = []
     for household in households:
-        in_force = household.sharing_in_force and household.sharing_scope in SHARING_SCOPES
-        if in_force != sharing:
+        # Without consent: a household whose consent for the job services expired.
+        if sharing != ctx.shares(household.id, ctx.today) or (
+            not sharing and not ctx.expired(household.id)
+        ):
             continue
         people += [p for p in household.members if p.id not in ctx.reserved]
     return people
@@ -523,9 +542,7 @@ def _choose(ctx: _Context, scenario: _Scenario, day: date) -> tuple[Person, Sugg
             age = person.age(day)
             if age is None or age < MIN_AGE or household.created_at.date() > day:
                 continue
-            if scenario.sharing and (
-                household.sharing_authorised_on is None or household.sharing_authorised_on > day
-            ):
+            if scenario.sharing and not ctx.shares(household.id, day):
                 continue
             if person.id in busy:
                 continue

@@ -46,7 +46,10 @@ from app.clock import today as current_day
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Household, Person
+from app.households.consents import consent_for
+from app.households.consents import refusal as consent_refusal
+from app.households.models import Consent, Household, Person
+from app.households.operations import record_share
 from app.households.policy import can_edit_household, sending_organization
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
@@ -54,12 +57,7 @@ from app.notifications.operations import coordinators, notify, operators_of, set
 from app.referrals import queries
 from app.referrals.matching import Suggestion, reasons_json
 from app.referrals.models import IN_FLIGHT, Referral, ReferralStatusChange
-from app.referrals.policy import (
-    SHARING_SCOPES_FOR_JOB_SERVICES,
-    Side,
-    shares_with_job_services,
-    sides,
-)
+from app.referrals.policy import PURPOSE, Side, sides
 from app.referrals.vocabulary import (
     DECLINE_REASONS,
     EXPIRY_REASONS,
@@ -80,8 +78,9 @@ class ServiceFull(DomainError):
 
 
 class SharingWithdrawn(DomainError):
-    """The household no longer authorises sharing with the job services: no step that hands
-    its data on (or lets the receiver go on using it) may happen; answered 409."""
+    """No consent of the household for the job services covers the receiving organization any
+    more (withdrawn or expired since the referral was sent): no step that hands its data on (or
+    lets the receiver go on using it) may happen; answered 409."""
 
 
 @dataclass(frozen=True)
@@ -185,21 +184,23 @@ def available_actions(user: User, referral: Referral) -> list[str]:
 # Guards --------------------------------------------------------------------------------------
 
 
-def check_sharing(household: Household) -> None:
-    if not household.sharing_in_force:
-        raise DomainError(
-            _(
-                "Manca l'autorizzazione del nucleo a condividere i dati con i servizi al "
-                "lavoro della rete: registrala nella sezione Privacy della scheda del nucleo."
-            )
-        )
-    if household.sharing_scope not in SHARING_SCOPES_FOR_JOB_SERVICES:
-        raise DomainError(
-            _(
-                "L'autorizzazione del nucleo non copre i servizi al lavoro: aggiornala nella "
-                "sezione Privacy della scheda del nucleo."
-            )
-        )
+def check_sharing(referral: Referral, day: date) -> Consent:
+    """The consent in force, for the job services, that covers the referral's receiving
+    organization (or the whole network); refused with what to do about it."""
+    consent = consent_for(referral.household_id, PURPOSE, referral.to_organization_id, day)
+    if consent is None:
+        raise DomainError(_sharing_refusal(referral, day))
+    return consent
+
+
+def _sharing_refusal(referral: Referral, day: date) -> str:
+    return consent_refusal(
+        referral.household_id,
+        PURPOSE,
+        referral.to_organization_id,
+        day,
+        recipient_name=referral.to_organization.name,
+    ) or _("Manca il consenso del nucleo per i servizi al lavoro.")
 
 
 def against_ranking(referral: Referral) -> bool:
@@ -500,18 +501,15 @@ def apply_step(
     service = referral.service
     if action in CAPACITY_STEPS or action in FREEING_STEPS:
         lock_row(Service, referral.service_id)
+    # The ledger as committed now, read under the household's lock (a withdrawal takes it too).
+    consent = None
     if action in SUBMITTING:
-        _refresh_sharing(referral.household)
-        check_sharing(referral.household)
+        consent = check_sharing(referral, day)
     elif action in SHARING_STEPS:
-        _refresh_sharing(referral.household)
-        if not shares_with_job_services(referral.household):
+        consent = consent_for(referral.household_id, PURPOSE, referral.to_organization_id, day)
+        if consent is None:
             raise SharingWithdrawn(
-                _(
-                    "Il nucleo non autorizza più la condivisione dei dati con i servizi al "
-                    "lavoro (autorizzazione revocata o limitata ad altri enti): la segnalazione "
-                    "non può andare avanti."
-                )
+                _sharing_refusal(referral, day) + " " + _("La segnalazione non può andare avanti.")
             )
     if action in SUBMITTING:
         check_not_duplicate(referral.household, referral.person_id, referral.need, referral.id)
@@ -542,6 +540,8 @@ def apply_step(
         refused=lambda current: _refusal(step, current, loaded),
     )
     _history(referral, previous, step.target, actor, reason_code, note)
+    if action == "approve" and consent is not None:  # the receiver sees the household now
+        record_share(consent, referral.to_organization_id, referral, actor)
     changes: dict[str, object] = {"status": [previous, step.target]}
     if reason_code:
         changes["reason_code"] = reason_code
@@ -580,10 +580,10 @@ def promote_waiting(
 
     Under the service's row lock (taken here if the caller has not), in the caller's
     transaction: two steps freeing places at once, or two runs of the nightly command, move
-    each place once. A waiting referral whose household no longer authorises sharing with the
-    job services stays where it is and the next one goes. Each promotion writes its history
-    row (from "in lista d'attesa"), an audit event, and tells the City (to approve) and the
-    sender's operators.
+    each place once. A waiting referral whose household has no consent in force for the job
+    services covering the receiver stays where it is and the next one goes. Each promotion
+    writes its history row (from "in lista d'attesa"), an audit event, and tells the City (to
+    approve) and the sender's operators.
     """
     lock_row(Service, service.id)
     db.session.refresh(service, ["monthly_capacity", "active"])
@@ -605,8 +605,8 @@ def promote_waiting(
     for referral in candidates:
         if len(promoted) == left:
             break
-        if not shares_with_job_services(referral.household):
-            continue
+        if consent_for(referral.household_id, PURPOSE, referral.to_organization_id, day) is None:
+            continue  # no consent in force for this receiver any more: the next one goes
         now = utcnow()
         move(
             referral,
@@ -642,14 +642,6 @@ def services_with_waiting_lists() -> list[int]:
             .distinct()
             .order_by(Referral.service_id)
         )
-    )
-
-
-def _refresh_sharing(household: Household) -> None:
-    """The consent as it is now in the database, read under the household's lock (the request
-    may have loaded the household before a withdrawal was committed)."""
-    db.session.refresh(
-        household, ["sharing_scope", "sharing_authorised_on", "sharing_withdrawn_on"]
     )
 
 

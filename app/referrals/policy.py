@@ -4,9 +4,10 @@
 - Coordinators see every referral once submitted or put on a service's waiting list.
 - The receiving organization's operators see a referral once the City approved it, and only
   what the service needs of the household (the referral page is that minimal view), and only
-  while the household's authorisation to share with the job services is in force: once it is
-  withdrawn the referral answers 404 to them, in lists, counts and exports too, as anything out
-  of scope does (a page saying "withdrawn" would still tell them who it was about).
+  while a consent of the household for the job services that covers them (named, or the whole
+  network) is in force: once it is withdrawn or expired the referral answers 404 to them, in
+  lists, counts and exports too, as anything out of scope does (a page saying "withdrawn"
+  would still tell them who it was about).
 - Filters apply only to what the user may see: the household's circoscrizione is not in the
   receiver's minimal view, so the district filter of an entity covers the referrals it sent.
 - Housing providers and admins see none.
@@ -24,12 +25,12 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from app.auth.models import Role, User
 from app.extensions import db
-from app.households.models import Household
+from app.households.consents import consent_clause, consent_in_force
 from app.referrals.models import Referral
 
 USERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
-# The household's sharing authorisations that cover the job services of the network.
-SHARING_SCOPES_FOR_JOB_SERVICES = ("job_services", "all_partners")
+# The purpose of the consents ledger a referral shares the household's data for.
+PURPOSE = "job_services"
 
 
 class Side(StrEnum):
@@ -53,22 +54,14 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
     return query.where(false())
 
 
-def shares_with_job_services(household: Household) -> bool:
-    """The household's authorisation to share its data with the job services is in force."""
-    return household.sharing_in_force and household.sharing_scope in (
-        SHARING_SCOPES_FOR_JOB_SERVICES
-    )
+def shares_with_receiver(referral: Referral) -> bool:
+    """A consent of the household for the job services covers the receiving organization."""
+    return consent_in_force(referral.household_id, PURPOSE, referral.to_organization_id)
 
 
-def shared_with_job_services(household_id: Any) -> ColumnElement[bool]:
-    """`shares_with_job_services` as a WHERE clause on `household_id`."""
-    return household_id.in_(
-        select(Household.id).where(
-            Household.sharing_authorised_on.is_not(None),
-            Household.sharing_withdrawn_on.is_(None),
-            Household.sharing_scope.in_(SHARING_SCOPES_FOR_JOB_SERVICES),
-        )
-    )
+def shared_with_receiver(household_id: Any, organization_id: Any) -> ColumnElement[bool]:
+    """`shares_with_receiver` as a WHERE clause."""
+    return consent_clause(household_id, PURPOSE, organization_id)
 
 
 def received_clause(organization_id: int) -> ColumnElement[bool]:
@@ -76,7 +69,7 @@ def received_clause(organization_id: int) -> ColumnElement[bool]:
     return and_(
         Referral.to_organization_id == organization_id,
         Referral.approved_at.is_not(None),
-        shared_with_job_services(Referral.household_id),
+        shared_with_receiver(Referral.household_id, Referral.to_organization_id),
     )
 
 
@@ -113,8 +106,11 @@ def visible_referral_or_404(user: User, referral_id: int, *options: ORMOption) -
     return referral
 
 
-def sides(user: User, referral: Referral) -> frozenset[Side]:
-    """The parts the user plays in this referral (an entity may refer to its own service)."""
+def sides(user: User, referral: Referral, shared: bool | None = None) -> frozenset[Side]:
+    """The parts the user plays in this referral (an entity may refer to its own service).
+
+    `shared`: whether a consent covers the receiver, when the caller read it for a whole list
+    (`receivers_may_use`); otherwise it is read here."""
     found: set[Side] = set()
     if user.has_role(Role.COORDINATOR):
         found.add(Side.COORDINATOR)
@@ -124,7 +120,7 @@ def sides(user: User, referral: Referral) -> frozenset[Side]:
         if (
             referral.to_organization_id == user.organization_id
             and referral.approved_at
-            and shares_with_job_services(referral.household)
+            and (shares_with_receiver(referral) if shared is None else shared)
         ):
             found.add(Side.RECEIVER)
     return frozenset(found)
@@ -132,7 +128,22 @@ def sides(user: User, referral: Referral) -> frozenset[Side]:
 
 def sees_full_household(user: User, referral: Referral) -> bool:
     """The sender and the City know the household; the receiver gets the minimal view."""
-    return bool(sides(user, referral) & {Side.SENDER, Side.COORDINATOR})
+    return bool(sides(user, referral, shared=False) & {Side.SENDER, Side.COORDINATOR})
+
+
+def receivers_may_use(referrals: list[Referral]) -> set[int]:
+    """The ids of these referrals whose receiving organization a consent covers, in one
+    statement (a list's rows ask `sides` with it instead of one query each), even for none: a
+    page issues the same statements whatever its rows."""
+    ids = [r.id for r in referrals]
+    return set(
+        db.session.scalars(
+            select(Referral.id).where(
+                Referral.id.in_(ids),
+                shared_with_receiver(Referral.household_id, Referral.to_organization_id),
+            )
+        )
+    )
 
 
 # The states in which the receiving service works with the person and may need to reach them.

@@ -20,6 +20,8 @@ from app.clock import today
 from app.errors import DomainError
 from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
+from app.households.consents import ANY
+from app.households.consents import refusal as consent_refusal
 from app.households.models import Household, Person
 from app.households.policy import (
     can_edit_household,
@@ -56,11 +58,13 @@ from app.referrals.matching import (
     score,
 )
 from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
-from app.referrals.operations import SHARING_SCOPES_FOR_JOB_SERVICES, TRANSITIONS
+from app.referrals.operations import TRANSITIONS
 from app.referrals.policy import (
+    PURPOSE,
     USERS,
     Side,
     knows_household,
+    receivers_may_use,
     sees_full_household,
     sees_person_contacts,
     sides,
@@ -253,9 +257,11 @@ def _rows(referrals: list[Referral], user: User, day: date, queue: bool) -> list
             .where(Organization.id.in_(sorted(open_targets)))
         )
     )
+    received = [r for r in referrals if r.to_organization_id == user.organization_id]
+    shared = receivers_may_use(received) if user.organization_id else set()
     rows = []
     for referral in referrals:
-        mine = sides(user, referral)
+        mine = sides(user, referral, shared=referral.id in shared)
         rows.append(
             Row(
                 referral=referral,
@@ -682,15 +688,10 @@ def _refused_service(value: str | None, day: date, person_id: int | None) -> str
     return _("Scegli un servizio tra quelli suggeriti.")
 
 
-def sharing_problem(household: Household) -> str | None:
-    if not household.sharing_in_force:
-        return _(
-            "Il nucleo non ha autorizzato la condivisione dei suoi dati con i servizi al lavoro "
-            "della rete."
-        )
-    if household.sharing_scope not in SHARING_SCOPES_FOR_JOB_SERVICES:
-        return _("L'autorizzazione del nucleo alla condivisione non copre i servizi al lavoro.")
-    return None
+def sharing_problem(household: Household, day: date) -> str | None:
+    """Why no referral of this household can be sent now: no consent for the job services in
+    force (for any recipient); the one for the chosen service is checked when it is sent."""
+    return consent_refusal(household, PURPOSE, ANY, day)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -783,7 +784,7 @@ def new() -> Response:
         "excluded": ranking.excluded,
         "need_chosen": need is not None,
         "top_error": top_error,
-        "sharing_problem": sharing_problem(household),
+        "sharing_problem": sharing_problem(household, day),
         **VOCABULARY,
     }
     if failed:

@@ -45,7 +45,8 @@ from app.clock import ROME
 from app.demo import DEMO_USERS
 from app.extensions import db
 from app.households import demo as households_demo
-from app.households.models import Distribution, Household, Person
+from app.households.consents import LEDGER_NOTE
+from app.households.models import Consent, Distribution, Household, Person
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.housing.vocabulary import (
     CANCEL_REASONS,
@@ -63,6 +64,7 @@ from app.referrals.models import OPEN_STATUSES, Referral, ReferralStatusChange
 from app.referrals.operations import NOTIFY_ON
 from app.referrals.vocabulary import (
     DECLINE_REASONS,
+    EXPIRY_REASONS,
     NEEDS,
     OUTCOMES_COMPLETED,
     OUTCOMES_FAILED,
@@ -109,6 +111,12 @@ NOTIFY_DAYS = 30  # steps older than this left no notification (purged)
 UNREAD_DAYS = 7
 JOB_SCOPES = ("job_services", "all_partners")
 HOUSING_SCOPES = ("housing", "all_partners")
+# The consents of the ledger each authorisation scope becomes (as in migration 0023).
+SCOPE_PURPOSES = {
+    "job_services": ("job_services",),
+    "housing": ("housing",),
+    "all_partners": ("job_services", "housing", "project"),
+}
 HOUSING_NEED = ("eviction_risk", "guest", "homeless", "temporary")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
 OTHER_LANGUAGES = ("en", "fr", "ar", "ro", "es", "zh", "sq", "uk", "wo")
@@ -126,6 +134,8 @@ REFERRAL_PATHS: dict[str, tuple[str, ...]] = {
     "cancelled": ("draft", "submitted", "approved", "cancelled"),
     # Only the one forced referral: the generator does not fill services (issue #24).
     "waiting": ("draft", "waiting"),
+    # Approved, then left unanswered by the entity past the step's limit (issue #24).
+    "expired": ("draft", "submitted", "approved", "expired"),
 }
 REFERRAL_GAP_DAYS = {
     "submitted": (0, 3),
@@ -138,6 +148,7 @@ REFERRAL_GAP_DAYS = {
     "failed": (15, 120),
     "cancelled": (1, 10),
     "waiting": (0, 3),
+    "expired": (29, 40),  # 20 working days and more after the approval
 }
 # Who takes each step: "sender", "coordinator" or "receiver".
 REFERRAL_SIDE = {
@@ -152,12 +163,14 @@ REFERRAL_SIDE = {
     "completed": "receiver",
     "failed": "receiver",
     "waiting": "sender",
+    "expired": "system",  # the nightly run: no person
 }
 REFERRAL_REASONS = {
     "rejected": REJECT_REASONS,
     "declined": DECLINE_REASONS,
     "completed": OUTCOMES_COMPLETED,
     "failed": OUTCOMES_FAILED,
+    "expired": {"no_answer": EXPIRY_REASONS["no_answer"]},  # expired at the entity's answer
 }
 REFERRAL_WEIGHTS_RECENT = {
     "draft": 12, "submitted": 40, "approved": 20, "accepted": 8, "rejected": 6, "declined": 5,
@@ -169,7 +182,7 @@ REFERRAL_WEIGHTS_MONTH = {
 }  # fmt: skip
 REFERRAL_WEIGHTS_OLD = {
     "draft": 1, "submitted": 1, "approved": 2, "accepted": 3, "in_progress": 22, "completed": 32,
-    "failed": 14, "rejected": 9, "declined": 10, "cancelled": 6,
+    "failed": 14, "rejected": 9, "declined": 10, "cancelled": 6, "expired": 2,
 }  # fmt: skip
 NEED_WEIGHTS = {
     "job_search": 35, "orientation": 20, "training": 12, "traineeship": 10,
@@ -907,6 +920,8 @@ class _Generator:
         cumulative = list(_accumulate(weights))
         households = Buffer(self.conn, Household.__table__)
         people = Buffer(self.conn, Person.__table__, after=(households,))
+        consents = Buffer(self.conn, Consent.__table__, after=(households,))
+        consent_id = 0
         person_id = 0
         for index in range(self.n["households"]):
             household_id = index + 1
@@ -1024,13 +1039,28 @@ class _Generator:
                     "anonymised_at": None,
                     "privacy_notice_on": privacy_on,
                     "privacy_notice_by_id": worker if privacy_on else None,
-                    "sharing_scope": scope,
-                    "sharing_authorised_on": authorised,
-                    "sharing_withdrawn_on": withdrawn,
                     "created_at": created,
                     "updated_at": created,
                 }
             )
+            if scope is not None and authorised is not None:
+                # Authorisations recorded before the ledger, as migration 0023 moves them.
+                for purpose in SCOPE_PURPOSES[scope]:
+                    consent_id += 1
+                    consents.add(
+                        {
+                            "id": consent_id,
+                            "household_id": household_id,
+                            "purpose": purpose,
+                            "recipient_organization_id": None,
+                            "given_on": authorised,
+                            "expires_on": None,
+                            "withdrawn_on": withdrawn,
+                            "signed_form": LEDGER_NOTE,
+                            "recorded_by_id": worker,
+                            "created_at": created,
+                        }
+                    )
             people.extend(person_rows)
             self.households.append(
                 _Household(
@@ -1063,6 +1093,7 @@ class _Generator:
             )
         households.flush()
         people.flush()
+        consents.flush()
         self.counts["nuclei"] = households.count
         self.counts["persone"] = people.count
         self.stage("Nuclei e persone", f"nuclei {households.count}, persone {people.count}")
@@ -1391,12 +1422,15 @@ class _Generator:
         steps: list[dict[str, Any]] = []
         for index, (step, moment) in enumerate(zip(path, moments, strict=True)):
             side = REFERRAL_SIDE[step]
-            actor = {"sender": sender_user, "receiver": receiver_user}.get(side, coordinator)
+            actor = {"sender": sender_user, "receiver": receiver_user, "system": None}.get(
+                side, coordinator
+            )
             actor_org = {"sender": sender.id, "receiver": receiver.id}.get(side)
             code = note = None
             if step in REFERRAL_REASONS:
                 code = rng.choice(list(REFERRAL_REASONS[step]))
-                note = texts.REFERRAL_NOTES[step] if code == "other" or rng.random() < 0.5 else None
+                noted = step in texts.REFERRAL_NOTES and (code == "other" or rng.random() < 0.5)
+                note = texts.REFERRAL_NOTES[step] if noted else None
                 reason_code, reason_note = code, note
             steps.append(
                 {
@@ -1447,7 +1481,7 @@ class _Generator:
                     )
             stamps[step] = moment
             previous = step
-        closed = status in ("rejected", "declined", "completed", "failed", "cancelled")
+        closed = status in ("rejected", "declined", "completed", "failed", "cancelled", "expired")
         rows.add(
             {
                 "id": referral_id,

@@ -23,6 +23,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.clock import today
 from app.extensions import db
+from app.households.consents import consent_in_force
 from app.households.models import Household, Person
 from app.notifications.models import Notification
 from app.referrals import queries
@@ -89,7 +90,7 @@ def _young(ente1: User, ente2: User) -> Young:
     )
     for person in people:
         household = person.household
-        if not (person.is_youth(day) and household.sharing_in_force):
+        if not (person.is_youth(day) and consent_in_force(household, "job_services", None)):
             continue
         ranked = rank(queries.subject_for(household, person, day), "job_search", offers)
         if any(s.offer.organization_id == ente2.organization_id for s in ranked):
