@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEvent, AuditEventHousehold
+from app.auth.models import User
 from app.cards import operations
 from app.cards.models import HouseholdCard
 from app.cards.pdf import qr_matrix
@@ -336,3 +337,27 @@ def test_the_counter_page_has_the_scan_box_and_may_use_the_camera(client, desk):
     assert "vendor/jsqr/jsQR.js" in html
     assert "camera=(self)" in response.headers["Permissions-Policy"]
     assert "camera=()" in client.get("/account").headers["Permissions-Policy"]
+
+
+# Demo data ------------------------------------------------------------------------------------
+
+
+def test_demo_hub_households_hold_cards_one_revoked_and_reissued(app, db):
+    from app.cli import seed_demo_command
+    from app.households.models import Household
+
+    result = app.test_cli_runner().invoke(seed_demo_command, [])
+    assert result.exit_code == 0, result.output
+    all_cards = _db.session.scalars(select(HouseholdCard).order_by(HouseholdCard.id)).all()
+    assert len(all_cards) == 5
+    ente1 = _db.session.scalar(select(User).where(User.username == "ente1"))
+    assert {c.organization_id for c in all_cards} == {ente1.organization_id}
+    assert {c.household.organization_id for c in all_cards} == {ente1.organization_id}
+    revoked = [c for c in all_cards if not c.active]
+    assert len(revoked) == 1
+    assert revoked[0].revoke_reason == "lost"
+    assert revoked[0].revoked_at > revoked[0].issued_at
+    (reissued,) = [c for c in all_cards if c.active and c.household_id == revoked[0].household_id]
+    assert operations.card_token(reissued) != operations.card_token(revoked[0])
+    assert len({c.household_id for c in all_cards if c.active}) == 4
+    assert all(_db.session.get(Household, c.household_id).status == "active" for c in all_cards)
