@@ -361,3 +361,15 @@ def test_demo_hub_households_hold_cards_one_revoked_and_reissued(app, db):
     assert operations.card_token(reissued) != operations.card_token(revoked[0])
     assert len({c.household_id for c in all_cards if c.active}) == 4
     assert all(_db.session.get(Household, c.household_id).status == "active" for c in all_cards)
+
+
+def test_a_double_click_on_issue_makes_one_card_and_no_error(client, desk):
+    household = desk["household"]
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"site_id": desk["site"].id, "idempotency_key": key}
+    assert post(client, f"/households/{household.id}/card", form).status_code == 303
+    assert post(client, f"/households/{household.id}/card", form).status_code == 303
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "già una tessera attiva" not in page
+    assert len(cards(household)) == 1

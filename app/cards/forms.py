@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.cards.operations import NOTE_MAX_LENGTH
 from app.i18n import lazy_gettext as _l
+from app.idempotency import IdempotencyKeyMixin
 
 REVOKE_LABELS = {
     "lost": _l("smarrita"),
@@ -25,7 +26,7 @@ def _site(value: object) -> int | None:
         return None
 
 
-class IssueForm(FlaskForm):
+class IssueForm(IdempotencyKeyMixin, FlaskForm):
     site_id = SelectField(
         _l("Snodo che emette la tessera"),
         coerce=_site,

@@ -8,6 +8,7 @@ import hashlib
 import re
 import secrets
 
+from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
 from app.audit.operations import record_views
@@ -45,7 +46,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def _box():  # type: ignore[no-untyped-def]
+def _box() -> Fernet:
     return box(b"household card")
 
 

@@ -7,6 +7,7 @@ from flask import Response, abort, flash, make_response, redirect, request, url_
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from app import idempotency
 from app.audit.operations import commit_view, record_views
 from app.auth.models import Role
 from app.auth.policy import roles_required
@@ -22,6 +23,8 @@ from app.households.policy import editable_household_or_404
 from app.i18n import gettext as _
 from app.registry.models import Site
 from app.web.htmx import render
+
+PURPOSE = "household_card"
 
 
 def _back(household: Household) -> Response:
@@ -43,7 +46,7 @@ def _sites(form: IssueForm | RevokeForm) -> list[Site]:
 @bp.post("/<int:household_id>/card")
 @roles_required(Role.ENTITY_OPERATOR)
 def issue(household_id: int) -> Response:
-    """A first card. A second press (a double click) finds the card just issued: done."""
+    """A first card. The same form sent twice (a double click) issues one: its key says so."""
     household = editable_household_or_404(current_user, household_id)
     if not can_issue_cards(current_user, household):
         abort(404)
@@ -52,13 +55,17 @@ def issue(household_id: int) -> Response:
     if not form.validate_on_submit():
         flash(" ".join(str(e) for f in form for e in f.errors) or _("Dati non validi."), "danger")
         return _back(household)
+    key = form.idempotency_key.data
+    if idempotency.claim(key, current_user, PURPOSE) is not None:
+        return _back(household)  # the same form sent again (a double click): already issued
     site = next(s for s in sites if s.id == form.site_id.data)
     try:
-        operations.issue_card(household, site, current_user)
+        card = operations.issue_card(household, site, current_user)
     except DomainError as refused:
         db.session.rollback()
         flash(refused.message, "danger")
         return _back(household)
+    idempotency.complete(key, current_user, PURPOSE, card, None)
     db.session.commit()
     flash(_("Tessera emessa: scaricala e stampala."), "success")
     return _back(household)
