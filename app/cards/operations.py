@@ -172,7 +172,7 @@ def card_pdf(card: HouseholdCard) -> bytes:
     matrix = pdf.qr_matrix(card_token(card))
     module = min(150 / len(matrix), 5.0)
     qr_size = module * len(matrix)
-    qr_bottom = 104.0
+    qr_bottom = 118.0  # four modules of white (the quiet zone) above the texts below
     lines = [
         pdf.Line("Torino Solidale", left, height - 40, 16, bold=True),
         pdf.Line("Reti di comunità per l'inclusione", left, height - 55, 9),
