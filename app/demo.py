@@ -10,6 +10,7 @@ from app.admin.models import set_setting
 from app.audit.operations import record
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
+from app.cards.demo import seed_cards
 from app.clock import today
 from app.extensions import db
 from app.households.demo import seed_households
@@ -53,6 +54,7 @@ def seed_demo() -> dict[str, int]:
     by_username = {u.username: u for u in users}
     households = seed_households(organizations, by_username, day)
     supplies = seed_supplies(by_username, day)
+    cards = seed_cards(organizations, by_username, day)
     referrals = seed_referrals(organizations, by_username, day)
     housing = seed_housing(organizations, by_username, day)
     projects = seed_projects(organizations, by_username, day)
@@ -64,6 +66,7 @@ def seed_demo() -> dict[str, int]:
         "utenti": len(users),
         **households,
         **supplies,
+        **cards,
         **referrals,
         **housing,
         **projects,

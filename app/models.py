@@ -3,6 +3,7 @@
 from app.admin.models import AccountChangeRequest, Setting
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.auth.models import User
+from app.cards.models import HouseholdCard
 from app.downloads.models import ExportFile
 from app.households.models import (
     Consent,
@@ -37,6 +38,7 @@ __all__ = [
     "Distribution",
     "ExportFile",
     "Household",
+    "HouseholdCard",
     "HousingRiskCase",
     "HousingUnit",
     "JointCareRequest",

@@ -249,6 +249,13 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         answers(303, 403, 403, 403, 403),
     ),
     ("distributions.counts", "GET"): ("/distributions/counts", answers(303, 403, 200, 200, 403)),
+    # Scanning a household card: hub operators only (the logged-in operator's entity is none).
+    ("distributions.scan", "POST"): ("/distributions/scan", answers(303, 403, 403, 403, 403)),
+    # Another organization's household card: not there for an operator; the City does not print.
+    ("cards.issue", "POST"): ("/households/{household}/card", OWNER_ONLY),
+    ("cards.download", "GET"): ("/households/{household}/card.pdf", OWNER_ONLY),
+    ("cards.revoke", "GET"): ("/households/{household}/card/revoke", OWNER_ONLY),
+    ("cards.revoke", "POST"): ("/households/{household}/card/revoke", OWNER_ONLY),
     ("referrals.index", "GET"): ("/referrals/", HOUSEHOLD_READERS),
     ("referrals.bulk_approve", "POST"): (
         "/referrals/bulk-approve",

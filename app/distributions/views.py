@@ -16,6 +16,8 @@ from app import idempotency
 from app.audit import operations as audit
 from app.auth.models import Role
 from app.auth.policy import roles_required
+from app.cards.operations import normalised_token, token_hash
+from app.cards.policy import scanned_card
 from app.clock import today
 from app.distributions import bp, operations
 from app.distributions.forms import DistributionForm, optional_int
@@ -44,6 +46,7 @@ from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
 from app.registry.models import Site
 from app.supplies.operations import OutOfStock
+from app.web.formatting import format_date
 from app.web.htmx import render, wants_fragment
 from app.web.search_token import search_text, search_token
 
@@ -236,6 +239,60 @@ def counter_form() -> Response:
         household=household,
         sites=sites,
     )
+
+
+@bp.post("/scan")
+@roles_required(*READERS)
+def scan() -> Response:
+    """A card read at the counter (a USB scanner typing its token and Enter, or the camera read
+    by static/js/card-scan.js): the household's counter form, as the finder's choice opens it.
+    A revoked card says so; an unknown token and a card of a household out of scope answer
+    exactly the same (nothing tells that the card exists). Opening a household is audited."""
+    sites = _recorder_sites_or_403()
+    token = normalised_token(request.form.get("token"))
+    card = scanned_card(current_user, token_hash(token)) if token else None
+    if card is None or not card.active:
+        message = (
+            _(
+                "Tessera revocata il %(date)s: chiedi il documento e ristampa la tessera.",
+                date=format_date(card.revoked_at),
+            )
+            if card is not None
+            else _(
+                "Tessera non riconosciuta: cerca il nucleo per codice fiscale o cognome e, se "
+                "serve, ristampa la tessera."
+            )
+        )
+        return _respond(
+            "distributions/_form.html",
+            status=422,
+            action="distribution_form_viewed",
+            form=_new_form(sites, formdata=None),
+            household=None,
+            scan_error=message,
+            sites=sites,
+        )
+    household = card.household
+    if household.status != "active" or household.anonymised_at is not None:
+        raise DomainError(_("Il nucleo non è più in carico: non si registrano distribuzioni."))
+    form = _new_form(sites, household, formdata=None)
+    (form.site_id if len(sites) > 1 else form.kind).render_kw = {"autofocus": True}
+    return _respond(
+        "distributions/_form.html",
+        action="household_card_scanned",
+        form=form,
+        household=household,
+        sites=sites,
+    )
+
+
+@bp.after_request
+def _camera_for_the_counter(response: Response) -> Response:
+    """The counter page may use the camera (the card's QR code); other pages may not."""
+    if request.endpoint in {"distributions.index", "distributions.find", "distributions.scan",
+                            "distributions.counter_form"}:  # fmt: skip
+        response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()"
+    return response
 
 
 @bp.get("/counts")

@@ -563,6 +563,8 @@ def _audit_trail(household: Household) -> list[AuditEvent]:
 @bp.get("/<int:household_id>")
 @roles_required(*USERS)
 def detail(household_id: int) -> Response:
+    from app.cards.views import card_context  # the cards package builds on this one
+
     household = visible_household_or_404(current_user, household_id)
     operations.record_view(household)
     mark_read(current_user, "household", household.id)  # its notifications (issue #26)
@@ -642,6 +644,7 @@ def detail(household_id: int) -> Response:
         referral_needs=REFERRAL_NEEDS,
         today=today(),
         can_edit=can_edit_household(current_user, household),
+        **card_context(household, can_edit_household(current_user, household)),
         can_close=can_close_household(current_user, household),
         can_reopen=can_reopen_household(current_user, household),
         co_holders=operations.co_holders(household),
