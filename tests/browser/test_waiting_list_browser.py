@@ -20,10 +20,12 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.clock import today
 from app.extensions import db
+from app.households.consents import consent_in_force
 from app.households.models import Household, Person
 from app.referrals import operations, queries
 from app.referrals.matching import rank
 from app.referrals.models import OPEN_STATUSES, Referral
+from app.referrals.policy import PURPOSE
 from app.registry.models import Service
 from tests.browser.conftest import assert_accessible, login, reading
 
@@ -59,7 +61,8 @@ def _candidate(ente1: User, service: Service) -> tuple[int, int, str]:
     offers = queries.offers(day)
     for person in people:
         household = person.household
-        if not household.sharing_in_force or household.status != "active":
+        covered = consent_in_force(household, PURPOSE, service.organization_id, day)
+        if not covered or household.status != "active":
             continue
         if any(
             r.need == "job_search" and r.person_id is None and r.is_open
