@@ -420,6 +420,24 @@ TARGETS: dict[tuple[str, str], Target] = {
         shows="/projects/{approved_project}",
     ),
     ("distributions.find", "POST"): Target("hub", "/distributions/find", fields=("q",)),
+    # A card read at the counter, and the household's card (#25).
+    ("distributions.scan", "POST"): Target("hub", "/distributions/scan", fields=("token",)),
+    ("cards.issue", "POST"): Target(
+        "hub", "/households/{household}/card", page=HOUSEHOLD, shows=HOUSEHOLD
+    ),
+    ("cards.revoke", "POST"): Target(
+        "hub", "/households/{household}/card/revoke", fields=("reason", "note", "action")
+    ),
+    # Hub stock (#25).
+    ("supplies.new_delivery", "POST"): Target(
+        "hub", "/supplies/deliveries/new", page="/supplies/deliveries/new", shows="/supplies/"
+    ),
+    ("supplies.new_adjustment", "POST"): Target(
+        "hub", "/supplies/adjustments/new", page="/supplies/adjustments/new", shows="/supplies/"
+    ),
+    ("supplies.items", "POST"): Target(
+        "coordinator", "/supplies/items", page="/supplies/items", shows="/supplies/items"
+    ),
     ("distributions.record", "POST"): Target(
         "hub",
         "/distributions/",

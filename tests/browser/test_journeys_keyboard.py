@@ -273,13 +273,17 @@ def _ente1_takes_in_charge(page: Page) -> int:
     expect(page.get_by_role("heading", level=1)).to_have_text("Nucleo Benali Amina")
     expect(page.locator("main")).to_contain_text("giovane 18-29")
 
-    # The family authorises sharing with the job services: needed to send a referral.
-    press(page, page.locator("summary", has_text="Registra l’autorizzazione alla condivisione"))
-    sharing = page.locator("details[open] form")
-    choose(page, sharing.get_by_label(re.compile("^Con chi")), re.compile("lavoro"))
-    type_date(page, sharing.get_by_label(re.compile("Data")), today())
-    press(page, sharing.get_by_role("button", name="Registra"))
-    expect(page.locator("main")).to_contain_text("autorizzata il")
+    # The family signs its consent for the job services, for the whole network: needed to send
+    # a referral (the ledger of issue #24; signed today, expiring in 12 months by default).
+    consents = page.locator("#consents")
+    press(page, consents.locator("summary", has_text="Registra consenso"))
+    form = consents.locator("details[open] form")
+    choose(page, form.get_by_label("Finalità"), re.compile("servizi al lavoro"))
+    type_date(page, form.get_by_label("Data della firma"), today())
+    type_into(page, form.get_by_label(re.compile("^Modulo firmato")), "Prot. 2026/7001")
+    press(page, form.get_by_role("button", name="Registra consenso"))
+    expect(consents.get_by_role("status")).to_contain_text("Consenso registrato.")
+    expect(consents.get_by_text("in vigore", exact=True).first).to_be_visible()
     assert_accessible(page, "keyboard-household-detail")
     return household_id
 

@@ -267,12 +267,21 @@ def _coordinator_approves(page: Page, referral_id: int, unread_before: int) -> N
     expect(row).to_contain_text("posti disponibili: ")
     assert_accessible(page, "referral-queue")
 
-    # Approve in place: only the row changes, the page is not reloaded.
-    page.evaluate("window.__sameDocument = true")
-    row.get_by_role("button", name=f"Approva la segnalazione n. {referral_id}").click()
-    expect(row.locator(".badge").first).to_have_text("approvata, in attesa dell'ente")
+    # ente1 chose ente2's service, not the first suggestion: no one-click approval (#24).
+    expect(row).to_contain_text("posto tra i suggerimenti")
     expect(row.get_by_role("button", name=re.compile("^Approva"))).to_have_count(0)
-    expect(row.get_by_role("link", name=f"n. {referral_id}")).to_be_focused()  # focus not lost
+
+    # Approve in place one that went to its first suggestion: only the row changes.
+    first = page.locator(
+        "tr.referral-row", has=page.get_by_role("button", name=re.compile("^Approva la seg"))
+    ).first
+    first_id = int((first.get_attribute("id") or "").removeprefix("referral-"))
+    first = page.locator(f"#referral-{first_id}")
+    page.evaluate("window.__sameDocument = true")
+    first.get_by_role("button", name=f"Approva la segnalazione n. {first_id}").click()
+    expect(first.locator(".badge").first).to_have_text("approvata, in attesa dell'ente")
+    expect(first.get_by_role("button", name=re.compile("^Approva"))).to_have_count(0)
+    expect(first.get_by_role("link", name=f"n. {first_id}")).to_be_focused()  # focus not lost
     assert page.evaluate("window.__sameDocument") is True
     assert_accessible(page, "referral-queue-approved-in-place")
 
@@ -306,6 +315,15 @@ def _coordinator_approves(page: Page, referral_id: int, unread_before: int) -> N
     for chosen_id in chosen:
         expect(page.locator(f"#referral-{chosen_id}")).to_have_count(0)
     assert_accessible(page, "referral-queue-bulk-approved")
+
+    # The journey's referral: approved on its page, with the reason for the choice.
+    page.goto(f"/referrals/{referral_id}")
+    page.locator("summary", has_text="Approva…").click()
+    page.get_by_label(re.compile("Perché approvi")).fill("Servizio raggiungibile da casa.")
+    with page.expect_navigation():
+        page.locator("details.referral-action form").get_by_role("button", name="Approva").click()
+    expect(page.locator("main p .badge").first).to_have_text("approvata, in attesa dell'ente")
+    expect(page.locator(".referral-timeline")).to_contain_text("Servizio raggiungibile da casa.")
     logout(page)
 
 
