@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from flask_babel import format_date as babel_date
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -41,6 +43,20 @@ def next_month(start: date) -> date:
 
 def previous_month(start: date) -> date:
     return date(start.year - 1, 12, 1) if start.month == 1 else date(start.year, start.month - 1, 1)
+
+
+def month_links(month: date, today: date) -> dict[str, Any]:
+    """A monthly page's navigation: its month, the one before, the one after (none past this
+    month), each with its name in the user's language."""
+    following = next_month(month)
+    return {
+        "month": month,
+        "month_label": babel_date(month, "LLLL yyyy"),
+        "previous_month": previous_month(month),
+        "previous_label": babel_date(previous_month(month), "LLLL yyyy"),
+        "next_month": following if following <= month_start(today) else None,
+        "next_label": babel_date(following, "LLLL yyyy"),
+    }
 
 
 def parse_month(value: str | None, today: date) -> date:

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import format_date as babel_date
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -28,12 +27,12 @@ from app.distributions.queries import (
     hub_sites,
     last_distributions,
     log_distributions,
+    month_links,
     month_start,
     monthly_counts,
     next_month,
     normalised_query,
     parse_month,
-    previous_month,
     recent_distributions,
     visible_hub_organizations,
 )
@@ -87,14 +86,8 @@ def _new_form(sites: list[Site], household: Household | None = None, **kwargs: A
 
 
 def _month_context(month: Any) -> dict[str, Any]:
-    following = next_month(month)
     return {
-        "month": month,
-        "month_label": babel_date(month, "LLLL yyyy"),
-        "previous_month": previous_month(month),
-        "previous_label": babel_date(previous_month(month), "LLLL yyyy"),
-        "next_month": following if following <= month_start(today()) else None,
-        "next_label": babel_date(following, "LLLL yyyy"),
+        **month_links(month, today()),
         "counts": monthly_counts(current_user, month),
     }
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import format_date as babel_date
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -15,7 +14,11 @@ from app import idempotency
 from app.audit.operations import commit_view
 from app.auth.policy import roles_required
 from app.clock import today
-from app.distributions.queries import month_start, next_month, parse_month, previous_month
+from app.distributions.queries import (
+    month_links,
+    month_start,
+    parse_month,
+)
 from app.errors import DomainError
 from app.exports import list_response
 from app.extensions import db
@@ -86,18 +89,6 @@ def _item_choices(items: list[SupplyItem]) -> list[SelectChoice]:
             for i in items
         ]
     )
-
-
-def _month_links(month: Any) -> dict[str, Any]:
-    following = next_month(month)
-    return {
-        "month": month,
-        "month_label": babel_date(month, "LLLL yyyy"),
-        "previous_month": previous_month(month),
-        "previous_label": babel_date(previous_month(month), "LLLL yyyy"),
-        "next_month": following if following <= month_start(today()) else None,
-        "next_label": babel_date(following, "LLLL yyyy"),
-    }
 
 
 # Pages ----------------------------------------------------------------------------------------
@@ -275,7 +266,7 @@ def report() -> Response:
     return render(
         "supplies/report.html",
         rows=queries.monthly_report(current_user, month),
-        **_month_links(month),
+        **month_links(month, today()),
     )
 
 
