@@ -19,7 +19,9 @@ from app.referrals.matching import (
     Offer,
     Subject,
     _scorer,
+    eligible_offers,
     ineligibility,
+    position,
     rank,
     reasons_json,
     score,
@@ -364,10 +366,16 @@ def test_the_ranking_is_stable_and_best_first(person, need, services, seed):
     seed.shuffle(shuffled)
     assert [s.service_id for s in rank(person, need, shuffled)] == [s.service_id for s in ranked]
     assert rank(person, need, shuffled) == ranked
+    # Each suggestion's place is its position in the ranking.
+    for place, suggestion in enumerate(ranked, start=1):
+        assert position(person, need, eligible_offers(person, services), suggestion) == place
+    # Services with places first (a full one offers only its waiting list), then by score.
     for better, worse in itertools.pairwise(ranked):
-        assert better.score >= worse.score
-        if better.score == worse.score:
-            assert better.service_id < worse.service_id
+        assert better.offer.full <= worse.offer.full
+        if better.offer.full == worse.offer.full:
+            assert better.score >= worse.score
+            if better.score == worse.score:
+                assert better.service_id < worse.service_id
 
 
 @PROPERTY

@@ -226,8 +226,10 @@ def position(subject: Subject, need: str, eligible: Iterable[Offer], chosen: Sug
     if not fits_need(need, chosen.offer):
         return len(fitting) + 1
     points = _scorer(subject, need)
-    mine = (-chosen.score, chosen.offer.service_id)
-    return 1 + sum(1 for offer in fitting if (-points(offer, None), offer.service_id) < mine)
+    mine = (chosen.offer.full, -chosen.score, chosen.offer.service_id)  # rank()'s order
+    return 1 + sum(
+        1 for offer in fitting if (offer.full, -points(offer, None), offer.service_id) < mine
+    )
 
 
 def unfitting(need: str, eligible: Iterable[Offer]) -> list[Offer]:
