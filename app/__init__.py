@@ -155,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     from app.audit.views import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.cards import bp as cards_bp
+    from app.counter import bp as counter_bp
     from app.distributions import bp as distributions_bp
     from app.downloads import bp as downloads_bp
     from app.home import bp as home_bp
@@ -185,6 +186,7 @@ def register_blueprints(app: Flask) -> None:
         distributions_bp,
         supplies_bp,
         cards_bp,
+        counter_bp,
         downloads_bp,
     ):
         app.register_blueprint(bp)

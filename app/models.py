@@ -4,6 +4,7 @@ from app.admin.models import AccountChangeRequest, Setting
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.auth.models import User
 from app.cards.models import HouseholdCard
+from app.counter.models import CounterEntry, CounterKey
 from app.downloads.models import ExportFile
 from app.households.models import (
     Consent,
@@ -35,6 +36,8 @@ __all__ = [
     "BudgetLine",
     "Consent",
     "ConsentShare",
+    "CounterEntry",
+    "CounterKey",
     "Distribution",
     "ExportFile",
     "Household",

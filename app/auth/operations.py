@@ -11,6 +11,7 @@ from datetime import timedelta
 import pyotp
 import qrcode
 import qrcode.image.svg
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
@@ -296,9 +297,15 @@ def disable_totp(user: User, password: str) -> bool:
     return True
 
 
+# Sent by logout() inside its transaction: what other packages keep for the user's session
+# (the offline counter's day key) ends with it. Receivers get the user and only flush.
+session_ended = Namespace().signal("session-ended")
+
+
 def logout(user: User) -> None:
     """End every session of this login: old copies of the cookie stop working."""
     user.rotate_session_token()
+    session_ended.send(user)
     record("logout", user, actor=user)
     db.session.flush()
 

@@ -222,9 +222,14 @@ def logout() -> Response:
             # A boosted form's fetch cannot follow a redirect to another origin: htmx navigates.
             response = make_response("", 204)
             response.headers["HX-Redirect"] = provider_logout
-            return response
-        return redirect(provider_logout, code=303)  # type: ignore[return-value]
-    return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+        else:
+            response = redirect(provider_logout, code=303)  # type: ignore[assignment]
+    else:
+        response = redirect(url_for("auth.login"), code=303)  # type: ignore[assignment]
+    # What the browser kept for this origin (the offline counter's encrypted day and queue,
+    # its service worker) goes with the session: nothing stays on a shared phone.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response  # type: ignore[return-value]
 
 
 def _provider_logout_url(via: object) -> str | None:

@@ -29,6 +29,7 @@ def apply_retention_command(today_value: datetime | None) -> None:
     """Anonymise the closed households past the retention period (daily; safe to run twice)."""
     from app import idempotency
     from app.clock import today
+    from app.counter import operations as counter
     from app.extensions import db
     from app.maintenance.retention import apply_retention
 
@@ -36,6 +37,8 @@ def apply_retention_command(today_value: datetime | None) -> None:
     summary = apply_retention(reference)
     # The create forms' idempotency keys are only needed for a day (a double click, a retry).
     forgotten = idempotency.purge()
+    # A counter day left open ends at midnight: its key goes, its encrypted copy is unreadable.
+    closed_days = counter.purge_keys(reference)
     db.session.commit()
     period = f"{summary.retention_years} ann{'o' if summary.retention_years == 1 else 'i'}"
     if summary.households:
@@ -52,6 +55,8 @@ def apply_retention_command(today_value: datetime | None) -> None:
         )
     if forgotten:
         click.echo(f"Chiavi di invio dei moduli più vecchie di un giorno eliminate: {forgotten}.")
+    if closed_days:
+        click.echo(f"Giornate del banco offline rimaste aperte e chiuse: {closed_days}.")
     if summary.closed_without_date:
         click.echo(
             f"Attenzione: {summary.closed_without_date} nuclei chiusi senza data di chiusura "
