@@ -252,6 +252,21 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     # Scanning a household card: hub operators only (the logged-in operator's entity is none).
     ("distributions.scan", "POST"): ("/distributions/scan", answers(303, 403, 403, 403, 403)),
     # Another organization's household card: not there for an operator; the City does not print.
+    # The offline counter: operators of a hub only (none of these users is); its service
+    # worker and manifest hold no data and are public, so that the phone can install the page.
+    ("counter.index", "GET"): ("/counter/", answers(303, 403, 403, 403, 403)),
+    ("counter.service_worker", "GET"): ("/counter/sw.js", answers(200, 200, 200, 200, 200)),
+    ("counter.manifest", "GET"): (
+        "/counter/manifest.webmanifest",
+        answers(200, 200, 200, 200, 200),
+    ),
+    ("counter.session_key", "GET"): ("/counter/session", answers(401, 403, 403, 403, 403)),
+    ("counter.day", "GET"): ("/counter/day", answers(303, 403, 403, 403, 403)),
+    ("counter.sync", "POST"): ("/counter/sync", answers(303, 403, 403, 403, 403)),
+    ("counter.close", "POST"): ("/counter/close", answers(303, 403, 403, 403, 403)),
+    ("counter.entries", "GET"): ("/counter/entries", answers(303, 403, 403, 403, 403)),
+    ("counter.resolve", "POST"): ("/counter/entries/1/resolve", answers(303, 403, 403, 403, 403)),
+    ("counter.cancel", "POST"): ("/counter/entries/1/cancel", answers(303, 403, 403, 403, 403)),
     ("cards.issue", "POST"): ("/households/{household}/card", OWNER_ONLY),
     ("cards.download", "GET"): ("/households/{household}/card.pdf", OWNER_ONLY),
     ("cards.revoke", "GET"): ("/households/{household}/card/revoke", OWNER_ONLY),

@@ -50,6 +50,9 @@ NO_PERSONAL_DATA = {
     "auth.sso_callback": "the OpenID provider's answer, a redirect (404 without SSO settings)",
     "auth.logged_in_again": "the page after a re-login",
     "admin.account_request": "a request about a staff account (the demo has none to open)",
+    "counter.session_key": "the offline counter's day key and a CSRF token, as JSON",
+    "counter.service_worker": "the offline counter's service worker (asset URLs only)",
+    "counter.manifest": "the offline counter's web app manifest",
 }
 # GET routes the walk cannot reach, and why.
 NOT_WALKED: dict[str, str] = {
@@ -138,6 +141,7 @@ def extra_urls() -> list[str]:
     urls = [f"/households/?q={p.last_name}" for p in with_cf[:3]]
     urls += [f"/distributions/find?q={p.last_name}" for p in with_cf[:3]]
     urls += [f"/distributions/form?household_id={h}" for h in households]
+    urls.append("/counter/day")  # the offline counter's script asks for it
     urls += [f"/referrals/new?household={h}" for h in households]
     urls += [f"/projects/new?household={h}" for h in households]
     urls += [f"/housing/placements/new?household={h}" for h in households]
