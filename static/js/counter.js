@@ -408,6 +408,7 @@
       return dropItems(Object.keys(done)).then(function () {
         state.queue = state.queue.filter(function (item) { return !done[item.key]; });
         if (answer.results.length) {
+          show("counter-saved", "");  // "it will be sent" is now told by the summary
           show("counter-message", text("synced", { sent: answer.results.length, recorded: counts.recorded, held: counts.held, refused: counts.refused }));
         }
         refreshEntries();
