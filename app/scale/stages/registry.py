@@ -13,10 +13,10 @@ from flask import current_app
 
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
-from app.demo import DEMO_USERS
+from app.demo_data.accounts import DEMO_USERS
+from app.demo_data.registry import ORGANIZATIONS as DEMO_ORGANIZATIONS
 from app.households import demo as households_demo
 from app.referrals.matching import Offer
-from app.registry.demo import ORGANIZATIONS as DEMO_ORGANIZATIONS
 from app.registry.demo import tax_code as demo_tax_code
 from app.registry.models import NEIGHBOURS, Accreditation, Organization, Service, Site, service_site
 from app.scale import texts
