@@ -304,6 +304,16 @@ def _digests() -> str:
     return total.hexdigest()
 
 
+def _restart_sequences() -> None:
+    with _db.engine.begin() as conn:
+        if conn.dialect.name != "postgresql":
+            return
+        for table in _db.metadata.sorted_tables:
+            if (column := table.autoincrement_column) is not None:
+                sequence = func.pg_get_serial_sequence(table.name, column.name)
+                conn.execute(select(func.setval(sequence, 1, False)))
+
+
 def test_the_same_seed_writes_the_same_rows(
     app: Flask, db: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -311,5 +321,6 @@ def test_the_same_seed_writes_the_same_rows(
 
     monkeypatch.setattr(context, "datetime", _FixedNow)
     _truncate()  # the rows the migrations write, when this test is the session's first
+    _restart_sequences()  # PostgreSQL: the ids the database assigns start again from 1
     seed_scale(0.001, 2026, date(2026, 12, 7), lambda line: None)
     assert _digests() == SAME_SEED_DIGEST
