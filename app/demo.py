@@ -1,5 +1,7 @@
 """Demo data: the accounts of the stable contract, the registry across the 8 districts, then
-households, referrals, housing and projects built on them."""
+households, referrals, housing and projects built on them. The data themselves (people,
+organizations, stories, texts) are in `app.demo_data`; this module and each domain's `demo.py`
+load them."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ from sqlalchemy import func, select
 
 from app.admin.models import set_setting
 from app.audit.operations import record
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.cards.demo import seed_cards
 from app.clock import today
+from app.demo_data.accounts import DEMO_USERS
 from app.extensions import db
 from app.households.demo import seed_households
 from app.housing.demo import seed_housing
@@ -20,14 +23,7 @@ from app.referrals.demo import seed_referrals
 from app.registry.demo import seed_registry
 from app.supplies.demo import seed_supplies
 
-# (username, full name, role, organization index or None)
-DEMO_USERS: list[tuple[str, str, Role, int | None]] = [
-    ("admin", "Alessandro Amministratore", Role.ADMIN, None),
-    ("coordinatore", "Chiara Coordinatrice", Role.COORDINATOR, None),
-    ("ente1", "Elena Operatrice", Role.ENTITY_OPERATOR, 0),
-    ("ente2", "Enrico Operatore", Role.ENTITY_OPERATOR, 1),
-    ("alloggi1", "Anna Gestrice Alloggi", Role.HOUSING_PROVIDER, 2),
-]
+__all__ = ["DEMO_USERS", "database_is_empty", "seed_demo"]
 
 
 def database_is_empty() -> bool:

@@ -39,8 +39,9 @@ FEW_ROWS = 5
 PAGE_SIZES = (
     "app.households.views",
     "app.referrals.views",
-    "app.projects.views",
-    "app.housing.views",
+    "app.projects.views.listing",
+    "app.housing.views.placements",
+    "app.housing.views.risk_cases",
     "app.notifications.views",
     "app.registry.views",
     "app.admin.views",

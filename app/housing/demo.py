@@ -36,6 +36,8 @@ What the demo relies on:
 
 Randomness comes only from `random.Random(SEED)` and dates only from `today`. Rows are added and
 flushed, never committed: the caller commits.
+
+The units, the placement stories, the risk cases and the texts are in `app.demo_data.housing`.
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ from app.audit.models import AuditEvent
 from app.audit.operations import record
 from app.auth.models import Role, User
 from app.clock import ROME
+from app.demo_data.housing import (
+    CHECK_NOTES,
+    DEFAULT_TARGET_REASON,
+    PLACEMENTS,
+    RISK_CASES,
+    UNITS,
+    PlacementSpec,
+    RiskSpec,
+    UnitSpec,
+)
 from app.errors import DomainError
 from app.extensions import db
 from app.households.consents import ANY, DEFAULT_MONTHS, add_months, in_force
@@ -80,11 +92,6 @@ SEED = 2606
 # Notifications of news newer than this many days are still unread.
 UNREAD_DAYS = 7
 HOUSING_SITUATIONS = ("eviction_risk", "guest", "homeless", "temporary")
-# Why a household outside a unit's target groups is proposed there, when its story says nothing.
-DEFAULT_TARGET_REASON = (
-    "Nessun altro posto libero adatto al nucleo in tempi utili: soluzione ponte concordata con "
-    "il gestore in attesa di un alloggio dedicato."
-)
 STAMPED = (
     AuditEvent,
     Notification,
@@ -94,446 +101,6 @@ STAMPED = (
     WellbeingCheck,
     HousingRiskCase,
 )
-
-
-# Units ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _UnitSpec:
-    """A unit as its provider registered it. `free` are its free places at the end of the story;
-    the guests placed outside the portal fill the rest. `updated` is the provider's last
-    confirmation (days before today), when `change` places were freed (+) or taken (-) outside
-    the portal."""
-
-    key: str
-    provider: int  # organization index
-    name: str
-    kind: str
-    address: str
-    circoscrizione: int
-    capacity: int
-    target_groups: tuple[str, ...]
-    monthly_cost: str | None
-    free: int
-    created: int  # days before today
-    updated: int
-    change: int = 0
-    accessible: bool = False
-    max_stay_days: int | None = None
-    notes: str | None = None
-    active: bool = True
-
-
-UNITS: tuple[_UnitSpec, ...] = (
-    # alloggi1: Fondazione Casa Solidale Torino ---------------------------------------------
-    _UnitSpec(
-        "pilone", 2, "Residenza temporanea Madonna del Pilone", "temporary_flat",
-        "corso Casale 180", 7, 18, ("families", "women_with_children"), "450.00", 5, 290, 1,
-        accessible=True, max_stay_days=365,
-        notes="Sei bilocali arredati con cucina, fino a tre persone ciascuno; educatrice "
-        "presente dal lunedì al venerdì.",
-    ),
-    _UnitSpec(
-        "vanchiglia", 2, "Coabitazione giovani Vanchiglia", "co_housing", "via Vanchiglia 18",
-        7, 5, ("young_people",), "280.00", 1, 280, 2, change=1, max_stay_days=540,
-        notes="Cinque camere singole con spazi comuni; patto di coabitazione con un tutor.",
-    ),
-    _UnitSpec(
-        "barriera", 2, "Alloggi ponte Barriera di Milano", "temporary_flat", "via Montanaro 42",
-        6, 4, ("families",), "420.00", 0, 270, 3, max_stay_days=365,
-        notes="Quattro appartamenti per famiglie con figli in uscita da uno sfratto.",
-    ),
-    _UnitSpec(
-        "san_donato", 2, "Posti letto di pronta accoglienza San Donato", "night_shelter_bed",
-        "via Medici 21", 4, 12, ("single_men", "refugees"), "540.00", 3, 300, 1, change=-1,
-        max_stay_days=180,
-        notes="Accesso dalle 19:00 alle 8:00; cena e colazione comprese.",
-    ),
-    _UnitSpec(
-        "crocetta", 2, "Casa Crocetta", "social_housing", "via Sacchi 35", 1, 3,
-        ("families", "elderly"), "350.00", 1, 295, 12, accessible=True,
-        notes="Tre alloggi a canone sociale al piano terreno, con ascensore.",
-    ),
-    _UnitSpec(
-        "mirafiori", 2, "Alloggi sociali Mirafiori Sud", "social_housing",
-        "via Onorato Vigliani 102", 2, 4, ("families", "disabled"), "320.00", 0, 260, 4,
-        accessible=True,
-    ),
-    _UnitSpec(
-        "pozzo_strada", 2, "Famiglie accoglienti Pozzo Strada", "family_hosting",
-        "via Bardonecchia 77", 3, 1, ("young_people", "refugees"), "400.00", 0, 250, 9,
-        max_stay_days=365,
-        notes="Una famiglia ospita un giovane in una camera con bagno; rimborso spese mensile.",
-    ),
-    _UnitSpec(
-        "lingotto", 2, "Co-housing Lingotto", "co_housing", "via Passo Buole 18", 8, 6,
-        ("single_women", "young_people"), "300.00", 1, 240, 5, max_stay_days=540,
-    ),
-    _UnitSpec(
-        "vallette", 2, "Alloggi temporanei Vallette", "temporary_flat",
-        "via delle Pervinche 36", 5, 3, ("families", "refugees"), "430.00", 2, 285, 23,
-        max_stay_days=365,
-    ),
-    _UnitSpec(
-        "cibrario", 2, "Monolocale accessibile via Cibrario", "temporary_flat",
-        "via Cibrario 60", 4, 1, ("disabled", "elderly"), "380.00", 0, 275, 2, accessible=True,
-        notes="Monolocale senza barriere architettoniche, bagno attrezzato.",
-    ),
-    _UnitSpec(
-        "buniva", 2, "Alloggio di via Buniva", "temporary_flat", "via Buniva 14", 7, 2,
-        ("families",), "400.00", 0, 230, 40,
-        notes="In ristrutturazione dopo un'infiltrazione d'acqua: riapre in primavera.",
-        active=False,
-    ),
-    # Associazione San Salvario Accoglie APS --------------------------------------------------
-    _UnitSpec(
-        "madama_cristina", 7, "Appartamenti di via Madama Cristina", "temporary_flat",
-        "via Madama Cristina 94", 8, 4, ("families", "women_with_children", "refugees"),
-        "400.00", 1, 300, 3, max_stay_days=365,
-    ),
-    _UnitSpec(
-        "millefonti", 7, "Coabitazione solidale Nizza Millefonti", "co_housing",
-        "via Millefonti 20", 8, 4, ("single_men", "refugees"), "250.00", 2, 210, 4,
-        max_stay_days=365,
-    ),
-    _UnitSpec(
-        "san_salvario", 7, "Famiglie accoglienti San Salvario", "family_hosting",
-        "via Berthollet 12", 8, 2, ("young_people", "refugees"), "380.00", 1, 200, 6,
-    ),
-    _UnitSpec(
-        "borgo_po", 7, "Alloggio sociale Borgo Po", "social_housing", "via Monferrato 9", 8, 2,
-        ("elderly",), "300.00", 1, 190, 5, accessible=True,
-    ),
-    # Congregazione Suore del Buon Cammino ----------------------------------------------------
-    _UnitSpec(
-        "buon_cammino", 12, "Casa di ospitalità Buon Cammino", "temporary_flat",
-        "corso Casale 212", 7, 8, ("women_with_children", "single_women"), "380.00", 2, 310, 2,
-        accessible=True, max_stay_days=540,
-        notes="Camere per mamme con bambini, cucina comune, spazio compiti il pomeriggio.",
-    ),
-    _UnitSpec(
-        "aurora", 12, "Posti letto per donne Aurora", "night_shelter_bed", "via Aosta 24", 7,
-        10, ("single_women",), "450.00", 4, 305, 1, change=1, max_stay_days=120,
-    ),
-    _UnitSpec(
-        "regio_parco", 12, "Accoglienza in famiglia Regio Parco", "family_hosting",
-        "via Bologna 220", 6, 1, ("women_with_children",), "400.00", 0, 180, 3,
-    ),
-    _UnitSpec(
-        "crocetta_mamme", 12, "Alloggio mamme e bambini Crocetta", "temporary_flat",
-        "corso Galileo Ferraris 110", 1, 2, ("women_with_children",), "360.00", 1, 160, 14,
-        max_stay_days=365,
-    ),
-    # Associazione Borgo Vittoria Accoglienza ODV ---------------------------------------------
-    _UnitSpec(
-        "borgo_vittoria", 13, "Pronta accoglienza Borgo Vittoria", "night_shelter_bed",
-        "via Chiesa della Salute 77", 5, 14, ("single_men",), "420.00", 5, 300, 1,
-        max_stay_days=90, notes="Posti letto in camere da quattro; docce e lavanderia.",
-    ),
-    _UnitSpec(
-        "falchera", 13, "Dormitorio Falchera", "night_shelter_bed", "strada del Villaretto 33",
-        6, 10, ("single_men", "single_women"), "400.00", 3, 290, 2, change=-2,
-        max_stay_days=60,
-    ),
-    _UnitSpec(
-        "lucento", 13, "Co-housing Lucento", "co_housing", "via Pianezza 80", 5, 5,
-        ("young_people",), "260.00", 1, 220, 3,
-    ),
-    _UnitSpec(
-        "santa_rita", 13, "Alloggi temporanei Santa Rita", "temporary_flat",
-        "corso Sebastopoli 140", 2, 3, ("families",), "420.00", 1, 250, 2, max_stay_days=365,
-    ),
-    _UnitSpec(
-        "cenisia", 13, "Foresteria Cenisia", "co_housing", "via Frejus 60", 3, 4,
-        ("refugees", "single_men"), "280.00", 2, 240, 19, max_stay_days=365,
-    ),
-)  # fmt: skip
-
-
-# Placements ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _PlacementSpec:
-    """One placement's story. `days` are working days before today: the proposal, then one per
-    step. `checks` are the follow-ups recorded during a stay still going on, in order: (days
-    after the due date, well-being); an ended stay had every follow-up that fell due. `owner`
-    is the organization index of the household's owner (None: any organization without a demo
-    account); `shape` the kind of household wanted."""
-
-    unit: str
-    owner: int | None
-    shape: str
-    steps: tuple[tuple[str, str | None], ...]
-    days: tuple[int, ...]
-    motivation: str
-    note: str | None = None  # the note of the last step with a reason
-    checks: tuple[tuple[int, str], ...] = ()
-    same_as: int | None = None  # the household of an earlier story (by index)
-    eviction: bool = False  # prefer a household at risk of eviction
-    by_city: bool = False  # the City proposes instead of the owning organization
-    # Why it is proposed although the household is not among the unit's target groups.
-    target_reason: str | None = None
-
-    @property
-    def final_status(self) -> str:
-        return operations.STEPS[self.steps[-1][0]].target if self.steps else "proposed"
-
-
-APPROVE = (("approve", None),)
-ACCEPT = (*APPROVE, ("accept", None))
-MOVE_IN = (*ACCEPT, ("move_in", None))
-
-PLACEMENTS: tuple[_PlacementSpec, ...] = (
-    # 0, 1: ente1's homeless man, declined by the family flats, then in the night shelter.
-    _PlacementSpec(
-        "barriera", 0, "single", (*APPROVE, ("decline", "target_mismatch")), (84, 83, 81),
-        "Dorme in auto da due mesi dopo la fine del contratto d'affitto; lavora a chiamata "
-        "nei mercati.",
-        "Gli alloggi di via Montanaro sono riservati alle famiglie con figli.",
-    ),
-    _PlacementSpec(
-        "san_donato", 0, "single", MOVE_IN, (78, 77, 75, 72),
-        "Dopo il rifiuto degli alloggi ponte, un posto letto stabile per cercare lavoro con "
-        "continuità.",
-        checks=((1, "good"), (3, "some_difficulties")),
-        same_as=0,
-    ),
-    # 2: ente1's young worker in co-housing.
-    _PlacementSpec(
-        "vanchiglia", 0, "young", MOVE_IN, (58, 57, 55, 52),
-        "Giovane lavoratore senza casa, ospite di amici a rotazione: il contratto a termine non "
-        "basta per un affitto.",
-        checks=((0, "good"), (2, "good")),
-    ),
-    # 3: ente1, eviction executed soon: proposal waiting for the City.
-    _PlacementSpec(
-        "pilone", 0, "adults", (), (2,),
-        "Esecuzione dello sfratto fissata tra meno di tre settimane: serve una soluzione ponte "
-        "mentre si cerca un nuovo affitto.",
-        eviction=True,
-    ),
-    # 4: ente1, family with an eviction notice: approved, waiting for alloggi1.
-    _PlacementSpec(
-        "barriera", 0, "family", APPROVE, (6, 3),
-        "Famiglia numerosa con sfratto per morosità incolpevole: udienza imminente, figli "
-        "iscritti alle scuole del quartiere.",
-        eviction=True,
-    ),
-    # 5: ente2's young siblings, out of their flat, in co-housing; first check overdue.
-    _PlacementSpec(
-        "lingotto", 1, "young", MOVE_IN, (25, 24, 23, 21),
-        "Giovani rimasti senza casa dopo lo sfratto: chiedono di restare insieme.",
-        eviction=True,
-    ),
-    # 6, 7: ente2's large family, refused by the City for the shelter, then accepted.
-    _PlacementSpec(
-        "san_donato", 1, "family", (("reject", "unsuitable_unit"),), (45, 44),
-        "Ospitati da parenti in un alloggio sovraffollato, chiedono una sistemazione urgente.",
-        "Posti letto in dormitorio maschile: non adatti a una famiglia con bambini.",
-    ),
-    _PlacementSpec(
-        "mirafiori", 1, "family", ACCEPT, (12, 10, 4),
-        "Dopo il rifiuto del dormitorio, un alloggio sociale vicino alle scuole dei figli.",
-        same_as=6,
-    ),
-    # 8: ente2, cancelled after the approval.
-    _PlacementSpec(
-        "vallette", 1, "family", (*APPROVE, ("cancel", "other_solution")), (30, 29, 27),
-        "Famiglia ospite di amici, in attesa della casa popolare.",
-        "Il nucleo è rientrato nell'alloggio di famiglia a Grugliasco.",
-    ),
-    # 9-14: active stays of other organizations' households.
-    _PlacementSpec(
-        "buon_cammino", None, "mother", MOVE_IN, (100, 99, 98, 95),
-        "Mamma sola con tre bambini piccoli, uscita da una situazione di violenza domestica.",
-        checks=((0, "good"), (2, "good"), (-1, "some_difficulties"), (1, "good")),
-    ),
-    _PlacementSpec(
-        "madama_cristina", None, "parent", MOVE_IN, (64, 63, 62, 60),
-        "Genitore solo con un bambino in età prescolare, senza rete familiare a Torino.",
-        checks=((4, "some_difficulties"),),
-    ),
-    _PlacementSpec(
-        "pozzo_strada", None, "young", MOVE_IN, (45, 44, 42, 40),
-        "Diciannovenne uscito da una comunità per minori, senza famiglia su cui contare.",
-        checks=((-2, "critical"),),
-    ),
-    _PlacementSpec(
-        "borgo_vittoria", None, "single", MOVE_IN, (30, 29, 28, 26),
-        "Ha perso il posto letto in affitto con la fine del lavoro stagionale.",
-    ),
-    _PlacementSpec(
-        "cenisia", None, "single", MOVE_IN, (90, 89, 88, 86),
-        "Rifugiato con protezione internazionale, in uscita dal sistema di accoglienza.",
-        checks=((0, "good"), (1, "good"), (0, "good")),
-    ),
-    _PlacementSpec(
-        "cibrario", None, "disabled", MOVE_IN, (140, 139, 137, 133),
-        "Persona con invalidità che non riesce più a salire al quarto piano senza ascensore.",
-        checks=((0, "good"), (2, "good"), (0, "some_difficulties"), (1, "good"), (0, "good")),
-    ),
-    # 15-19: ended stays.
-    _PlacementSpec(
-        "crocetta", None, "elderly", (*MOVE_IN, ("end", "social_housing")),
-        (175, 174, 172, 168, 12),
-        "Coppia anziana sfrattata per finita locazione, in graduatoria per la casa popolare.",
-        "Assegnato un alloggio di edilizia residenziale pubblica in via Artom.",
-    ),
-    _PlacementSpec(
-        "falchera", None, "single", (*MOVE_IN, ("end", "dropped_out")), (110, 109, 108, 106, 70),
-        "Senza dimora da un anno, accetta un posto letto per l'inverno.",
-        "Non rientra in struttura da cinque notti; il cellulare è spento.",
-    ),
-    _PlacementSpec(
-        "madama_cristina", None, "family", (*MOVE_IN, ("end", "own_home")),
-        (185, 184, 182, 178, 40),
-        "Famiglia con due figli sfrattata: serve un alloggio ponte mentre i genitori cercano "
-        "casa.",
-        "Contratto d'affitto a canone concordato in Barriera di Milano.",
-    ),
-    _PlacementSpec(
-        "vallette", None, "family", (*MOVE_IN, ("end", "max_stay")), (290, 289, 287, 284, 30),
-        "Famiglia con un figlio disabile, uscita da un alloggio non più sicuro.",
-        "Raggiunti i dodici mesi di permanenza; proseguono i contatti per l'assegnazione ATC.",
-    ),
-    _PlacementSpec(
-        "santa_rita", None, "adults", (*MOVE_IN, ("end", "family")), (95, 94, 93, 91, 55),
-        "Padre e figlio neomaggiorenne rimasti senza casa dopo la separazione dei genitori.",
-        "Rientrati presso la nonna a Nichelino.",
-    ),
-    # 20, 21: declined by alloggi1's co-housing, now proposed in Lucento.
-    _PlacementSpec(
-        "lingotto", None, "young", (*APPROVE, ("decline", "household_refused")), (20, 19, 17),
-        "Giovane NEET ospite di conoscenti, chiede una soluzione abitativa per iniziare un "
-        "tirocinio.",
-        "Al colloquio ha preferito restare vicino al suo quartiere.",
-    ),
-    _PlacementSpec(
-        "lucento", None, "young", (), (3,),
-        "Dopo la rinuncia al Lingotto, un co-housing vicino al quartiere dove ha i suoi amici.",
-        same_as=20,
-    ),
-    # 22: proposed by the City in a night shelter.
-    _PlacementSpec(
-        "san_donato", None, "single", (), (1,),
-        "Segnalato dal servizio di strada: dorme alla stazione di Porta Susa.",
-        by_city=True,
-    ),
-    # 23, 24: approved, waiting for the provider.
-    _PlacementSpec(
-        "regio_parco", None, "mother", APPROVE, (4, 2),
-        "Mamma con una bambina, ospite di un'amica che deve lasciare l'alloggio.",
-    ),
-    _PlacementSpec(
-        "lingotto", None, "single", APPROVE, (5, 2),
-        "Donna sola che ha perso il lavoro di assistente familiare convivente e con esso la casa.",
-    ),
-    # 25: accepted, the move-in is next week.
-    _PlacementSpec(
-        "santa_rita", None, "family", ACCEPT, (15, 13, 8),
-        "Famiglia ospite di parenti in cinque in due stanze.",
-    ),
-    # 26, 27: rejected and cancelled.
-    _PlacementSpec(
-        "borgo_vittoria", None, "single", (("reject", "other_solution"),), (50, 48),
-        "Chiede un posto letto vicino al lavoro.",
-        "Ha già un posto nel dormitorio di via Carrera fino a fine mese: si valuta dopo.",
-    ),
-    _PlacementSpec(
-        "madama_cristina", None, "family", (("cancel", "household_refused"),), (25, 22),
-        "Famiglia con un affitto troppo alto per il reddito attuale.",
-        "La famiglia ha deciso di restare nell'alloggio attuale con un piano di rientro.",
-    ),
-)  # fmt: skip
-
-
-# Eviction prevention -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _RiskSpec:
-    """An eviction-prevention case: opened `opened` working days ago with `actions`, updated
-    `updated` working days ago with the dates and `more` actions; closed `closed` working days
-    ago with `outcome`. Dates are days from today (negative: past)."""
-
-    owner: int | None
-    kind: str
-    arrears: str | None
-    opened: int
-    actions: tuple[str, ...]
-    notes: str
-    notice: int | None = None
-    hearing: int | None = None
-    execution: int | None = None
-    updated: int | None = None
-    more: tuple[str, ...] = ()
-    closed: int | None = None
-    outcome: str | None = None
-    by_city: bool = False
-    placement: int | None = None  # the household of a placement story (by index)
-    shape: str = "any"
-
-
-RISK_CASES: tuple[_RiskSpec, ...] = (
-    # 0: ente1, hearing in nine days.
-    _RiskSpec(
-        0, "eviction_notice", "4850.00", 48, ("mediation", "legal_aid"),
-        "Sfratto per morosità dopo la perdita del lavoro del padre; la proprietà è disposta a un "
-        "accordo se arriva il contributo del fondo.",
-        notice=-75, hearing=9, updated=20, more=("arrears_fund",), placement=4,
-    ),
-    # 1: ente1, arrears without a notice yet.
-    _RiskSpec(
-        0, "no_fault_arrears", "2340.00", 15, ("arrears_fund", "payment_plan"),
-        "Quattro mensilità non pagate dopo la riduzione dell'orario di lavoro della madre.",
-    ),
-    # 2: ente1, execution in eighteen days: a placement is proposed.
-    _RiskSpec(
-        0, "eviction_notice", "6120.50", 60, ("legal_aid", "postponement"),
-        "Sfratto convalidato; il primo accesso dell'ufficiale giudiziario è stato rinviato.",
-        notice=-160, hearing=-40, execution=18, updated=3,
-        more=("rehousing", "emergency_placement"), placement=3,
-    ),
-    # 3: ente2, closed: the young siblings are in temporary accommodation.
-    _RiskSpec(
-        1, "no_fault_arrears", "3900.00", 70, ("mediation", "arrears_fund"),
-        "Morosità accumulata dopo la morte della madre, titolare del contratto.",
-        notice=-120, hearing=-50, updated=26, more=("emergency_placement",), closed=20,
-        outcome="temporary_accommodation", placement=5,
-    ),
-    # 4: the City follows a case of another organization: hearing in five days.
-    _RiskSpec(
-        None, "no_fault_arrears", "1870.00", 25, ("mediation", "arrears_fund"),
-        "Morosità incolpevole per malattia; la domanda al fondo è in istruttoria.",
-        notice=-40, hearing=5, by_city=True,
-    ),
-    # 5: execution in twelve days.
-    _RiskSpec(
-        None, "eviction_notice", "5300.00", 55, ("postponement", "rehousing"),
-        "Sfratto convalidato a settembre; si cerca un alloggio in affitto con garanzia del fondo.",
-        notice=-120, hearing=-30, execution=12, updated=10, more=("legal_aid",),
-    ),
-    # 6: hearing beyond the next month.
-    _RiskSpec(
-        None, "eviction_notice", "2980.00", 10, ("legal_aid",),
-        "Intimazione di sfratto appena notificata; primo colloquio con l'avvocato fissato.",
-        notice=-20, hearing=45,
-    ),
-    # 7: closed, arrears covered by the fund.
-    _RiskSpec(
-        None, "no_fault_arrears", "2650.00", 120, ("arrears_fund", "payment_plan"),
-        "Coppia anziana con morosità dovuta a spese sanitarie straordinarie.",
-        notice=-170, updated=80, closed=35, outcome="arrears_covered", shape="elderly",
-    ),
-    # 8: hearing in three weeks.
-    _RiskSpec(
-        None, "eviction_notice", None, 30, ("mediation",),
-        "Finita locazione: il proprietario vuole vendere l'alloggio.",
-        notice=-60, hearing=22, updated=8, more=("rehousing",),
-    ),
-)  # fmt: skip
 
 
 # Actors, moments, stamping -------------------------------------------------------------------
@@ -643,7 +210,7 @@ def _shapes(shape: str) -> list[str]:
 
 @dataclass
 class _Story:
-    spec: _PlacementSpec
+    spec: PlacementSpec
     moments: list[datetime]
     checks: list[tuple[date, str]] = field(default_factory=list)
     household: Household | None = None
@@ -753,7 +320,7 @@ def _owned_as(ctx: _Context, household: Household, owner: int | None) -> bool:
     return index == owner
 
 
-def _check_days(ctx: _Context, spec: _PlacementSpec, days: list[date]) -> list[tuple[date, str]]:
+def _check_days(ctx: _Context, spec: PlacementSpec, days: list[date]) -> list[tuple[date, str]]:
     """The follow-ups recorded during the stay: as written for the stays still going on; for an
     ended stay every one that fell due before the exit."""
     names = [name for name, _r in spec.steps]
@@ -890,27 +457,8 @@ def _risk_households(ctx: _Context, stories: list[_Story]) -> list[Household | N
 
 # Playing the stories ---------------------------------------------------------------------------
 
-CHECK_NOTES = {
-    "good": (
-        "Il nucleo si è ambientato; rispetta il regolamento e cura gli spazi.",
-        "Colloquio sereno; prosegue la ricerca di lavoro con lo sportello.",
-        "Nessuna criticità; concordati i prossimi passi per l'uscita.",
-        "Buoni rapporti con gli altri ospiti e con l'educatrice.",
-    ),
-    "some_difficulties": (
-        "Qualche tensione con gli altri ospiti sugli spazi comuni; ne parleremo al prossimo "
-        "incontro.",
-        "Fatica a rispettare gli orari di rientro; concordato un richiamo scritto.",
-        "Il lavoro a chiamata si è interrotto: serve un nuovo orientamento.",
-    ),
-    "critical": (
-        "Ha smesso di frequentare il tirocinio e passa le giornate in camera: attivato il "
-        "servizio di salute mentale.",
-    ),
-}
 
-
-def _unit_values(spec: _UnitSpec, vacancies: int, capacity: int) -> dict[str, Any]:
+def _unit_values(spec: UnitSpec, vacancies: int, capacity: int) -> dict[str, Any]:
     return {
         "name": spec.name,
         "kind": spec.kind,
@@ -946,7 +494,7 @@ class _Player:
 
     # Units
 
-    def create_unit(self, spec: _UnitSpec, external: int, capacity: int, moment: datetime) -> None:
+    def create_unit(self, spec: UnitSpec, external: int, capacity: int, moment: datetime) -> None:
         ctx = self.ctx
         provider = ctx.organizations[spec.provider]
         actor = ctx.staff(provider.id, Role.HOUSING_PROVIDER)
@@ -965,7 +513,7 @@ class _Player:
         ctx.external[spec.key] = external
         self.touched[spec.key] = moment
 
-    def confirm(self, spec: _UnitSpec, moment: datetime) -> None:
+    def confirm(self, spec: UnitSpec, moment: datetime) -> None:
         """The provider's last check of the free places: the guests placed outside the portal
         are those that leave `spec.free` places at the end, after the placements still to come
         (reserving places) and to close (freeing them)."""
@@ -1147,7 +695,7 @@ class _Player:
         except DomainError:
             return
 
-    def update_case(self, spec: _RiskSpec, case: HousingRiskCase | None) -> None:
+    def update_case(self, spec: RiskSpec, case: HousingRiskCase | None) -> None:
         ctx = self.ctx
         if case is None:
             return
@@ -1163,14 +711,14 @@ class _Player:
         with suppress(DomainError):
             operations.update_risk_case(case, values, cast(User, actor))
 
-    def close_case(self, spec: _RiskSpec, case: HousingRiskCase | None, day: date) -> None:
+    def close_case(self, spec: RiskSpec, case: HousingRiskCase | None, day: date) -> None:
         if case is None or spec.outcome is None:
             return
         actor = self._risk_actor(spec, case.household)
         with suppress(DomainError):
             operations.close_risk_case(case, spec.outcome, day, cast(User, actor), day)
 
-    def _risk_actor(self, spec: _RiskSpec, household: Household) -> User | OrganizationActor:
+    def _risk_actor(self, spec: RiskSpec, household: Household) -> User | OrganizationActor:
         if spec.by_city:
             return self.ctx.users["coordinatore"]
         return self.ctx.staff(household.organization_id, Role.ENTITY_OPERATOR)
