@@ -231,16 +231,16 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/households/{household}/reopen",
         answers(303, 403, 404, 404, 403),
     ),
-    ("households.export_person_json", "GET"): (
+    ("rights.export_person_json", "GET"): (
         "/households/{household}/people/{person}/export.json",
         CITY_ONLY,
     ),
-    ("households.export_person", "GET"): (
+    ("rights.export_person", "GET"): (
         "/households/{household}/people/{person}/export",
         CITY_ONLY,
     ),
-    ("households.anonymise", "GET"): ("/households/{household}/anonymise", CITY_ONLY),
-    ("households.anonymise", "POST"): (
+    ("rights.anonymise", "GET"): ("/households/{household}/anonymise", CITY_ONLY),
+    ("rights.anonymise", "POST"): (
         "/households/{household}/anonymise",
         answers(303, 403, 409, 403, 403),
     ),
