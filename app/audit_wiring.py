@@ -3,7 +3,8 @@
 `app.audit` is shared core and imports no domain (the import-linter contracts in pyproject.toml):
 it defines hooks (`register_vocabularies` for the words of the codes in an event's changes,
 `register_object_pages` for the link of an event's object and the policy that decides whether the
-reader may follow it) and this module, above both, wires the domains in.
+reader may follow it, `register_organization_model` for the actors' organizations) and this
+module, above both, wires the domains in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Select
 
 from app.audit.format import register_vocabularies
 from app.audit.policy import register_object_pages
+from app.audit.views import register_organization_model
 
 
 def vocabularies() -> dict[tuple[str | None, str], dict[str, Any]]:
@@ -103,3 +105,6 @@ def object_pages() -> dict[str, tuple[Callable[[Any], Select[Any]], str, str]]:
 def register_audit() -> None:
     register_vocabularies(vocabularies)
     register_object_pages(object_pages)
+    from app.registry.models import Organization
+
+    register_organization_model(Organization)
