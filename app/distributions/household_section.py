@@ -8,9 +8,10 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.policy import roles_required
 from app.distributions import bp
+from app.distributions.models import Distribution
+from app.distributions.policy import visible_distributions
 from app.extensions import db
-from app.households.models import Distribution
-from app.households.policy import USERS, visible_distributions
+from app.households.policy import USERS
 from app.households.sections import open_section, render_section
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _

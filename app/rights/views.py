@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from app.auth.policy import roles_required
 from app.clock import today
+from app.distributions.models import Distribution
 from app.extensions import db
-from app.households.models import Distribution, Household, Person
+from app.households.models import Household, Person
 from app.households.policy import (
     USERS,
     can_exercise_data_rights,
