@@ -70,9 +70,10 @@ run: demo ## set everything up and serve the portal on http://127.0.0.1:$(PORT)
 worker: install ## the background worker (exports, e-mails, nightly tasks): needs REDIS_URL
 	$(FLASK) worker
 
-lint: install-dev ## ruff lint and format check
+lint: install-dev ## ruff lint and format check, and the package boundaries (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-dev ## format the code with ruff
 	$(BIN)/ruff check --fix .

@@ -38,6 +38,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_jobs(app)
     register_blueprints(app)
+    from app.audit_wiring import register_audit
+
+    register_audit()
     register_web(app)
     register_cli(app)
     from app.web.static import register_static
@@ -166,6 +169,7 @@ def register_blueprints(app: Flask) -> None:
     from app.referrals import bp as referrals_bp
     from app.registry import bp as registry_bp
     from app.reports import bp as reports_bp
+    from app.rights import bp as rights_bp
     from app.supplies import bp as supplies_bp
     from app.web import bp as web_bp
 
@@ -177,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
         registry_bp,
         api_bp,
         households_bp,
+        rights_bp,
         referrals_bp,
         housing_bp,
         projects_bp,

@@ -32,9 +32,9 @@ from flask import Response, g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from app.admin.models import Setting
 from app.clock import ROME
 from app.extensions import db
+from app.settings import Setting
 
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -5,11 +5,11 @@ from app.audit.models import AuditEvent, AuditEventHousehold
 from app.auth.models import User
 from app.cards.models import HouseholdCard
 from app.counter.models import CounterEntry, CounterKey
+from app.distributions.models import Distribution
 from app.downloads.models import ExportFile
 from app.households.models import (
     Consent,
     ConsentShare,
-    Distribution,
     Household,
     JointCareRequest,
     Person,

@@ -201,6 +201,13 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         answers(303, 403, 303, 403, 403),
     ),
     ("households.detail", "GET"): ("/households/{household}", OTHER_HOUSEHOLD),
+    ("distributions.household_section", "GET"): (
+        "/distributions/household/{household}",
+        OTHER_HOUSEHOLD,
+    ),
+    ("referrals.household_section", "GET"): ("/referrals/household/{household}", OTHER_HOUSEHOLD),
+    ("projects.household_section", "GET"): ("/projects/household/{household}", OTHER_HOUSEHOLD),
+    ("housing.household_section", "GET"): ("/housing/household/{household}", OTHER_HOUSEHOLD),
     ("households.edit", "GET"): ("/households/{household}/edit", OWNER_ONLY),
     ("households.edit", "POST"): ("/households/{household}/edit", OWNER_ONLY),
     ("households.new_member", "GET"): ("/households/{household}/members/new", OWNER_ONLY),
@@ -224,16 +231,16 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/households/{household}/reopen",
         answers(303, 403, 404, 404, 403),
     ),
-    ("households.export_person_json", "GET"): (
+    ("rights.export_person_json", "GET"): (
         "/households/{household}/people/{person}/export.json",
         CITY_ONLY,
     ),
-    ("households.export_person", "GET"): (
+    ("rights.export_person", "GET"): (
         "/households/{household}/people/{person}/export",
         CITY_ONLY,
     ),
-    ("households.anonymise", "GET"): ("/households/{household}/anonymise", CITY_ONLY),
-    ("households.anonymise", "POST"): (
+    ("rights.anonymise", "GET"): ("/households/{household}/anonymise", CITY_ONLY),
+    ("rights.anonymise", "POST"): (
         "/households/{household}/anonymise",
         answers(303, 403, 409, 403, 403),
     ),

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from app.admin.models import get_setting, set_setting
 from app.audit.models import AuditEvent
 from app.extensions import db as _db
-from app.households.rights_operations import retention_years
 from app.projects.finance import envelope_value
 from app.referrals.queries import overdue_working_days
+from app.rights.operations import retention_years
 from tests.conftest import csrf_token_from
 
 ENVELOPE = {

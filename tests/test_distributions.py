@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.clock import today
+from app.distributions.models import Distribution
 from app.distributions.queries import month_start
 from app.extensions import db as _db
-from app.households.models import Distribution
 from tests import factories
 from tests.conftest import csrf_token_from
 

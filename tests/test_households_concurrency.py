@@ -21,8 +21,9 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.clock import today
 from app.distributions import operations as distributions
+from app.distributions.models import Distribution
 from app.extensions import db as _db
-from app.households.models import Distribution, Household, JointCareRequest, Person
+from app.households.models import Household, JointCareRequest, Person
 from app.registry.models import Site
 from tests import factories
 from tests.concurrency import count, race

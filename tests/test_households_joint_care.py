@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.clock import today
+from app.distributions.models import Distribution
 from app.errors import DomainError
 from app.extensions import db as _db
 from app.households import operations
 from app.households.models import (
-    Distribution,
     Household,
     HouseholdCoHolder,
     JointCareRequest,

@@ -15,13 +15,14 @@ from app.admin.models import set_setting
 from app.audit.models import AuditEvent
 from app.audit.operations import record_views
 from app.clock import today
+from app.distributions.models import Distribution
 from app.extensions import db as _db
-from app.households.models import Consent, Distribution, Household, Person
-from app.households.rights_operations import anonymisable_from
+from app.households.models import Consent, Household, Person
 from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
 from app.notifications.models import Notification
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from app.referrals.models import Referral, ReferralStatusChange
+from app.rights.operations import anonymisable_from
 from app.web.formatting import format_date
 from tests import factories
 from tests.conftest import csrf_token_from

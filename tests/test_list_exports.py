@@ -16,8 +16,8 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.clock import today
 from app.db import utcnow
+from app.distributions.models import Distribution
 from app.extensions import db as _db
-from app.households.models import Distribution
 from app.housing.models import HousingUnit, Placement
 from app.money import ZERO
 from app.projects.models import BudgetLine, Project

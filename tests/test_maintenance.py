@@ -17,12 +17,13 @@ from sqlalchemy.engine import make_url
 from app.admin.models import set_setting
 from app.audit.models import AuditEvent
 from app.clock import today
+from app.distributions.models import Distribution
 from app.extensions import db as _db
-from app.households.models import Distribution, Household
-from app.households.rights_operations import RETENTION_SETTING
+from app.households.models import Household
 from app.maintenance import backup as backup_module
 from app.maintenance.retention import RETENTION_APPLIED
 from app.registry.models import Organization
+from app.rights.operations import RETENTION_SETTING
 from tests import factories
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import event, select
 import app.admin  # noqa: F401
 from app.audit.models import AuditEvent
 from app.clock import ROME, today
+from app.distributions.models import Distribution
 from app.exports import pseudonym
 from app.extensions import db as _db
-from app.households.models import Distribution
 from app.housing.models import HousingUnit, Placement
 from app.projects.models import BudgetLine, Project
 from app.referrals.models import Referral

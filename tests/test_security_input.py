@@ -463,7 +463,7 @@ NO_FORM_DATA = {
     ("admin.confirm_request", "POST"),
     ("admin.unlink_identity", "POST"),
     ("registry.confirm_service", "POST"),
-    ("households.anonymise", "POST"),
+    ("rights.anonymise", "POST"),
     ("notifications.read_all", "POST"),
     ("projects.remove_line", "POST"),
     ("projects.decide_increase", "POST"),

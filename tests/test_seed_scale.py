@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from stdnum.it import codicefiscale
 
 from app.demo import DEMO_USERS
+from app.distributions.models import Distribution
 from app.extensions import db as _db
 from app.households.codice_fiscale import consistency_problem
-from app.households.models import Distribution, Household, Person
+from app.households.models import Household, Person
 from app.housing.models import HOLDING_STATUSES, PLACEMENT_STATUSES, HousingUnit, Placement
 from app.models import AuditEvent, Notification, Organization, Service, User
 from app.projects.models import PROJECT_STATUSES, BudgetLine, Project

@@ -14,9 +14,9 @@ from app.admin.models import set_setting
 from app.audit.models import AuditEvent
 from app.clock import today
 from app.distributions import operations as distributions
+from app.distributions.models import Distribution
 from app.errors import DomainError
 from app.extensions import db as _db
-from app.households.models import Distribution
 from app.notifications.models import Notification
 from app.notifications.reminders import send_reminders
 from app.supplies import operations

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from app.auth.models import User
 from app.clock import today
 from app.distributions import operations as distributions
+from app.distributions.models import Distribution
 from app.errors import DomainError
 from app.extensions import db as _db
-from app.households.models import Distribution, Household
+from app.households.models import Household
 from app.registry.models import Site
 from app.supplies import operations
 from app.supplies.models import SupplyBalance, SupplyDelivery, SupplyItem, SupplyMovement

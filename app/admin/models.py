@@ -6,58 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import has_request_context, request
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, select
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, TimestampMixin, UTCDateTime, utcnow
-from app.extensions import db
+from app.db import Base, UTCDateTime, utcnow
+
+# The settings store is shared core (app.settings); kept importable from here, where it lived.
+from app.settings import CACHE_KEY, Setting, get_setting, set_setting  # noqa: F401
 
 if TYPE_CHECKING:
     from app.auth.models import User
-
-
-class Setting(TimestampMixin, Base):
-    __tablename__ = "setting"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[Any] = mapped_column(JSON)
-
-
-CACHE_KEY = "reti.settings"
-
-
-def _request_cache() -> dict[str, Any] | None:
-    """All settings, read once per request (a page asks for several; the table is tiny)."""
-    if not has_request_context():
-        return None
-    cache = request.environ.get(CACHE_KEY)
-    if cache is None:
-        rows = db.session.execute(select(Setting.key, Setting.value)).all()
-        cache = {row[0]: row[1] for row in rows}
-        request.environ[CACHE_KEY] = cache
-    return cache
-
-
-def get_setting(key: str, default: Any = None) -> Any:
-    cache = _request_cache()
-    if cache is not None:
-        value = cache.get(key)
-    else:
-        value = db.session.scalar(select(Setting.value).where(Setting.key == key))
-    return default if value is None else value
-
-
-def set_setting(key: str, value: Any) -> Setting:
-    if has_request_context():
-        request.environ.pop(CACHE_KEY, None)
-    setting = db.session.get(Setting, key)
-    if setting is None:
-        setting = Setting(key=key, value=value)
-        db.session.add(setting)
-    else:
-        setting.value = value
-    return setting
 
 
 class AccountChangeRequest(Base):

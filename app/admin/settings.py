@@ -191,8 +191,8 @@ def stall_errors(values: dict[str, Any]) -> dict[str, list[str]]:
 def setting_specs() -> tuple[SettingSpec, ...]:
     """The settings offered, in page order (imported late: the areas import the admin package)."""
     from app.households.disclosures import LIMIT_DEFAULT, LIMIT_SETTING
-    from app.households.rights_operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
     from app.projects.finance import ENVELOPE_DEFAULTS
+    from app.rights.operations import DEFAULT_RETENTION_YEARS, RETENTION_SETTING
     from app.supplies.operations import SHORTAGE_DEFAULT, SHORTAGE_SETTING
 
     return (

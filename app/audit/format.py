@@ -10,6 +10,7 @@ becomes "piano terra"); nothing here raises on an odd value.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -233,73 +234,36 @@ _SAME_VOCABULARY = {"from_status": "status", "to_status": "status"}
 _CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 
-@cache
-def _vocabularies() -> tuple[dict[tuple[str | None, str], dict[str, Any]], dict[str, Any]]:
-    """(object type or None, field) -> vocabulary, and every vocabulary's words by code (the
-    last resort for a code shown without its field's vocabulary). Imported on first use: the
-    vocabularies' modules import much of the portal."""
-    from app.admin.forms import REQUEST_KINDS, REQUEST_STATUSES, ROLE_LABELS
-    from app.households import vocabulary as households
-    from app.households.rights_operations import JOINT_CARE_STATUSES
-    from app.housing import vocabulary as housing
-    from app.projects import vocabulary as projects
-    from app.referrals import vocabulary as referrals
-    from app.registry import vocabulary as registry
+Vocabularies = dict[tuple[str | None, str], dict[str, Any]]
+_SOURCES: list[Callable[[], Vocabularies]] = []
 
-    placement_reasons = {
-        **housing.REJECT_REASONS,
-        **housing.DECLINE_REASONS,
-        **housing.CANCEL_REASONS,
-        **housing.EXIT_REASONS,
-    }
-    referral_reasons = {
-        **referrals.REJECT_REASONS,
-        **referrals.DECLINE_REASONS,
-        **referrals.OUTCOMES_COMPLETED,
-        **referrals.OUTCOMES_FAILED,
-    }
-    by_field: dict[tuple[str | None, str], dict[str, Any]] = {
-        ("household", "status"): households.HOUSEHOLD_STATUSES,
-        ("household", "closing_reason"): households.CLOSING_REASONS,
-        ("joint_care_request", "status"): JOINT_CARE_STATUSES,
-        ("placement", "status"): housing.PLACEMENT_STATUSES,
-        ("placement", "reason_code"): placement_reasons,
-        ("referral", "status"): referrals.STATUSES,
-        ("referral", "reason_code"): referral_reasons,
-        ("project", "status"): projects.STATUSES,
-        ("project_goal", "status"): projects.GOAL_STATUSES,
-        ("housing_risk_case", "status"): housing.RISK_STATUSES,
-        ("housing_risk_case", "kind"): housing.RISK_KINDS,
-        ("accreditation", "status"): registry.ACCREDITATION_STATUSES,
-        ("housing_unit", "kind"): housing.UNIT_KINDS,
-        ("account_change_request", "kind"): REQUEST_KINDS,
-        ("account_change_request", "status"): REQUEST_STATUSES,
-        (None, "kind"): households.DISTRIBUTION_KINDS,
-        (None, "sex"): households.SEXES,
-        (None, "relation"): households.RELATIONS,
-        (None, "employment_status"): households.EMPLOYMENT,
-        (None, "education"): households.EDUCATION,
-        (None, "languages"): registry.LANGUAGES,
-        (None, "housing_situation"): households.HOUSING,
-        (None, "needs"): households.NEEDS,
-        (None, "sharing_scope"): households.SHARING_SCOPES,
-        (None, "purpose"): households.CONSENT_PURPOSES,
-        (None, "need"): referrals.NEED_LABELS,
-        (None, "target_groups"): housing.TARGET_GROUPS,
-        (None, "wellbeing"): housing.WELLBEING,
-        (None, "actions"): housing.RISK_ACTIONS,
-        (None, "outcome"): housing.RISK_OUTCOMES,
-        (None, "category"): projects.CATEGORIES,
-        (None, "service_type"): registry.SERVICE_TYPES,
-        (None, "legal_form"): registry.LEGAL_FORMS,
-        (None, "runts_section"): registry.RUNTS_SECTIONS,
-        (None, "functions"): registry.ACCREDITATION_FUNCTIONS,
-        (None, "weekdays"): registry.WEEKDAYS,
-        (None, "role"): {str(role): label for role, label in ROLE_LABELS.items()},
-        (None, "method"): ACCESS_WORDS,
-        ("user_account", "reason"): ACCESS_WORDS,
-        (None, "provider"): {"city": ACCESS_WORDS["sso:city"], "spid": ACCESS_WORDS["sso:spid"]},
-    }
+
+def register_vocabularies(source: Callable[[], Vocabularies]) -> None:
+    """Hand the audit log the domains' vocabularies: `source()` maps (object type or None,
+    field) -> {code: words}. Called at app creation (app.audit_wiring): audit imports no domain."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+        _vocabularies.cache_clear()
+
+
+@cache
+def _vocabularies() -> tuple[Vocabularies, dict[str, Any]]:
+    """(object type or None, field) -> vocabulary, and every vocabulary's words by code (the
+    last resort for a code shown without its field's vocabulary): the domains' registered ones
+    first, then the audit log's own words."""
+    by_field: Vocabularies = {}
+    for source in _SOURCES:
+        by_field.update(source())
+    by_field.update(
+        {
+            (None, "method"): ACCESS_WORDS,
+            ("user_account", "reason"): ACCESS_WORDS,
+            (None, "provider"): {
+                "city": ACCESS_WORDS["sso:city"],
+                "spid": ACCESS_WORDS["sso:spid"],
+            },
+        }
+    )
     words: dict[str, Any] = {}
     for vocabulary in reversed(list(by_field.values())):
         words.update(vocabulary)

@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "site_updated": _l("sede modificata"),
     "household_taken_in_charge": _l("presa in carico"),
     "household_viewed": _l("scheda consultata"),
+    "household_section_viewed": _l("sezione della scheda consultata"),
     "households_listed": _l("elenco dei nuclei consultato"),
     # Views of personal data (one event names every household the answer showed)
     "household_edit_viewed": _l("modulo di modifica del nucleo consultato"),

@@ -66,23 +66,23 @@ def masks_values(user: User, event: AuditEvent) -> bool:
     return event.object_type in PERSONAL_OBJECT_TYPES or event.action in PERSONAL_ACTIONS
 
 
-def _visible_queries() -> dict[str, tuple[Callable[[User], Select[Any]], str, str]]:
-    """Object type -> (visible_* select, page endpoint, id argument of the endpoint)."""
-    from app.households.policy import visible_households
-    from app.housing.policy import visible_placements, visible_risk_cases, visible_units
-    from app.projects.policy import visible_projects
-    from app.referrals.policy import visible_referrals
-    from app.registry.policy import visible_organizations
+ObjectPages = dict[str, tuple[Callable[[User], Select[Any]], str, str]]
+_PAGES: list[Callable[[], ObjectPages]] = []
 
-    return {
-        "household": (visible_households, "households.detail", "household_id"),
-        "referral": (visible_referrals, "referrals.detail", "referral_id"),
-        "placement": (visible_placements, "housing.placement", "placement_id"),
-        "project": (visible_projects, "projects.detail", "project_id"),
-        "organization": (visible_organizations, "registry.detail", "org_id"),
-        "housing_risk_case": (visible_risk_cases, "housing.risk_case", "case_id"),
-        "housing_unit": (visible_units, "housing.unit", "unit_id"),
-    }
+
+def register_object_pages(source: Callable[[], ObjectPages]) -> None:
+    """Hand the audit log the domains' pages: `source()` maps an object type to (its visible_*
+    select, page endpoint, id argument). Called at app creation (app.audit_wiring)."""
+    if source not in _PAGES:
+        _PAGES.append(source)
+
+
+def _visible_queries() -> ObjectPages:
+    """Object type -> (visible_* select, page endpoint, id argument of the endpoint)."""
+    pages: ObjectPages = {}
+    for source in _PAGES:
+        pages.update(source())
+    return pages
 
 
 def object_links(

@@ -32,7 +32,6 @@ from app.exports import Sheet, csv_response, xlsx_response
 from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
-from app.registry.models import Organization
 from app.web.fields import bounded_int, parse_filter_day
 from app.web.htmx import render, wants_fragment
 from app.web.paging import COUNT_CAP, capped_total
@@ -201,9 +200,24 @@ class Row:
     changes: list[tuple[str, str, str | None]]  # field, old or value, new (None: a plain value)
 
 
+# The model of the organizations users belong to (the registry's), for the actors' organization
+# names and the filter by organization: handed over at app creation (app.audit_wiring), so the
+# audit package imports no domain.
+_ORGANIZATION: list[Any] = []
+
+
+def register_organization_model(model: Any) -> None:
+    """The mapped class with `id` and `name` that `AuditEvent.actor_organization_id` refers to."""
+    _ORGANIZATION[:] = [model]
+
+
+def _organization() -> Any:
+    return _ORGANIZATION[0]
+
+
 def _with_names(query: Select[Any]) -> Select[Any]:
     actor = aliased(User)
-    org = aliased(Organization)
+    org = aliased(_organization())
     return (
         query.outerjoin(actor, actor.id == AuditEvent.actor_id)
         .outerjoin(org, org.id == AuditEvent.actor_organization_id)
@@ -311,8 +325,9 @@ def _page(filters: AuditFilters) -> Page:
 
 
 def _organization_options() -> list[tuple[int, str]]:
+    organization = _organization()
     rows = db.session.execute(
-        select(Organization.id, Organization.name).order_by(Organization.name, Organization.id)
+        select(organization.id, organization.name).order_by(organization.name, organization.id)
     ).all()
     return [(row[0], row[1]) for row in rows]
 

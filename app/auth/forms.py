@@ -8,10 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from app.admin.models import get_setting
 from app.auth.common import is_common, strength
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
+from app.settings import get_setting
 
 
 class LoginForm(FlaskForm):

@@ -371,6 +371,12 @@ def csrf_token() -> Response:
     return response
 
 
+# The forms other packages add to the account page (the notifications' e-mail choice): name in
+# the template -> a builder from the user. Registered by those packages at import, so auth imports
+# none of them.
+ACCOUNT_FORMS: dict[str, Callable[[User], Any]] = {}
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> Response:
@@ -396,10 +402,8 @@ def account() -> Response:
         else:
             form.current_password.errors.append(_("La password attuale non è corretta."))
     status = 422 if form.errors else 200
-    from app.notifications.forms import EmailPreferenceForm
-
-    email_form = EmailPreferenceForm(formdata=None, obj=current_user)
-    return render("auth/account.html", form=form, email_form=email_form, status=status)
+    extras = {name: build(current_user) for name, build in ACCOUNT_FORMS.items()}
+    return render("auth/account.html", form=form, status=status, **extras)
 
 
 # Two-factor enrolment ---------------------------------------------------------------------

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("distributions", __name__, url_prefix="/distributions")
 
-from app.distributions import views  # noqa: E402, F401
+from app.distributions import household_section, views  # noqa: E402, F401

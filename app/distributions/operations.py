@@ -10,10 +10,11 @@ from sqlalchemy.orm import selectinload
 from app.audit.operations import record
 from app.auth.models import User
 from app.clock import today
+from app.distributions.models import Distribution
 from app.distributions.queries import month_start, next_month
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Distribution, Household
+from app.households.models import Household
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
 from app.registry.models import Site

@@ -13,11 +13,12 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
+from app.distributions.models import Distribution
+from app.distributions.policy import visible_distributions
 from app.extensions import db
-from app.households.models import Distribution, Household, Person
+from app.households.models import Household, Person
 from app.households.policy import (
     can_record_distributions,
-    visible_distributions,
     visible_households,
 )
 from app.registry.models import Organization, Site

@@ -20,6 +20,7 @@ from app.cards.policy import scanned_card
 from app.clock import today
 from app.distributions import bp, operations
 from app.distributions.forms import DistributionForm, optional_int
+from app.distributions.models import Distribution
 from app.distributions.queries import (
     FINDER_SHOWS,
     MIN_QUERY_LENGTH,
@@ -39,7 +40,7 @@ from app.distributions.queries import (
 from app.errors import DomainError
 from app.exports import ROW_LIMIT, list_response
 from app.extensions import db
-from app.households.models import Distribution, Household
+from app.households.models import Household
 from app.households.policy import can_record_distributions, visible_household_or_404
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _

@@ -10,9 +10,11 @@ from flask import url_for
 from sqlalchemy import Select, func, select
 
 from app.auth.models import Role, User
+from app.distributions.models import Distribution
+from app.distributions.policy import visible_distributions
 from app.extensions import db
-from app.households.models import Distribution, Household
-from app.households.policy import visible_distributions, visible_households
+from app.households.models import Household
+from app.households.policy import visible_households
 from app.housing.models import HousingUnit
 from app.housing.policy import visible_units
 from app.housing.queries import stale_before

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 
-from app.households import rights, views  # noqa: E402, F401
+from app.households import views  # noqa: E402, F401

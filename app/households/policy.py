@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, false, select, true
 
 from app.auth.models import Role, User
 from app.extensions import db
-from app.households.models import Distribution, Household, HouseholdCoHolder, Person
+from app.households.models import Household, HouseholdCoHolder, Person
 
 USERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
 
@@ -139,11 +139,6 @@ def visible_person_or_404(user: User, household: Household, person_id: int) -> P
     if person is None or person.household_id != household.id:
         abort(404)
     return person
-
-
-def visible_distributions(user: User) -> Select[tuple[Distribution]]:
-    """Distributions of the households the user may see."""
-    return select(Distribution).where(of_visible_households(user, Distribution.household_id))
 
 
 def can_record_distributions(user: User) -> bool:

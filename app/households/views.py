@@ -10,7 +10,6 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app import idempotency
 from app.audit.models import AuditEvent
@@ -48,7 +47,6 @@ from app.households.listing import (
 )
 from app.households.models import (
     Consent,
-    Distribution,
     Household,
     HouseholdCoHolder,
     JointCareRequest,
@@ -63,10 +61,10 @@ from app.households.policy import (
     can_reopen_household,
     editable_household_or_404,
     holds_household,
-    visible_distributions,
     visible_household_or_404,
     visible_person_or_404,
 )
+from app.households.sections import header_actions
 from app.households.vocabulary import (
     CLOSING_REASONS,
     CONSENT_PURPOSES,
@@ -81,30 +79,8 @@ from app.households.vocabulary import (
     RELATIONS,
     SEXES,
 )
-from app.housing.models import HousingRiskCase, Placement
-from app.housing.policy import (
-    can_manage_risk_cases,
-    can_propose_for,
-    visible_placements,
-    visible_risk_cases,
-)
-from app.housing.vocabulary import (
-    PLACEMENT_BADGES,
-    PLACEMENT_STATUSES,
-    RISK_KINDS,
-    RISK_STATUSES,
-)
 from app.i18n import gettext as _
 from app.notifications.operations import mark_read
-from app.projects.models import Project
-from app.projects.policy import visible_projects
-from app.projects.vocabulary import STATUS_BADGES as PROJECT_BADGES
-from app.projects.vocabulary import STATUSES as PROJECT_STATUSES
-from app.referrals.models import Referral
-from app.referrals.policy import visible_referrals
-from app.referrals.vocabulary import NEED_LABELS as REFERRAL_NEEDS
-from app.referrals.vocabulary import STATUS_BADGES as REFERRAL_BADGES
-from app.referrals.vocabulary import STATUSES as REFERRAL_STATUSES
 from app.registry.models import CIRCOSCRIZIONI, Organization
 from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
@@ -569,13 +545,6 @@ def detail(household_id: int) -> Response:
     operations.record_view(household)
     mark_read(current_user, "household", household.id)  # its notifications (issue #26)
     commit_view()
-    distributions = db.session.scalars(
-        visible_distributions(current_user)
-        .where(Distribution.household_id == household.id)
-        .options(selectinload(Distribution.site))
-        .order_by(Distribution.distributed_on.desc(), Distribution.id.desc())
-        .limit(24)
-    ).all()
     trail = _audit_trail(household)
     actors = {
         user.id: user
@@ -592,56 +561,13 @@ def detail(household_id: int) -> Response:
         if current_user.has_role(Role.COORDINATOR)
         else []
     )
-    referrals = db.session.scalars(
-        visible_referrals(current_user)
-        .where(Referral.household_id == household.id)
-        .options(selectinload(Referral.service), selectinload(Referral.person))
-        .order_by(Referral.created_at.desc(), Referral.id.desc())
-        .limit(50)
-    ).all()
-    placements = db.session.scalars(
-        visible_placements(current_user)
-        .where(Placement.household_id == household.id)
-        .options(selectinload(Placement.unit))
-        .order_by(Placement.created_at.desc(), Placement.id.desc())
-        .limit(50)
-    ).all()
-    risk_cases = db.session.scalars(
-        visible_risk_cases(current_user)
-        .where(HousingRiskCase.household_id == household.id)
-        .order_by(HousingRiskCase.created_at.desc(), HousingRiskCase.id.desc())
-        .limit(50)
-    ).all()
-    projects = db.session.scalars(
-        visible_projects(current_user)
-        .where(Project.household_id == household.id)
-        .options(selectinload(Project.person))
-        .order_by(Project.created_at.desc(), Project.id.desc())
-        .limit(50)
-    ).all()
     return render(
         "households/detail.html",
         household=household,
-        projects=projects,
-        project_statuses=PROJECT_STATUSES,
-        project_badges=PROJECT_BADGES,
-        placements=placements,
-        placement_statuses=PLACEMENT_STATUSES,
-        placement_badges=PLACEMENT_BADGES,
-        risk_cases=risk_cases,
-        risk_kinds=RISK_KINDS,
-        risk_statuses=RISK_STATUSES,
-        can_propose_placement=can_propose_for(current_user, household),
-        can_open_risk_case=can_manage_risk_cases(current_user, household)
-        and household.status == "active",
-        distributions=distributions,
+        header_actions=header_actions(current_user, household),
         trail=trail,
         actors=actors,
         joint_requests=joint_requests,
-        referrals=referrals,
-        referral_statuses=REFERRAL_STATUSES,
-        referral_badges=REFERRAL_BADGES,
-        referral_needs=REFERRAL_NEEDS,
         today=today(),
         can_edit=can_edit_household(current_user, household),
         **card_context(household, can_edit_household(current_user, household)),

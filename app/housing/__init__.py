@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("housing", __name__, url_prefix="/housing")
 
-from app.housing import views  # noqa: E402, F401
+from app.housing import household_section, views  # noqa: E402, F401

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.audit.operations import record
 from app.extensions import db
 from app.households.models import Household
-from app.households.rights_operations import (
+from app.rights.operations import (
     anonymisable_from,
     anonymise_household,
     retention_years,

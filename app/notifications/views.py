@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from app.audit.operations import record
 from app.auth.models import Role
 from app.auth.policy import roles_required
+from app.auth.views import ACCOUNT_FORMS
 from app.db import utcnow
 from app.extensions import db
 from app.i18n import gettext as _
@@ -22,6 +23,8 @@ from app.web.htmx import render
 PAGE_SIZE = 25
 # Roles that get notifications (housing providers will, for placements).
 RECIPIENTS = (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER)
+# The account page (auth) shows the e-mail choice; auth imports no domain, so it is handed over.
+ACCOUNT_FORMS["email_form"] = lambda user: EmailPreferenceForm(formdata=None, obj=user)
 
 
 @bp.get("/")

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
-from app.referrals import views  # noqa: E402, F401
+from app.referrals import household_section, views  # noqa: E402, F401

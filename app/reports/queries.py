@@ -43,9 +43,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from app.auth.models import User
+from app.distributions.models import Distribution
+from app.distributions.policy import visible_distributions
 from app.extensions import db
-from app.households.models import Distribution, Household, Person
-from app.households.policy import of_visible_households, visible_distributions
+from app.households.models import Household, Person
+from app.households.policy import of_visible_households
 from app.housing.models import HousingUnit, Placement
 from app.housing.policy import visible_placements, visible_units
 from app.i18n import lazy_gettext as _l

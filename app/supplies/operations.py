@@ -28,9 +28,9 @@ from app.audit.operations import record
 from app.auth.models import User
 from app.clock import today
 from app.db import utcnow
+from app.distributions.models import Distribution
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Distribution
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
 from app.notifications.operations import coordinators, notify, operators_of

@@ -17,8 +17,8 @@ from playwright.sync_api import Page, Route, expect
 from sqlalchemy import func, select
 
 from app.auth.models import User
+from app.distributions.models import Distribution
 from app.extensions import db as _db
-from app.households.models import Distribution
 from tests.browser.conftest import assert_accessible, keyboard_login, login, reading, tab_to
 from tests.browser.test_distributions_finder_browser import a_family_of
 

@@ -1,7 +1,7 @@
 """Data-subject rights pages (City coordinators only): export everything held about a person
 (JSON download and printable page) and anonymise a closed household after the retention period.
 
-Routes live on the households blueprint; the rules and the data are in `rights_operations`.
+Routes live on the rights blueprint (URLs under /households); the rules and data: `operations`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 
 from app.auth.policy import roles_required
 from app.clock import today
+from app.distributions.models import Distribution
 from app.extensions import db
-from app.households import bp
-from app.households import rights_operations as rights
-from app.households.models import Distribution, Household, Person
+from app.households.models import Household, Person
 from app.households.policy import (
     USERS,
     can_exercise_data_rights,
@@ -25,6 +24,8 @@ from app.households.policy import (
     visible_person_or_404,
 )
 from app.i18n import gettext as _
+from app.rights import bp
+from app.rights import operations as rights
 from app.web.htmx import render
 
 

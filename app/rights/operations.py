@@ -41,12 +41,12 @@ from app.audit.models import AuditEvent
 from app.audit.operations import record, showed_household
 from app.auth.models import User
 from app.db import utcnow
+from app.distributions.models import Distribution
 from app.errors import DomainError
 from app.extensions import db
 from app.households.consents import consent_state
 from app.households.models import (
     Consent,
-    Distribution,
     Household,
     HouseholdCoHolder,
     JointCareRequest,
