@@ -14,8 +14,8 @@ from app.cards import operations as cards
 from app.clock import today
 from app.counter.models import CounterEntry, CounterKey
 from app.counter.queries import cf_digest
+from app.distributions.models import Distribution
 from app.extensions import db as _db
-from app.households.models import Distribution
 from app.idempotency import new_key
 from app.supplies import operations as supplies
 from tests import factories
@@ -90,11 +90,14 @@ def test_the_day_ships_only_the_hubs_households_and_is_audited(client, login_as)
     # The codice fiscale travels only as its digest; the card only as its token's digest.
     assert reference.codice_fiscale not in json.dumps(day)
     assert row["cf"] == [cf_digest(reference.codice_fiscale)]
-    assert row["card"] and len(row["card"]) == 64
+    assert row["card"]
+    assert len(row["card"]) == 64
     assert day["sites"] == [{"id": site.id, "name": site.name}]
     (event,) = _events("counter_day_downloaded")
     named = _db.session.scalars(
-        select(AuditEventHousehold.household_id).where(AuditEventHousehold.audit_event_id == event.id)
+        select(AuditEventHousehold.household_id).where(
+            AuditEventHousehold.audit_event_id == event.id
+        )
     ).all()
     assert named == [mine.id]
 
@@ -111,7 +114,8 @@ def test_the_session_key_is_the_same_all_day_and_ends_with_the_day(client, login
     user = login_as("entity_operator", org)
     first = client.get("/counter/session").get_json()
     again = client.get("/counter/session").get_json()
-    assert first["key"] == again["key"] and len(first["key"]) == 44  # 32 bytes, base64
+    assert first["key"] == again["key"]
+    assert len(first["key"]) == 44
     stored = _db.session.get(CounterKey, user.id)
     assert first["key"] not in stored.key_sealed  # sealed, not kept in clear
 
@@ -200,7 +204,8 @@ def test_a_second_basket_recorded_offline_becomes_a_warning_to_resolve(client, l
     answer = _sync(client, [_item(household, site)]).get_json()
 
     (result,) = answer["results"]
-    assert result["status"] == "needs_reason" and answer["held"] == 1
+    assert result["status"] == "needs_reason"
+    assert answer["held"] == 1
     assert "già ricevuto un paniere alimentare" in result["message"]
     assert _distributions(household) == 1
     entry = _db.session.scalar(select(CounterEntry).where(CounterEntry.status == "needs_reason"))
@@ -224,9 +229,8 @@ def test_a_second_basket_recorded_offline_becomes_a_warning_to_resolve(client, l
     assert resolved.status_code == 200
     assert _distributions(household) == 2
     _db.session.refresh(entry)
-    assert entry.status == "recorded" and entry.distribution.override_reason == (
-        "Nucleo di sei persone"
-    )
+    assert entry.status == "recorded"
+    assert entry.distribution.override_reason == ("Nucleo di sei persone")
 
 
 def test_a_reason_given_offline_records_the_second_basket_at_once(client, login_as):
@@ -300,9 +304,14 @@ def test_households_opened_offline_are_audited_at_sync(client, login_as):
     login_as("entity_operator", org)
     _sync(client, [], viewed=[household.id])
     (event,) = _events("counter_offline_viewed")
-    assert _db.session.scalar(
-        select(AuditEventHousehold.household_id).where(AuditEventHousehold.audit_event_id == event.id)
-    ) == household.id
+    assert (
+        _db.session.scalar(
+            select(AuditEventHousehold.household_id).where(
+                AuditEventHousehold.audit_event_id == event.id
+            )
+        )
+        == household.id
+    )
 
 
 def test_another_organizations_entry_is_not_found(client, login_as):

@@ -22,7 +22,8 @@ from app.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from app.auth.models import User
-    from app.households.models import Distribution, Household
+    from app.distributions.models import Distribution
+    from app.households.models import Household
     from app.registry.models import Site
 
 # recorded: a distribution was saved; needs_reason: a second food basket of the month, held for

@@ -16,9 +16,10 @@ from app.cards.models import HouseholdCard
 from app.clock import ROME, today
 from app.counter.models import HELD, CounterEntry
 from app.db import utcnow
+from app.distributions.models import Distribution
 from app.distributions.queries import hub_sites, month_start, next_month, street_of
 from app.extensions import db
-from app.households.models import Distribution, Household
+from app.households.models import Household
 from app.households.policy import of_visible_households, visible_households
 from app.households.vocabulary import DISTRIBUTION_KINDS
 

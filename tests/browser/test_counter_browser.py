@@ -6,8 +6,6 @@ browser. axe on every state."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -15,9 +13,11 @@ from sqlalchemy import func, select
 from app.auth.models import User
 from app.cards import operations as cards
 from app.cards.models import HouseholdCard
+from app.clock import today
 from app.counter.models import CounterEntry
+from app.distributions.models import Distribution
 from app.extensions import db as _db
-from app.households.models import Distribution, Household
+from app.households.models import Household
 from tests.browser.conftest import assert_accessible, login, reading
 
 pytestmark = pytest.mark.browser
@@ -30,12 +30,13 @@ def _families(app):
     with an active card: (id, name) each, and the card's token."""
     with reading(app):
         org_id = _db.session.scalar(select(User.organization_id).where(User.username == "ente1"))
-        start = date.today().replace(day=1)
+        start = today().replace(day=1)
         fed = select(Distribution.household_id).where(
             Distribution.kind == "food_basket", Distribution.distributed_on >= start
         )
         carded = _db.session.scalars(
-            select(HouseholdCard).join(Household, Household.id == HouseholdCard.household_id)
+            select(HouseholdCard)
+            .join(Household, Household.id == HouseholdCard.household_id)
             .where(Household.organization_id == org_id, HouseholdCard.revoked_at.is_(None))
         ).first()
         hungry = _db.session.scalars(
@@ -159,4 +160,6 @@ def test_logging_out_leaves_nothing_of_the_day_in_the_browser(app, page):
     page.get_by_role("button", name="Esci").click()
     page.wait_for_url("**/login")
     assert "reti-counter" not in page.evaluate(STORED)
-    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+    assert (
+        page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+    )
