@@ -110,8 +110,9 @@ def test_demo_registry_covers_what_the_city_needs_to_see(app, db):
 
 def test_demo_households_are_many_valid_and_everywhere(app, db):
     from app.clock import today
+    from app.distributions.models import Distribution
     from app.households.codice_fiscale import consistency_problem, format_problem
-    from app.households.models import Distribution, Household, Person
+    from app.households.models import Household, Person
 
     run_seed(app)
     households = _db.session.scalars(select(Household)).all()
@@ -661,7 +662,7 @@ def test_ente1_drafts_a_project_for_a_young_member_and_the_programme_totals_foll
 
 
 def test_demo_hubs_have_stock_that_never_went_below_zero(app, db):
-    from app.households.models import Distribution
+    from app.distributions.models import Distribution
     from app.supplies.models import SupplyBalance, SupplyMovement
     from app.supplies.queries import stock_rows
 

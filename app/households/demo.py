@@ -36,10 +36,11 @@ from stdnum.it import codicefiscale
 
 from app.audit.operations import record
 from app.auth.models import User
+from app.distributions.models import Distribution
 from app.extensions import db
 from app.households.codice_fiscale import consistency_problem, format_problem
 from app.households.consents import DEFAULT_MONTHS, LEDGER_NOTE, add_months
-from app.households.models import Consent, Distribution, Household, Person
+from app.households.models import Consent, Household, Person
 from app.registry.models import NEIGHBOURS, Organization, Site
 
 ROME = ZoneInfo("Europe/Rome")

@@ -290,8 +290,3 @@ class ConsentShare(Base):
 
     consent: Mapped[Consent] = relationship(back_populates="shares")
     recipient_organization: Mapped[Organization] = relationship(lazy="joined")
-
-
-# The hubs' distributions live in app.distributions; still importable from here for the demo and
-# scale loaders (app/*/demo.py, app/scale/), which another change moves over.
-from app.distributions.models import Distribution  # noqa: E402, F401

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from app.auth.models import Role, User
+from app.distributions.models import Distribution
 from app.extensions import db
-from app.households.models import Distribution
 from app.registry.models import Site
 from app.supplies.models import (
     SupplyBalance,

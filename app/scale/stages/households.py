@@ -7,9 +7,10 @@ import bisect
 from datetime import date, timedelta
 from typing import Any
 
+from app.distributions.models import Distribution
 from app.households import demo as households_demo
 from app.households.consents import LEDGER_NOTE
-from app.households.models import Consent, Distribution, Household, Person
+from app.households.models import Consent, Household, Person
 from app.registry.models import NEIGHBOURS
 from app.scale.context import (
     ENTE1,
