@@ -702,15 +702,19 @@ def test_household_page_offers_the_referral_and_lists_its_referrals(app, net):
     referral = make_referral(net.household, net.service, "approved")
     _db.session.commit()
 
-    own = text(signed_in(app, net.sender_user).get(f"/households/{net.household.id}"))
-    city = text(signed_in(app, net.coordinator).get(f"/households/{net.household.id}"))
+    page = f"/households/{net.household.id}"
+    section = f"/referrals/household/{net.household.id}"  # the page's referrals fragment
+    sender, coordinator = signed_in(app, net.sender_user), signed_in(app, net.coordinator)
+    own, city = text(sender.get(page)), text(coordinator.get(page))
+    own_section, city_section = text(sender.get(section)), text(coordinator.get(section))
 
     assert f'href="/referrals/new?household={net.household.id}"' in own
     assert "Invia a un servizio" in own
-    assert f'href="/referrals/{referral.id}"' in own
-    assert "approvata, in attesa dell'ente" in own
+    assert f'hx-get="{section}"' in own
+    assert f'href="/referrals/{referral.id}"' in own_section
+    assert "approvata, in attesa dell'ente" in own_section
     assert "Invia a un servizio" not in city
-    assert f'href="/referrals/{referral.id}"' in city
+    assert f'href="/referrals/{referral.id}"' in city_section
 
 
 def test_with_many_services_the_service_filter_becomes_a_name_search(app, net, monkeypatch):
