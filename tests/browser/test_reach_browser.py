@@ -89,6 +89,9 @@ def test_ente1_records_the_contacts_and_ente2_sees_them_after_approval(
     page.get_by_role("button", name="Salva").click()
     page.wait_for_url(f"**/households/{household_id}")
     expect(page.get_by_role("alert").or_(page.get_by_role("status")).first).to_be_visible()
+    # The household page loads its sections after it opens: a section's answer arriving after
+    # the cookies are cleared would bring back ente1's session cookie under ente2's login form.
+    page.wait_for_load_state("networkidle")
 
     page.context.clear_cookies()
     login(page, "ente2")
