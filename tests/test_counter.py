@@ -362,3 +362,33 @@ def test_two_tabs_sending_the_same_queue_at_once_record_it_once(app, db):
     assert sorted(o.value[1] for o in outcomes) == [False, True]
     assert _distributions(household) == 1
     assert _db.session.scalar(select(func.count(CounterEntry.id))) == 1
+
+
+def test_odd_input_never_breaks_the_counter(client, login_as):
+    """Whatever a broken page or a script sends: a clear answer, never a server error."""
+    org, site = _hub()
+    household = factories.household(org)
+    login_as("entity_operator", org)
+    token = _token(client)
+    for body in ("not json", "[]", '{"items": "x"}', '{"items": [1, null, "x", {"key": 3}]}'):
+        response = client.post("/counter/sync", data=body, headers={**JSON, "X-CSRFToken": token})
+        assert response.status_code in (200, 400), body
+    odd = _item(household, site, quantity="2", site_id="1", kind="x" * 500, reason=["?"])
+    (result,) = _sync(client, [odd]).get_json()["results"]
+    assert result["status"] == "refused"
+    _sync(client, [_item(household, site)])
+    _sync(client, [_item(household, site)])  # held: needs a reason
+    entry = _db.session.scalar(select(CounterEntry).where(CounterEntry.status == "needs_reason"))
+    for reason in ("\x00", "\x00<script>alert(1)</script>", "x" * 5000):
+        response = client.post(
+            f"/counter/entries/{entry.id}/resolve",
+            data={"reason": reason, "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code in (200, 400, 422)  # 400: the portal refuses NUL
+        assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+        if response.status_code == 200:
+            break
+    _db.session.refresh(entry)
+    assert entry.status == "recorded"
+    assert len(entry.reason) <= 500

@@ -149,9 +149,14 @@ class QueuedDistribution:
             kind=str(raw.get("kind") or "")[:32],
             quantity=integer("quantity") or 0,
             distributed_on=day("distributed_on"),
-            reason=reason.strip()[:REASON_MAX_LENGTH] or None if isinstance(reason, str) else None,
+            reason=_text(reason) if isinstance(reason, str) else None,
             recorded_at=moment if moment is not None and moment.tzinfo is not None else None,
         )
+
+
+def _text(value: str) -> str | None:
+    """A reason as stored: no NUL (PostgreSQL refuses it), trimmed, at most 500 characters."""
+    return value.replace("\x00", "").strip()[:REASON_MAX_LENGTH] or None
 
 
 def find_entry(user: User, key: str) -> CounterEntry | None:
@@ -293,7 +298,7 @@ def resolve(entry: CounterEntry, user: User, sites: list[Site], reason: str | No
     if entry.household is None or entry.site_id not in {s.id for s in sites}:
         raise DomainError(_("Puoi registrare distribuzioni solo negli snodi del tuo ente."))
     if entry.status == "needs_reason":
-        text = (reason or "").strip()[:REASON_MAX_LENGTH]
+        text = _text(reason or "")
         if not text:
             raise DomainError(
                 _("Scrivi il motivo per registrare un altro paniere nello stesso mese.")
