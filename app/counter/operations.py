@@ -281,9 +281,14 @@ def _record(entry: CounterEntry, household: Household, site: Site, user: User) -
 
 
 def held_entry_or_none(user: User, entry_id: int) -> CounterEntry | None:
-    """A held entry of the user's organization (a colleague may resolve it), locked."""
+    """A held entry of the user's organization (a colleague may resolve it), locked; None
+    when it is another organization's, or its household is no longer one the user may see."""
+    from app.counter.queries import visible_ids  # queries reads the models this module writes
+
     entry = db.session.get(CounterEntry, entry_id)
     if entry is None or entry.organization_id != user.organization_id:
+        return None
+    if entry.household_id is not None and not visible_ids(user, [entry.household_id]):
         return None
     lock_row(CounterEntry, entry.id)
     db.session.refresh(entry)

@@ -20,7 +20,7 @@ from app.distributions.models import Distribution
 from app.distributions.queries import hub_sites, month_start, next_month, street_of
 from app.extensions import db
 from app.households.models import Household
-from app.households.policy import of_visible_households, visible_households
+from app.households.policy import visible_households
 from app.households.vocabulary import DISTRIBUTION_KINDS
 
 # A hub's day: far more than any hub serves; a bigger scope is cut (and the page says so).
@@ -71,7 +71,7 @@ def day_data(user: User) -> dict[str, Any]:
         given = db.session.execute(
             select(Distribution.household_id, Distribution.distributed_on, Distribution.kind)
             .where(
-                of_visible_households(user, Distribution.household_id),
+                # The day's households only: each one visible to the user by construction.
                 Distribution.household_id.in_(
                     _day_households(user).with_only_columns(Household.id)
                 ),
@@ -134,6 +134,19 @@ def day_data(user: User) -> dict[str, Any]:
     }
 
 
+def visible_ids(user: User, household_ids: list[int]) -> set[int]:
+    """Which of these households the user may see (the households policy decides)."""
+    if not household_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            visible_households(user)
+            .with_only_columns(Household.id)
+            .where(Household.id.in_(household_ids))
+        )
+    )
+
+
 def organization_entries(user: User) -> tuple[list[CounterEntry], list[CounterEntry]]:
     """The user's organization's held entries (any day: they wait for someone), and what this
     user's queue sent today. Entries whose household is no longer visible show no name."""
@@ -163,16 +176,8 @@ def organization_entries(user: User) -> tuple[list[CounterEntry], list[CounterEn
             ).order_by(CounterEntry.id.desc())
         )
     )
-    visible = set(
-        db.session.scalars(
-            visible_households(user)
-            .with_only_columns(Household.id)
-            .where(
-                Household.id.in_(
-                    [e.household_id for e in held + synced_today if e.household_id is not None]
-                )
-            )
-        )
+    visible = visible_ids(
+        user, [e.household_id for e in held + synced_today if e.household_id is not None]
     )
     for entry in held + synced_today:
         entry.shown_household = entry.household if entry.household_id in visible else None  # type: ignore[attr-defined]

@@ -20,12 +20,11 @@ from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.counter import bp, operations
 from app.counter.models import CounterEntry
-from app.counter.queries import DAY_SHOWS, day_data, organization_entries
+from app.counter.queries import DAY_SHOWS, day_data, organization_entries, visible_ids
 from app.distributions.queries import hub_sites
 from app.errors import DomainError
 from app.extensions import db
-from app.households.models import Household
-from app.households.policy import can_record_distributions, visible_households
+from app.households.policy import can_record_distributions
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
 from app.web.htmx import render
@@ -184,14 +183,10 @@ def _audit_offline_views(viewed: Any) -> None:
     if not isinstance(viewed, list):
         return
     ids = {v for v in viewed[:1000] if isinstance(v, int) and not isinstance(v, bool)}
-    if not ids:
+    shown = visible_ids(current_user, sorted(ids))
+    if not shown:
         return
-    shown = db.session.scalars(
-        visible_households(current_user)
-        .with_only_columns(Household.id)
-        .where(Household.id.in_(ids))
-    )
-    audit.record_views("counter_offline_viewed", list(shown))
+    audit.record_views("counter_offline_viewed", shown)
     db.session.commit()
 
 
@@ -236,15 +231,7 @@ def entries() -> Response:
 
 def _held_or_404(entry_id: int) -> CounterEntry:
     entry = operations.held_entry_or_none(current_user, entry_id)
-    if entry is None or (
-        entry.household_id is not None
-        and db.session.scalar(
-            visible_households(current_user)
-            .with_only_columns(Household.id)
-            .where(Household.id == entry.household_id)
-        )
-        is None
-    ):
+    if entry is None:
         abort(404)
     return entry
 
