@@ -26,6 +26,7 @@ from app.projects.models import PROJECT_STATUSES, BudgetLine, Project
 from app.referrals.models import STATUSES, Referral, ReferralStatusChange
 from app.scale.generate import _Generator
 from app.scale.writer import Buffer
+from app.supplies.models import SupplyItem
 from tests import factories
 from tests.conftest import _truncate, csrf_token_from
 
@@ -156,6 +157,17 @@ def test_a_database_with_data_is_refused(app: Flask, db: object) -> None:
     assert result.exit_code != 0
     assert "Il database contiene già dati" in result.output
     assert _count(Household) == 0
+
+
+def test_a_database_just_migrated_takes_the_city_scale_data(app: Flask, db: object) -> None:
+    """`flask db upgrade` writes the stock items every hub starts with (migration 0024): the
+    database holds nobody's data yet, so `make seed-scale` (upgrade, then seed-scale) must load."""
+    if not _count(SupplyItem):  # an earlier test's clean-up removed the migration's rows
+        _db.session.add(SupplyItem(name="paniere alimentare", distribution_kind="food_basket"))
+        _db.session.commit()
+    result = _seed(app, "--households", "100")
+    assert result.exit_code == 0, result.output
+    assert _count(Household) == 100
 
 
 def test_seeding_twice_is_refused(app: Flask, seeded: None) -> None:
