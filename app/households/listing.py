@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -19,7 +19,7 @@ from app.auth.models import User
 from app.extensions import db
 from app.households import codice_fiscale as cf
 from app.households.models import MEMBER_ORDER, Household, Person
-from app.households.policy import visible_households
+from app.households.policy import sees_every_household, visible_households
 from app.households.vocabulary import HOUSEHOLD_STATUSES, NEEDS
 from app.i18n import gettext as _
 from app.registry.models import Organization
@@ -116,11 +116,25 @@ def name_matches(q: str) -> Select[tuple[int]]:
     )
 
 
+def _named(user: User, q: str) -> ColumnElement[bool]:
+    """The households of the search, as a WHERE clause, scope first.
+
+    A city-wide user looks the names up in the name indexes (`IN`). For a scoped user, the same
+    `IN` would collect every person of the city whose name starts with a short prefix ("ma":
+    thousands of people at 100,000 households) before keeping the scope's: the cost grew with
+    the city. Asked per household of the scope (`EXISTS` on `ix_person_household_id`), it grows
+    with the scope only (#21; tests/test_households_search_cost.py).
+    """
+    if sees_every_household(user):
+        return Household.id.in_(name_matches(q))
+    return name_matches(q).where(Person.household_id == Household.id).exists()
+
+
 def filtered_households(user: User, filters: HouseholdFilters) -> Select[tuple[Household]]:
     """The households of the list: the user's own scope, narrowed by the filters (unordered)."""
     query = visible_households(user)
     if filters.q:
-        query = query.where(Household.id.in_(name_matches(filters.q)))
+        query = query.where(_named(user, filters.q))
     if filters.circ:
         query = query.where(Household.circoscrizione == filters.circ)
     if filters.bisogno:

@@ -57,9 +57,14 @@ def _operator_sees(organization_id: int, household_id: Any) -> ColumnElement[boo
     return household_id.in_(owned.union_all(co_held_household_ids(organization_id)))
 
 
+def sees_every_household(user: User) -> bool:
+    """The City's coordinators see the households of the whole city; the others a scope."""
+    return user.has_role(Role.COORDINATOR)
+
+
 def visible_households(user: User) -> Select[tuple[Household]]:
     query = select(Household)
-    if user.has_role(Role.COORDINATOR):
+    if sees_every_household(user):
         return query
     if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
         return query.where(_operator_sees(user.organization_id, Household.id))
@@ -71,7 +76,7 @@ def of_visible_households(user: User, household_id: Any) -> ColumnElement[bool]:
 
     The City sees every household: no clause at all, rather than an IN over the whole table.
     """
-    if user.has_role(Role.COORDINATOR):
+    if sees_every_household(user):
         return true()
     if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
         return _operator_sees(user.organization_id, household_id)
