@@ -193,6 +193,19 @@ def test_activity_keeps_the_session_alive(client, login_as):
         assert sess["seen_at"] >= int(time.time()) - 5
 
 
+def test_a_session_is_not_signed_again_for_every_page(client, login_as):
+    """Pages opened within a minute of each other leave the session as it was: no new cookie
+    to sign and send each time; the minute after, the activity is written again."""
+    login_as("coordinator")
+    client.get("/")
+    assert "Set-Cookie" not in client.get("/accessibilita").headers
+    with client.session_transaction() as sess:
+        sess["seen_at"] = int(time.time()) - 61
+    assert "session=" in client.get("/accessibilita").headers.get("Set-Cookie", "")
+    with client.session_transaction() as sess:
+        assert sess["seen_at"] >= int(time.time()) - 5
+
+
 def test_session_ends_after_the_absolute_lifetime_even_if_active(app, client, login_as):
     login_as("coordinator")
     lifetime = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()

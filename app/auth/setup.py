@@ -22,6 +22,9 @@ PASSWORD_CHANGE_EXEMPT = {
     "web.set_language",
 }
 TOTP_ENROLMENT_EXEMPT = PASSWORD_CHANGE_EXEMPT | {"auth.totp_setup"}
+# The session's last activity is written at most this often: the idle timeout (minutes) is
+# measured to within a minute, and a session unchanged is not sent again with every answer.
+SEEN_EVERY_SECONDS = 60
 
 
 @login_manager.user_loader
@@ -66,7 +69,9 @@ def register_auth(app: Flask) -> None:
             if not request.path.startswith("/api/"):  # the API answers 401 JSON, no page
                 flash(_("La sessione è scaduta: accedi di nuovo per continuare."), "info")
             return unauthorized_response()
-        session["seen_at"] = now
+        if now - seen_at >= SEEN_EVERY_SECONDS:
+            # Not every request: a session left unchanged is not signed and sent again (#21).
+            session["seen_at"] = now
         return None
 
     @app.before_request
