@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app.audit_wiring import register_audit
 
     register_audit()
+    register_versions()
     register_web(app)
     register_cli(app)
     from app.web.static import register_static
@@ -241,12 +242,30 @@ def unread_notifications() -> int | None:
     """The unread badge of the header, for the roles that receive notifications."""
     from app.notifications.operations import unread_count
     from app.notifications.views import RECIPIENTS
+    from app.web.versions import versioned
 
     if not current_user.is_authenticated or not current_user.has_role(*RECIPIENTS):
         return None
     if "unread_notifications" not in g:
-        g.unread_notifications = unread_count(current_user)
+        user = current_user._get_current_object()
+        g.unread_notifications = versioned(
+            "notifications", ("unread", user.id), lambda: unread_count(user)
+        )
     return g.unread_notifications
+
+
+def register_versions() -> None:
+    """Which writes change the versions of what the layout keeps (app/web/versions.py)."""
+    from app.auth.models import User
+    from app.notifications.models import Notification
+    from app.registry.models import Organization
+    from app.settings import Setting
+    from app.web.versions import register_versioned_model
+
+    register_versioned_model(User, "users")
+    register_versioned_model(Organization, "users")  # the user's organization comes with them
+    register_versioned_model(Setting, "settings")
+    register_versioned_model(Notification, "notifications")
 
 
 def register_cli(app: Flask) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, TimestampMixin
 from app.extensions import db
+from app.web.versions import versioned
 
 
 class Setting(TimestampMixin, Base):
@@ -31,10 +32,15 @@ def _request_cache() -> dict[str, Any] | None:
         return None
     cache = request.environ.get(CACHE_KEY)
     if cache is None:
-        rows = db.session.execute(select(Setting.key, Setting.value)).all()
-        cache = {row[0]: row[1] for row in rows}
+        # Kept by the process until a setting changes (app/web/versions.py).
+        cache = versioned("settings", "all", _all_settings)
         request.environ[CACHE_KEY] = cache
     return cache
+
+
+def _all_settings() -> dict[str, Any]:
+    rows = db.session.execute(select(Setting.key, Setting.value)).all()
+    return {row[0]: row[1] for row in rows}
 
 
 def get_setting(key: str, default: Any = None) -> Any:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Flask, Response, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.extensions import db, login_manager
 from app.i18n import gettext as _
 from app.web.errors import unauthorized_response
+from app.web.versions import restore, snapshot, versioned
 
 PASSWORD_CHANGE_EXEMPT = {
     "auth.account",
@@ -29,10 +33,39 @@ SEEN_EVERY_SECONDS = 60
 
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
-    if user is None or not user.active:
-        return None  # logged out elsewhere, password changed or account disabled
-    return user
+    """The user of the session, with their organization: kept by the process while no user or
+    organization has changed (app/web/versions.py), read from the database otherwise."""
+    loaded: list[User] = []
+
+    def fetch() -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        user = db.session.scalar(
+            select(User)
+            .where(User.session_token == session_token)
+            # The header never shows the accreditation: read only where a page asks for it.
+            .options(joinedload(User.organization).lazyload("*"))
+        )
+        if user is None or not user.active:
+            return None  # logged out elsewhere, password changed or account disabled
+        loaded.append(user)
+        organization = user.organization
+        return snapshot(user), snapshot(organization) if organization is not None else None
+
+    kept = versioned("users", ("user", session_token), fetch)
+    if loaded:
+        return loaded[0]
+    if kept is None:
+        return None
+    user_values, organization_values = kept
+    organization = None
+    if organization_values is not None:
+        organization = restore(_organization_model(), organization_values)
+    return restore(User, user_values, organization=organization)
+
+
+def _organization_model() -> type:
+    """The user's organization's class, known to auth only through the relationship (auth is
+    shared core and imports no domain)."""
+    return sa_inspect(User).relationships["organization"].mapper.class_  # type: ignore[no-any-return]
 
 
 @login_manager.unauthorized_handler
