@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from app.auth.models import Role, User
 from app.extensions import db
 from app.households.models import Household
-from app.households.policy import holds_household, of_visible_households
+from app.households.policy import HouseholdAccess, holds_household, of_visible_households
 from app.housing.models import HousingRiskCase, HousingUnit, Placement
 
 BOARD_READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER)
@@ -123,6 +123,17 @@ def sees_household_details(user: User, placement: Placement) -> bool:
             and placement.status in PROVIDER_INVOLVED
         )
     return Side.PROPOSER in sides(user, placement) or user.has_role(Role.COORDINATOR)
+
+
+def household_access(user: User, placement: Placement) -> HouseholdAccess:
+    """How much of the placement's household the user sees: the whole household (its
+    organization, the City, the provider once the City approved), only initials and size (the
+    provider before), nothing for whoever plays no part in the placement."""
+    if sees_household_details(user, placement):
+        return HouseholdAccess.FULL
+    if Side.PROVIDER in sides(user, placement):
+        return HouseholdAccess.INITIALS
+    return HouseholdAccess.NONE
 
 
 def sees_reason_note(user: User, placement: Placement) -> bool:

@@ -26,6 +26,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from app.auth.models import Role, User
 from app.extensions import db
 from app.households.consents import consent_clause, consent_in_force
+from app.households.policy import HouseholdAccess
 from app.referrals.models import Referral
 
 USERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
@@ -129,6 +130,17 @@ def sides(user: User, referral: Referral, shared: bool | None = None) -> frozens
 def sees_full_household(user: User, referral: Referral) -> bool:
     """The sender and the City know the household; the receiver gets the minimal view."""
     return bool(sides(user, referral, shared=False) & {Side.SENDER, Side.COORDINATOR})
+
+
+def household_access(user: User, referral: Referral, shared: bool | None = None) -> HouseholdAccess:
+    """How much of the referral's household the user sees: the whole household (the sender,
+    the City), the minimal view (the receiving service: the person and what the service
+    needs), or nothing. `shared` as for `sides`."""
+    if sees_full_household(user, referral):
+        return HouseholdAccess.FULL
+    if Side.RECEIVER in sides(user, referral, shared=shared):
+        return HouseholdAccess.MINIMAL
+    return HouseholdAccess.NONE
 
 
 def receivers_may_use(referrals: list[Referral]) -> set[int]:
