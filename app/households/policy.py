@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, exists, false, select, true
 
 from app.auth.models import Role, User
 from app.extensions import db
@@ -99,14 +99,10 @@ def may_open_household(user: User, household_id: int) -> bool:
     link to it asks."""
     if not user.has_role(*USERS):
         return False
-    return (
-        db.session.scalar(
-            visible_households(user)
-            .with_only_columns(Household.id)
-            .where(Household.id == household_id)
-        )
-        is not None
+    in_scope = exists().where(
+        Household.id == household_id, of_visible_households(user, Household.id)
     )
+    return bool(db.session.scalar(select(in_scope)))
 
 
 def household_access(user: User, household_id: int) -> HouseholdAccess:
