@@ -6,6 +6,10 @@ A co-holder sees and edits the household as the owner does; closing the taking i
 with the owner. Coordinators see every household; admins none. Lists, counts, search, finders
 and exports all start from `visible_households` (or `of_visible_households`), so nothing out of
 scope can be counted or found, and every domain follows a joint care as it starts and ends.
+
+How much of a household a user sees where another domain shows it is a `HouseholdAccess` level,
+which that domain's policy returns (`household_access`); whether a page links to the household
+page is `may_open_household`, asked here and nowhere else.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@
   operators and housing providers. Inactive units only by their provider and the City.
 - A housing provider changes only its own units.
 - Placements: the City sees all; an entity operator those of its households; a housing provider
-  those into its units, but only the household's initials and size until the City approves,
-  and no free text written by others (motivation, reason for a target mismatch, the note of a
-  rejection or cancellation) unless it knows the household: on every page, fragment and export.
+  those into its units, but only the household's initials and size until the City approves
+  (`household_access`: INITIALS, then FULL), and no free text written by others (motivation,
+  reason for a target mismatch, the note of a rejection or cancellation) unless it knows the
+  household: on every page, fragment and export.
 - Eviction-prevention cases follow the household's visibility (the households policy).
 Everything else answers 404.
 """

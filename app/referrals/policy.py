@@ -3,7 +3,8 @@
 - The sending organization's operators see their referrals in every state (drafts included).
 - Coordinators see every referral once submitted or put on a service's waiting list.
 - The receiving organization's operators see a referral once the City approved it, and only
-  what the service needs of the household (the referral page is that minimal view), and only
+  what the service needs of the household (the referral page is that minimal view:
+  `household_access` is MINIMAL for them, FULL for the sender and the City), and only
   while a consent of the household for the job services that covers them (named, or the whole
   network) is in force: once it is withdrawn or expired the referral answers 404 to them, in
   lists, counts and exports too, as anything out of scope does (a page saying "withdrawn"
