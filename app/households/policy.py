@@ -6,14 +6,20 @@ A co-holder sees and edits the household as the owner does; closing the taking i
 with the owner. Coordinators see every household; admins none. Lists, counts, search, finders
 and exports all start from `visible_households` (or `of_visible_households`), so nothing out of
 scope can be counted or found, and every domain follows a joint care as it starts and ends.
+
+How much of a household a user sees where another domain shows it is a `HouseholdAccess` level,
+which that domain's policy returns (`household_access`); whether a page links to the household
+page is `may_open_household`, asked here and nowhere else.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, exists, false, select, true
 
 from app.auth.models import Role, User
 from app.extensions import db
@@ -81,6 +87,55 @@ def of_visible_households(user: User, household_id: Any) -> ColumnElement[bool]:
     if user.has_role(Role.ENTITY_OPERATOR) and user.organization_id is not None:
         return _operator_sees(user.organization_id, household_id)
     return false()
+
+
+class HouseholdAccess(StrEnum):
+    """How much of a household a user may see where it shows up (a page, a row, a fragment).
+
+    Each domain says which level its objects give (`app.referrals.policy.household_access`,
+    `app.housing.policy.household_access`); this module gives the households' own: FULL in
+    scope, NONE otherwise. Whether the household page opens is `may_open_household`.
+    """
+
+    FULL = "full"  # knows the household: its name and details
+    MINIMAL = "minimal"  # a receiving service: what the referral needs, not the household
+    INITIALS = "initials"  # a housing provider before the City approved: initials and size
+    NONE = "none"  # out of scope: 404
+
+
+def may_open_household(user: User, household_id: int) -> bool:
+    """The household page (`households.detail`) is open to the user: the one question every
+    link to it asks."""
+    if not user.has_role(*USERS):
+        return False
+    in_scope = exists().where(
+        Household.id == household_id, of_visible_households(user, Household.id)
+    )
+    return bool(db.session.scalar(select(in_scope)))
+
+
+def household_access(user: User, household_id: int) -> HouseholdAccess:
+    """The households' own level: the whole household in scope, nothing outside it."""
+    return HouseholdAccess.FULL if may_open_household(user, household_id) else HouseholdAccess.NONE
+
+
+@dataclass(frozen=True)
+class HouseholdLink:
+    """A household as a page names it: its name, and a link only if its page is open."""
+
+    household_id: int
+    name: str
+    can_open: bool
+
+
+def household_link(user: User, household: Household) -> HouseholdLink:
+    """The household named by a page whose user knows it (a project, a risk case, the
+    referral's sender): the link is asked of `may_open_household`, once."""
+    return HouseholdLink(
+        household_id=household.id,
+        name=household.display_name,
+        can_open=may_open_household(user, household.id),
+    )
 
 
 def visible_household_or_404(user: User, household_id: int) -> Household:

@@ -6,15 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, url_for
-from flask_login import current_user
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
-from app.auth.policy import roles_required
-from app.extensions import db
 from app.households.models import Household
-from app.households.policy import USERS
-from app.households.sections import HeaderAction, header_action, open_section, render_section
+from app.households.sections import HeaderAction, Rows, header_action, household_section
 from app.housing import bp
 from app.housing.models import HousingRiskCase, Placement
 from app.housing.policy import (
@@ -25,6 +21,7 @@ from app.housing.policy import (
 )
 from app.housing.vocabulary import PLACEMENT_BADGES, PLACEMENT_STATUSES, RISK_KINDS, RISK_STATUSES
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 
 
 @header_action
@@ -40,31 +37,15 @@ def housing_actions(user: Any, household: Household) -> Iterator[HeaderAction]:
         )
 
 
-@bp.get("/household/<int:household_id>")
-@roles_required(*USERS)
-def household_section(household_id: int) -> Response:
-    household = open_section(household_id, "housing")
-    placements = db.session.scalars(
-        visible_placements(current_user)
-        .where(Placement.household_id == household.id)
-        .options(selectinload(Placement.unit))
-        .order_by(Placement.created_at.desc(), Placement.id.desc())
-        .limit(50)
-    ).all()
-    risk_cases = db.session.scalars(
-        visible_risk_cases(current_user)
-        .where(HousingRiskCase.household_id == household.id)
-        .order_by(HousingRiskCase.created_at.desc(), HousingRiskCase.id.desc())
-        .limit(50)
-    ).all()
-    return render_section(
-        "housing/_household_section.html",
-        household,
-        _("Casa"),
-        placements=placements,
-        placement_statuses=PLACEMENT_STATUSES,
-        placement_badges=PLACEMENT_BADGES,
-        risk_cases=risk_cases,
-        risk_kinds=RISK_KINDS,
-        risk_statuses=RISK_STATUSES,
-    )
+household_section(
+    bp,
+    _l("Casa"),
+    {
+        "placements": Rows(visible_placements, Placement, (selectinload(Placement.unit),)),
+        "risk_cases": Rows(visible_risk_cases, HousingRiskCase),
+    },
+    placement_statuses=PLACEMENT_STATUSES,
+    placement_badges=PLACEMENT_BADGES,
+    risk_kinds=RISK_KINDS,
+    risk_statuses=RISK_STATUSES,
+)

@@ -4,9 +4,10 @@
   operators and housing providers. Inactive units only by their provider and the City.
 - A housing provider changes only its own units.
 - Placements: the City sees all; an entity operator those of its households; a housing provider
-  those into its units, but only the household's initials and size until the City approves,
-  and no free text written by others (motivation, reason for a target mismatch, the note of a
-  rejection or cancellation) unless it knows the household: on every page, fragment and export.
+  those into its units, but only the household's initials and size until the City approves
+  (`household_access`: INITIALS, then FULL), and no free text written by others (motivation,
+  reason for a target mismatch, the note of a rejection or cancellation) unless it knows the
+  household: on every page, fragment and export.
 - Eviction-prevention cases follow the household's visibility (the households policy).
 Everything else answers 404.
 """
@@ -22,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from app.auth.models import Role, User
 from app.extensions import db
 from app.households.models import Household
-from app.households.policy import holds_household, of_visible_households
+from app.households.policy import HouseholdAccess, holds_household, of_visible_households
 from app.housing.models import HousingRiskCase, HousingUnit, Placement
 
 BOARD_READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR, Role.HOUSING_PROVIDER)
@@ -123,6 +124,17 @@ def sees_household_details(user: User, placement: Placement) -> bool:
             and placement.status in PROVIDER_INVOLVED
         )
     return Side.PROPOSER in sides(user, placement) or user.has_role(Role.COORDINATOR)
+
+
+def household_access(user: User, placement: Placement) -> HouseholdAccess:
+    """How much of the placement's household the user sees: the whole household (its
+    organization, the City, the provider once the City approved), only initials and size (the
+    provider before), nothing for whoever plays no part in the placement."""
+    if sees_household_details(user, placement):
+        return HouseholdAccess.FULL
+    if Side.PROVIDER in sides(user, placement):
+        return HouseholdAccess.INITIALS
+    return HouseholdAccess.NONE
 
 
 def sees_reason_note(user: User, placement: Placement) -> bool:

@@ -3,7 +3,8 @@
 - The sending organization's operators see their referrals in every state (drafts included).
 - Coordinators see every referral once submitted or put on a service's waiting list.
 - The receiving organization's operators see a referral once the City approved it, and only
-  what the service needs of the household (the referral page is that minimal view), and only
+  what the service needs of the household (the referral page is that minimal view:
+  `household_access` is MINIMAL for them, FULL for the sender and the City), and only
   while a consent of the household for the job services that covers them (named, or the whole
   network) is in force: once it is withdrawn or expired the referral answers 404 to them, in
   lists, counts and exports too, as anything out of scope does (a page saying "withdrawn"
@@ -26,6 +27,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from app.auth.models import Role, User
 from app.extensions import db
 from app.households.consents import consent_clause, consent_in_force
+from app.households.policy import HouseholdAccess
 from app.referrals.models import Referral
 
 USERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
@@ -129,6 +131,17 @@ def sides(user: User, referral: Referral, shared: bool | None = None) -> frozens
 def sees_full_household(user: User, referral: Referral) -> bool:
     """The sender and the City know the household; the receiver gets the minimal view."""
     return bool(sides(user, referral, shared=False) & {Side.SENDER, Side.COORDINATOR})
+
+
+def household_access(user: User, referral: Referral, shared: bool | None = None) -> HouseholdAccess:
+    """How much of the referral's household the user sees: the whole household (the sender,
+    the City), the minimal view (the receiving service: the person and what the service
+    needs), or nothing. `shared` as for `sides`."""
+    if sees_full_household(user, referral):
+        return HouseholdAccess.FULL
+    if Side.RECEIVER in sides(user, referral, shared=shared):
+        return HouseholdAccess.MINIMAL
+    return HouseholdAccess.NONE
 
 
 def receivers_may_use(referrals: list[Referral]) -> set[int]:

@@ -24,9 +24,10 @@ from app.households.consents import ANY
 from app.households.consents import refusal as consent_refusal
 from app.households.models import Household, Person
 from app.households.policy import (
+    HouseholdAccess,
     can_edit_household,
     editable_household_or_404,
-    visible_households,
+    may_open_household,
 )
 from app.households.vocabulary import CONTACT_CHANNELS
 from app.i18n import gettext as _
@@ -63,9 +64,9 @@ from app.referrals.policy import (
     PURPOSE,
     USERS,
     Side,
+    household_access,
     knows_household,
     receivers_may_use,
-    sees_full_household,
     sees_person_contacts,
     sides,
     visible_referral_or_404,
@@ -230,24 +231,54 @@ def _service_options(user: User) -> list[tuple[int, str]] | None:
 
 
 @dataclass(frozen=True)
+class ReferralHousehold:
+    """What this user may see of a referral's household (`household_access`), built only by
+    `_household_view`: the sender and the City the household, the receiving service its
+    minimal view (the referred person, never the household). Templates and exports show
+    what it holds."""
+
+    access: HouseholdAccess
+    name: str | None  # the household's name; None in the minimal view
+    person_name: str  # the referred person (the reference person if none was named)
+    member_name: str | None  # the referred member, named beside the household (full view)
+    can_open: bool  # the household page is open to the user (asked only where it links)
+
+    @property
+    def full(self) -> bool:
+        return self.access is HouseholdAccess.FULL
+
+
+def _household_view(
+    user: User, referral: Referral, shared: bool | None, with_link: bool = False
+) -> ReferralHousehold:
+    access = household_access(user, referral, shared=shared)
+    full = access is HouseholdAccess.FULL
+    person = referral.person or referral.household.reference_person
+    member = referral.person if person and person.relation != "reference" else None
+    return ReferralHousehold(
+        access=access,
+        name=referral.household.display_name if full else None,
+        person_name=person.full_name if person else "",
+        member_name=member.full_name if full and member else None,
+        can_open=full and with_link and may_open_household(user, referral.household_id),
+    )
+
+
+@dataclass(frozen=True)
 class Row:
     """One referral as a list row: what this user may see of it, and its flags."""
 
     referral: Referral
-    full: bool  # the sender and the City see the household; the receiver its minimal view
+    who: ReferralHousehold
     overdue: bool
     target_lost: bool  # open, to an organization that may no longer receive referrals
     queue: bool  # a row of the coordinator's queue: reasons, approve, reject, checkbox
     can_decide: bool
 
-    @property
-    def person_name(self) -> str:
-        referral = self.referral
-        person = referral.person or referral.household.reference_person
-        return person.full_name if person else ""
 
-
-def _rows(referrals: list[Referral], user: User, day: date, queue: bool) -> list[Row]:
+def _rows(
+    referrals: list[Referral], user: User, day: date, queue: bool, with_link: bool = False
+) -> list[Row]:
     limits = queries.late_limits()
     open_targets = {r.to_organization_id for r in referrals if r.status in OPEN_STATUSES}
     in_force = set(
@@ -265,7 +296,7 @@ def _rows(referrals: list[Referral], user: User, day: date, queue: bool) -> list
         rows.append(
             Row(
                 referral=referral,
-                full=sees_full_household(user, referral),
+                who=_household_view(user, referral, referral.id in shared, with_link),
                 overdue=queries.is_overdue(referral, day, limits),
                 target_lost=referral.status in OPEN_STATUSES
                 and referral.to_organization_id not in in_force,
@@ -417,8 +448,8 @@ def _referral_export(kind: str) -> Response:
         rows.append(
             [
                 referral.id,
-                referral.household.display_name if row.full else "",
-                row.person_name,
+                row.who.name or "",
+                row.who.person_name,
                 str(NEED_LABELS.get(referral.need, referral.need)),
                 referral.service.name,
                 referral.to_organization.name,
@@ -820,17 +851,6 @@ def _replayed(earlier: Submission) -> Response:
 # Detail and steps ----------------------------------------------------------------------------
 
 
-def _can_see_household(user: User, household_id: int) -> bool:
-    return (
-        db.session.scalar(
-            visible_households(user)
-            .with_only_columns(Household.id)
-            .where(Household.id == household_id)
-        )
-        is not None
-    )
-
-
 def _organizations(ids: set[int | None]) -> dict[int, Organization]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
@@ -873,7 +893,7 @@ def _detail_page(
 ) -> Response:
     day = today()
     history = list(referral.history)
-    full = sees_full_household(current_user, referral)
+    row = _rows([referral], current_user, day, False, with_link=True)[0]
     person = referral.person or referral.household.reference_person
     actions = operations.available_actions(current_user, referral)
     places_left: int | None = None
@@ -884,10 +904,9 @@ def _detail_page(
     return render(
         "referrals/detail.html",
         referral=referral,
-        row=_rows([referral], current_user, day, False)[0],
-        full=full,
+        row=row,
+        who=row.who,
         person=person,
-        show_household_link=full and _can_see_household(current_user, referral.household_id),
         resend_url=_resend_url(referral),
         contacts=sees_person_contacts(current_user, referral),
         case_worker=referral.created_by,

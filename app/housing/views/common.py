@@ -15,11 +15,10 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.extensions import db
 from app.households.models import Household
-from app.households.policy import USERS as HOUSEHOLD_USERS
-from app.households.policy import visible_household_or_404, visible_households
+from app.households.policy import HouseholdAccess, may_open_household, visible_household_or_404
 from app.households.vocabulary import NEEDS, RELATIONS
 from app.housing.models import Placement
-from app.housing.policy import sees_household_details
+from app.housing.policy import household_access
 from app.housing.vocabulary import (
     PLACEMENT_BADGES,
     PLACEMENT_STATUSES,
@@ -60,12 +59,17 @@ def see_other(endpoint: str, **values: Any) -> Response:
 
 @dataclass(frozen=True)
 class HouseholdView:
-    """What this user may see of a placement's household."""
+    """What this user may see of a placement's household (`household_access`), built only by
+    `household_view`: the templates show what it holds."""
 
-    full: bool
+    access: HouseholdAccess
     name: str  # the reference person's name, or only the initials
     size: int
-    linked: bool  # the household page is open to the user
+    can_open: bool  # the household page is open to the user (asked only where it links)
+
+    @property
+    def full(self) -> bool:
+        return self.access is HouseholdAccess.FULL
 
 
 def initials(household: Household) -> str:
@@ -75,27 +79,18 @@ def initials(household: Household) -> str:
     return f"{person.first_name[:1].upper()}. {person.last_name[:1].upper()}."
 
 
-def household_view(placement: Placement, linked: bool = False) -> HouseholdView:
+def household_view(placement: Placement, with_link: bool = False) -> HouseholdView:
+    """The placement's household for the current user. `with_link`: the page names it with a
+    link to the household page when that is open to the user (a list's rows never link: one
+    question less per row)."""
     household = placement.household
-    full = sees_household_details(current_user, placement)
+    access = household_access(current_user, placement)
+    full = access is HouseholdAccess.FULL
     return HouseholdView(
-        full=full,
+        access=access,
         name=household.display_name if full else initials(household),
         size=len(household.members),
-        linked=linked,
-    )
-
-
-def can_open_household(user: User, household_id: int) -> bool:
-    if not user.has_role(*HOUSEHOLD_USERS):
-        return False
-    return (
-        db.session.scalar(
-            visible_households(user)
-            .with_only_columns(Household.id)
-            .where(Household.id == household_id)
-        )
-        is not None
+        can_open=full and with_link and may_open_household(current_user, household.id),
     )
 
 

@@ -33,7 +33,6 @@ from app.housing.policy import (
 from app.housing.views.common import (
     VOCABULARY,
     actor_names,
-    can_open_household,
     household_from_query,
     household_view,
     see_other,
@@ -351,7 +350,7 @@ def _placement_page(
         status=status,
         placement=item,
         unit=item.unit,
-        who=household_view(item, can_open_household(current_user, item.household_id)),
+        who=household_view(item, with_link=True),
         reason_note_visible=sees_reason_note(current_user, item),
         spoken=list(dict.fromkeys(c for m in item.household.members for c in m.languages or [])),
         today=day,

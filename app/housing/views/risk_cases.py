@@ -15,6 +15,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.households.models import Household
 from app.households.policy import USERS as HOUSEHOLD_USERS
+from app.households.policy import household_link
 from app.housing import bp, operations, queries
 from app.housing.forms import CloseRiskCaseForm, RiskCaseForm
 from app.housing.models import HousingRiskCase
@@ -27,7 +28,6 @@ from app.housing.policy import (
 from app.housing.views.common import (
     VOCABULARY,
     actor_names,
-    can_open_household,
     household_from_query,
     see_other,
     timeline,
@@ -139,7 +139,7 @@ def _risk_case_page(
         close_form=close_form,
         error=error,
         can_manage=case.status == "open" and can_manage_risk_cases(current_user, case.household),
-        can_open_household=can_open_household(current_user, case.household_id),
+        household_link=household_link(current_user, case.household),
         events=events,
         actors=actor_names(events),
         today=today(),

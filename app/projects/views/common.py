@@ -9,11 +9,9 @@ from flask import Response, flash, redirect, url_for
 from flask_login import current_user
 
 from app.audit.operations import commit_view
-from app.auth.models import User
 from app.clock import today
 from app.extensions import db
-from app.households.models import Household
-from app.households.policy import visible_households
+from app.households.policy import household_link
 from app.i18n import lazy_gettext as _l
 from app.idempotency import Submission
 from app.projects import operations
@@ -70,17 +68,6 @@ def replayed(earlier: Submission, message: str) -> Response:
     return redirect(earlier.result_url or url_for("projects.index"), code=303)  # type: ignore[return-value]
 
 
-def can_see_household(user: User, household_id: int) -> bool:
-    return (
-        db.session.scalar(
-            visible_households(user)
-            .with_only_columns(Household.id)
-            .where(Household.id == household_id)
-        )
-        is not None
-    )
-
-
 def budget_context(project: Project) -> dict[str, Any]:
     """What the budget table and its rows need: the totals and who may do what."""
     editor = can_edit(current_user, project)
@@ -112,7 +99,7 @@ def detail_page(
         "projects/detail.html",
         status=status,
         person=project.person or project.household.reference_person,
-        show_household_link=can_see_household(current_user, project.household_id),
+        household_link=household_link(current_user, project.household),
         steps=available_steps(current_user, project),
         step_buttons=STEP_BUTTONS,
         note_labels=NOTE_LABELS,
