@@ -345,19 +345,20 @@ def test_minus_one_at_zero_and_plus_one_when_all_free_are_refused(world):
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "constraint"),
     [
-        {"vacancies": -1},
-        {"vacancies": 5},
-        {"capacity": 1},
-        {"vacancies": 0, "capacity": 0},
+        ({"vacancies": -1}, "ck_housing_unit_vacancies_not_negative"),
+        ({"vacancies": 5}, "ck_housing_unit_vacancies_within_capacity"),
+        ({"capacity": 1}, "ck_housing_unit_vacancies_within_capacity"),
+        ({"vacancies": 0, "capacity": 0}, "ck_housing_unit_capacity_positive"),
     ],
     ids=["negative", "above-capacity", "capacity-below-vacancies", "capacity-zero"],
 )
-def test_the_database_refuses_impossible_vacancies_even_written_directly(world, values):
+def test_the_database_refuses_impossible_vacancies_even_written_directly(world, values, constraint):
+    """Each impossible row is refused by its own check (not by some other failure)."""
     before = unit_row(world.unit)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=constraint):
         _db.session.execute(
             update(HousingUnit).where(HousingUnit.id == world.unit.id).values(**values)
         )
@@ -369,7 +370,7 @@ def test_the_database_refuses_impossible_vacancies_even_written_directly(world, 
 def test_the_database_refuses_impossible_vacancies_set_on_the_object(world):
     world.unit.vacancies = world.unit.capacity + 1
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="ck_housing_unit_vacancies_within_capacity"):
         _db.session.commit()
     _db.session.rollback()
 
@@ -990,16 +991,16 @@ def test_a_step_out_of_order_is_refused(world, path, name):
 
 
 @pytest.mark.parametrize(
-    ("path", "name", "code"),
+    ("path", "name", "code", "status"),
     [
-        ("approved", "approve", None),
-        ("accepted", "accept", None),
-        ("active", "move_in", None),
-        ("ended", "end", "own_home"),
-        ("cancelled", "cancel", "error"),
+        ("approved", "approve", None, "approvato, in attesa del gestore"),
+        ("accepted", "accept", None, "accettato, in attesa dell'ingresso"),
+        ("active", "move_in", None, "in corso"),
+        ("ended", "end", "own_home", "concluso"),
+        ("cancelled", "cancel", "error", "annullato"),
     ],
 )
-def test_a_step_already_done_is_told_as_done_and_changes_nothing(world, path, name, code):
+def test_a_step_already_done_is_told_as_done_and_changes_nothing(world, path, name, code, status):
     placement = advance(world, propose(world), path)
     _db.session.commit()
     before = (count(AuditEvent), vacancies(world.unit), count(WellbeingCheck))
@@ -1008,7 +1009,7 @@ def test_a_step_already_done_is_told_as_done_and_changes_nothing(world, path, na
         step(world, placement, name, code)
     _db.session.rollback()
 
-    assert "è già" in done.value.message
+    assert done.value.message == f"L'inserimento è già «{status}»: nessuna modifica."
     assert (count(AuditEvent), vacancies(world.unit), count(WellbeingCheck)) == before
 
 

@@ -800,17 +800,24 @@ def test_only_the_organization_records_commitments(world):
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "constraint"),
     [
-        {"paid": euro("700.00")},  # paid above committed (500)
-        {"committed": euro("1000.01")},  # committed above approved (1000)
-        {"committed": euro("-1.00"), "paid": euro("-1.00")},
-        {"planned": euro("-0.01")},
-        {"increase_requested": euro("1000.00")},  # an increase that is not one
+        # paid above committed (500)
+        ({"paid": euro("700.00")}, "ck_budget_line_paid_within_committed"),
+        # committed above approved (1000)
+        ({"committed": euro("1000.01")}, "ck_budget_line_committed_within_approved"),
+        (
+            {"committed": euro("-1.00"), "paid": euro("-1.00")},
+            "ck_budget_line_amounts_not_negative",
+        ),
+        ({"planned": euro("-0.01")}, "ck_budget_line_amounts_not_negative"),
+        # an increase that is not one
+        ({"increase_requested": euro("1000.00")}, "ck_budget_line_increase_above_approved"),
     ],
     ids=["paid>committed", "committed>approved", "negative", "negative-planned", "no-increase"],
 )
-def test_the_database_refuses_impossible_amounts_even_written_directly(world, values):
+def test_the_database_refuses_impossible_amounts_even_written_directly(world, values, constraint):
+    """Each impossible line is refused by its own check (not by some other failure)."""
     project = approved_project(world)
     line = project.lines[0]
     operations.update_line(
@@ -819,7 +826,7 @@ def test_the_database_refuses_impossible_amounts_even_written_directly(world, va
     _db.session.commit()
     before = line_row(line)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=constraint):
         _db.session.execute(update(BudgetLine).where(BudgetLine.id == line.id).values(**values))
     _db.session.rollback()
 
