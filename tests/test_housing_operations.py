@@ -7,7 +7,6 @@ the side that waits for it (never the person who acted).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +32,7 @@ from app.housing.policy import Side
 from app.notifications.models import Notification
 from app.registry.models import Organization
 from tests import factories
+from tests.worlds import make_unit, provider_org
 
 
 @pytest.fixture(autouse=True)
@@ -44,34 +44,7 @@ def request_context(app: Flask, db: object) -> Iterator[None]:
 
 # The people and places around a placement -------------------------------------------------------
 
-_seq = itertools.count(1)
 LONG_AGO = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-def provider_org(**fields: Any) -> Organization:
-    return factories.organization(is_housing_provider=True, is_job_service=False, **fields)
-
-
-def make_unit(provider: Organization, capacity: int = 4, vacancies: int = 2, **fields: Any):
-    n = next(_seq)
-    values: dict[str, Any] = {
-        "provider_id": provider.id,
-        "name": f"Alloggio di prova {n}",
-        "kind": "temporary_flat",
-        "address": f"Via Alloggio {n}",
-        "circoscrizione": provider.circoscrizione,
-        "capacity": capacity,
-        "vacancies": vacancies,
-        "target_groups": [],  # everybody: each household below fits
-        "accessible": False,
-        "active": True,
-        "vacancies_updated_at": LONG_AGO,
-    }
-    values.update(fields)
-    unit = HousingUnit(**values)
-    _db.session.add(unit)
-    _db.session.flush()
-    return unit
 
 
 @dataclass
@@ -108,9 +81,9 @@ def world(db: object) -> World:
         provider_org=provider,
         provider=factories.user("housing_provider", provider),
         provider_colleague=factories.user("housing_provider", provider),
-        unit=make_unit(provider),
+        unit=make_unit(provider, vacancies_updated_at=LONG_AGO),
         other_provider=factories.user("housing_provider", other),
-        other_unit=make_unit(other),
+        other_unit=make_unit(other, vacancies_updated_at=LONG_AGO),
         outsider=factories.user("entity_operator", factories.organization(is_hub=True)),
         admin=factories.user("admin"),
     )

@@ -31,7 +31,8 @@ from app.projects import finance
 from app.registry.models import Organization
 from tests import factories
 from tests.concurrency import only_domain_errors, race
-from tests.test_housing_views import post, sign_in
+from tests.test_housing_views import post
+from tests.worlds import signed_in
 
 KEY_RE = re.compile(
     r'name="idempotency_key"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="idempotency_key"'
@@ -99,7 +100,7 @@ class World:
     shelter: HousingUnit  # men alone, 4 free places of 10
 
     def browser(self, user: User) -> FlaskClient:
-        return sign_in(self.app, user)
+        return signed_in(self.app, user)
 
 
 @pytest.fixture
