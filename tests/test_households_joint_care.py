@@ -32,22 +32,15 @@ from app.households.models import (
 from tests import factories
 from tests.concurrency import race
 from tests.conftest import csrf_token_from
+from tests.worlds import signed_in
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
 
 def logged_in(app: Flask, role: str, org: Any = None) -> tuple[FlaskClient, User]:
-    """A browser of its own, logged in through the real login form."""
-    browser = app.test_client()
+    """A browser of its own for a new user of `role` (and `org`), logged in."""
     user = factories.user(role=role, organization=org)
-    _db.session.commit()
-    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
-    response = browser.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return browser, user
+    return signed_in(app, user), user
 
 
 def post(browser: FlaskClient, path: str, data: dict[str, Any], headers: Any = None) -> Any:
