@@ -960,7 +960,23 @@ def test_a_step_out_of_order_is_refused(world, path, name):
 
     message = refused(step, world, placement, name, code, placement=placement, units=(world.unit,))
 
-    assert "ora non si può" in message
+    status = {
+        "proposed": "proposto, in attesa della Città",
+        "approved": "approvato, in attesa del gestore",
+        "accepted": "accettato, in attesa dell'ingresso",
+        "active": "in corso",
+        "rejected": "respinto dalla Città",
+        "declined": "rifiutato dal gestore",
+        "cancelled": "annullato",
+    }[path]
+    verb = {
+        "move_in": "registrare l'ingresso",
+        "accept": "accettare",
+        "end": "chiudere",
+        "approve": "approvare",
+        "cancel": "annullare",
+    }[name]
+    assert message == f"L'inserimento è «{status}»: ora non si può {verb}."
 
 
 @pytest.mark.parametrize(
