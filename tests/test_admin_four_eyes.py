@@ -16,7 +16,8 @@ from app.extensions import db as _db
 from app.notifications.models import Notification
 from tests import factories
 from tests.conftest import csrf_token_from
-from tests.test_admin_users import log_in, post
+from tests.test_admin_users import post
+from tests.worlds import signed_in
 
 PASSWORD_RE = re.compile(r'temporary-password">([^<]+)<')
 
@@ -82,7 +83,7 @@ def test_the_confirmation_names_both_people_and_tells_everyone(app, client, logi
     _db.session.commit()
     post(client, "/admin/users/new", new_coordinator_form())
     change = only_request()
-    city = log_in(app, first)
+    city = signed_in(app, first)
     assert "Ivo Informatico" in city.get(f"/admin/requests/{change.id}").get_data(as_text=True)
     confirmed = send(city, f"/admin/requests/{change.id}/confirm")
     assert confirmed.status_code == 200
@@ -109,9 +110,9 @@ def test_a_second_coordinator_deciding_afterwards_is_told_it_is_decided(app, cli
     _db.session.commit()
     post(client, "/admin/users/new", new_coordinator_form())
     change = only_request()
-    late = log_in(app, second)
+    late = signed_in(app, second)
     token = csrf_token_from(late.get(f"/admin/requests/{change.id}").get_data(as_text=True))
-    assert send(log_in(app, first), f"/admin/requests/{change.id}/confirm").status_code == 200
+    assert send(signed_in(app, first), f"/admin/requests/{change.id}/confirm").status_code == 200
     refused = late.post(f"/admin/requests/{change.id}/refuse", data={"csrf_token": token})
     assert refused.status_code == 409
     assert "già stata decisa" in refused.get_data(as_text=True)
@@ -135,10 +136,10 @@ def test_reset_of_a_coordinators_password_waits_and_its_owner_cannot_confirm_it(
     assert _db.session.get(User, owner.id).password_hash == old_hash
     assert "account_reset_requested_owner" in kinds_for(owner)
     change = only_request()
-    assert send(log_in(app, owner), f"/admin/requests/{change.id}/confirm").status_code == 409
+    assert send(signed_in(app, owner), f"/admin/requests/{change.id}/confirm").status_code == 409
     assert _db.session.get(User, owner.id).password_hash == old_hash
 
-    confirmed = send(log_in(app, other), f"/admin/requests/{change.id}/confirm")
+    confirmed = send(signed_in(app, other), f"/admin/requests/{change.id}/confirm")
     password = PASSWORD_RE.search(confirmed.get_data(as_text=True)).group(1)
     refreshed = _db.session.get(User, owner.id)
     assert refreshed.password_hash != old_hash
@@ -181,7 +182,7 @@ def test_moving_an_operator_to_another_entity_waits_and_a_refusal_changes_nothin
     change = only_request()
     assert change.requested_values == {"role": "entity_operator", "organization_id": there.id}
 
-    city = log_in(app, coordinator)
+    city = signed_in(app, coordinator)
     refused = send(city, f"/admin/requests/{change.id}/refuse", {"reason": "Non risulta"})
     assert refused.status_code == 303
     assert _db.session.get(User, operator.id).organization_id == here.id
@@ -209,7 +210,7 @@ def test_raising_an_admin_account_to_coordinator_also_replaces_its_password(app,
     )
     assert _db.session.get(User, helper.id).role == "admin"
     change = only_request()
-    confirmed = send(log_in(app, coordinator), f"/admin/requests/{change.id}/confirm")
+    confirmed = send(signed_in(app, coordinator), f"/admin/requests/{change.id}/confirm")
     assert PASSWORD_RE.search(confirmed.get_data(as_text=True))
     raised = _db.session.get(User, helper.id)
     assert raised.role == "coordinator"
@@ -259,7 +260,7 @@ def test_the_codice_fiscale_for_spid_is_asked_with_the_new_account(app, client, 
     assert post(client, "/admin/users/new", form).status_code == 303
     change = only_request()
     assert change.requested_values["fiscal_code"] == "VRDGPP80A01L219M"
-    city = log_in(app, coordinator)
+    city = signed_in(app, coordinator)
     assert "VRDGPP80A01L219M" in city.get(f"/admin/requests/{change.id}").get_data(as_text=True)
     assert send(city, f"/admin/requests/{change.id}/confirm").status_code == 200
     created = _db.session.scalar(select(User).where(User.username == "nuova.coord"))

@@ -12,6 +12,7 @@ from app.auth.models import User
 from app.extensions import db as _db
 from tests import factories
 from tests.conftest import csrf_token_from
+from tests.worlds import signed_in
 
 
 def post(client, path, data=None, page="/admin/"):
@@ -25,17 +26,6 @@ def actions_on(user_id):
             AuditEvent.object_type == "user_account", AuditEvent.object_id == user_id
         )
     ).all()
-
-
-def log_in(app, user):
-    other = app.test_client()
-    token = csrf_token_from(other.get("/login").get_data(as_text=True))
-    response = other.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return other
 
 
 def test_admin_asks_for_an_operator_and_the_confirming_coordinator_gets_the_password(
@@ -62,7 +52,7 @@ def test_admin_asks_for_an_operator_and_the_confirming_coordinator_gets_the_pass
     )
     assert _db.session.scalar(select(User).where(User.username == "mario.rossi")) is None
 
-    city = log_in(app, coordinator)
+    city = signed_in(app, coordinator)
     page = city.get(response.headers["Location"])
     token = csrf_token_from(page.get_data(as_text=True))
     confirmed = city.post(f"{response.headers['Location']}/confirm", data={"csrf_token": token})

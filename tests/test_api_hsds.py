@@ -809,7 +809,7 @@ def test_api_errors_outside_the_views_are_json_too(client, login_as):
 
 
 def test_a_service_publishes_its_places_left_this_month_the_hsds_31_way(app, client, login_as):
-    from tests.test_referrals_views import make_referral
+    from tests.worlds import make_referral
 
     login_as("coordinator")
     org = make_org()
@@ -839,7 +839,7 @@ def test_a_service_publishes_its_places_left_this_month_the_hsds_31_way(app, cli
 def test_the_places_published_count_the_referrals_in_flight_too(app, client, login_as):
     """Issue #24: a referral submitted or approved holds its place while the City and the
     entity answer; a waiting one holds none (it waits for one)."""
-    from tests.test_referrals_views import make_referral
+    from tests.worlds import make_referral
 
     login_as("entity_operator")
     org = make_org()

@@ -20,7 +20,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
@@ -32,9 +31,9 @@ from app.housing.models import Placement
 from app.projects.models import Project
 from app.referrals.models import Referral
 from app.registry.models import Organization, Service, Site, service_site
-from tests.conftest import _truncate, csrf_token_from, load_demo
+from tests.conftest import _truncate, load_demo
+from tests.worlds import DEMO_PASSWORD, log_in
 
-PASSWORD = "demo-Torino-2026"
 ACCOUNTS = ("ente1", "ente2", "coordinatore", "alloggi1", "admin")
 PER_SHAPE = 3  # URLs walked per (endpoint, query parameters): enough to vary the ids
 
@@ -181,18 +180,10 @@ def demo(app: Flask) -> Iterator[dict[int, re.Pattern[str]]]:
         _truncate()
 
 
-def _login(client: FlaskClient, username: str) -> None:
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)
-
-
 def walk(app: Flask, username: str, signatures: dict[int, re.Pattern[str]]):  # type: ignore[no-untyped-def]
     """Visit what `username` can reach; return (endpoints reached, unaudited views)."""
     client = app.test_client()
-    _login(client, username)
+    log_in(client, username, DEMO_PASSWORD)
     adapter = app.url_map.bind("localhost")
     queue = [("/", False), *((url, False) for url in extra_urls())]
     seen: set[tuple[str, bool]] = set()

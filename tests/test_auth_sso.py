@@ -25,7 +25,7 @@ from app.extensions import db as _db
 from tests import factories
 from tests.conftest import CHEAP_HASH, IsolatedClient, csrf_token_from
 from tests.oidc import launcher
-from tests.test_admin_users import log_in
+from tests.worlds import signed_in
 
 pytestmark = pytest.mark.skipif(launcher.NODE is None, reason="node is not installed")
 
@@ -399,7 +399,7 @@ def test_admin_sees_linked_accounts_and_unlinks_one(portal: FlaskClient, sso_app
     user = account(email="mario.rossi@comune.torino.it")
     username = user.username
     sso_login(portal, "mrossi")
-    admin = log_in(sso_app, account(Role.ADMIN, username="amministratrice"))
+    admin = signed_in(sso_app, account(Role.ADMIN, username="amministratrice"))
     listing = admin.get("/admin/sso")
     assert listing.status_code == 200
     text = listing.get_data(as_text=True)
@@ -428,7 +428,7 @@ def test_admin_sees_linked_accounts_and_unlinks_one(portal: FlaskClient, sso_app
 def test_admin_sets_the_fiscal_code_that_spid_links_by(portal: FlaskClient, sso_app: Flask) -> None:
     org = factories.organization(is_job_service=True)
     user = account(Role.ENTITY_OPERATOR, organization=org)
-    admin = log_in(sso_app, account(Role.ADMIN, username="amministratrice"))
+    admin = signed_in(sso_app, account(Role.ADMIN, username="amministratrice"))
     form = admin.get(f"/admin/users/{user.id}").get_data(as_text=True)
     values = {
         "csrf_token": csrf_token_from(form),
@@ -453,7 +453,7 @@ def test_admin_sets_the_fiscal_code_that_spid_links_by(portal: FlaskClient, sso_
     change = _db.session.scalar(select(AccountChangeRequest))
     assert change is not None
     assert change.requested_values["fiscal_code"] == "VRDGPP80A01L219M"
-    city = log_in(sso_app, account(Role.COORDINATOR, username="coordinatrice"))
+    city = signed_in(sso_app, account(Role.COORDINATOR, username="coordinatrice"))
     request_page = city.get(f"/admin/requests/{change.id}").get_data(as_text=True)
     assert "VRDGPP80A01L219M" in request_page
     confirmed = city.post(
@@ -470,7 +470,7 @@ def test_admin_cannot_point_a_coordinators_email_at_its_own_city_identity(
     portal: FlaskClient, sso_app: Flask
 ) -> None:
     coordinator = account(email="chiara.coordinatrice@comune.torino.it")
-    admin = log_in(sso_app, account(Role.ADMIN, username="amministratrice"))
+    admin = signed_in(sso_app, account(Role.ADMIN, username="amministratrice"))
     form = admin.get(f"/admin/users/{coordinator.id}").get_data(as_text=True)
     answer = admin.post(
         f"/admin/users/{coordinator.id}",

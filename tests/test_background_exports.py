@@ -16,8 +16,8 @@ from app.db import utcnow
 from app.downloads.models import ExportFile
 from app.extensions import db as _db
 from tests import factories
-from tests.test_admin_users import log_in
 from tests.test_shared_redis import REDIS_TEST_URL, redis_prefix  # noqa: F401 - fixture
+from tests.worlds import signed_in
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -120,7 +120,7 @@ def test_nobody_else_sees_the_export_and_it_is_gone_after_24_hours(
     export = _db.session.scalars(select(ExportFile)).one()
     colleague_user = factories.user("entity_operator", org)
     _db.session.commit()
-    colleague = log_in(app, colleague_user)
+    colleague = signed_in(app, colleague_user)
     assert colleague.get(f"/exports/{export.id}").status_code == 404
     assert colleague.get(f"/exports/{export.id}/file").status_code == 404
     export.expires_at = utcnow() - timedelta(minutes=1)

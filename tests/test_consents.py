@@ -24,16 +24,8 @@ from app.households.models import Consent, ConsentShare, Household
 from app.notifications.models import Notification
 from app.referrals.models import Referral
 from tests import factories
-from tests.test_referrals_views import (
-    HTMX,
-    count,
-    job_service_org,
-    make_net,
-    make_referral,
-    post,
-    signed_in,
-    text,
-)
+from tests.test_referrals_views import HTMX, count, post, text
+from tests.worlds import job_service_org, make_net, make_referral, signed_in
 
 DAY = date(2026, 6, 15)
 

@@ -7,48 +7,20 @@ from datetime import timedelta
 from app.clock import today
 from app.db import utcnow
 from app.extensions import db as _db
-from app.housing.models import HousingRiskCase, HousingUnit, Placement, WellbeingCheck
+from app.housing.models import HousingRiskCase, Placement, WellbeingCheck
 from app.projects.models import Project
-from app.referrals.models import Referral
 from tests import factories
+from tests.worlds import make_referral, make_unit
 
 
 def _unit(provider, **fields):
-    values = {
-        "provider_id": provider.id,
-        "name": "Alloggio di via Nizza",
-        "kind": "temporary_flat",
-        "address": "Via Nizza 10",
-        "circoscrizione": 8,
-        "capacity": 4,
-        "vacancies": 2,
-        "target_groups": [],
-    }
-    values.update(fields)
-    unit = HousingUnit(**values)
-    _db.session.add(unit)
-    _db.session.flush()
-    return unit
+    values = {"name": "Alloggio di via Nizza", "address": "Via Nizza 10", "circoscrizione": 8}
+    return make_unit(provider, **{**values, **fields})
 
 
 def _referral(household, service, status, **fields):
-    values = {
-        "household_id": household.id,
-        "person_id": household.members[0].id,
-        "from_organization_id": household.organization_id,
-        "service_id": service.id,
-        "to_organization_id": service.organization_id,
-        "need": "job_search",
-        "motivation": "Cerca lavoro",
-        "status": status,
-        "submitted_at": utcnow() - timedelta(days=20),
-        "status_changed_at": utcnow() - timedelta(days=20),
-    }
-    values.update(fields)
-    referral = Referral(**values)
-    _db.session.add(referral)
-    _db.session.flush()
-    return referral
+    values = {"days_ago": 20, "need": "job_search", "motivation": "Cerca lavoro"}
+    return make_referral(household, service, status, **{**values, **fields})
 
 
 def test_coordinator_home_counts_the_queue_and_the_overdue_ones(client, login_as):

@@ -395,6 +395,39 @@ def test_edit_member_refuses_a_second_reference_person_next_to_the_field(client,
     assert second.relation == "child"
 
 
+def test_adding_a_second_reference_person_is_refused_next_to_the_field(client, login_as, db):
+    """The member form of a household that has its reference person: a new member as another
+    reference person is refused in Italian next to the relation field, nobody is added, and
+    the corrected form can be sent."""
+    org = factories.organization()
+    household = factories.household(org, members=1)
+    login_as("entity_operator", org=org)
+    form = client.get(f"/households/{household.id}/members/new").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', form) or re.search(
+        r'value="([^"]+)"[^>]*name="idempotency_key"', form
+    )
+    assert key is not None
+    data = {k.split("-", 2)[2]: v for k, v in member(1, first_name="Omar").items()}
+    data["idempotency_key"] = key.group(1)
+
+    response = post(
+        client, f"/households/{household.id}/members/new", {**data, "relation": "reference"}
+    )
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = re.search(r'id="relation-error"[^>]*>([^<]+)<', page)
+    assert error is not None, "the message is not next to the relation field"
+    assert error.group(1) == "Il nucleo ha già una persona di riferimento."
+    _db.session.expire_all()
+    assert [p.relation for p in _db.session.get(Household, household.id).members] == ["reference"]
+    corrected = post(client, f"/households/{household.id}/members/new", data)
+    assert corrected.status_code == 303
+    _db.session.expire_all()
+    relations = sorted(p.relation for p in _db.session.get(Household, household.id).members)
+    assert relations == ["child", "reference"]
+
+
 def test_list_fragment_and_page(client, login_as, db):
     org = factories.organization()
     factories.household(org)

@@ -158,9 +158,9 @@ def test_the_city_reopens_and_another_entity_cannot(client, login_as, app, db):
     other = factories.user("entity_operator", factories.organization())
     _db.session.commit()
     stranger = app.test_client()
-    from tests.test_projects_views import login
+    from tests.worlds import signed_in
 
-    stranger = login(app, other)
+    stranger = signed_in(app, other)
     assert stranger.get(f"/households/{household.id}/reopen").status_code == 404
     login_as("coordinator")
     assert client.get(f"/households/{household.id}/reopen").status_code == 200

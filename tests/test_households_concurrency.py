@@ -342,3 +342,39 @@ def test_two_colleagues_making_two_members_the_reference_at_once_leave_one(app, 
     assert errors[0].message == "Il nucleo ha già una persona di riferimento."
     kept = count(Person, Person.household_id == household.id, Person.relation == "reference")
     assert kept == 1
+
+
+def test_two_colleagues_adding_a_reference_person_at_once_add_one(app, db):
+    """The household has no reference person for a moment (its reference was made a partner);
+    two colleagues then add a new member as the reference at once: one is refused."""
+    from app.errors import DomainError
+    from app.households import operations as households
+
+    household = factories.household(members=1)
+    household.members[0].relation = "partner"
+    _db.session.commit()
+    household_id = household.id
+
+    def prepare(i: int) -> Household:
+        loaded = _db.session.get(Household, household_id)
+        loaded.members  # noqa: B018 - loaded as the page had them: no reference person
+        return loaded
+
+    def act(i: int, loaded: Household) -> object:
+        values = {
+            "first_name": f"Nuovo{i}",
+            "last_name": "Rossi",
+            "codice_fiscale": factories.codice_fiscale(),
+            "birth_date": date(1980, 1, 1),
+            "sex": "F",
+            "relation": "reference",
+        }
+        return households.add_member(loaded, values)
+
+    outcomes = race(app, prepare, act, threads=2)
+    errors = [o.error for o in outcomes if o.error is not None]
+    assert len(errors) == 1, errors
+    assert isinstance(errors[0], DomainError), errors
+    assert errors[0].message == "Il nucleo ha già una persona di riferimento."
+    kept = count(Person, Person.household_id == household_id, Person.relation == "reference")
+    assert kept == 1

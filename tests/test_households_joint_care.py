@@ -32,22 +32,15 @@ from app.households.models import (
 from tests import factories
 from tests.concurrency import race
 from tests.conftest import csrf_token_from
+from tests.worlds import signed_in
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
 
 def logged_in(app: Flask, role: str, org: Any = None) -> tuple[FlaskClient, User]:
-    """A browser of its own, logged in through the real login form."""
-    browser = app.test_client()
+    """A browser of its own for a new user of `role` (and `org`), logged in."""
     user = factories.user(role=role, organization=org)
-    _db.session.commit()
-    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
-    response = browser.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return browser, user
+    return signed_in(app, user), user
 
 
 def post(browser: FlaskClient, path: str, data: dict[str, Any], headers: Any = None) -> Any:
@@ -361,3 +354,115 @@ def test_a_co_holder_proposes_housing_and_follows_eviction_cases(joint):
     page = joint["helper"].get(f"/housing/placements/new?household={household.id}")
     assert page.status_code == 200
     assert "Il nucleo non è più in carico" not in page.get_data(as_text=True)
+
+
+# When the joint care ends, and what a co-holder may edit -------------------------------------
+
+SECTIONS = ("distributions", "referrals", "projects", "housing")
+EDIT = {"address": "Via Cigna 9", "circoscrizione": "6", "needs": ["food"], "housing_situation": ""}
+
+
+def end_joint_care(joint: dict[str, Any]) -> None:
+    holder = holder_of(joint)
+    ended = post(
+        joint["city"],
+        f"/households/{joint['household'].id}/co-holders/{holder.id}/end",
+        {"note": "Il nucleo non va più allo snodo"},
+    )
+    assert ended.status_code == 303
+
+
+def exported_names(browser: FlaskClient) -> str:
+    response = browser.get("/households/export.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    return response.get_data(as_text=True)
+
+
+def test_when_the_joint_care_ends_the_co_holder_finds_the_household_nowhere(joint):
+    """Page, each section fragment (htmx or not), list search, counter search, export: all of
+    them showed the household during the joint care, none of them after."""
+    household_id = joint["household"].id
+    helper = joint["helper"]
+    accept(joint)
+    assert helper.get(f"/households/{household_id}").status_code == 200
+    for domain in SECTIONS:
+        fragment = helper.get(f"/{domain}/household/{household_id}", headers=HTMX)
+        assert fragment.status_code == 200, domain
+    assert "Rossi Lucia" in helper.get("/households/?q=rossi").get_data(as_text=True)
+    assert "Rossi" in helper.get("/households/?q=rossi", headers=HTMX).get_data(as_text=True)
+    assert "Rossi" in helper.get("/distributions/find?q=rossi", headers=HTMX).get_data(as_text=True)
+    assert "Rossi" in exported_names(helper)
+
+    end_joint_care(joint)
+
+    assert helper.get(f"/households/{household_id}").status_code == 404
+    for domain in SECTIONS:
+        for headers in (HTMX, {}):
+            fragment = helper.get(f"/{domain}/household/{household_id}", headers=headers)
+            assert fragment.status_code == 404, (domain, headers)
+            assert "Rossi" not in fragment.get_data(as_text=True)
+    assert "Rossi" not in helper.get("/households/?q=rossi").get_data(as_text=True)
+    assert "Rossi" not in helper.get("/households/?q=rossi", headers=HTMX).get_data(as_text=True)
+    assert "Rossi" not in helper.get("/distributions/find?q=rossi", headers=HTMX).get_data(
+        as_text=True
+    )
+    exported = exported_names(helper)
+    assert "Rossi" not in exported
+    assert "Via Cigna" not in exported
+    # The owner still has it everywhere.
+    assert "Rossi" in exported_names(joint["owner"])
+    assert joint["owner"].get(f"/households/{household_id}").status_code == 200
+
+
+def test_a_co_holder_edits_the_household_while_the_joint_care_lasts_and_not_after(joint):
+    """The rule (app/households/policy.py, DESIGN.md): a co-holder manages the household as the
+    owner does while the joint care is in force; once the City ends it, nothing."""
+    household_id = joint["household"].id
+    helper = joint["helper"]
+    refused_before = post(helper, f"/households/{household_id}/edit", EDIT)
+    assert refused_before.status_code == 404
+
+    accept(joint)
+    edited = post(helper, f"/households/{household_id}/edit", EDIT)
+    assert edited.status_code == 303
+    _db.session.expire_all()
+    assert _db.session.get(Household, household_id).address == "Via Cigna 9"
+    (event,) = events("household_updated", object_id=household_id)
+    assert event.actor_id == joint["helper_user"].id
+
+    end_joint_care(joint)
+    for path in (f"/households/{household_id}/edit", f"/households/{household_id}/members/new"):
+        assert helper.get(path).status_code == 404, path
+    late = post(helper, f"/households/{household_id}/edit", {**EDIT, "address": "Via Tarda 1"})
+    assert late.status_code == 404
+    _db.session.expire_all()
+    assert _db.session.get(Household, household_id).address == "Via Cigna 9"
+    assert len(events("household_updated", object_id=household_id)) == 1
+
+
+def test_a_co_holder_may_not_edit_once_the_owner_closed_the_household(joint):
+    """Editing is for active households only, for the co-holder as for the owner."""
+    household_id = joint["household"].id
+    accept(joint)
+    closed = post(
+        joint["owner"],
+        f"/households/{household_id}/close",
+        {"on": today().isoformat(), "reason": "goals_met"},
+    )
+    assert closed.status_code == 303
+    _db.session.expire_all()
+    assert _db.session.get(Household, household_id).status == "closed"
+
+    helper = joint["helper"]
+    assert helper.get(f"/households/{household_id}/edit").status_code == 404
+    late = post(helper, f"/households/{household_id}/edit", EDIT)
+    assert late.status_code == 404
+    _db.session.expire_all()
+    assert _db.session.get(Household, household_id).address == "Via Cigna 3"
+    # Still co-held (the City has not ended the joint care): seen, read only.
+    page = helper.get(f"/households/{household_id}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Modifica i dati del nucleo" not in body
+    assert f'href="/households/{household_id}/edit"' not in body

@@ -7,7 +7,6 @@ the side that waits for it (never the person who acted).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +32,7 @@ from app.housing.policy import Side
 from app.notifications.models import Notification
 from app.registry.models import Organization
 from tests import factories
+from tests.worlds import make_unit, provider_org
 
 
 @pytest.fixture(autouse=True)
@@ -44,34 +44,7 @@ def request_context(app: Flask, db: object) -> Iterator[None]:
 
 # The people and places around a placement -------------------------------------------------------
 
-_seq = itertools.count(1)
 LONG_AGO = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-def provider_org(**fields: Any) -> Organization:
-    return factories.organization(is_housing_provider=True, is_job_service=False, **fields)
-
-
-def make_unit(provider: Organization, capacity: int = 4, vacancies: int = 2, **fields: Any):
-    n = next(_seq)
-    values: dict[str, Any] = {
-        "provider_id": provider.id,
-        "name": f"Alloggio di prova {n}",
-        "kind": "temporary_flat",
-        "address": f"Via Alloggio {n}",
-        "circoscrizione": provider.circoscrizione,
-        "capacity": capacity,
-        "vacancies": vacancies,
-        "target_groups": [],  # everybody: each household below fits
-        "accessible": False,
-        "active": True,
-        "vacancies_updated_at": LONG_AGO,
-    }
-    values.update(fields)
-    unit = HousingUnit(**values)
-    _db.session.add(unit)
-    _db.session.flush()
-    return unit
 
 
 @dataclass
@@ -108,9 +81,9 @@ def world(db: object) -> World:
         provider_org=provider,
         provider=factories.user("housing_provider", provider),
         provider_colleague=factories.user("housing_provider", provider),
-        unit=make_unit(provider),
+        unit=make_unit(provider, vacancies_updated_at=LONG_AGO),
         other_provider=factories.user("housing_provider", other),
-        other_unit=make_unit(other),
+        other_unit=make_unit(other, vacancies_updated_at=LONG_AGO),
         outsider=factories.user("entity_operator", factories.organization(is_hub=True)),
         admin=factories.user("admin"),
     )
@@ -345,19 +318,20 @@ def test_minus_one_at_zero_and_plus_one_when_all_free_are_refused(world):
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "constraint"),
     [
-        {"vacancies": -1},
-        {"vacancies": 5},
-        {"capacity": 1},
-        {"vacancies": 0, "capacity": 0},
+        ({"vacancies": -1}, "ck_housing_unit_vacancies_not_negative"),
+        ({"vacancies": 5}, "ck_housing_unit_vacancies_within_capacity"),
+        ({"capacity": 1}, "ck_housing_unit_vacancies_within_capacity"),
+        ({"vacancies": 0, "capacity": 0}, "ck_housing_unit_capacity_positive"),
     ],
     ids=["negative", "above-capacity", "capacity-below-vacancies", "capacity-zero"],
 )
-def test_the_database_refuses_impossible_vacancies_even_written_directly(world, values):
+def test_the_database_refuses_impossible_vacancies_even_written_directly(world, values, constraint):
+    """Each impossible row is refused by its own check (not by some other failure)."""
     before = unit_row(world.unit)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=constraint):
         _db.session.execute(
             update(HousingUnit).where(HousingUnit.id == world.unit.id).values(**values)
         )
@@ -369,7 +343,7 @@ def test_the_database_refuses_impossible_vacancies_even_written_directly(world, 
 def test_the_database_refuses_impossible_vacancies_set_on_the_object(world):
     world.unit.vacancies = world.unit.capacity + 1
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="ck_housing_unit_vacancies_within_capacity"):
         _db.session.commit()
     _db.session.rollback()
 
@@ -986,20 +960,36 @@ def test_a_step_out_of_order_is_refused(world, path, name):
 
     message = refused(step, world, placement, name, code, placement=placement, units=(world.unit,))
 
-    assert "ora non si può" in message
+    status = {
+        "proposed": "proposto, in attesa della Città",
+        "approved": "approvato, in attesa del gestore",
+        "accepted": "accettato, in attesa dell'ingresso",
+        "active": "in corso",
+        "rejected": "respinto dalla Città",
+        "declined": "rifiutato dal gestore",
+        "cancelled": "annullato",
+    }[path]
+    verb = {
+        "move_in": "registrare l'ingresso",
+        "accept": "accettare",
+        "end": "chiudere",
+        "approve": "approvare",
+        "cancel": "annullare",
+    }[name]
+    assert message == f"L'inserimento è «{status}»: ora non si può {verb}."
 
 
 @pytest.mark.parametrize(
-    ("path", "name", "code"),
+    ("path", "name", "code", "status"),
     [
-        ("approved", "approve", None),
-        ("accepted", "accept", None),
-        ("active", "move_in", None),
-        ("ended", "end", "own_home"),
-        ("cancelled", "cancel", "error"),
+        ("approved", "approve", None, "approvato, in attesa del gestore"),
+        ("accepted", "accept", None, "accettato, in attesa dell'ingresso"),
+        ("active", "move_in", None, "in corso"),
+        ("ended", "end", "own_home", "concluso"),
+        ("cancelled", "cancel", "error", "annullato"),
     ],
 )
-def test_a_step_already_done_is_told_as_done_and_changes_nothing(world, path, name, code):
+def test_a_step_already_done_is_told_as_done_and_changes_nothing(world, path, name, code, status):
     placement = advance(world, propose(world), path)
     _db.session.commit()
     before = (count(AuditEvent), vacancies(world.unit), count(WellbeingCheck))
@@ -1008,7 +998,7 @@ def test_a_step_already_done_is_told_as_done_and_changes_nothing(world, path, na
         step(world, placement, name, code)
     _db.session.rollback()
 
-    assert "è già" in done.value.message
+    assert done.value.message == f"L'inserimento è già «{status}»: nessuna modifica."
     assert (count(AuditEvent), vacancies(world.unit), count(WellbeingCheck)) == before
 
 

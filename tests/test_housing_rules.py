@@ -31,7 +31,8 @@ from app.projects import finance
 from app.registry.models import Organization
 from tests import factories
 from tests.concurrency import only_domain_errors, race
-from tests.test_housing_views import post, sign_in
+from tests.test_housing_views import post
+from tests.worlds import make_unit, signed_in
 
 KEY_RE = re.compile(
     r'name="idempotency_key"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="idempotency_key"'
@@ -66,22 +67,16 @@ def single_man(org: Organization) -> Household:
 
 
 def unit(provider: Organization, **fields: Any) -> HousingUnit:
+    """A men's dormitory of `provider` (tests.worlds.make_unit with this module's defaults)."""
     values: dict[str, Any] = {
-        "provider_id": provider.id,
         "name": "Dormitorio maschile di via Carrera",
         "kind": "night_shelter_bed",
         "address": "Via Carrera 10",
-        "circoscrizione": provider.circoscrizione,
         "capacity": 10,
         "vacancies": 4,
         "target_groups": ["single_men"],
-        "active": True,
     }
-    values.update(fields)
-    made = HousingUnit(**values)
-    _db.session.add(made)
-    _db.session.flush()
-    return made
+    return make_unit(provider, **{**values, **fields})
 
 
 @dataclass
@@ -99,7 +94,7 @@ class World:
     shelter: HousingUnit  # men alone, 4 free places of 10
 
     def browser(self, user: User) -> FlaskClient:
-        return sign_in(self.app, user)
+        return signed_in(self.app, user)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ involved see them, follow-ups, eviction prevention. Everything through the web, 
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -26,52 +25,13 @@ from app.notifications.models import Notification
 from app.registry.models import Organization
 from tests import factories
 from tests.conftest import csrf_token_from
+from tests.worlds import make_unit, provider_org, signed_in
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 TIMED_REFRESH = {**HTMX, "HX-Source": "div#board-live"}
-_seq = itertools.count(1)
 
 
 # People, places, requests --------------------------------------------------------------------
-
-
-def provider_org(**fields: Any) -> Organization:
-    return factories.organization(is_housing_provider=True, is_job_service=False, **fields)
-
-
-def make_unit(provider: Organization, capacity: int = 4, vacancies: int = 2, **fields: Any):
-    n = next(_seq)
-    values: dict[str, Any] = {
-        "provider_id": provider.id,
-        "name": f"Casa Prova {n}",
-        "kind": "temporary_flat",
-        "address": f"Via Alloggio {n}",
-        "circoscrizione": provider.circoscrizione,
-        "capacity": capacity,
-        "vacancies": vacancies,
-        "target_groups": [],  # everybody: the households below fit
-        "accessible": False,
-        "active": True,
-        "vacancies_updated_at": utcnow(),
-    }
-    values.update(fields)
-    unit = HousingUnit(**values)
-    _db.session.add(unit)
-    _db.session.flush()
-    return unit
-
-
-def sign_in(app: Flask, user: User) -> FlaskClient:
-    """A browser of its own for `user`, logged in through the real form."""
-    _db.session.commit()
-    client = app.test_client()
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return client
 
 
 def post(client: FlaskClient, path: str, data: dict[str, Any], headers: Any = None) -> Any:
@@ -126,7 +86,7 @@ class World:
     other_unit: HousingUnit
 
     def browser(self, user: User) -> FlaskClient:
-        return sign_in(self.app, user)
+        return signed_in(self.app, user)
 
 
 @pytest.fixture

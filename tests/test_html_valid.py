@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 
 from app.cli import seed_demo_command
 from tests.conftest import csrf_token_from
+from tests.worlds import DEMO_PASSWORD, log_in
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU_VERSION = re.search(r"^VNU_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)[1]
@@ -78,14 +79,6 @@ def _shape(url: str) -> str:
     return re.sub(r"\d+", "N", parts.path) + "?" + "&".join(names)
 
 
-def _log_in(client: FlaskClient, username: str) -> None:
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": "demo-Torino-2026", "csrf_token": token}
-    )
-    assert response.status_code == 303, f"{username} non accede"
-
-
 def _crawl(client: FlaskClient) -> dict[str, str]:
     """Path -> HTML of each page shape the account reaches from its home page."""
     pages: dict[str, str] = {}
@@ -125,7 +118,7 @@ def _collect(app, folder: Path) -> list[Path]:
         write(_file_name("anonimo", path), response.get_data(as_text=True))
     for account in ACCOUNTS:
         client = app.test_client()
-        _log_in(client, account)
+        log_in(client, account, DEMO_PASSWORD)
         pages = _crawl(client)
         for url, html in pages.items():
             write(_file_name(account, url), html)

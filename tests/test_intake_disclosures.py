@@ -15,8 +15,8 @@ from app.households import disclosures
 from app.notifications.labels import target_url, text
 from app.notifications.models import Notification
 from tests import factories
-from tests.conftest import csrf_token_from
 from tests.test_households import intake, member, post
+from tests.worlds import signed_in
 
 
 def foreign_person(name="Associazione Lontana"):
@@ -98,14 +98,8 @@ def test_past_the_hourly_limit_the_answer_is_refused_with_retry_after(app, clien
     assert 1 <= int(refused.headers["Retry-After"]) <= 3600
     assert len(disclosed_by(operator)) == 3
     # The count is per user: a colleague still gets answers.
-    colleague = app.test_client()
-    token = csrf_token_from(colleague.get("/login").get_data(as_text=True))
     user = factories.user(role="entity_operator", organization_id=operator.organization_id)
-    _db.session.commit()
-    colleague.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
+    colleague = signed_in(app, user)
     answer = ask_about(colleague, people[3]).get_data(as_text=True)
     assert "già seguita da Ente lontano 3" in answer
 

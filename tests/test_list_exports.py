@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,28 +17,14 @@ from app.clock import today
 from app.db import utcnow
 from app.distributions.models import Distribution
 from app.extensions import db as _db
-from app.housing.models import HousingUnit, Placement
+from app.housing.models import Placement
 from app.money import ZERO
 from app.projects.models import BudgetLine, Project
-from app.referrals.models import Referral
 from app.referrals.vocabulary import STATUSES
 from tests import factories
-from tests.conftest import csrf_token_from
+from tests.worlds import make_referral, make_unit, signed_in
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
-_seq = itertools.count(1)
-
-
-def signed_in(app, user):
-    _db.session.commit()
-    browser = app.test_client()
-    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
-    response = browser.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return browser
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -78,27 +63,6 @@ def named_households(event):
     )
 
 
-def make_unit(provider, **fields):
-    n = next(_seq)
-    values: dict[str, Any] = {
-        "provider_id": provider.id,
-        "name": f"Casa Export {n}",
-        "kind": "temporary_flat",
-        "address": f"Via Export {n}",
-        "circoscrizione": provider.circoscrizione,
-        "capacity": 4,
-        "vacancies": 2,
-        "target_groups": ["families"],
-        "active": True,
-        "vacancies_updated_at": utcnow(),
-    }
-    values.update(fields)
-    unit = HousingUnit(**values)
-    _db.session.add(unit)
-    _db.session.flush()
-    return unit
-
-
 def make_placement(household, unit, status="proposed", **fields):
     values: dict[str, Any] = {
         "household_id": household.id,
@@ -112,29 +76,6 @@ def make_placement(household, unit, status="proposed", **fields):
     _db.session.add(placement)
     _db.session.flush()
     return placement
-
-
-def make_referral(household, service, status="submitted", **fields):
-    moment = utcnow()
-    values: dict[str, Any] = {
-        "household_id": household.id,
-        "person_id": household.members[0].id,
-        "from_organization_id": household.organization_id,
-        "service_id": service.id,
-        "to_organization_id": service.organization_id,
-        "need": "orientation",
-        "motivation": "Orientamento.",
-        "status": status,
-        "status_changed_at": moment,
-        "submitted_at": None if status == "draft" else moment,
-        "approved_at": moment if status not in ("draft", "submitted", "rejected") else None,
-        "match_reasons": [],
-    }
-    values.update(fields)
-    referral = Referral(**values)
-    _db.session.add(referral)
-    _db.session.flush()
-    return referral
 
 
 # Who may download which list -----------------------------------------------------------------

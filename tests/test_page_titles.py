@@ -19,7 +19,7 @@ from app.auth.models import User
 from app.cli import seed_demo_command
 from app.extensions import db as _db
 from app.households.models import Person
-from tests.conftest import csrf_token_from
+from tests.worlds import DEMO_PASSWORD, log_in
 
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 HOUSEHOLD_LINK = re.compile(r'href="/households/(\d+)"')
@@ -35,14 +35,6 @@ HOUSEHOLD_FORMS = {
 }
 
 
-def _log_in(client: FlaskClient, username: str) -> None:
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": "demo-Torino-2026", "csrf_token": token}
-    )
-    assert response.status_code == 303
-
-
 def _title(client: FlaskClient, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
@@ -55,7 +47,7 @@ def _links(html: str) -> list[str]:
 
 def test_edit_and_new_pages_name_their_household_and_no_person(app, client, db):
     assert app.test_cli_runner().invoke(seed_demo_command, []).exit_code == 0
-    _log_in(client, "ente1")
+    log_in(client, "ente1", DEMO_PASSWORD)
     listing = client.get("/households/").get_data(as_text=True)
     household_ids = list(dict.fromkeys(HOUSEHOLD_LINK.findall(listing)))[:2]
     assert len(household_ids) == 2
@@ -94,7 +86,7 @@ def test_edit_and_new_pages_name_their_household_and_no_person(app, client, db):
 
 def test_organization_and_unit_edit_pages_have_their_own_title(app, client, db):
     assert app.test_cli_runner().invoke(seed_demo_command, []).exit_code == 0
-    _log_in(client, "alloggi1")
+    log_in(client, "alloggi1", DEMO_PASSWORD)
     own = _db.session.scalar(select(User.organization_id).where(User.username == "alloggi1"))
     org_url = f"/entities/{own}"
     assert f'href="{org_url}/edit"' in client.get(org_url).get_data(as_text=True)
@@ -110,7 +102,7 @@ def test_organization_and_unit_edit_pages_have_their_own_title(app, client, db):
 def test_the_data_subject_rights_page_names_no_person(app, client, db):
     """The extract for the data subject shows the name on the page, not in its <title>."""
     assert app.test_cli_runner().invoke(seed_demo_command, []).exit_code == 0
-    _log_in(client, "coordinatore")
+    log_in(client, "coordinatore", DEMO_PASSWORD)
     listing = client.get("/households/").get_data(as_text=True)
     household_id = int(HOUSEHOLD_LINK.findall(listing)[0])
     detail = client.get(f"/households/{household_id}").get_data(as_text=True)

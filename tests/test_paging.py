@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from app.extensions import db as _db
 from app.web import paging
@@ -64,35 +65,48 @@ def test_the_report_is_computed_once_for_the_same_filters_then_again_after_its_l
     cache.clear()
 
 
-def test_requests_arriving_together_compute_a_cached_value_once(app, monkeypatch):
-    """Eight report requests at once: one computes, the others wait for its result."""
-    import threading
+def test_a_request_waiting_for_another_computing_the_same_value_takes_its_result(app, monkeypatch):
+    """Eight report requests at once: one computes, the others wait for its result.
 
+    Without threads: the first request computes; each later one finds the value's lock taken
+    by "another request", which finishes (stores its value) while this one waits for the lock;
+    then this one answers that value and computes nothing.
+    """
     from app.web import cache
 
     cache.clear()
     monkeypatch.setitem(app.config, "REPORT_CACHE_SECONDS", 300)
+    key = "same-report"
     computed: list[int] = []
-    asked = threading.Semaphore(0)
 
-    def slow() -> int:
+    def compute() -> int:
         computed.append(1)
-        for _ in range(8):  # every request has asked before the value is ready (no sleep)
-            assert asked.acquire(timeout=10)
         return 42
 
-    answers: list[int] = []
+    class ComputedMeanwhile:
+        """The lock of a request computing `key`: acquiring it waits until that request has
+        stored its value (here: stores it, as that request would have)."""
 
-    def ask() -> None:
-        asked.release()
-        with app.test_request_context("/reports/"):
-            answers.append(cache.cached("same-report", slow, "REPORT_CACHE_SECONDS")[0])
+        def __enter__(self) -> None:
+            cache._entries[key] = (time.monotonic(), 1_000.0, 41)
 
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert answers == [42] * 8
-    assert len(computed) == 1
+        def __exit__(self, *exc: object) -> None:
+            cache._computing.pop(key, None)
+
+    with app.test_request_context("/reports/"):
+        # Another request is computing the value when this one asks for it.
+        cache._computing[key] = ComputedMeanwhile()  # type: ignore[assignment]
+        assert cache.cached(key, compute, "REPORT_CACHE_SECONDS") == (41, 1_000.0)
+        assert computed == []  # it waited and took the other's value instead of computing
+        # The later ones find it stored and do not wait for anything.
+        answers = [cache.cached(key, compute, "REPORT_CACHE_SECONDS")[0] for _ in range(7)]
+        assert answers == [41] * 7
+        assert computed == []
+
+        # Nobody computing a missing value: the request computes it, once, for all of them.
+        other = "another-report"
+        answers = [cache.cached(other, compute, "REPORT_CACHE_SECONDS")[0] for _ in range(8)]
+        assert answers == [42] * 8
+        assert computed == [1]
+        assert other not in cache._computing  # no lock left behind for the next computation
     cache.clear()

@@ -33,6 +33,7 @@ from app.workflow import StaleState
 from tests import factories
 from tests.concurrency import count, only_domain_errors, race
 from tests.conftest import csrf_token_from
+from tests.worlds import log_in
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -326,15 +327,7 @@ def test_submitting_while_a_colleague_removes_the_last_line_never_sends_an_empty
 
 def browser(app: Flask, user_id: int) -> Any:
     """A logged-in browser of its own for `user_id`."""
-    user = _db.session.get(User, user_id)
-    client = app.test_client()
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return client
+    return log_in(app.test_client(), _db.session.get(User, user_id))
 
 
 def token_of(client: Any) -> str:

@@ -35,6 +35,7 @@ from app.projects.finance import (
 from app.projects.models import BudgetLine, Project
 from app.registry.models import Organization
 from tests import factories
+from tests.worlds import make_unit
 
 TODAY = date(2026, 6, 30)
 _seq = itertools.count(1)
@@ -85,21 +86,12 @@ def project(household: Household, status: str, *lines: tuple[str, str, str]) -> 
 
 
 def unit(provider: Organization, monthly_cost: str | None) -> HousingUnit:
-    n = next(_seq)
-    item = HousingUnit(
-        provider_id=provider.id,
-        name=f"Alloggio {n}",
-        kind="temporary_flat",
-        address=f"Via Alloggio {n}",
-        circoscrizione=provider.circoscrizione,
-        capacity=4,
+    return make_unit(
+        provider,
         vacancies=4,
         target_groups=["families"],
         monthly_cost=None if monthly_cost is None else euro(monthly_cost),
     )
-    _db.session.add(item)
-    _db.session.flush()
-    return item
 
 
 def placement(

@@ -9,6 +9,7 @@ checks the budget invariants and exact totals after every step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -220,10 +221,11 @@ def state() -> dict[str, Any]:
 
 
 def refused(call: Callable[[], object], match: str | None = None) -> str:
-    """`call` raises DomainError and, even if the request then commits, nothing has changed."""
+    """`call` raises DomainError and, even if the request then commits, nothing has changed;
+    its message contains the text `match` (taken literally), which names the refusal."""
     _db.session.commit()
     before = state()
-    with pytest.raises(DomainError, match=match) as error:
+    with pytest.raises(DomainError, match=None if match is None else re.escape(match)) as error:
         call()
     _db.session.commit()
     _db.session.expire_all()
@@ -330,14 +332,14 @@ def test_the_case_worker_is_an_operator_of_the_organization(world):
             {"title": "Progetto", "case_worker_id": world.outsider.id},
             world.operator,
         ),
-        match="referente",
+        match="Il referente del progetto deve essere un operatore dell'ente.",
     )
     project = new_draft(world)
     refused(
         lambda: operations.update(
             project, {"case_worker_id": world.coordinator.id}, world.operator
         ),
-        match="referente",
+        match="Il referente del progetto deve essere un operatore dell'ente.",
     )
 
     operations.update(project, {"case_worker_id": world.colleague.id}, world.operator)
@@ -385,7 +387,10 @@ def test_goals_and_meetings_are_recorded_and_audited(world):
     actions = [event.action for event in audit(project)][-3:]
     assert actions == ["project_goal_added", "project_goal_updated", "project_meeting_added"]
 
-    refused(lambda: operations.add_goal(project, "   ", None, world.operator), match="obiettivo")
+    refused(
+        lambda: operations.add_goal(project, "   ", None, world.operator),
+        match="Descrivi l'obiettivo.",
+    )
     refused(
         lambda: operations.set_goal_status(goal, "forse", world.operator),
         match="Scegli lo stato dell'obiettivo",
@@ -394,7 +399,7 @@ def test_goals_and_meetings_are_recorded_and_audited(world):
         lambda: operations.add_meeting(
             project, today() + timedelta(days=1), "Domani", None, world.operator
         ),
-        match="futuro",
+        match="La data dell'incontro non può essere nel futuro.",
     )
     refused(
         lambda: operations.add_meeting(project, today(), "  ", None, world.operator),
@@ -417,9 +422,11 @@ def test_submitting_needs_at_least_one_goal_and_one_line(world):
     no_goal = new_draft(world, goals=0)
     no_line = new_draft(world, lines=())
 
-    assert "obiettivo" in refused(lambda: operations.transition(no_goal, "submit", world.operator))
-    assert "voce di budget" in refused(
-        lambda: operations.transition(no_line, "submit", world.operator)
+    assert refused(lambda: operations.transition(no_goal, "submit", world.operator)) == (
+        "Aggiungi almeno un obiettivo prima di inviare."
+    )
+    assert refused(lambda: operations.transition(no_line, "submit", world.operator)) == (
+        "Aggiungi almeno una voce di budget prima di inviare."
     )
 
 
@@ -550,7 +557,8 @@ def test_the_steps_offered_are_the_ones_that_work(world):
     ]
     assert operations.available_steps(world.operator, reach(world, "closed")) == []
     refused(
-        lambda: operations.transition(submitted, "delete", world.coordinator), match="sconosciuta"
+        lambda: operations.transition(submitted, "delete", world.coordinator),
+        match="Azione sconosciuta.",
     )
 
 
@@ -562,7 +570,7 @@ def test_sending_back_needs_a_note_and_returns_the_project_to_draft(world):
             lambda note=note: operations.transition(
                 project, "return", world.coordinator, note=note
             ),
-            match="nota",
+            match="Scrivi una nota per spiegare la decisione.",
         )
 
     operations.transition(project, "return", world.coordinator, note="Manca il preventivo.")
@@ -595,7 +603,10 @@ def test_the_organization_withdraws_a_submitted_project(world):
 def test_closing_needs_a_note(world):
     project = reach(world, "active")
 
-    refused(lambda: operations.transition(project, "close", world.operator), match="nota")
+    refused(
+        lambda: operations.transition(project, "close", world.operator),
+        match="Scrivi una nota per spiegare la decisione.",
+    )
     refused(
         lambda: operations.transition(project, "close", world.operator, note="  "),
         match="Scrivi una nota per spiegare la decisione",
@@ -633,6 +644,14 @@ EDITS: dict[str, Callable[[World, Project], object]] = {
 }
 
 
+CLOSED = "Il progetto è chiuso: non si può più modificare."
+# The steps of the workflow say which step a closed project no longer allows.
+CLOSED_REFUSALS = {
+    "reopen": "Il progetto è «chiuso»: ora non si può avviare.",
+    "close_again": "Il progetto è «chiuso»: ora non si può chiudere.",
+}
+
+
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_a_closed_project_refuses_every_edit(world, edit):
     project = approved_project(world)
@@ -644,7 +663,7 @@ def test_a_closed_project_refuses_every_edit(world, edit):
     operations.transition(project, "close", world.operator, note="Chiuso in anticipo.")
     _db.session.commit()
 
-    refused(lambda: EDITS[edit](world, project), match="chiuso")
+    refused(lambda: EDITS[edit](world, project), match=CLOSED_REFUSALS.get(edit, CLOSED))
 
 
 def test_closing_lets_waiting_increases_lapse(world):
@@ -660,7 +679,10 @@ def test_closing_lets_waiting_increases_lapse(world):
     assert line_row(waiting)["approved"] == euro("250.50")
     [event] = audit(project, "project_close")
     assert event.changes["increases_dropped"] == {str(waiting.id): "400.00"}
-    refused(lambda: operations.decide_increase(waiting, True, world.coordinator), match="chiuso")
+    refused(
+        lambda: operations.decide_increase(waiting, True, world.coordinator),
+        match="Il progetto è chiuso: non si può più modificare.",
+    )
 
 
 # Money rules -------------------------------------------------------------------------------------
@@ -800,17 +822,24 @@ def test_only_the_organization_records_commitments(world):
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "constraint"),
     [
-        {"paid": euro("700.00")},  # paid above committed (500)
-        {"committed": euro("1000.01")},  # committed above approved (1000)
-        {"committed": euro("-1.00"), "paid": euro("-1.00")},
-        {"planned": euro("-0.01")},
-        {"increase_requested": euro("1000.00")},  # an increase that is not one
+        # paid above committed (500)
+        ({"paid": euro("700.00")}, "ck_budget_line_paid_within_committed"),
+        # committed above approved (1000)
+        ({"committed": euro("1000.01")}, "ck_budget_line_committed_within_approved"),
+        (
+            {"committed": euro("-1.00"), "paid": euro("-1.00")},
+            "ck_budget_line_amounts_not_negative",
+        ),
+        ({"planned": euro("-0.01")}, "ck_budget_line_amounts_not_negative"),
+        # an increase that is not one
+        ({"increase_requested": euro("1000.00")}, "ck_budget_line_increase_above_approved"),
     ],
     ids=["paid>committed", "committed>approved", "negative", "negative-planned", "no-increase"],
 )
-def test_the_database_refuses_impossible_amounts_even_written_directly(world, values):
+def test_the_database_refuses_impossible_amounts_even_written_directly(world, values, constraint):
+    """Each impossible line is refused by its own check (not by some other failure)."""
     project = approved_project(world)
     line = project.lines[0]
     operations.update_line(
@@ -819,7 +848,7 @@ def test_the_database_refuses_impossible_amounts_even_written_directly(world, va
     _db.session.commit()
     before = line_row(line)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=constraint):
         _db.session.execute(update(BudgetLine).where(BudgetLine.id == line.id).values(**values))
     _db.session.rollback()
 
@@ -889,7 +918,8 @@ def test_a_rejected_increase_leaves_the_approved_amount(world):
     )
     # Nothing left to decide.
     refused(
-        lambda: operations.decide_increase(line, True, world.coordinator), match="nessun aumento"
+        lambda: operations.decide_increase(line, True, world.coordinator),
+        match="Non c'è nessun aumento da decidere su questa voce",
     )
 
 
@@ -898,7 +928,8 @@ def test_increase_requests_and_decisions_belong_to_the_right_people(world):
     line = project.lines[0]
 
     refused(
-        lambda: operations.request_increase(line, euro("1000.00"), world.operator), match="superare"
+        lambda: operations.request_increase(line, euro("1000.00"), world.operator),
+        match="Il nuovo importo deve superare quello approvato.",
     )
     refused(
         lambda: operations.request_increase(line, euro("999.99"), world.operator),
@@ -913,12 +944,16 @@ def test_increase_requests_and_decisions_belong_to_the_right_people(world):
         match="Solo l'ente che segue il progetto può modificarlo",
     )
     refused(
-        lambda: operations.decide_increase(line, True, world.coordinator), match="nessun aumento"
+        lambda: operations.decide_increase(line, True, world.coordinator),
+        match="Non c'è nessun aumento da decidere su questa voce",
     )
 
     operations.request_increase(line, euro("2000.00"), world.operator)
     _db.session.commit()
-    refused(lambda: operations.decide_increase(line, True, world.operator), match="Solo la Città")
+    refused(
+        lambda: operations.decide_increase(line, True, world.operator),
+        match="Solo la Città approva gli aumenti di budget.",
+    )
     refused(
         lambda: operations.decide_increase(line, True, world.admin),
         match="Solo la Città approva gli aumenti di budget",
@@ -974,7 +1009,7 @@ def test_lines_are_planned_in_a_draft_and_frozen_once_submitted(world):
             {"category": "tools", "description": "PC", "planned": euro("400.00")},
             world.operator,
         ),
-        match="ritiralo",
+        match="Il progetto è in attesa di approvazione: ritiralo per modificarlo.",
     )
     refused(
         lambda: operations.remove_line(project.lines[0], world.operator),
@@ -1034,7 +1069,7 @@ def test_editing_and_removing_lines_of_a_draft(world):
             {"category": "gelati", "description": "x", "planned": euro("1.00")},
             world.operator,
         ),
-        match="categoria",
+        match="Scegli la categoria della spesa.",
     )
 
 
@@ -1043,7 +1078,9 @@ def test_removing_the_only_line_blocks_submission_in_the_same_request(world):
 
     operations.remove_line(project.lines[0], world.operator)
 
-    with pytest.raises(DomainError, match="voce di budget"):
+    with pytest.raises(
+        DomainError, match=re.escape("Aggiungi almeno una voce di budget prima di inviare.")
+    ):
         operations.transition(project, "submit", world.operator)
 
 

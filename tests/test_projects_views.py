@@ -22,6 +22,7 @@ from app.projects import operations
 from app.projects.models import BudgetLine, Project, ProjectGoal, ProjectMeeting
 from tests import factories
 from tests.conftest import csrf_token_from
+from tests.worlds import signed_in
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -41,19 +42,6 @@ def household_with_young_member(org):
     factories.person(household, relation="child", birth_date=years_ago(24), first_name="Luca")
     _db.session.refresh(household)
     return household
-
-
-def login(app, user):
-    """A separate browser session for `user` (the coordinator next to the operator)."""
-    _db.session.commit()
-    other = app.test_client()
-    token = csrf_token_from(other.get("/login").get_data(as_text=True))
-    response = other.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return other
 
 
 def token_of(client) -> str:
@@ -192,7 +180,7 @@ def test_operator_drafts_submits_city_approves_and_payments_update_the_totals(ap
 
     coordinator = factories.user(role="coordinator")
     _db.session.commit()
-    city = login(app, coordinator)
+    city = signed_in(app, coordinator)
     assert "Approva il progetto e il budget" in city.get(base).get_data(as_text=True)
     assert post(city, f"{base}/approve").status_code == 303
     assert _db.session.get(Project, project.id).status == "approved"
@@ -465,7 +453,7 @@ def test_city_approved_increase_lets_a_bigger_commitment_pass(app, client, world
         )
     )
     assert _db.session.scalar(unread) == 1
-    city = login(app, coordinator)
+    city = signed_in(app, coordinator)
     detail = city.get(f"/projects/{project.id}").get_data(as_text=True)
     assert "1 richiesta di aumento in attesa della Città." in detail
     assert "Approva l’aumento" in detail
@@ -499,7 +487,7 @@ def test_an_increase_the_city_rejects_leaves_the_approved_amount(app, client, wo
         f"/projects/{project.id}/lines/{line_id}/increase",
         {f"increase-{line_id}-amount": "700"},
     )
-    city = login(app, factories.user(role="coordinator"))
+    city = signed_in(app, factories.user(role="coordinator"))
     response = post(city, f"/projects/{project.id}/lines/{line_id}/increase/reject")
     assert response.status_code == 303
     line = _db.session.get(BudgetLine, line_id)
@@ -629,7 +617,7 @@ def test_a_line_of_another_project_is_not_reachable_through_mine(client, world):
 
 def test_the_city_must_say_why_it_sends_a_project_back(app, client, world):
     project = make_project(world["household"], world["operator"], "submitted", lines=("100.00",))
-    city = login(app, factories.user(role="coordinator"))
+    city = signed_in(app, factories.user(role="coordinator"))
     refused = post(city, f"/projects/{project.id}/return", {"note": "  "})
     assert refused.status_code == 409
     assert "Scrivi una nota per spiegare la decisione." in refused.get_data(as_text=True)
@@ -763,7 +751,7 @@ def test_viewing_is_audited_and_reads_the_notifications(app, client, world):
     coordinator = factories.user(role="coordinator")
     _db.session.commit()
     post(client, f"/projects/{project.id}/submit")
-    city = login(app, coordinator)
+    city = signed_in(app, coordinator)
     note = select(Notification).where(Notification.user_id == coordinator.id)
     assert _db.session.scalar(note).kind == "project_submitted"
     city.get(f"/projects/{project.id}")
@@ -818,7 +806,7 @@ def test_list_is_scoped_and_filtered_live(app, client, world):
     assert "Patente per Luca" in text
     assert "Casa per Rosa" not in text
 
-    city = login(app, factories.user(role="coordinator"))
+    city = signed_in(app, factories.user(role="coordinator"))
     html = city.get("/projects/").get_data(as_text=True)
     assert "Progetto di un altro ente" in html
     assert 'name="ente"' in html
@@ -847,7 +835,7 @@ def test_programme_shows_the_configured_envelope_and_what_was_paid(app, client, 
     coordinator = factories.user(role="coordinator")
     set_setting("programme_line_b", "3000000.00")
     _db.session.commit()
-    city = login(app, coordinator)
+    city = signed_in(app, coordinator)
     html = city.get("/projects/programme").get_data(as_text=True)
     assert "€ 5.657.142,86" in html
     assert "€ 5.657.142,36" in html

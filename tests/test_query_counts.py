@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
 from app.extensions import db as _db
@@ -30,7 +29,8 @@ from app.housing.models import HousingUnit, Placement
 from app.models import Organization, User
 from app.projects.models import BudgetLine, Project
 from app.referrals.models import Referral
-from tests.conftest import _truncate, csrf_token_from
+from tests.conftest import _truncate
+from tests.worlds import DEMO_PASSWORD, log_in
 
 SMALL, LARGE = 1000, 4000
 FEW = "few rows a page"  # the larger data, with FEW_ROWS rows a page
@@ -75,8 +75,6 @@ PAGINATED = {
 # latest section, the hubs short of stock, is one statement), and 2 for the audit event that
 # names the households a page shows (the event, then its households in one bulk insert).
 CEILING = 33
-
-PASSWORD = "demo-Torino-2026"
 
 
 def _largest(statement: object) -> int:
@@ -203,14 +201,6 @@ def counting() -> Iterator[list[str]]:
         event.remove(_db.engine, "before_cursor_execute", count)
 
 
-def log_in(client: FlaskClient, username: str) -> None:
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"csrf_token": token, "username": username, "password": PASSWORD}
-    )
-    assert response.status_code == 303, f"{username} non riesce ad accedere"
-
-
 @dataclass(frozen=True)
 class Visit:
     statements: list[str]
@@ -233,7 +223,7 @@ def measure(app: Flask) -> dict[tuple[str, str], Visit]:
     counts: dict[tuple[str, str], Visit] = {}
     for username, visits in pages().items():
         client = app.test_client()
-        log_in(client, username)
+        log_in(client, username, DEMO_PASSWORD)
         _db.session.remove()
         for label, url in visits:
             fragment = url.endswith(FRAGMENT)

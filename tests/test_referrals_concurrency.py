@@ -39,6 +39,7 @@ from app.workflow import StaleState
 from tests import factories
 from tests.concurrency import count, get, only_domain_errors, race
 from tests.conftest import csrf_token_from
+from tests.worlds import log_in
 
 THREADS = 6
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -336,16 +337,9 @@ def test_two_forms_for_the_same_person_and_need_at_once_make_one_referral(app, n
 
 
 def signed_in(app: Flask, user_id: int) -> Any:
-    browser = app.test_client()
     with app.app_context():
         username = _db.session.get(User, user_id).username
-    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
-    response = browser.post(
-        "/login",
-        data={"username": username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return browser
+    return log_in(app.test_client(), username)
 
 
 def form_of(browser: Any, url: str) -> dict[str, str]:

@@ -21,7 +21,8 @@ from app.households.models import Consent
 from app.referrals import operations
 from app.referrals.models import Referral, ReferralStatusChange
 from tests import factories
-from tests.test_referrals_views import HTMX, job_service_org, make_referral, post, signed_in, text
+from tests.test_referrals_views import HTMX, post, text
+from tests.worlds import job_service_org, make_referral, signed_in
 
 MOTIVATION = "Segue una terapia per la dipendenza, in cura al SerD di zona."
 

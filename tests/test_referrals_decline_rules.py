@@ -19,8 +19,8 @@ from app.referrals.models import Referral
 from app.referrals.vocabulary import REFER_AGAIN_AFTER_DAYS
 from app.web.formatting import format_date
 from tests import factories
-from tests.test_admin_users import log_in
 from tests.test_referrals_workflow import World, draft, make_world, refused
+from tests.worlds import signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +110,7 @@ def test_the_referral_form_says_why_a_fitting_service_is_not_suggested(app, db):
     )
     world.person.birth_date = today().replace(year=today().year - 50)
     _db.session.commit()
-    client = log_in(app, world.sender)
+    client = signed_in(app, world.sender)
     page = client.get(
         f"/referrals/new?household={world.household.id}&person={world.person.id}&need=job_search"
     ).get_data(as_text=True)

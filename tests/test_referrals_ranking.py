@@ -8,13 +8,8 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.referrals.models import Referral, ReferralStatusChange
 from tests import factories
-from tests.test_referrals_views import (  # noqa: F401 (the fixture)
-    job_service_org,
-    net,
-    post,
-    signed_in,
-    text,
-)
+from tests.test_referrals_views import net, post, text  # noqa: F401 (the fixture)
+from tests.worlds import job_service_org, signed_in
 
 
 def send(app, net, service, member: int = 0) -> Referral:  # noqa: F811

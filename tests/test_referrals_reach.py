@@ -28,15 +28,8 @@ from app.households.models import JointCareRequest, Person
 from app.notifications.models import Notification
 from app.referrals.models import Referral
 from tests import factories
-from tests.test_referrals_views import (
-    HTMX,
-    job_service_org,
-    make_net,
-    make_referral,
-    post,
-    signed_in,
-    text,
-)
+from tests.test_referrals_views import HTMX, post, text
+from tests.worlds import job_service_org, make_net, make_referral, signed_in
 
 
 @pytest.fixture

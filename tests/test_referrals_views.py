@@ -5,72 +5,29 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.clock import today
-from app.db import utcnow
 from app.extensions import db as _db
 from app.notifications.models import Notification
 from app.referrals.models import Referral, ReferralStatusChange
 from tests import factories
 from tests.conftest import csrf_token_from
+from tests.worlds import job_service_org, make_net, make_referral, signed_in
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
-APPROVED_OR_LATER = ("approved", "accepted", "declined", "in_progress", "completed", "failed")
-ACCEPTED_OR_LATER = ("accepted", "in_progress", "completed", "failed")
 
 
 # Helpers --------------------------------------------------------------------------------------
 
 
-def job_service_org(**fields):
-    org = factories.organization(is_job_service=True, **fields)
-    factories.accreditation(org)
-    return org
-
-
-def make_referral(household, service, status="submitted", *, days_ago=0, **fields):
-    """A referral as the operations would have left it, `days_ago` days after its last step."""
-    moment = utcnow() - timedelta(days=days_ago)
-    values = {
-        "household_id": household.id,
-        "person_id": household.members[0].id,
-        "from_organization_id": household.organization_id,
-        "service_id": service.id,
-        "to_organization_id": service.organization_id,
-        "need": "orientation",
-        "motivation": "Cerca un percorso di orientamento dopo la fine del contratto.",
-        "status": status,
-        "status_changed_at": moment,
-        "created_at": moment,
-        "submitted_at": None if status in ("draft", "waiting") else moment,
-        "waiting_since": moment if status == "waiting" else None,
-        "approved_at": moment if status in APPROVED_OR_LATER else None,
-        "accepted_at": moment if status in ACCEPTED_OR_LATER else None,
-        "match_reasons": [],
-    }
-    values.update(fields)
-    referral = Referral(**values)
-    _db.session.add(referral)
-    _db.session.flush()
-    return referral
-
-
-def signed_in(app, user):
-    """A browser of its own, logged in as `user` through the real login form."""
-    browser = app.test_client()
-    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
-    response = browser.post(
-        "/login",
-        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return browser
+@pytest.fixture
+def net(app, db):
+    """A hub that refers (circoscrizione 3), a job service that receives, the City."""
+    return make_net()
 
 
 def post(browser, path, data=None, headers=None):
@@ -92,34 +49,6 @@ def actions_of(referral_id):
 
 def text(response):
     return response.get_data(as_text=True).replace("&#39;", "'")
-
-
-@pytest.fixture
-def net(app, db):
-    """A hub that refers (circoscrizione 3), a job service that receives, the City."""
-    return make_net()
-
-
-def make_net():
-    """The `net` world, for other modules' fixtures."""
-    sender = factories.organization(is_hub=True, is_job_service=True, circoscrizione=3)
-    factories.accreditation(sender)
-    receiver = job_service_org(circoscrizione=3, name="Cooperativa Lavoro Insieme")
-    service = factories.service(receiver, name="Orientamento al lavoro", service_type="orientation")
-    household = factories.household(
-        sender, members=2, circoscrizione=3, isee_value=Decimal("4500"), address="Via Segreta 7"
-    )
-    world = SimpleNamespace(
-        sender=sender,
-        receiver=receiver,
-        service=service,
-        household=household,
-        sender_user=factories.user(role="entity_operator", organization=sender),
-        receiver_user=factories.user(role="entity_operator", organization=receiver),
-        coordinator=factories.user(role="coordinator"),
-    )
-    _db.session.commit()
-    return world
 
 
 # The coordinator's queue ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from app.referrals import operations, queries
 from app.referrals.models import Referral
 from app.workdays import month_start_utc
 from tests import factories
-from tests.test_referrals_views import make_referral, net, post, signed_in  # noqa: F401
+from tests.test_referrals_views import net, post  # noqa: F401
 from tests.test_referrals_workflow import (
     advance,
     audit_actions,
@@ -31,6 +31,7 @@ from tests.test_referrals_workflow import (
     notified,
     request_context,  # noqa: F401
 )
+from tests.worlds import make_referral, signed_in
 
 
 def fill(world, places: int = 1):

@@ -100,24 +100,8 @@ def test_a_409(client, login_as):
     assert_security_headers(response)
 
 
-def test_a_500(database_uri, db):
-    """An unexpected error: the Italian error page, with every security header."""
-    from app import create_app
-    from app.config import TestConfig
-
-    other = create_app(TestConfig(database_uri))
-    other.config["PROPAGATE_EXCEPTIONS"] = False
-
-    @other.get("/_guasto")
-    def broken():
-        raise RuntimeError("guasto simulato")
-
-    response = other.test_client().get("/_guasto")
-    with other.app_context():
-        _db.engine.dispose()
-    assert response.status_code == 500
-    assert "Errore del sistema" in response.get_data(as_text=True)
-    assert_security_headers(response)
+# A 500 (an unexpected error): its Italian page and headers are checked with its log, in
+# test_security_logs.test_a_failing_request_shows_the_error_page_and_logs_no_personal_data.
 
 
 @pytest.mark.parametrize(

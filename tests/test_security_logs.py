@@ -22,6 +22,7 @@ from app.auth.sealing import seal
 from app.extensions import db as _db
 from tests import factories
 from tests.conftest import csrf_token_from
+from tests.test_security_headers import assert_security_headers
 from tests.test_security_input import form_on
 
 # A personal codice fiscale, omocodia letters included.
@@ -130,8 +131,9 @@ def test_no_codice_fiscale_password_totp_code_or_cookie_in_the_logs(app, client,
     assert wrong not in captured
 
 
-def test_the_error_log_of_a_failing_request_holds_no_personal_data(database_uri, db, caplog):
-    """The one thing the portal does log: a request that fails. Its traceback, not the form."""
+def test_a_failing_request_shows_the_error_page_and_logs_no_personal_data(database_uri, db, caplog):
+    """An unexpected error: the Italian error page, with every security header and nothing of
+    the form; and the one thing the portal does log, its traceback, not the form."""
     from app import create_app
     from app.config import TestConfig
 
@@ -151,6 +153,12 @@ def test_the_error_log_of_a_failing_request_holds_no_personal_data(database_uri,
     with other.app_context():
         _db.engine.dispose()
     assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Errore del sistema" in page
+    assert code not in page
+    assert WRONG_PASSWORD not in page
+    assert "guasto simulato" not in page  # the traceback stays in the log
+    assert_security_headers(response)
     assert any("guasto simulato" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
     captured = "\n".join(
         f"{r.getMessage()} {r.exc_text or ''} {r.exc_info or ''}" for r in caplog.records

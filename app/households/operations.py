@@ -199,8 +199,17 @@ def update_household(household: Household, values: dict[str, Any]) -> dict[str, 
 
 
 def add_member(household: Household, values: dict[str, Any]) -> Person:
-    if values.get("relation") == "reference" and household.reference_person is not None:
-        raise DomainError(_("Il nucleo ha già una persona di riferimento."))
+    if values.get("relation") == "reference":
+        # As in update_member: two colleagues adding a reference person at once, the second
+        # waits here and then sees the first one's (not the page's stale list of members).
+        lock_row(Household, household.id)
+        other = db.session.scalar(
+            select(Person.id).where(
+                Person.household_id == household.id, Person.relation == "reference"
+            )
+        )
+        if other is not None:
+            raise DomainError(_("Il nucleo ha già una persona di riferimento."))
     person = Person(
         household_id=household.id,
         **{k: values.get(k) for k in PERSON_FIELDS},

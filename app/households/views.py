@@ -645,6 +645,8 @@ def new_member(household_id: int) -> Response:
         if not _member_conflict(form, None):
             try:
                 person = operations.add_member(household, form.values())
+            except DomainError as error:  # a second reference person: said next to the field
+                form.relation.errors = [error.message]
             except IntegrityError:  # the same codice fiscale saved a moment ago elsewhere
                 db.session.rollback()
                 if not _member_conflict(form, None):
