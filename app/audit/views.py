@@ -33,7 +33,7 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.web.fields import bounded_int, parse_filter_day
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
 from app.web.paging import COUNT_CAP, capped_total
 from app.workdays import start_of_day_utc
 
@@ -380,7 +380,7 @@ def index() -> Response:
         **_context(filters),
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for("audit.index", **filters.url_args())
+        push_url(response, "audit.index", **filters.url_args())
     return response
 
 

@@ -47,7 +47,7 @@ from app.i18n import gettext as _
 from app.registry.models import Site
 from app.supplies.operations import OutOfStock
 from app.web.formatting import format_date
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
 from app.web.search_token import search_text, search_token
 
 READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
@@ -296,9 +296,7 @@ def counts() -> Response:
     month = parse_month(request.args.get("mese"), today())
     response = _respond("distributions/_counts.html", **_month_context(month))
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for(
-            "distributions.index", mese=month.strftime("%Y-%m")
-        )
+        push_url(response, "distributions.index", mese=month.strftime("%Y-%m"))
     return response
 
 

@@ -85,8 +85,9 @@ from app.registry.policy import referral_target_organizations
 from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.fields import bounded_int, parse_filter_day
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
 from app.web.paging import capped_total, page_count
+from app.web.transactions import commit_item, finish, roll_back
 from app.workdays import start_of_day_utc
 from app.workflow import StaleState
 
@@ -381,7 +382,7 @@ def index() -> Response:
         **VOCABULARY,
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for("referrals.index", **filters.url_args())
+        push_url(response, "referrals.index", **filters.url_args())
     return response
 
 
@@ -441,14 +442,15 @@ def _referral_export(kind: str) -> Response:
         [r.household_id for r in referrals[:ROW_LIMIT]],
         changes={"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
     )
-    db.session.commit()
-    return list_response(
-        kind,
-        f"segnalazioni-{day.isoformat()}",
-        _("Segnalazioni"),
-        header,
-        rows,
-        ROW_LIMIT if capped else None,
+    return finish(
+        list_response(
+            kind,
+            f"segnalazioni-{day.isoformat()}",
+            _("Segnalazioni"),
+            header,
+            rows,
+            ROW_LIMIT if capped else None,
+        )
     )
 
 
@@ -487,10 +489,10 @@ def bulk_approve() -> Response:
         try:
             operations.transition(referral, "approve", current_user)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             refused.append(_("n. %(id)s: %(reason)s", id=referral_id, reason=error.message))
             continue
-        db.session.commit()
+        commit_item()
         approved += 1
     if len(ids) > BULK_MAX:
         refused.append(
@@ -752,17 +754,15 @@ def new() -> Response:
                 complete(key, current_user, NEW_REFERRAL, referral, url)
             except operations.ServiceFull:
                 # Not refused: the operator chooses whether the person waits for a place.
-                db.session.rollback()
+                roll_back()
                 wait_offer = service
                 position = queries.waiting_counts([service.id]).get(service.id, 0) + 1
                 form.service.errors = [waiting_offer_text(service.name, position)]
             except DomainError as error:
-                db.session.rollback()
+                roll_back()
                 top_error = error.message
             else:
-                flash(_created_message(referral), "success")
-                db.session.commit()
-                return redirect(url, code=303)  # type: ignore[return-value]
+                return finish(redirect(url, code=303), _created_message(referral))
     failed = form.is_submitted() and not searching and bool(form.errors or top_error)
     shown = ranking.shown
     listed = shown + ranking.found + ranking.others
@@ -788,7 +788,7 @@ def new() -> Response:
         **VOCABULARY,
     }
     if failed:
-        db.session.rollback()  # a refused form saves nothing, not even its claimed key
+        roll_back()  # a refused form saves nothing, not even its claimed key
     record_views("referral_form_viewed", [household], household)
     commit_view()
     if request.method == "GET" and wants_fragment():
@@ -1008,7 +1008,7 @@ def act(referral_id: int, action: str) -> Response:
                 note=form.note.data,
             )
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             error = refused.message
             stale = isinstance(refused, StaleState)
             withdrawn = isinstance(refused, operations.SharingWithdrawn)
@@ -1021,9 +1021,7 @@ def act(referral_id: int, action: str) -> Response:
         # The queue's row is swapped with the referral as it is now (the rollback expired it):
         # whoever lost a race sees the state the other left, next to the message.
         if in_queue:
-            response = _queue_row(referral, error, status, action)
-            db.session.commit()
-            return response
+            return finish(_queue_row(referral, error, status, action))
         if wants_fragment():
             return error_response(status, error)
         if stale or withdrawn:
@@ -1034,9 +1032,5 @@ def act(referral_id: int, action: str) -> Response:
         return _see_other("referrals.detail", referral_id=referral_id)
     # The answer is made before the commit: nothing after it can fail the saved step.
     if in_queue:
-        response = _queue_row(referral)
-    else:
-        flash(str(ACTION_DONE[action]), "success")
-        response = _see_other("referrals.detail", referral_id=referral.id)
-    db.session.commit()
-    return response
+        return finish(_queue_row(referral))
+    return finish(_see_other("referrals.detail", referral_id=referral.id), str(ACTION_DONE[action]))

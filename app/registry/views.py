@@ -53,7 +53,7 @@ from app.registry.vocabulary import (
     SERVICE_TYPES,
     WEEKDAYS,
 )
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
 
 VOCABULARY = {
     "service_types": SERVICE_TYPES,
@@ -100,7 +100,7 @@ def index() -> Response:
     )
     if wants_fragment():
         # The address bar shows the short, shareable form of the search (no empty filters).
-        response.headers["HX-Push-Url"] = url_for("registry.index", **filters.url_args())
+        push_url(response, "registry.index", **filters.url_args())
     return response
 
 

@@ -47,8 +47,9 @@ from app.idempotency import claim, complete
 from app.notifications.operations import mark_read
 from app.web.errors import error_response
 from app.web.fields import bounded_int
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
 from app.web.paging import capped_total, page_count
+from app.web.transactions import finish, roll_back
 
 FOLLOW_UP_ROWS = 50  # the most overdue first; the page says how many there are in all
 PROPOSAL_CHOICES = 60
@@ -138,10 +139,10 @@ def new_placement() -> Response:
                     today=today(),
                 )
             except TargetMismatch as warning:
-                db.session.rollback()
+                roll_back()
                 form.target_reason.errors = [warning.message]
             except DomainError as error:
-                db.session.rollback()
+                roll_back()
                 top_error = error.message
             else:
                 # The answer is ready before the commit: nothing after it can fail.
@@ -155,9 +156,7 @@ def new_placement() -> Response:
                     name=chosen.name,
                 )
                 complete(key, current_user, PROPOSAL_PURPOSE, placement, url)
-                db.session.commit()
-                flash(done, "success")
-                return redirect(url, code=303)  # type: ignore[return-value]
+                return finish(redirect(url, code=303), done)
     units = queries.units_for_proposal(
         current_user, household, filters, include_declined, PROPOSAL_CHOICES + 1
     )
@@ -228,9 +227,7 @@ def placements() -> Response:
         **VOCABULARY,
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for(
-            "housing.placements", **({"stato": status} if status else {})
-        )
+        push_url(response, "housing.placements", **({"stato": status} if status else {}))
     return response
 
 
@@ -291,14 +288,15 @@ def _placement_export(kind: str) -> Response:
             "format": kind,
         },
     )
-    db.session.commit()
-    return list_response(
-        kind,
-        f"inserimenti-{today().isoformat()}",
-        _("Inserimenti"),
-        header,
-        rows,
-        ROW_LIMIT if len(found) > ROW_LIMIT else None,
+    return finish(
+        list_response(
+            kind,
+            f"inserimenti-{today().isoformat()}",
+            _("Inserimenti"),
+            header,
+            rows,
+            ROW_LIMIT if len(found) > ROW_LIMIT else None,
+        )
     )
 
 
@@ -397,18 +395,16 @@ def placement_step(placement_id: int, step: str) -> Response:
         )
     except AlreadyDone as done:
         # The same step pressed twice (a double click, a colleague): it is done, nothing to fix.
-        db.session.rollback()
+        roll_back()
         flash(done.message, "info")
         return see_other("housing.placement", placement_id=placement_id)
     except StepInputError as bad:
-        db.session.rollback()
+        roll_back()
         return _refused_step(item, step, form, bad.message, 422, bad.field)
     except DomainError as refused:
-        db.session.rollback()
+        roll_back()
         return _refused_step(item, step, form, refused.message, 409)
-    db.session.commit()
-    flash(str(STEP_DONE[step]), "success")
-    return see_other("housing.placement", placement_id=placement_id)
+    return finish(see_other("housing.placement", placement_id=placement_id), str(STEP_DONE[step]))
 
 
 def _refused_step(
@@ -449,12 +445,13 @@ def record_check(placement_id: int, check_id: int) -> Response:
                 today(),
             )
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             error = refused.message
         else:
-            db.session.commit()
-            flash(_("Verifica registrata; la prossima è in calendario."), "success")
-            return see_other("housing.placement", placement_id=item.id)
+            return finish(
+                see_other("housing.placement", placement_id=item.id),
+                _("Verifica registrata; la prossima è in calendario."),
+            )
     item = visible_placement_or_404(current_user, placement_id)
     operations.record_view(item, current_user)
     commit_view()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, request
+from flask import Response, abort, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -36,6 +36,7 @@ from app.i18n import gettext as _
 from app.web.fields import bounded_int
 from app.web.htmx import render
 from app.web.paging import capped_total, page_count
+from app.web.transactions import finish, roll_back
 
 PAGE_SIZE = 25
 
@@ -92,12 +93,13 @@ def new_risk_case() -> Response:
         try:
             case = operations.open_risk_case(household, form.values(), current_user)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             top_error = error.message
         else:
-            db.session.commit()
-            flash(_("Caso di prevenzione dello sfratto aperto."), "success")
-            return see_other("housing.risk_case", case_id=case.id)
+            return finish(
+                see_other("housing.risk_case", case_id=case.id),
+                _("Caso di prevenzione dello sfratto aperto."),
+            )
     record_views("risk_case_form_viewed", [household], household)
     commit_view()  # a refused case was rolled back: only this event is saved
     return render(
@@ -163,11 +165,12 @@ def edit_risk_case(case_id: int) -> Response:
         try:
             changes = operations.update_risk_case(case, form.values(), current_user)
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             return _rerender_case(case_id, status=422, form=form, error=refused.message)
-        db.session.commit()
-        flash(_("Caso aggiornato.") if changes else _("Nessuna modifica da salvare."), "success")
-        return see_other("housing.risk_case", case_id=case.id)
+        return finish(
+            see_other("housing.risk_case", case_id=case.id),
+            _("Caso aggiornato.") if changes else _("Nessuna modifica da salvare."),
+        )
     return _rerender_case(case_id, status=422, form=form)
 
 
@@ -182,9 +185,7 @@ def close_risk_case(case_id: int) -> Response:
                 case, form.outcome.data, form.closed_on.data, current_user, today()
             )
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             return _rerender_case(case_id, status=409, close_form=form, error=refused.message)
-        db.session.commit()
-        flash(_("Caso chiuso."), "success")
-        return see_other("housing.risk_case", case_id=case.id)
+        return finish(see_other("housing.risk_case", case_id=case.id), _("Caso chiuso."))
     return _rerender_case(case_id, status=422, close_form=form)

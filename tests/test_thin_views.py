@@ -1,0 +1,105 @@
+"""Views never commit or roll back by hand: they end through app/web/transactions.py
+(`finish`, `commit_and_render`, `roll_back`) or `commit_view()` for a page view, so the order
+"response prepared, commit, then flash" is written in one place and cannot be forgotten."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parent.parent / "app"
+
+# Modules not yet moved to the helpers (issue #20). This list only shrinks: a module on it
+# that no longer commits by hand fails the test until it is removed from here.
+NOT_YET_THIN: set[str] = {
+    "app/projects/views/budget.py",
+    "app/projects/views/common.py",
+    "app/projects/views/goals.py",
+    "app/projects/views/listing.py",
+    "app/projects/views/project.py",
+    "app/admin/views.py",
+    "app/audit/views.py",
+    "app/auth/views.py",
+    "app/cards/views.py",
+    "app/counter/views.py",
+    "app/distributions/views.py",
+    "app/downloads/views.py",
+    "app/notifications/views.py",
+    "app/registry/views.py",
+    "app/reports/views.py",
+    "app/rights/views.py",
+    "app/supplies/views.py",
+}
+
+
+def view_modules() -> list[Path]:
+    found = set(APP.glob("*/views.py")) | set(APP.glob("*/views/*.py"))
+    return sorted(found)
+
+
+def hand_written_transactions(source: str) -> list[str]:
+    """`x.session.commit()` / `session.rollback()` / `Session.commit(...)` calls, with line."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr not in {"commit", "rollback"}:
+            continue
+        owner = node.func.value
+        name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if name.lower() in {"session", "db", "connection", "conn"} or (
+            isinstance(owner, ast.Call) and ast.unparse(owner).endswith("session()")
+        ):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(APP.parent).as_posix()
+
+
+def test_the_scan_finds_views():
+    names = {relative(path) for path in view_modules()}
+    assert "app/households/views.py" in names
+    assert "app/projects/views/budget.py" in names
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "db.session.commit()",
+        "db.session.rollback()",
+        "from app.extensions import db\nsession = db.session\nsession.commit()",
+        "db.session().commit()",
+    ],
+)
+def test_the_scan_recognises_a_hand_written_commit(source):
+    assert hand_written_transactions(source)
+
+
+def test_the_scan_ignores_the_helpers():
+    source = "finish(response, 'ok')\ncommit_view()\nroll_back()\nidempotency.complete(key)\n"
+    assert hand_written_transactions(source) == []
+
+
+def test_no_view_commits_or_rolls_back_by_hand():
+    offenders = {}
+    for path in view_modules():
+        calls = hand_written_transactions(path.read_text(encoding="utf-8"))
+        if calls and relative(path) not in NOT_YET_THIN:
+            offenders[relative(path)] = calls
+    assert offenders == {}, (
+        "views end through app/web/transactions.py (finish, commit_and_render, roll_back) or "
+        f"commit_view(): {offenders}"
+    )
+
+
+def test_the_list_of_modules_still_to_convert_only_shrinks():
+    still = {
+        relative(path)
+        for path in view_modules()
+        if hand_written_transactions(path.read_text(encoding="utf-8"))
+    }
+    assert still >= NOT_YET_THIN, f"remove from NOT_YET_THIN: {sorted(NOT_YET_THIN - still)}"
