@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -27,8 +27,9 @@ from app.projects.views.common import VOCABULARY
 from app.projects.vocabulary import STATUSES
 from app.registry.models import Organization
 from app.web.fields import bounded_int
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
 from app.web.paging import capped_total, page_count
+from app.web.transactions import finish
 
 PAGE_SIZE = 25
 
@@ -142,7 +143,7 @@ def index() -> Response:
         **VOCABULARY,
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for("projects.index", **filters.url_args())
+        push_url(response, "projects.index", **filters.url_args())
     return response
 
 
@@ -194,14 +195,15 @@ def _project_export(kind: str) -> Response:
         [p.household_id for p in projects[:ROW_LIMIT]],
         changes={"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
     )
-    db.session.commit()
-    return list_response(
-        kind,
-        f"progetti-{today().isoformat()}",
-        _("Progetti"),
-        header,
-        rows,
-        ROW_LIMIT if len(projects) > ROW_LIMIT else None,
+    return finish(
+        list_response(
+            kind,
+            f"progetti-{today().isoformat()}",
+            _("Progetti"),
+            header,
+            rows,
+            ROW_LIMIT if len(projects) > ROW_LIMIT else None,
+        )
     )
 
 
