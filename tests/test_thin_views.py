@@ -11,23 +11,6 @@ import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
-# Modules not yet moved to the helpers (issue #20). This list only shrinks: a module on it
-# that no longer commits by hand fails the test until it is removed from here.
-NOT_YET_THIN: set[str] = {
-    "app/admin/views.py",
-    "app/audit/views.py",
-    "app/auth/views.py",
-    "app/cards/views.py",
-    "app/counter/views.py",
-    "app/distributions/views.py",
-    "app/downloads/views.py",
-    "app/notifications/views.py",
-    "app/registry/views.py",
-    "app/reports/views.py",
-    "app/rights/views.py",
-    "app/supplies/views.py",
-}
-
 
 def view_modules() -> list[Path]:
     found = set(APP.glob("*/views.py")) | set(APP.glob("*/views/*.py"))
@@ -83,18 +66,9 @@ def test_no_view_commits_or_rolls_back_by_hand():
     offenders = {}
     for path in view_modules():
         calls = hand_written_transactions(path.read_text(encoding="utf-8"))
-        if calls and relative(path) not in NOT_YET_THIN:
+        if calls:
             offenders[relative(path)] = calls
     assert offenders == {}, (
-        "views end through app/web/transactions.py (finish, commit_and_render, roll_back) or "
-        f"commit_view(): {offenders}"
+        "views end through app/web/transactions.py (finish, commit_and_render, roll_back, "
+        f"commit_step) or commit_view(): {offenders}"
     )
-
-
-def test_the_list_of_modules_still_to_convert_only_shrinks():
-    still = {
-        relative(path)
-        for path in view_modules()
-        if hand_written_transactions(path.read_text(encoding="utf-8"))
-    }
-    assert still >= NOT_YET_THIN, f"remove from NOT_YET_THIN: {sorted(NOT_YET_THIN - still)}"

@@ -87,7 +87,7 @@ from app.web.errors import error_response
 from app.web.fields import bounded_int, parse_filter_day
 from app.web.htmx import push_url, render, wants_fragment
 from app.web.paging import capped_total, page_count
-from app.web.transactions import commit_item, finish, roll_back
+from app.web.transactions import commit_step, finish, roll_back
 from app.workdays import start_of_day_utc
 from app.workflow import StaleState
 
@@ -492,7 +492,7 @@ def bulk_approve() -> Response:
             roll_back()
             refused.append(_("n. %(id)s: %(reason)s", id=referral_id, reason=error.message))
             continue
-        commit_item()
+        commit_step()
         approved += 1
     if len(ids) > BULK_MAX:
         refused.append(

@@ -9,7 +9,9 @@
   double click already done): forget what it left in the session, then answer (the form again
   with the message, or "done"). Views never call `db.session.commit()`/`rollback()` themselves:
   they end through `finish()`, `commit_and_render()`, `commit_view()` (page views) or
-  `roll_back()`, so the order "response, commit, flash" is written once.
+  `roll_back()`, so the order "response, commit, flash" is written once (tests/test_thin_views.py).
+- `commit_step()`: the few commits that must happen before the request goes on (a bulk
+  action's items one by one, a login recorded before its session cookie is set).
 - `database_unreachable(error)`: the database errors that mean "the portal cannot reach the
   database" (answered 503), as opposed to a mistake in a query (500).
 """
@@ -82,9 +84,12 @@ def finish(
     return prepared
 
 
-def commit_item() -> None:
-    """Commit one item of a bulk action (the referrals approved together): each item saved
-    stands on its own, and a later item refused rolls back only itself (`roll_back()`)."""
+def commit_step() -> None:
+    """Commit a step that must be saved before the request goes on, where `finish()` cannot
+    end it: one item of a bulk action (the referrals approved together, the counter's queued
+    entries; a later item refused rolls back only itself with `roll_back()`), rows created on
+    first use, a login or logout recorded before the session cookie changes, an audited
+    refusal before `abort(429)`. Flash only after it, as `finish()` does."""
     db.session.commit()
 
 
