@@ -85,7 +85,7 @@ from app.registry.models import CIRCOSCRIZIONI, Organization
 from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.htmx import push_url, render, wants_fragment
-from app.web.paging import capped_total, page_count
+from app.web.paging import paginate
 from app.web.transactions import finish, roll_back
 from app.workflow import StaleState
 
@@ -124,20 +124,18 @@ def index() -> Response:
     if request.method == "POST" and not wants_fragment():
         return _see_other("households.index", **filters.url_args())
     query = filtered_households(current_user, filters)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(filters.pagina, pages)
-    rows = page_of(query, page, PAGE_SIZE)
-    record_views("households_listed", rows, changes={"filters": filters.audit_args(pagina=page)})
+    paging = paginate(query, filters.pagina, PAGE_SIZE)
+    rows = page_of(query, paging.number, PAGE_SIZE)
+    record_views(
+        "households_listed", rows, changes={"filters": filters.audit_args(pagina=paging.number)}
+    )
     commit_view()
     response = render(
         "households/index.html",
         "households/_results.html",
         households=rows,
         filters=filters,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         show_organization=current_user.has_role(Role.COORDINATOR),
         can_take_in_charge=current_user.has_role(Role.ENTITY_OPERATOR),
         **VOCABULARY,

@@ -86,7 +86,7 @@ from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.fields import bounded_int, parse_filter_day
 from app.web.htmx import push_url, render, wants_fragment
-from app.web.paging import capped_total, page_count
+from app.web.paging import paginate
 from app.web.transactions import commit_step, finish, roll_back
 from app.workdays import start_of_day_utc
 from app.workflow import StaleState
@@ -346,25 +346,18 @@ def index() -> Response:
         filters = replace(filters, servizio=None)
     queue = _is_queue(filters)
     query = filtered_referrals(current_user, filters, day)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(filters.pagina, pages)
+    paging = paginate(query, filters.pagina, PAGE_SIZE)
     entity_sides = visible_sides(current_user)
     if entity_sides and not queue:
-        referrals = _page_by_side(query, entity_sides, page)
+        referrals = _page_by_side(query, entity_sides, paging.number)
     else:
         referrals = list(
-            db.session.scalars(
-                _loaded(query)
-                .order_by(*_list_order(queue))
-                .limit(PAGE_SIZE)
-                .offset((page - 1) * PAGE_SIZE)
-            )
+            db.session.scalars(paging.rows_of(_loaded(query).order_by(*_list_order(queue))))
         )
     record_views(
         "referrals_listed",
         [r.household_id for r in referrals],
-        changes={"filters": filters.url_args(pagina=page)},
+        changes={"filters": filters.url_args(pagina=paging.number)},
     )
     commit_view()
     response = render(
@@ -373,9 +366,7 @@ def index() -> Response:
         rows=_rows(referrals, current_user, day, queue),
         queue=queue,
         filters=filters,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         service_options=service_options,
         reject_reasons=TRANSITIONS["reject"].reasons,
         oob=wants_fragment(),

@@ -48,7 +48,7 @@ from app.notifications.operations import mark_read
 from app.web.errors import error_response
 from app.web.fields import bounded_int
 from app.web.htmx import push_url, render, wants_fragment
-from app.web.paging import capped_total, page_count
+from app.web.paging import paginate
 from app.web.transactions import finish, roll_back
 
 FOLLOW_UP_ROWS = 50  # the most overdue first; the page says how many there are in all
@@ -197,18 +197,15 @@ def placements() -> Response:
     query = visible_placements(current_user)
     if status:
         query = query.where(Placement.status == status)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(max(bounded_int(request.args.get("pagina")) or 1, 1), pages)
+    paging = paginate(query, bounded_int(request.args.get("pagina")), PAGE_SIZE)
     rows = db.session.scalars(
-        query.options(
-            selectinload(Placement.household).selectinload(Household.members),
-            selectinload(Placement.unit),
-            selectinload(Placement.provider),
+        paging.rows_of(
+            query.options(
+                selectinload(Placement.household).selectinload(Household.members),
+                selectinload(Placement.unit),
+                selectinload(Placement.provider),
+            ).order_by(Placement.status_changed_at.desc(), Placement.id.desc())
         )
-        .order_by(Placement.status_changed_at.desc(), Placement.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     record_views(
         "placements_listed",
@@ -221,9 +218,7 @@ def placements() -> Response:
         "housing/_placement_results.html",
         rows=[(p, household_view(p)) for p in rows],
         stato=status,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         **VOCABULARY,
     )
     if wants_fragment():

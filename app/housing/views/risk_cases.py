@@ -35,7 +35,7 @@ from app.housing.views.common import (
 from app.i18n import gettext as _
 from app.web.fields import bounded_int
 from app.web.htmx import render
-from app.web.paging import capped_total, page_count
+from app.web.paging import paginate
 from app.web.transactions import finish, roll_back
 
 PAGE_SIZE = 25
@@ -50,14 +50,13 @@ def risk_cases() -> Response:
     query = visible_risk_cases(current_user)
     if status != "tutti":
         query = query.where(HousingRiskCase.status == status)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(max(bounded_int(request.args.get("pagina")) or 1, 1), pages)
+    paging = paginate(query, bounded_int(request.args.get("pagina")), PAGE_SIZE)
     cases = db.session.scalars(
-        query.options(selectinload(HousingRiskCase.household).selectinload(Household.members))
-        .order_by(HousingRiskCase.created_at.desc(), HousingRiskCase.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        paging.rows_of(
+            query.options(
+                selectinload(HousingRiskCase.household).selectinload(Household.members)
+            ).order_by(HousingRiskCase.created_at.desc(), HousingRiskCase.id.desc())
+        )
     ).all()
     deadlines = queries.upcoming_deadlines(current_user, day)
     record_views(
@@ -73,9 +72,7 @@ def risk_cases() -> Response:
         deadline_total=queries.deadline_count(current_user, day),
         horizon=queries.DEADLINE_HORIZON_DAYS,
         stato=status,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         today=day,
         **VOCABULARY,
     )

@@ -28,7 +28,7 @@ from app.projects.vocabulary import STATUSES
 from app.registry.models import Organization
 from app.web.fields import bounded_int
 from app.web.htmx import push_url, render, wants_fragment
-from app.web.paging import capped_total, page_count
+from app.web.paging import paginate
 from app.web.transactions import finish
 
 PAGE_SIZE = 25
@@ -109,24 +109,21 @@ def index() -> Response:
     coordinator = current_user.has_role(Role.COORDINATOR)
     filters = ProjectFilters.from_args(request.args, coordinator)
     query = filtered_projects(current_user, filters)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(filters.pagina, pages)
+    paging = paginate(query, filters.pagina, PAGE_SIZE)
     projects = db.session.scalars(
-        query.options(
-            selectinload(Project.lines),
-            selectinload(Project.person),
-            selectinload(Project.organization),
-            selectinload(Project.household).selectinload(Household.members),
+        paging.rows_of(
+            query.options(
+                selectinload(Project.lines),
+                selectinload(Project.person),
+                selectinload(Project.organization),
+                selectinload(Project.household).selectinload(Household.members),
+            ).order_by(Project.status_changed_at.desc(), Project.id.desc())
         )
-        .order_by(Project.status_changed_at.desc(), Project.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     record_views(
         "projects_listed",
         [p.household_id for p in projects],
-        changes={"filters": filters.url_args(pagina=page)},
+        changes={"filters": filters.url_args(pagina=paging.number)},
     )
     commit_view()
     response = render(
@@ -134,9 +131,7 @@ def index() -> Response:
         "projects/_results.html",
         rows=[(project, totals(project.lines)) for project in projects],
         filters=filters,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         show_organization=coordinator,
         organization_options=_organization_options() if coordinator else [],
         can_see_programme=coordinator,
