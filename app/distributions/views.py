@@ -38,7 +38,7 @@ from app.distributions.queries import (
     visible_hub_organizations,
 )
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households.models import Household
 from app.households.policy import can_record_distributions, visible_household_or_404
@@ -48,6 +48,7 @@ from app.registry.models import Site
 from app.supplies.operations import OutOfStock
 from app.web.formatting import format_date
 from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import Column, export_list
 from app.web.search_token import search_text, search_token
 from app.web.transactions import finish, roll_back
 
@@ -320,38 +321,27 @@ def _distribution_export(kind: str) -> Response:
             .limit(ROW_LIMIT + 1)
         )
     )
-    header = [
-        _("Data"), _("Snodo"), _("Ente"), _("N. nucleo"), _("Nucleo"), _("Tipo"),
-        _("Quantità"), _("Operatore/trice"), _("Motivo del secondo paniere"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = [
-        [
-            d.distributed_on,
-            d.site.name,
-            d.site.organization.name,
-            d.household_id,
-            d.household.display_name,
-            str(DISTRIBUTION_KINDS.get(d.kind, d.kind)),
-            d.quantity,
-            d.operator.full_name if d.operator else "",
-            d.override_reason or "",
-        ]
-        for d in found[:ROW_LIMIT]
+    columns: list[Column[Distribution]] = [
+        Column(_("Data"), lambda d: d.distributed_on),
+        Column(_("Snodo"), lambda d: d.site.name),
+        Column(_("Ente"), lambda d: d.site.organization.name),
+        Column(_("N. nucleo"), lambda d: d.household_id),
+        Column(_("Nucleo"), lambda d: d.household.display_name),
+        Column(_("Tipo"), lambda d: str(DISTRIBUTION_KINDS.get(d.kind, d.kind))),
+        Column(_("Quantità"), lambda d: d.quantity),
+        Column(_("Operatore/trice"), lambda d: d.operator.full_name if d.operator else ""),
+        Column(_("Motivo del secondo paniere"), lambda d: d.override_reason or ""),
     ]
-    audit.record_views(
-        "distributions_exported",
-        [d.household_id for d in found[:ROW_LIMIT]],
-        changes={"month": month.strftime("%Y-%m"), "rows": len(rows), "format": kind},
-    )
-    return finish(
-        list_response(
-            kind,
-            f"distribuzioni-{month.strftime('%Y-%m')}",
-            _("Distribuzioni"),
-            header,
-            rows,
-            ROW_LIMIT if len(found) > ROW_LIMIT else None,
-        )
+    return export_list(
+        kind,
+        found[:ROW_LIMIT],
+        columns,
+        cut_at=ROW_LIMIT if len(found) > ROW_LIMIT else None,
+        household_of=lambda d: d.household_id,
+        filename=f"distribuzioni-{month.strftime('%Y-%m')}",
+        title=_("Distribuzioni"),
+        action="distributions_exported",
+        changes={"month": month.strftime("%Y-%m")},
     )
 
 

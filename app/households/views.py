@@ -18,7 +18,7 @@ from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households import background, bp, consents, disclosures, operations
 from app.households import codice_fiscale as cf
@@ -85,6 +85,7 @@ from app.registry.models import CIRCOSCRIZIONI, Organization
 from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import export_table
 from app.web.paging import paginate
 from app.web.transactions import finish, roll_back
 from app.workflow import StaleState
@@ -161,23 +162,18 @@ def _household_export(kind: str) -> Response:
             export = background.start(current_user, filters.audit_args(pagina=1), kind, total)
             return finish(_see_other("downloads.progress", export_id=export.id))
     ids = newest_ids(current_user, filters, ROW_LIMIT + 1)
-    capped = len(ids) > ROW_LIMIT
-    header = export_header()
+    # The rows are the background export's too (app/households/listing.py).
     rows = list(export_rows(ids[:ROW_LIMIT]))
-    record_views(
-        "households_exported",
-        [row[0] for row in rows],
-        changes={"filters": filters.audit_args(pagina=1), "rows": len(rows), "format": kind},
-    )
-    return finish(
-        list_response(
-            kind,
-            f"nuclei-{today().isoformat()}",
-            _("Nuclei familiari"),
-            header,
-            rows,
-            ROW_LIMIT if capped else None,
-        )
+    return export_table(
+        kind,
+        filename=f"nuclei-{today().isoformat()}",
+        title=_("Nuclei familiari"),
+        header=export_header(),
+        rows=rows,
+        cut_at=ROW_LIMIT if len(ids) > ROW_LIMIT else None,
+        action="households_exported",
+        households=[row[0] for row in rows],
+        changes={"filters": filters.audit_args(pagina=1)},
     )
 
 

@@ -18,7 +18,7 @@ from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households.consents import ANY
 from app.households.consents import refusal as consent_refusal
@@ -86,6 +86,7 @@ from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.fields import bounded_int, parse_filter_day
 from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import Column, export_list
 from app.web.paging import paginate
 from app.web.transactions import commit_step, finish, roll_back
 from app.workdays import start_of_day_utc
@@ -395,54 +396,44 @@ def _referral_export(kind: str) -> Response:
             .limit(ROW_LIMIT + 1)
         )
     )
-    capped = len(referrals) > ROW_LIMIT
-    header = [
-        _("N."), _("Nucleo"), _("Persona"), _("Bisogno"), _("Servizio"), _("Ente che riceve"),
-        _("Ente inviante"), _("Stato"), _("In ritardo"), _("Motivo o esito"), _("Creata il"),
-        _("Inviata il"), _("Approvata il"), _("Accettata il"), _("Chiusa il"),
-        _("Ultima modifica"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = []
-    for row in _rows(referrals[:ROW_LIMIT], current_user, day, queue):
-        referral = row.referral
-        # The receiving entity gets only what the service needs: the person, not the household.
-        rows.append(
-            [
-                referral.id,
-                referral.household.display_name if row.full else "",
-                row.person_name,
-                str(NEED_LABELS.get(referral.need, referral.need)),
-                referral.service.name,
-                referral.to_organization.name,
-                referral.from_organization.name,
-                str(STATUSES.get(referral.status, referral.status)),
-                row.overdue,
-                str(reason_label(referral.status, referral.reason_code))
-                if referral.reason_code
-                else "",
-                referral.created_at,
-                referral.submitted_at,
-                referral.approved_at,
-                referral.accepted_at,
-                referral.closed_at,
-                referral.status_changed_at,
-            ]
-        )
-    record_views(
-        "referrals_exported",
-        [r.household_id for r in referrals[:ROW_LIMIT]],
-        changes={"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
+    # The receiving entity gets only what the service needs: the person, not the household.
+    columns: list[Column[Row]] = [
+        Column(_("N."), lambda row: row.referral.id),
+        Column(_("Nucleo"), lambda row: row.referral.household.display_name if row.full else ""),
+        Column(_("Persona"), lambda row: row.person_name),
+        Column(
+            _("Bisogno"), lambda row: str(NEED_LABELS.get(row.referral.need, row.referral.need))
+        ),
+        Column(_("Servizio"), lambda row: row.referral.service.name),
+        Column(_("Ente che riceve"), lambda row: row.referral.to_organization.name),
+        Column(_("Ente inviante"), lambda row: row.referral.from_organization.name),
+        Column(_("Stato"), lambda row: str(STATUSES.get(row.referral.status, row.referral.status))),
+        Column(_("In ritardo"), lambda row: row.overdue),
+        Column(_("Motivo o esito"), lambda row: _reason_text(row.referral)),
+        Column(_("Creata il"), lambda row: row.referral.created_at),
+        Column(_("Inviata il"), lambda row: row.referral.submitted_at),
+        Column(_("Approvata il"), lambda row: row.referral.approved_at),
+        Column(_("Accettata il"), lambda row: row.referral.accepted_at),
+        Column(_("Chiusa il"), lambda row: row.referral.closed_at),
+        Column(_("Ultima modifica"), lambda row: row.referral.status_changed_at),
+    ]
+    return export_list(
+        kind,
+        _rows(referrals[:ROW_LIMIT], current_user, day, queue),
+        columns,
+        cut_at=ROW_LIMIT if len(referrals) > ROW_LIMIT else None,
+        household_of=lambda row: row.referral.household_id,
+        filename=f"segnalazioni-{day.isoformat()}",
+        title=_("Segnalazioni"),
+        action="referrals_exported",
+        changes={"filters": filters.url_args(pagina=1)},
     )
-    return finish(
-        list_response(
-            kind,
-            f"segnalazioni-{day.isoformat()}",
-            _("Segnalazioni"),
-            header,
-            rows,
-            ROW_LIMIT if capped else None,
-        )
-    )
+
+
+def _reason_text(referral: Referral) -> str:
+    if not referral.reason_code:
+        return ""
+    return str(reason_label(referral.status, referral.reason_code))
 
 
 @bp.get("/export.csv")

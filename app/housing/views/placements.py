@@ -15,7 +15,7 @@ from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households.models import Household
 from app.housing import bp, operations, queries
@@ -48,6 +48,7 @@ from app.notifications.operations import mark_read
 from app.web.errors import error_response
 from app.web.fields import bounded_int
 from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import Column, export_list
 from app.web.paging import paginate
 from app.web.transactions import finish, roll_back
 
@@ -246,53 +247,45 @@ def _placement_export(kind: str) -> Response:
         .order_by(Placement.status_changed_at.desc(), Placement.id.desc())
         .limit(ROW_LIMIT + 1)
     ).all()
-    header = [
-        _("N."), _("Nucleo"), _("Componenti"), _("Alloggio"), _("Tipologia"), _("Gestore"),
-        _("Stato"), _("Motivo"), _("Proposto il"), _("Approvato il"), _("Ingresso"),
-        _("Uscita"), _("Ultima modifica"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = []
-    for placement in found[:ROW_LIMIT]:
-        who = household_view(placement)
-        reasons = REASONS_BY_STATUS.get(placement.status, {})
-        rows.append(
-            [
-                placement.id,
-                who.name,
-                who.size,
-                placement.unit.name,
-                str(UNIT_KINDS.get(placement.unit.kind, placement.unit.kind)),
-                placement.provider.name,
-                str(PLACEMENT_STATUSES.get(placement.status, placement.status)),
-                str(reasons.get(placement.reason_code, placement.reason_code))
-                if placement.reason_code
-                else "",
-                placement.created_at,
-                placement.approved_at,
-                placement.moved_in_on,
-                placement.ended_on,
-                placement.status_changed_at,
-            ]
-        )
-    record_views(
-        "placements_exported",
-        [p.household_id for p in found[:ROW_LIMIT]],
-        changes={
-            "filters": {"stato": status} if status else {},
-            "rows": len(rows),
-            "format": kind,
-        },
+    # Each placement with what its reader may see of the household (household_view).
+    columns: list[Column[tuple[Placement, Any]]] = [
+        Column(_("N."), lambda shown: shown[0].id),
+        Column(_("Nucleo"), lambda shown: shown[1].name),
+        Column(_("Componenti"), lambda shown: shown[1].size),
+        Column(_("Alloggio"), lambda shown: shown[0].unit.name),
+        Column(
+            _("Tipologia"),
+            lambda shown: str(UNIT_KINDS.get(shown[0].unit.kind, shown[0].unit.kind)),
+        ),
+        Column(_("Gestore"), lambda shown: shown[0].provider.name),
+        Column(
+            _("Stato"), lambda shown: str(PLACEMENT_STATUSES.get(shown[0].status, shown[0].status))
+        ),
+        Column(_("Motivo"), lambda shown: _reason_text(shown[0])),
+        Column(_("Proposto il"), lambda shown: shown[0].created_at),
+        Column(_("Approvato il"), lambda shown: shown[0].approved_at),
+        Column(_("Ingresso"), lambda shown: shown[0].moved_in_on),
+        Column(_("Uscita"), lambda shown: shown[0].ended_on),
+        Column(_("Ultima modifica"), lambda shown: shown[0].status_changed_at),
+    ]
+    return export_list(
+        kind,
+        [(placement, household_view(placement)) for placement in found[:ROW_LIMIT]],
+        columns,
+        cut_at=ROW_LIMIT if len(found) > ROW_LIMIT else None,
+        household_of=lambda shown: shown[0].household_id,
+        filename=f"inserimenti-{today().isoformat()}",
+        title=_("Inserimenti"),
+        action="placements_exported",
+        changes={"filters": {"stato": status} if status else {}},
     )
-    return finish(
-        list_response(
-            kind,
-            f"inserimenti-{today().isoformat()}",
-            _("Inserimenti"),
-            header,
-            rows,
-            ROW_LIMIT if len(found) > ROW_LIMIT else None,
-        )
-    )
+
+
+def _reason_text(placement: Placement) -> str:
+    if not placement.reason_code:
+        return ""
+    reasons = REASONS_BY_STATUS.get(placement.status, {})
+    return str(reasons.get(placement.reason_code, placement.reason_code))
 
 
 @bp.get("/placements/export.csv")

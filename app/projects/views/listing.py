@@ -15,7 +15,7 @@ from app.audit.operations import commit_view, record_views
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households.models import Household
 from app.i18n import gettext as _
@@ -28,8 +28,8 @@ from app.projects.vocabulary import STATUSES
 from app.registry.models import Organization
 from app.web.fields import bounded_int
 from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import Column, export_list
 from app.web.paging import paginate
-from app.web.transactions import finish
 
 PAGE_SIZE = 25
 
@@ -159,46 +159,33 @@ def _project_export(kind: str) -> Response:
             .limit(ROW_LIMIT + 1)
         )
     )
-    header = [
-        _("N."), _("Progetto"), _("Persona"), _("Nucleo"), _("Ente"), _("Giovani 18-29"),
-        _("Stato"), _("Inizio"), _("Fine"), _("Previsto"), _("Approvato"), _("Impegnato"),
-        _("Pagato"), _("Disponibile"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = []
-    for project in projects[:ROW_LIMIT]:
-        money = totals(project.lines)
-        rows.append(
-            [
-                project.id,
-                project.title,
-                project.person.full_name if project.person else "",
-                project.household.display_name,
-                project.organization.name,
-                project.youth,
-                str(STATUSES.get(project.status, project.status)),
-                project.starts_on,
-                project.ends_on,
-                money.planned,
-                money.approved,
-                money.committed,
-                money.paid,
-                money.available,
-            ]
-        )
-    record_views(
-        "projects_exported",
-        [p.household_id for p in projects[:ROW_LIMIT]],
-        changes={"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
-    )
-    return finish(
-        list_response(
-            kind,
-            f"progetti-{today().isoformat()}",
-            _("Progetti"),
-            header,
-            rows,
-            ROW_LIMIT if len(projects) > ROW_LIMIT else None,
-        )
+    # Each project with the totals of its budget lines.
+    columns: list[Column[tuple[Project, Any]]] = [
+        Column(_("N."), lambda shown: shown[0].id),
+        Column(_("Progetto"), lambda shown: shown[0].title),
+        Column(_("Persona"), lambda shown: shown[0].person.full_name if shown[0].person else ""),
+        Column(_("Nucleo"), lambda shown: shown[0].household.display_name),
+        Column(_("Ente"), lambda shown: shown[0].organization.name),
+        Column(_("Giovani 18-29"), lambda shown: shown[0].youth),
+        Column(_("Stato"), lambda shown: str(STATUSES.get(shown[0].status, shown[0].status))),
+        Column(_("Inizio"), lambda shown: shown[0].starts_on),
+        Column(_("Fine"), lambda shown: shown[0].ends_on),
+        Column(_("Previsto"), lambda shown: shown[1].planned),
+        Column(_("Approvato"), lambda shown: shown[1].approved),
+        Column(_("Impegnato"), lambda shown: shown[1].committed),
+        Column(_("Pagato"), lambda shown: shown[1].paid),
+        Column(_("Disponibile"), lambda shown: shown[1].available),
+    ]
+    return export_list(
+        kind,
+        [(project, totals(project.lines)) for project in projects[:ROW_LIMIT]],
+        columns,
+        cut_at=ROW_LIMIT if len(projects) > ROW_LIMIT else None,
+        household_of=lambda shown: shown[0].household_id,
+        filename=f"progetti-{today().isoformat()}",
+        title=_("Progetti"),
+        action="projects_exported",
+        changes={"filters": filters.url_args(pagina=1)},
     )
 
 
