@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app import exports
 from app.audit.models import AuditEvent, AuditEventHousehold
 from app.clock import today
 from app.db import utcnow
@@ -21,6 +22,7 @@ from app.housing.models import Placement
 from app.money import ZERO
 from app.projects.models import BudgetLine, Project
 from app.referrals.vocabulary import STATUSES
+from app.web.list_export import Column, export_list
 from tests import factories
 from tests.worlds import make_referral, make_unit, signed_in
 
@@ -474,3 +476,35 @@ def test_distribution_export_is_the_months_log_of_the_own_hubs_and_is_audited(ap
         "format": "csv",
         "households": 1,
     }
+
+
+def test_a_declared_export_has_its_columns_its_cut_note_and_one_audit_event(app, db):
+    """export_list(): the header from the columns, a row per record, the note when the list
+    was cut, one committed audit event with the filters, the rows and the format."""
+    org = factories.organization()
+    first, second = factories.household(org), factories.household(org)
+    _db.session.commit()
+    columns = [Column("N.", lambda h: h.id), Column("Circoscrizione", lambda h: h.circoscrizione)]
+    with app.test_request_context("/households/export.csv"):
+        response = export_list(
+            "csv",
+            [first, second],
+            columns,
+            cut_at=exports.ROW_LIMIT,
+            household_of=lambda h: h.id,
+            filename="nuclei-prova",
+            title="Nuclei",
+            action="households_exported",
+            changes={"filters": {"circ": "3"}},
+        )
+    rows = csv_rows(response)
+    assert rows[0] == ["N.", "Circoscrizione"]
+    assert rows[1:3] == [
+        [str(first.id), str(first.circoscrizione)],
+        [str(second.id), str(second.circoscrizione)],
+    ]
+    assert rows[3] == [exports.limit_note(exports.ROW_LIMIT)]
+    _db.session.rollback()  # what follows reads what was committed
+    [event] = audit_events("households_exported")
+    assert event.changes == {"filters": {"circ": "3"}, "rows": 2, "format": "csv", "households": 2}
+    assert named_households(event) == sorted([first.id, second.id])

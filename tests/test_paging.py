@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import time
 
+from sqlalchemy import select
+
 from app.extensions import db as _db
+from app.households.models import Household
 from app.web import paging
 from tests import factories
 
@@ -110,3 +113,29 @@ def test_a_request_waiting_for_another_computing_the_same_value_takes_its_result
         assert computed == [1]
         assert other not in cache._computing  # no lock left behind for the next computation
     cache.clear()
+
+
+def test_paginate_keeps_the_page_asked_for_within_the_list(app, db):
+    org = factories.organization()
+    for _ in range(30):
+        factories.household(org)
+    _db.session.commit()
+    query = select(Household).where(Household.organization_id == org.id)
+
+    past_the_end = paging.paginate(query, 9, 25)
+    assert (past_the_end.total, past_the_end.pages, past_the_end.number) == (30, 2, 2)
+    assert past_the_end.context() == {"total": 30, "page": 2, "pages": 2}
+    newest_first = query.order_by(Household.id.desc())
+    assert len(_db.session.scalars(past_the_end.rows_of(newest_first)).all()) == 5
+    for nonsense in (None, 0, -3):
+        assert paging.paginate(query, nonsense, 25).number == 1
+    first = _db.session.scalars(paging.paginate(query, 1, 25).rows_of(newest_first)).all()
+    assert len(first) == 25
+    assert not {h.id for h in first} & {
+        h.id for h in _db.session.scalars(past_the_end.rows_of(newest_first))
+    }
+
+
+def test_an_empty_list_has_one_page(app, db):
+    empty = paging.paginate(select(Household).where(Household.id < 0), 4, 25)
+    assert (empty.total, empty.pages, empty.number, empty.offset) == (0, 1, 1, 0)

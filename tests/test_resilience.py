@@ -184,7 +184,27 @@ UNREACHABLE = (
 )
 
 
-def test_an_htmx_save_whose_page_fails_after_the_commit_says_it_was_saved(client, login_as, db):
+@contextmanager
+def fails_as_it_commits(engine):
+    """The commit of a POST request reaches the database, then the driver reports the
+    connection gone (as when the server drops it while answering the COMMIT): whatever the
+    view meant to do next never happens."""
+
+    def committed(session):
+        if has_request_context() and request.method == "POST":
+            raise OperationalError("COMMIT", None, driver_error(engine))
+
+    event.listen(Session, "after_commit", committed)
+    try:
+        yield
+    finally:
+        event.remove(Session, "after_commit", committed)
+
+
+def test_an_htmx_save_whose_connection_drops_after_the_commit_answers_as_usual(
+    client, login_as, db
+):
+    """The answer is drawn before the commit (finish): a connection lost after it is not seen."""
     org = factories.organization()
     service = factories.service(org, name="Orientamento", monthly_capacity=5)
     _db.session.commit()
@@ -192,6 +212,46 @@ def test_an_htmx_save_whose_page_fails_after_the_commit_says_it_was_saved(client
     data = service_edit(client, org, service, "Orientamento al lavoro")
 
     with connection_lost(_db.engine):
+        response = client.post(
+            f"/entities/{org.id}/services/{service.id}",
+            data=data,
+            headers={"HX-Request": "true", "HX-Current-URL": f"http://localhost/entities/{org.id}"},
+        )
+
+    assert response.status_code == 200
+    assert "HX-Retarget" not in response.headers
+    text = response.get_data(as_text=True)
+    assert "Orientamento al lavoro" in text
+    assert SAVED not in text
+    saved = _db.session.get(Service, service.id)
+    assert (saved.name, saved.monthly_capacity) == ("Orientamento al lavoro", 7)
+
+
+def test_a_form_post_whose_connection_drops_after_the_commit_answers_as_usual(client, login_as, db):
+    org = factories.organization()
+    service = factories.service(org, name="Orientamento", monthly_capacity=5)
+    _db.session.commit()
+    login_as("entity_operator", org=org)
+    data = service_edit(client, org, service, "Sportello lavoro")
+
+    with connection_lost(_db.engine):
+        response = client.post(f"/entities/{org.id}/services/{service.id}", data=data)
+
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/entities/{org.id}")
+    page = client.get(f"/entities/{org.id}").get_data(as_text=True)
+    assert "Servizio aggiornato." in page
+    assert _db.session.get(Service, service.id).name == "Sportello lavoro"
+
+
+def test_an_htmx_save_whose_page_fails_after_the_commit_says_it_was_saved(client, login_as, db):
+    org = factories.organization()
+    service = factories.service(org, name="Orientamento", monthly_capacity=5)
+    _db.session.commit()
+    login_as("entity_operator", org=org)
+    data = service_edit(client, org, service, "Orientamento al lavoro")
+
+    with fails_as_it_commits(_db.engine):
         response = client.post(
             f"/entities/{org.id}/services/{service.id}",
             data=data,
@@ -217,7 +277,7 @@ def test_a_form_post_whose_page_fails_after_the_commit_says_it_was_saved(client,
     login_as("entity_operator", org=org)
     data = service_edit(client, org, service, "Sportello lavoro")
 
-    with connection_lost(_db.engine):
+    with fails_as_it_commits(_db.engine):
         response = client.post(
             f"/entities/{org.id}/services/{service.id}",
             data=data,

@@ -29,6 +29,7 @@ from app.notifications.operations import mark_read
 from app.registry.models import Organization
 from app.web.fields import bounded_int
 from app.web.htmx import render
+from app.web.transactions import finish, roll_back
 
 PAGE_SIZE = 50
 NEW_USER = "new_user"
@@ -98,30 +99,29 @@ def new_user() -> Response:
             change = operations.request_creation(current_user, **values)
             url = url_for("admin.account_request", request_id=change.id)
             idempotency.complete(key, current_user, NEW_USER, change, url)
-            db.session.commit()
-            flash(
+            return finish(
+                redirect(url, code=303),
                 _(
                     "Richiesta inviata ai coordinatori della Città: l'account sarà creato "
                     "quando uno di loro la conferma."
                 ),
-                "success",
             )
-            return redirect(url, code=303)  # type: ignore[return-value]
         user, password = operations.create_user(**values)
         idempotency.complete(
             key, current_user, NEW_USER, user, url_for("admin.edit_user", user_id=user.id)
         )
-        db.session.commit()
         # Shown once, in this response only: never stored in a cookie or a flash message.
-        return render(
-            "admin/password_shown.html",
-            user=user,
-            password=password,
-            created=True,
-            back_url=url_for("admin.edit_user", user_id=user.id),
+        return finish(
+            render(
+                "admin/password_shown.html",
+                user=user,
+                password=password,
+                created=True,
+                back_url=url_for("admin.edit_user", user_id=user.id),
+            )
         )
     if form.is_submitted():
-        db.session.rollback()  # the key stays unused: the corrected form may be sent again
+        roll_back()  # the key stays unused: the corrected form may be sent again
     return render("admin/user_form.html", form=form, user=None, status=422 if form.errors else 200)
 
 
@@ -160,28 +160,32 @@ def edit_user(user_id: int) -> Response:
                     organization_id=organization_id if new_rights else user.organization_id,
                     identity=identity,
                 )
-            db.session.commit()
+            messages: list[tuple[str, str]] = []
             if asked:
-                flash(
-                    _(
-                        "Il cambio di ruolo o di ente dà accesso ai dati dei nuclei: è stato "
-                        "chiesto ai coordinatori della Città, e vale quando uno di loro lo "
-                        "conferma."
+                messages.append(
+                    (
+                        _(
+                            "Il cambio di ruolo o di ente dà accesso ai dati dei nuclei: è stato "
+                            "chiesto ai coordinatori della Città, e vale quando uno di loro lo "
+                            "conferma."
+                        )
+                        if new_rights
+                        else _(
+                            "Email e codice fiscale collegano l'accesso unico (SSO, SPID, CIE) a "
+                            "questo account: il cambio è stato chiesto ai coordinatori della "
+                            "Città, e vale quando uno di loro lo conferma."
+                        ),
+                        "warning",
                     )
-                    if new_rights
-                    else _(
-                        "Email e codice fiscale collegano l'accesso unico (SSO, SPID, CIE) a "
-                        "questo account: il cambio è stato chiesto ai coordinatori della Città, "
-                        "e vale quando uno di loro lo conferma."
-                    ),
-                    "warning",
                 )
             if changes or not asked:
-                flash(
-                    _("Utente aggiornato.") if changes else _("Nessuna modifica da salvare."),
-                    "success",
+                messages.append(
+                    (
+                        _("Utente aggiornato.") if changes else _("Nessuna modifica da salvare."),
+                        "success",
+                    )
                 )
-            return _see_other("admin.edit_user", user_id=user.id)
+            return finish(_see_other("admin.edit_user", user_id=user.id), more=messages)
     return render(
         "admin/user_form.html",
         form=form,
@@ -197,16 +201,15 @@ def edit_user(user_id: int) -> Response:
 @roles_required(Role.ADMIN)
 def disable_user(user_id: int) -> Response:
     user = _load_user(user_id)
+    back = redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     if user.id == current_user.id:
         flash(_("Non puoi disattivare il tuo stesso account."), "danger")
-    else:
-        operations.set_active(user, False)
-        db.session.commit()
-        flash(
-            _("Account di %(name)s disattivato: le sue sessioni sono chiuse.", name=user.full_name),
-            "success",
-        )
-    return redirect(url_for("admin.edit_user", user_id=user.id), code=303)  # type: ignore[return-value]
+        return back  # type: ignore[return-value]
+    operations.set_active(user, False)
+    return finish(
+        back,
+        _("Account di %(name)s disattivato: le sue sessioni sono chiuse.", name=user.full_name),
+    )
 
 
 @bp.post("/users/<int:user_id>/enable")
@@ -214,9 +217,10 @@ def disable_user(user_id: int) -> Response:
 def enable_user(user_id: int) -> Response:
     user = _load_user(user_id)
     operations.set_active(user, True)
-    db.session.commit()
-    flash(_("Account di %(name)s riattivato.", name=user.full_name), "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id), code=303)  # type: ignore[return-value]
+    return finish(
+        redirect(url_for("admin.edit_user", user_id=user.id), code=303),
+        _("Account di %(name)s riattivato.", name=user.full_name),
+    )
 
 
 @bp.post("/users/<int:user_id>/reset-password")
@@ -225,23 +229,22 @@ def reset_password(user_id: int) -> Response:
     user = _load_user(user_id)
     if operations.sees_households(user.role):
         operations.request_password_reset(user, current_user)
-        db.session.commit()
-        flash(
+        return finish(
+            _see_other("admin.edit_user", user_id=user.id),
             _(
                 "Nuova password provvisoria chiesta ai coordinatori della Città: chi la conferma "
                 "la riceve e la comunica alla persona."
             ),
-            "success",
         )
-        return _see_other("admin.edit_user", user_id=user.id)
     password = operations.reset_password(user)
-    db.session.commit()
-    return render(
-        "admin/password_shown.html",
-        user=user,
-        password=password,
-        created=False,
-        back_url=url_for("admin.edit_user", user_id=user.id),
+    return finish(
+        render(
+            "admin/password_shown.html",
+            user=user,
+            password=password,
+            created=False,
+            back_url=url_for("admin.edit_user", user_id=user.id),
+        )
     )
 
 
@@ -299,9 +302,9 @@ def _request_page(change: AccountChangeRequest, form: RefusalForm, status: int =
 @roles_required(Role.ADMIN, Role.COORDINATOR)
 def account_request(request_id: int) -> Response:
     change = _load_request(request_id)
-    if mark_read(current_user, AccountChangeRequest.__tablename__, change.id):
-        db.session.commit()
-    return _request_page(change, RefusalForm(formdata=None))
+    marked = mark_read(current_user, AccountChangeRequest.__tablename__, change.id)
+    page = _request_page(change, RefusalForm(formdata=None))
+    return finish(page) if marked else page
 
 
 @bp.post("/requests/<int:request_id>/confirm")
@@ -312,17 +315,20 @@ def confirm_request(request_id: int) -> Response:
     if not form.validate_on_submit():
         return _request_page(change, form, 422)
     user, password = operations.confirm(change, current_user)
-    db.session.commit()
     if password is None:
-        flash(_("Richiesta confermata: l'account è aggiornato."), "success")
-        return _see_other("admin.account_request", request_id=change.id)
+        return finish(
+            _see_other("admin.account_request", request_id=change.id),
+            _("Richiesta confermata: l'account è aggiornato."),
+        )
     # Shown once, to the confirming coordinator only: the admin never sees it.
-    return render(
-        "admin/password_shown.html",
-        user=user,
-        password=password,
-        created=change.kind == "create",
-        back_url=url_for("admin.account_request", request_id=change.id),
+    return finish(
+        render(
+            "admin/password_shown.html",
+            user=user,
+            password=password,
+            created=change.kind == "create",
+            back_url=url_for("admin.account_request", request_id=change.id),
+        )
     )
 
 
@@ -334,9 +340,10 @@ def refuse_request(request_id: int) -> Response:
     if not form.validate_on_submit():
         return _request_page(change, form, 422)
     operations.refuse(change, current_user, (form.reason.data or "").strip() or None)
-    db.session.commit()
-    flash(_("Richiesta respinta: l'account non cambia."), "success")
-    return _see_other("admin.account_request", request_id=change.id)
+    return finish(
+        _see_other("admin.account_request", request_id=change.id),
+        _("Richiesta respinta: l'account non cambia."),
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -347,12 +354,10 @@ def settings_page() -> Response:
         changes = settings.save(
             {spec.key: form[spec.key].data for spec in settings.setting_specs()}
         )
-        db.session.commit()
-        flash(
+        return finish(
+            redirect(url_for("admin.settings_page"), code=303),
             _("Impostazioni salvate.") if changes else _("Nessuna modifica da salvare."),
-            "success",
         )
-        return redirect(url_for("admin.settings_page"), code=303)  # type: ignore[return-value]
     return render(
         "admin/settings.html",
         form=form,
@@ -389,6 +394,7 @@ def unlink_identity(identity_id: int) -> Response:
         abort(400)
     username = identity.user.username
     sso.unlink(identity)
-    db.session.commit()
-    flash(_("Identità scollegata dall'account %(username)s.", username=username), "success")
-    return _see_other("admin.linked_identities")
+    return finish(
+        _see_other("admin.linked_identities"),
+        _("Identità scollegata dall'account %(username)s.", username=username),
+    )

@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from app.audit.format import field_label, is_pair, value_text
 from app.audit.labels import ACTION_LABELS, audit_label
 from app.audit.models import AuditEvent
-from app.audit.operations import record, record_views
+from app.audit.operations import commit_view, record, record_views
 from app.audit.policy import READERS, masks_values, object_links
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
@@ -33,8 +33,9 @@ from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.web.fields import bounded_int, parse_filter_day
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
 from app.web.paging import COUNT_CAP, capped_total
+from app.web.transactions import finish
 from app.workdays import start_of_day_utc
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -370,7 +371,7 @@ def index() -> Response:
         total = capped_total(filtered_events(filters).with_only_columns(AuditEvent.id))
         if filters.tipo == "household" and filters.oggetto and page.rows:  # a household's events
             record_views("audit_viewed", [filters.oggetto], changes={"filters": filters.url_args()})
-            db.session.commit()
+            commit_view()
     response = render(
         "audit/index.html",
         "audit/_results.html",
@@ -380,7 +381,7 @@ def index() -> Response:
         **_context(filters),
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for("audit.index", **filters.url_args())
+        push_url(response, "audit.index", **filters.url_args())
     return response
 
 
@@ -456,13 +457,12 @@ def _export(kind: str) -> Response:
         None,
         {"filters": filters.export_args(), "rows": len(rows), "format": kind, "capped": capped},
     )
-    db.session.commit()
     if capped:
         rows.append([_capped_note()])
     name = f"registro-attivita-{today().isoformat()}"
     if kind == "csv":
-        return csv_response(name, export_header(), rows)
-    return xlsx_response(name, [Sheet(_("Registro attività"), export_header(), rows)])
+        return finish(csv_response(name, export_header(), rows))
+    return finish(xlsx_response(name, [Sheet(_("Registro attività"), export_header(), rows)]))
 
 
 @bp.get("/export.csv")

@@ -39,6 +39,7 @@ from app.extensions import db, limiter
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.web.htmx import is_htmx, render
+from app.web.transactions import commit_step, finish
 from app.web.views import safe_next
 
 # Throttling ---------------------------------------------------------------------------------
@@ -60,7 +61,7 @@ def _refused(response: Response) -> bool:
 def _on_throttled(scope: str) -> Callable[[RequestLimit], None]:
     def breach(limit: RequestLimit) -> None:
         operations.record_throttled(_typed_username(), scope)
-        db.session.commit()
+        commit_step()
         g.retry_after = max(1, int(limit.reset_at - time.time()))
 
     return breach
@@ -73,7 +74,7 @@ def _limit(setting: str) -> Callable[[], str]:
 def _throttled(username: str, scope: str, seconds: int) -> NoReturn:
     """429 with Retry-After (set by app/auth/setup.py from g.retry_after), audited."""
     operations.record_throttled(username, scope)
-    db.session.commit()
+    commit_step()
     g.retry_after = seconds
     abort(429)
 
@@ -121,7 +122,7 @@ def login() -> Response:
             next_url = safe_next(request.args.get("next"), url_for("home.index"))
             if user.totp_enabled:
                 pending = operations.start_pending_login(user)
-                db.session.commit()
+                commit_step()
                 session.clear()  # the second step starts from a fresh session too
                 # The wrong codes are counted in the pending login's row, not here: a copy of
                 # this cookie replayed later finds the same count, or no pending login at all.
@@ -133,17 +134,19 @@ def login() -> Response:
                 }
                 return redirect(url_for("auth.login_totp"), code=303)  # type: ignore[return-value]
             operations.complete_login(user)
-            db.session.commit()
+            commit_step()
             _start_session(user)
             flash(_("Benvenuta/o, %(name)s.", name=user.full_name), "success")
             if user.must_change_password:
                 return redirect(url_for("auth.account"), code=303)  # type: ignore[return-value]
             return redirect(next_url, code=303)  # type: ignore[return-value]
-        db.session.commit()
         form.form_errors.append(
             _("Nome utente o password non corretti, oppure account non attivo.")
         )
-        return render("auth/login.html", form=form, status=422, providers=sso.enabled_providers())
+        # The refused attempt is audited (and counted) even though the answer is a 422.
+        return finish(
+            render("auth/login.html", form=form, status=422, providers=sso.enabled_providers())
+        )
     status = 422 if form.is_submitted() else 200
     return render("auth/login.html", form=form, status=status, providers=sso.enabled_providers())
 
@@ -187,7 +190,7 @@ def login_totp() -> Response:
                 sso.complete_login(user, via["provider"], via.get("acr"), portal_totp=True)
             else:
                 operations.complete_login(user, second_factor=True)
-            db.session.commit()
+            commit_step()
             next_url = safe_next(cookie.get("next"), url_for("home.index"))
             _start_session(user)
             if via:
@@ -197,7 +200,7 @@ def login_totp() -> Response:
                 return redirect(url_for("auth.account"), code=303)  # type: ignore[return-value]
             return redirect(next_url, code=303)  # type: ignore[return-value]
         ended = operations.second_factor_failed(user, pending)
-        db.session.commit()
+        commit_step()
         if ended:
             session.pop("totp_pending", None)
             flash(_("Troppi codici errati: accedi di nuovo con nome utente e password."), "danger")
@@ -212,7 +215,7 @@ def login_totp() -> Response:
 def logout() -> Response:
     via = session.get("sso")
     operations.logout(current_user._get_current_object())
-    db.session.commit()
+    commit_step()
     logout_user()
     session.clear()
     flash(_("Sei uscita/o dal portale."), "info")
@@ -288,9 +291,11 @@ def sso_start(provider: str) -> Response:
         return client.authorize_redirect(redirect_uri)  # type: ignore[no-any-return]
     except sso.LOGIN_ERRORS as error:
         sso.record_failure(provider, f"discovery: {type(error).__name__}")
-        db.session.commit()
-        flash(_("Il servizio di accesso non risponde: riprova tra poco."), "danger")
-        return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+        return finish(
+            redirect(url_for("auth.login"), code=303),
+            _("Il servizio di accesso non risponde: riprova tra poco."),
+            "danger",
+        )
 
 
 @bp.get("/login/sso/<provider>/callback")
@@ -309,18 +314,15 @@ def sso_callback(provider: str) -> Response:
             raise ValueError("no ID token")
     except sso.LOGIN_ERRORS as error:
         sso.record_failure(provider, f"{type(error).__name__}: {error}")
-        db.session.commit()
-        flash(
+        return finish(
+            redirect(url_for("auth.login"), code=303),
             _("Accesso non riuscito: la risposta del servizio di accesso non è valida. Riprova."),
             "danger",
         )
-        return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
     found = sso.find_account(provider, dict(claims))
     if isinstance(found, sso.Refusal):
-        db.session.commit()
         message = SSO_REFUSALS.get(found.reason, SSO_REFUSALS["unknown_identity"])
-        flash(str(message), "danger")
-        return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+        return finish(redirect(url_for("auth.login"), code=303), str(message), "danger")
     user = found
     acr = claims.get("acr")
     next_url = safe_next(session.get("sso_next"), url_for("home.index"))
@@ -328,7 +330,7 @@ def sso_callback(provider: str) -> Response:
     if user.totp_enabled and not sso.second_factor_at_provider(dict(claims)):
         # No second factor at the provider: the portal's own, as after a password.
         pending = operations.start_pending_login(user)
-        db.session.commit()
+        commit_step()
         session.clear()
         session["totp_pending"] = {
             "id": pending.id,
@@ -340,7 +342,7 @@ def sso_callback(provider: str) -> Response:
         return redirect(url_for("auth.login_totp"), code=303)  # type: ignore[return-value]
     provider_mfa = sso.second_factor_at_provider(dict(claims))
     sso.complete_login(user, provider, acr, provider_mfa=provider_mfa)
-    db.session.commit()
+    commit_step()
     _start_session(user)
     session["sso"] = {"provider": provider, "id_token": id_token, "mfa": provider_mfa}
     flash(_("Benvenuta/o, %(name)s.", name=user.full_name), "success")
@@ -386,7 +388,7 @@ def account() -> Response:
         refused = operations.change_own_password(
             user, form.current_password.data or "", form.new_password.data or ""
         )
-        db.session.commit()
+        commit_step()
         if refused is None:
             login_user(user)  # this session carries the new token; the others are over
             flash(_("Password cambiata. Le altre sessioni aperte sono state chiuse."), "success")
@@ -456,12 +458,12 @@ def totp_setup() -> Response:
             user, unseal(session["totp_enrolment"]) or "", form.code.data or ""
         ):
             codes = operations.generate_recovery_codes(user)
-            db.session.commit()
+            commit_step()
             session.pop("totp_enrolment", None)
             session["recovery_codes"] = seal(" ".join(codes))
             flash(_("Verifica in due passaggi attivata."), "success")
             return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
-        db.session.commit()
+        commit_step()
         form.code.errors.append(_("Il codice non è corretto: controlla l'ora del telefono."))
     status = 422 if form.is_submitted() else 200
     return _totp_page(user, form, None, status)
@@ -479,10 +481,12 @@ def totp_disable() -> Response:
     form = DisableTotpForm()
     if form.validate_on_submit():
         if operations.disable_totp(user, form.password.data or ""):
-            db.session.commit()
-            flash(_("Verifica in due passaggi disattivata."), "info")
-            return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]
-        db.session.commit()
+            return finish(
+                redirect(url_for("auth.totp_setup"), code=303),
+                _("Verifica in due passaggi disattivata."),
+                "info",
+            )
+        commit_step()
         form.password.errors.append(_("La password attuale non è corretta."))
     return _totp_page(user, None, form, 422, RecoveryCodesForm())
 
@@ -497,7 +501,7 @@ def recovery_codes() -> Response:
     form = RecoveryCodesForm()
     if form.validate_on_submit():
         codes = operations.regenerate_recovery_codes(user, form.codes_password.data or "")
-        db.session.commit()
+        commit_step()
         if codes is not None:
             session["recovery_codes"] = seal(" ".join(codes))
             return redirect(url_for("auth.totp_setup"), code=303)  # type: ignore[return-value]

@@ -17,12 +17,12 @@ from app.cards.models import HouseholdCard
 from app.cards.policy import can_issue_cards, household_cards
 from app.distributions.queries import hub_sites
 from app.errors import DomainError
-from app.extensions import db
 from app.households.models import Household
 from app.households.policy import editable_household_or_404
 from app.i18n import gettext as _
 from app.registry.models import Site
 from app.web.htmx import render
+from app.web.transactions import finish, roll_back
 
 PURPOSE = "household_card"
 
@@ -62,13 +62,11 @@ def issue(household_id: int) -> Response:
     try:
         card = operations.issue_card(household, site, current_user)
     except DomainError as refused:
-        db.session.rollback()
+        roll_back()
         flash(refused.message, "danger")
         return _back(household)
     idempotency.complete(key, current_user, PURPOSE, card, None)
-    db.session.commit()
-    flash(_("Tessera emessa: scaricala e stampala."), "success")
-    return _back(household)
+    return finish(_back(household), _("Tessera emessa: scaricala e stampala."))
 
 
 def _active_or_404(household: Household) -> HouseholdCard:
@@ -86,11 +84,10 @@ def download(household_id: int) -> Response:
     card = _active_or_404(household)
     body = operations.card_pdf(card)
     operations.record_download(card, current_user)
-    db.session.commit()
     response = make_response(body)
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="tessera-{card.number}.pdf"'
-    return response
+    return finish(response)
 
 
 @bp.route("/<int:household_id>/card/revoke", methods=["GET", "POST"])
@@ -116,17 +113,15 @@ def revoke(household_id: int) -> Response:
                 else:
                     operations.revoke_card(household, form.reason.data, note, current_user)
             except DomainError as refused:
-                db.session.rollback()
+                roll_back()
                 flash(refused.message, "danger")
                 return _back(household)
-            db.session.commit()
-            flash(
+            return finish(
+                _back(household),
                 _("Tessera revocata e ristampata: scarica la nuova e stampala.")
                 if reissue
                 else _("Tessera revocata: non apre più il nucleo allo snodo."),
-                "success",
             )
-            return _back(household)
     record_views("household_card_revoke_viewed", [household], card)
     commit_view()
     return render(

@@ -23,11 +23,11 @@ from app.counter.models import CounterEntry
 from app.counter.queries import DAY_SHOWS, day_data, organization_entries, visible_ids
 from app.distributions.queries import hub_sites
 from app.errors import DomainError
-from app.extensions import db
 from app.households.policy import can_record_distributions
 from app.households.vocabulary import DISTRIBUTION_KINDS
 from app.i18n import gettext as _
 from app.web.htmx import render
+from app.web.transactions import commit_step, finish, roll_back
 
 MAX_SYNC_ITEMS = 200
 # What the service worker keeps for the page to open offline (all under /static/, versioned).
@@ -123,9 +123,15 @@ def session_key() -> Response:
     if not can_record_distributions(current_user):
         abort(403)
     key, day = operations.day_key(current_user)
-    db.session.commit()
-    return _json(
-        {"key": key, "day": day.isoformat(), "user_id": current_user.id, "csrf": generate_csrf()}
+    return finish(
+        _json(
+            {
+                "key": key,
+                "day": day.isoformat(),
+                "user_id": current_user.id,
+                "csrf": generate_csrf(),
+            }
+        )
     )
 
 
@@ -140,8 +146,7 @@ def day() -> Response:
         [row["id"] for row in data["households"]],
         changes={"shown": DAY_SHOWS},
     )
-    db.session.commit()
-    return _json(data)
+    return finish(_json(data))
 
 
 @bp.post("/sync")
@@ -161,11 +166,11 @@ def sync() -> Response:
         if item is None:
             continue  # no usable key: nothing to answer to
         entry, new = operations.apply(current_user, item, sites)
-        db.session.commit()
+        commit_step()
         results.append(_result(entry, new))
     _audit_offline_views(payload.get("viewed"))
     held = sum(1 for r in results if r["held"])
-    return _json({"results": results, "held": held})
+    return finish(_json({"results": results, "held": held}))
 
 
 def _result(entry: CounterEntry, new: bool) -> dict[str, Any]:
@@ -187,7 +192,6 @@ def _audit_offline_views(viewed: Any) -> None:
     if not shown:
         return
     audit.record_views("counter_offline_viewed", shown)
-    db.session.commit()
 
 
 @bp.post("/close")
@@ -196,8 +200,7 @@ def close() -> Response:
     """Close the day: the key is forgotten; the page wipes what the browser kept."""
     _recorder_or_403()
     operations.close_day(current_user)
-    db.session.commit()
-    return _json({"closed": True})
+    return finish(_json({"closed": True}))
 
 
 # The entries the queue sent -----------------------------------------------------------------
@@ -245,9 +248,9 @@ def resolve(entry_id: int) -> Response:
     try:
         operations.resolve(entry, current_user, hub_sites(current_user), reason)
     except DomainError as refused:
-        db.session.rollback()
+        roll_back()
         return _entries(422, error_for=entry_id, error=refused.message, typed=reason)
-    db.session.commit()
+    # committed with the list's audit event, by `_entries()`
     return _entries(done=_("Registrazione risolta."))
 
 
@@ -259,7 +262,7 @@ def cancel(entry_id: int) -> Response:
     try:
         operations.cancel(entry, current_user)
     except DomainError as refused:
-        db.session.rollback()
+        roll_back()
         return _entries(422, error_for=entry_id, error=refused.message)
-    db.session.commit()
+    # committed with the list's audit event, by `_entries()`
     return _entries(done=_("Registrazione annullata."))

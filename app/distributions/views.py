@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -38,7 +38,7 @@ from app.distributions.queries import (
     visible_hub_organizations,
 )
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households.models import Household
 from app.households.policy import can_record_distributions, visible_household_or_404
@@ -47,8 +47,10 @@ from app.i18n import gettext as _
 from app.registry.models import Site
 from app.supplies.operations import OutOfStock
 from app.web.formatting import format_date
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import Column, export_list
 from app.web.search_token import search_text, search_token
+from app.web.transactions import finish, roll_back
 
 READERS = (Role.COORDINATOR, Role.ENTITY_OPERATOR)
 PAGE = "distributions/index.html"
@@ -296,9 +298,7 @@ def counts() -> Response:
     month = parse_month(request.args.get("mese"), today())
     response = _respond("distributions/_counts.html", **_month_context(month))
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for(
-            "distributions.index", mese=month.strftime("%Y-%m")
-        )
+        push_url(response, "distributions.index", mese=month.strftime("%Y-%m"))
     return response
 
 
@@ -321,37 +321,27 @@ def _distribution_export(kind: str) -> Response:
             .limit(ROW_LIMIT + 1)
         )
     )
-    header = [
-        _("Data"), _("Snodo"), _("Ente"), _("N. nucleo"), _("Nucleo"), _("Tipo"),
-        _("Quantità"), _("Operatore/trice"), _("Motivo del secondo paniere"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = [
-        [
-            d.distributed_on,
-            d.site.name,
-            d.site.organization.name,
-            d.household_id,
-            d.household.display_name,
-            str(DISTRIBUTION_KINDS.get(d.kind, d.kind)),
-            d.quantity,
-            d.operator.full_name if d.operator else "",
-            d.override_reason or "",
-        ]
-        for d in found[:ROW_LIMIT]
+    columns: list[Column[Distribution]] = [
+        Column(_("Data"), lambda d: d.distributed_on),
+        Column(_("Snodo"), lambda d: d.site.name),
+        Column(_("Ente"), lambda d: d.site.organization.name),
+        Column(_("N. nucleo"), lambda d: d.household_id),
+        Column(_("Nucleo"), lambda d: d.household.display_name),
+        Column(_("Tipo"), lambda d: str(DISTRIBUTION_KINDS.get(d.kind, d.kind))),
+        Column(_("Quantità"), lambda d: d.quantity),
+        Column(_("Operatore/trice"), lambda d: d.operator.full_name if d.operator else ""),
+        Column(_("Motivo del secondo paniere"), lambda d: d.override_reason or ""),
     ]
-    audit.record_views(
-        "distributions_exported",
-        [d.household_id for d in found[:ROW_LIMIT]],
-        changes={"month": month.strftime("%Y-%m"), "rows": len(rows), "format": kind},
-    )
-    db.session.commit()
-    return list_response(
+    return export_list(
         kind,
-        f"distribuzioni-{month.strftime('%Y-%m')}",
-        _("Distribuzioni"),
-        header,
-        rows,
-        ROW_LIMIT if len(found) > ROW_LIMIT else None,
+        found[:ROW_LIMIT],
+        columns,
+        cut_at=ROW_LIMIT if len(found) > ROW_LIMIT else None,
+        household_of=lambda d: d.household_id,
+        filename=f"distribuzioni-{month.strftime('%Y-%m')}",
+        title=_("Distribuzioni"),
+        action="distributions_exported",
+        changes={"month": month.strftime("%Y-%m")},
     )
 
 
@@ -378,9 +368,7 @@ def record() -> Response:
         key = form.idempotency_key.data
         earlier = idempotency.claim(key, current_user, PURPOSE)
         if earlier is not None:  # the same form sent again (a double click): the first's answer
-            response = _replay(earlier, sites)
-            db.session.commit()  # its audit event of the households shown
-            return response
+            return _replay(earlier, sites)  # committed with its audit event of the households shown
         site = next(s for s in sites if s.id == form.site_id.data)
         try:
             distribution = operations.record_distribution(
@@ -394,11 +382,11 @@ def record() -> Response:
             )
         except OutOfStock as empty:
             # Nothing is saved: the counter says which hub ran out, next to the quantity.
-            db.session.rollback()
+            roll_back()
             form.quantity.errors = [empty.message]
         except operations.SecondBasketNeedsReason as second:
             # Nothing is saved, the key neither: the same form comes back with the reason.
-            db.session.rollback()
+            roll_back()
             warning = _ask_reason(form, second.previous)
             if "override_reason" in request.form:  # the user saw the warning and left it empty
                 form.override_reason.errors = [
@@ -408,9 +396,7 @@ def record() -> Response:
             idempotency.complete(
                 key, current_user, PURPOSE, distribution, url_for("distributions.index")
             )
-            response = _recorded(distribution, household, sites)  # ready before the commit
-            db.session.commit()
-            return response
+            return _recorded(distribution, household, sites)
     elif (
         household is not None
         and form.kind.data == operations.FOOD_BASKET
@@ -434,27 +420,27 @@ def record() -> Response:
 
 def _replay(earlier: idempotency.Submission, sites: list[Site]) -> Response:
     """What the first submission of this form answered: the same message, list and counts.
-    The new blank form carries a new key, for the next family."""
+    The new blank form carries a new key, for the next family. Ends the request (`finish`)."""
     distribution = (
         db.session.get(Distribution, earlier.object_id) if earlier.object_id is not None else None
     )
     if distribution is None:  # recorded, then removed with its household: start again
-        return redirect(url_for("distributions.index"), code=303)  # type: ignore[return-value]
+        return finish(redirect(url_for("distributions.index"), code=303))
     return _recorded(distribution, distribution.household, sites)
 
 
 def _recorded(distribution: Distribution, household: Household, sites: list[Site]) -> Response:
+    """The answer to a distribution recorded, prepared and then committed (`finish`)."""
     kind = DISTRIBUTION_KINDS[distribution.kind]
     if not wants_fragment():
-        flash(
+        return finish(
+            redirect(url_for("distributions.index"), code=303),
             _(
                 "Distribuzione registrata: %(kind)s a %(name)s.",
                 kind=kind,
                 name=household.display_name,
             ),
-            "success",
         )
-        return redirect(url_for("distributions.index"), code=303)  # type: ignore[return-value]
     form = _new_form(sites, formdata=None)
     form.site_id.data = distribution.site_id
     context = {
@@ -462,17 +448,19 @@ def _recorded(distribution: Distribution, household: Household, sites: list[Site
         "recent": recent_distributions(current_user),
     }
     _audit_shown("distributions_listed", context)  # in the transaction of the distribution
-    return render(
-        "distributions/_recorded.html",
-        form=form,
-        household=None,
-        history=(None, False),
-        saved=distribution,
-        q="",
-        hits=None,
-        reset_finder=True,
-        kinds=DISTRIBUTION_KINDS,
-        min_query_length=MIN_QUERY_LENGTH,
-        **context,
-        **_month_context(month_start(distribution.distributed_on)),
+    return finish(
+        render(
+            "distributions/_recorded.html",
+            form=form,
+            household=None,
+            history=(None, False),
+            saved=distribution,
+            q="",
+            hits=None,
+            reset_finder=True,
+            kinds=DISTRIBUTION_KINDS,
+            min_query_length=MIN_QUERY_LENGTH,
+            **context,
+            **_month_context(month_start(distribution.distributed_on)),
+        )
     )

@@ -18,6 +18,7 @@ from app.downloads.policy import visible_exports
 from app.exports import stored_download
 from app.extensions import db
 from app.web.htmx import render, wants_fragment
+from app.web.transactions import finish
 
 
 def _mine(export_id: int) -> ExportFile:
@@ -47,9 +48,10 @@ def download(export_id: int) -> Response:
         export.household_ids,
         changes={"filters": export.params, "rows": export.rows_total, "format": export.kind},
     )
-    db.session.commit()
-    return stored_download(
-        export.content, export.mimetype or "application/octet-stream", export.filename or ""
+    return finish(
+        stored_download(
+            export.content, export.mimetype or "application/octet-stream", export.filename or ""
+        )
     )
 
 

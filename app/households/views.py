@@ -18,7 +18,7 @@ from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households import background, bp, consents, disclosures, operations
 from app.households import codice_fiscale as cf
@@ -84,8 +84,10 @@ from app.notifications.operations import mark_read
 from app.registry.models import CIRCOSCRIZIONI, Organization
 from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
-from app.web.htmx import render, wants_fragment
-from app.web.paging import capped_total, page_count
+from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import export_table
+from app.web.paging import paginate
+from app.web.transactions import finish, roll_back
 from app.workflow import StaleState
 
 PAGE_SIZE = 25
@@ -123,26 +125,24 @@ def index() -> Response:
     if request.method == "POST" and not wants_fragment():
         return _see_other("households.index", **filters.url_args())
     query = filtered_households(current_user, filters)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(filters.pagina, pages)
-    rows = page_of(query, page, PAGE_SIZE)
-    record_views("households_listed", rows, changes={"filters": filters.audit_args(pagina=page)})
+    paging = paginate(query, filters.pagina, PAGE_SIZE)
+    rows = page_of(query, paging.number, PAGE_SIZE)
+    record_views(
+        "households_listed", rows, changes={"filters": filters.audit_args(pagina=paging.number)}
+    )
     commit_view()
     response = render(
         "households/index.html",
         "households/_results.html",
         households=rows,
         filters=filters,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         show_organization=current_user.has_role(Role.COORDINATOR),
         can_take_in_charge=current_user.has_role(Role.ENTITY_OPERATOR),
         **VOCABULARY,
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for("households.index", **filters.url_args())
+        push_url(response, "households.index", **filters.url_args())
     return response
 
 
@@ -160,25 +160,20 @@ def _household_export(kind: str) -> Response:
         total = count_households(current_user, filters)
         if background.worth_it(total):
             export = background.start(current_user, filters.audit_args(pagina=1), kind, total)
-            db.session.commit()
-            return _see_other("downloads.progress", export_id=export.id)
+            return finish(_see_other("downloads.progress", export_id=export.id))
     ids = newest_ids(current_user, filters, ROW_LIMIT + 1)
-    capped = len(ids) > ROW_LIMIT
-    header = export_header()
+    # The rows are the background export's too (app/households/listing.py).
     rows = list(export_rows(ids[:ROW_LIMIT]))
-    record_views(
-        "households_exported",
-        [row[0] for row in rows],
-        changes={"filters": filters.audit_args(pagina=1), "rows": len(rows), "format": kind},
-    )
-    db.session.commit()
-    return list_response(
+    return export_table(
         kind,
-        f"nuclei-{today().isoformat()}",
-        _("Nuclei familiari"),
-        header,
-        rows,
-        ROW_LIMIT if capped else None,
+        filename=f"nuclei-{today().isoformat()}",
+        title=_("Nuclei familiari"),
+        header=export_header(),
+        rows=rows,
+        cut_at=ROW_LIMIT if len(ids) > ROW_LIMIT else None,
+        action="households_exported",
+        households=[row[0] for row in rows],
+        changes={"filters": filters.audit_args(pagina=1)},
     )
 
 
@@ -340,7 +335,7 @@ def new() -> Response:
                 # The same codice fiscale registered a moment ago by a colleague (or by this
                 # form sent twice with another key), or the person's closed household reopened
                 # meanwhile: answered as if it had been on file before.
-                db.session.rollback()
+                roll_back()
                 blocking, similar = _conflicts(form, org_id)
                 if not blocking:
                     raise
@@ -348,24 +343,24 @@ def new() -> Response:
             else:
                 url = url_for("households.detail", household_id=household.id)
                 idempotency.complete(key, current_user, INTAKE, household, url)
-                db.session.commit()
-                flash(_("Nucleo preso in carico."), "success")
+                more = []
                 if taken_over:
-                    flash(
-                        _(
-                            "La persona era in un nucleo chiuso di un altro ente: la sua storia "
-                            "resta registrata e la Città è stata informata della nuova presa "
-                            "in carico."
-                        ),
-                        "info",
+                    more.append(
+                        (
+                            _(
+                                "La persona era in un nucleo chiuso di un altro ente: la sua "
+                                "storia resta registrata e la Città è stata informata della "
+                                "nuova presa in carico."
+                            ),
+                            "info",
+                        )
                     )
-                return redirect(url, code=303)  # type: ignore[return-value]
-        db.session.rollback()  # the key stays unused: the corrected form may be sent again
+                return finish(redirect(url, code=303), _("Nucleo preso in carico."), more=more)
+        roll_back()  # the key stays unused: the corrected form may be sent again
         revealed = _revealed(blocking, similar, org_id)
         if revealed:
             wait = disclosures.retry_after(current_user)
             if wait is not None:
-                db.session.commit()
                 response = error_response(
                     429,
                     _(
@@ -374,7 +369,7 @@ def new() -> Response:
                     ),
                 )
                 response.headers["Retry-After"] = str(wait)
-                return response
+                return finish(response)
             disclosures.disclose(current_user, revealed)
             commit_view()
     status = 422 if (form.errors or blocking or similar) and form.is_submitted() else 200
@@ -448,9 +443,7 @@ def request_joint_care() -> Response:
         (form.message.data or "").strip() or None,
     )
     idempotency.complete(key, current_user, JOINT_CARE, joint, url_for("households.index"))
-    db.session.commit()
-    flash(done, "success")
-    return _see_other("households.index")
+    return finish(_see_other("households.index"), done)
 
 
 @bp.post("/joint-care/<int:request_id>/<decision>")
@@ -472,7 +465,7 @@ def decide_joint_care(request_id: int, decision: str) -> Response:
         wanted = "accepted" if decision == "accept" else "declined"
         if stale.current_status != wanted or joint.decided_by_id != current_user.id:
             raise
-        db.session.rollback()
+        roll_back()
         flash(_("Risposta registrata."), "success")
         return _see_other("households.detail", household_id=household_id)
     if holder is not None:
@@ -482,9 +475,7 @@ def decide_joint_care(request_id: int, decision: str) -> Response:
         )
     else:
         message = _("Risposta registrata.")
-    db.session.commit()
-    flash(message, "success")
-    return _see_other("households.detail", household_id=household_id)
+    return finish(_see_other("households.detail", household_id=household_id), message)
 
 
 @bp.post("/<int:household_id>/co-holders/<int:holder_id>/end")
@@ -498,19 +489,17 @@ def end_joint_care(household_id: int, holder_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     name = holder.organization.name
+    done = _("Presa in carico congiunta terminata: %(org)s non vede più il nucleo.", org=name)
+    back = _see_other("households.detail", household_id=household_id)
     try:
         operations.end_joint_care(holder, (form.note.data or "").strip() or None, current_user)
     except DomainError:
         if holder.ended_by_id != current_user.id:  # ended by someone else: say so (409)
             raise
-        db.session.rollback()  # ended by this user a moment ago (a double click): done
-    else:
-        db.session.commit()
-    flash(
-        _("Presa in carico congiunta terminata: %(org)s non vede più il nucleo.", org=name),
-        "success",
-    )
-    return _see_other("households.detail", household_id=household_id)
+        roll_back()  # ended by this user a moment ago (a double click): done
+        flash(done, "success")
+        return back
+    return finish(back, done)
 
 
 # Detail --------------------------------------------------------------------------------------
@@ -605,12 +594,10 @@ def edit(household_id: int) -> Response:
             "notes": (form.notes.data or "").strip() or None,
         }
         changes = operations.update_household(household, values)
-        db.session.commit()
-        flash(
+        return finish(
+            _see_other("households.detail", household_id=household.id),
             _("Dati del nucleo aggiornati.") if changes else _("Nessuna modifica da salvare."),
-            "success",
         )
-        return _see_other("households.detail", household_id=household.id)
     record_views("household_edit_viewed", [household], household)
     commit_view()
     return render(
@@ -648,16 +635,14 @@ def new_member(household_id: int) -> Response:
             except DomainError as error:  # a second reference person: said next to the field
                 form.relation.errors = [error.message]
             except IntegrityError:  # the same codice fiscale saved a moment ago elsewhere
-                db.session.rollback()
+                roll_back()
                 if not _member_conflict(form, None):
                     raise
             else:
                 url = url_for("households.detail", household_id=household.id)
                 idempotency.complete(key, current_user, MEMBER, person, url)
-                db.session.commit()
-                flash(done, "success")
-                return redirect(url, code=303)  # type: ignore[return-value]
-        db.session.rollback()  # the key stays unused: the corrected form may be sent again
+                return finish(redirect(url, code=303), done)
+        roll_back()  # the key stays unused: the corrected form may be sent again
     record_views("member_form_viewed", [household], household)
     commit_view()
     return render(
@@ -676,15 +661,13 @@ def edit_member(household_id: int, person_id: int) -> Response:
         try:
             changes = operations.update_member(person, form.values())
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             form.relation.errors = [error.message]
         else:
-            db.session.commit()
-            flash(
+            return finish(
+                _see_other("households.detail", household_id=household.id),
                 _("Componente aggiornato.") if changes else _("Nessuna modifica da salvare."),
-                "success",
             )
-            return _see_other("households.detail", household_id=household.id)
     record_views("member_edit_viewed", [household], person)
     commit_view()
     return render(
@@ -708,16 +691,15 @@ def _household_action(
     household = editable_household_or_404(current_user, household_id)
     if only_owner and not can_close_household(current_user, household):
         abort(404)
+    back = _see_other("households.detail", household_id=household.id)
     if form.validate_on_submit():
         act(household, form)
-        db.session.commit()
-        flash(done, "success")
-    else:
-        flash(
-            " ".join(str(e) for field in form for e in field.errors) or _("Dati non validi."),
-            "danger",
-        )
-    return _see_other("households.detail", household_id=household.id)
+        return finish(back, done)
+    flash(
+        " ".join(str(e) for field in form for e in field.errors) or _("Dati non validi."),
+        "danger",
+    )
+    return back
 
 
 @bp.post("/<int:household_id>/privacy-notice")
@@ -773,10 +755,13 @@ def _consents_context(household: Household, form: ConsentForm | None = None) -> 
     }
 
 
-def _consents_answer(household: Household, done: str, form: ConsentForm | None = None) -> Response:
-    """After a consent is recorded or withdrawn: the section again (htmx) or the page (303)."""
+def _consents_answer(
+    household: Household, done: str, form: ConsentForm | None = None, save: bool = False
+) -> Response:
+    """After a consent is recorded or withdrawn: the section again (htmx) or the page (303).
+    With `save`, the answer is prepared and then the transaction committed (`finish`)."""
     if wants_fragment():
-        return render(
+        section = render(
             "households/detail.html",
             fragment="households/_consents.html",
             status=422 if form is not None and form.errors else 200,
@@ -785,14 +770,18 @@ def _consents_answer(household: Household, done: str, form: ConsentForm | None =
             can_edit=can_edit_household(current_user, household),
             **_consents_context(household, form),
         )
+        return finish(section) if save else section
+    back = _see_other("households.detail", household_id=household.id)
     if form is not None and form.errors:
         flash(
             " ".join(str(e) for field in form for e in field.errors) or _("Dati non validi."),
             "danger",
         )
-    else:
-        flash(done, "success")
-    return _see_other("households.detail", household_id=household.id)
+        return back
+    if save:
+        return finish(back, done)
+    flash(done, "success")
+    return back
 
 
 @bp.post("/<int:household_id>/consents")
@@ -817,13 +806,12 @@ def record_consent(household_id: int) -> Response:
             current_user,
         )
     except DomainError as error:
-        db.session.rollback()
+        roll_back()
         form.purpose.errors = [error.message]
         return _consents_answer(household, "", form)
     url = url_for("households.detail", household_id=household.id)
     idempotency.complete(key, current_user, CONSENT, consent, url)
-    db.session.commit()
-    return _consents_answer(household, _("Consenso registrato."))
+    return _consents_answer(household, _("Consenso registrato."), save=True)
 
 
 @bp.post("/<int:household_id>/consents/<int:consent_id>/withdraw")
@@ -844,12 +832,12 @@ def withdraw_consent(household_id: int, consent_id: int) -> Response:
     try:
         operations.withdraw_consent(consent, today(), current_user)
     except DomainError as error:
-        db.session.rollback()
+        roll_back()
         return error_response(409, error.message)
-    db.session.commit()
     return _consents_answer(
         household,
         _("Consenso revocato: da oggi i dati non si condividono più per questa finalità."),
+        save=True,
     )
 
 
@@ -874,11 +862,13 @@ def close(household_id: int) -> Response:
         except StaleState as stale:
             if stale.current_status != "closed":
                 raise
-            db.session.rollback()  # closed a moment ago (a double click): done
-        else:
-            db.session.commit()
-        flash(_("Presa in carico chiusa."), "success")
-        return _see_other("households.detail", household_id=household.id)
+            roll_back()  # closed a moment ago (a double click): done
+            flash(_("Presa in carico chiusa."), "success")
+            return _see_other("households.detail", household_id=household.id)
+        return finish(
+            _see_other("households.detail", household_id=household.id),
+            _("Presa in carico chiusa."),
+        )
     record_views("household_close_viewed", [household], household)
     commit_view()
     return render(
@@ -900,9 +890,10 @@ def reopen(household_id: int) -> Response:
     form = ReopenForm()
     if form.validate_on_submit():
         operations.reopen_household(household, form.note.data.strip(), current_user)
-        db.session.commit()
-        flash(_("Nucleo riaperto: è di nuovo in carico."), "success")
-        return _see_other("households.detail", household_id=household.id)
+        return finish(
+            _see_other("households.detail", household_id=household.id),
+            _("Nucleo riaperto: è di nuovo in carico."),
+        )
     record_views("household_reopen_viewed", [household], household)
     commit_view()
     return render(

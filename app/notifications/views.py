@@ -3,7 +3,7 @@ is about (the referral page) marks it read."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
@@ -19,6 +19,7 @@ from app.notifications.forms import EmailPreferenceForm
 from app.notifications.labels import target_url, text
 from app.notifications.models import Notification
 from app.web.htmx import render
+from app.web.transactions import finish
 
 PAGE_SIZE = 25
 # Roles that get notifications (housing providers will, for placements).
@@ -56,9 +57,10 @@ def read_all() -> Response:
         .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
-    db.session.commit()
-    flash(_("Tutte le notifiche sono segnate come lette."), "success")
-    return redirect(url_for("notifications.index"), code=303)  # type: ignore[return-value]
+    return finish(
+        redirect(url_for("notifications.index"), code=303),
+        _("Tutte le notifiche sono segnate come lette."),
+    )
 
 
 @bp.post("/email")
@@ -81,6 +83,4 @@ def email_preference() -> Response:
             {"email_notifications": [user.email_notifications, chosen]},
         )
         user.email_notifications = chosen
-    db.session.commit()
-    flash(_("Scelta sulle e-mail salvata."), "success")
-    return redirect(url_for("auth.account"), code=303)  # type: ignore[return-value]
+    return finish(redirect(url_for("auth.account"), code=303), _("Scelta sulle e-mail salvata."))

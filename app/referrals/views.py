@@ -18,7 +18,7 @@ from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households.consents import ANY
 from app.households.consents import refusal as consent_refusal
@@ -86,8 +86,10 @@ from app.registry.policy import referral_target_organizations
 from app.registry.vocabulary import LANGUAGES
 from app.web.errors import error_response
 from app.web.fields import bounded_int, parse_filter_day
-from app.web.htmx import render, wants_fragment
-from app.web.paging import capped_total, page_count
+from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import Column, export_list
+from app.web.paging import paginate
+from app.web.transactions import commit_step, finish, roll_back
 from app.workdays import start_of_day_utc
 from app.workflow import StaleState
 
@@ -376,25 +378,18 @@ def index() -> Response:
         filters = replace(filters, servizio=None)
     queue = _is_queue(filters)
     query = filtered_referrals(current_user, filters, day)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(filters.pagina, pages)
+    paging = paginate(query, filters.pagina, PAGE_SIZE)
     entity_sides = visible_sides(current_user)
     if entity_sides and not queue:
-        referrals = _page_by_side(query, entity_sides, page)
+        referrals = _page_by_side(query, entity_sides, paging.number)
     else:
         referrals = list(
-            db.session.scalars(
-                _loaded(query)
-                .order_by(*_list_order(queue))
-                .limit(PAGE_SIZE)
-                .offset((page - 1) * PAGE_SIZE)
-            )
+            db.session.scalars(paging.rows_of(_loaded(query).order_by(*_list_order(queue))))
         )
     record_views(
         "referrals_listed",
         [r.household_id for r in referrals],
-        changes={"filters": filters.url_args(pagina=page)},
+        changes={"filters": filters.url_args(pagina=paging.number)},
     )
     commit_view()
     response = render(
@@ -403,16 +398,14 @@ def index() -> Response:
         rows=_rows(referrals, current_user, day, queue),
         queue=queue,
         filters=filters,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         service_options=service_options,
         reject_reasons=TRANSITIONS["reject"].reasons,
         oob=wants_fragment(),
         **VOCABULARY,
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for("referrals.index", **filters.url_args())
+        push_url(response, "referrals.index", **filters.url_args())
     return response
 
 
@@ -434,53 +427,44 @@ def _referral_export(kind: str) -> Response:
             .limit(ROW_LIMIT + 1)
         )
     )
-    capped = len(referrals) > ROW_LIMIT
-    header = [
-        _("N."), _("Nucleo"), _("Persona"), _("Bisogno"), _("Servizio"), _("Ente che riceve"),
-        _("Ente inviante"), _("Stato"), _("In ritardo"), _("Motivo o esito"), _("Creata il"),
-        _("Inviata il"), _("Approvata il"), _("Accettata il"), _("Chiusa il"),
-        _("Ultima modifica"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = []
-    for row in _rows(referrals[:ROW_LIMIT], current_user, day, queue):
-        referral = row.referral
-        # The receiving entity gets only what the service needs: the person, not the household.
-        rows.append(
-            [
-                referral.id,
-                row.who.name or "",
-                row.who.person_name,
-                str(NEED_LABELS.get(referral.need, referral.need)),
-                referral.service.name,
-                referral.to_organization.name,
-                referral.from_organization.name,
-                str(STATUSES.get(referral.status, referral.status)),
-                row.overdue,
-                str(reason_label(referral.status, referral.reason_code))
-                if referral.reason_code
-                else "",
-                referral.created_at,
-                referral.submitted_at,
-                referral.approved_at,
-                referral.accepted_at,
-                referral.closed_at,
-                referral.status_changed_at,
-            ]
-        )
-    record_views(
-        "referrals_exported",
-        [r.household_id for r in referrals[:ROW_LIMIT]],
-        changes={"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
-    )
-    db.session.commit()
-    return list_response(
+    # The receiving entity gets only what the service needs: the person, not the household.
+    columns: list[Column[Row]] = [
+        Column(_("N."), lambda row: row.referral.id),
+        Column(_("Nucleo"), lambda row: row.who.name or ""),
+        Column(_("Persona"), lambda row: row.who.person_name),
+        Column(
+            _("Bisogno"), lambda row: str(NEED_LABELS.get(row.referral.need, row.referral.need))
+        ),
+        Column(_("Servizio"), lambda row: row.referral.service.name),
+        Column(_("Ente che riceve"), lambda row: row.referral.to_organization.name),
+        Column(_("Ente inviante"), lambda row: row.referral.from_organization.name),
+        Column(_("Stato"), lambda row: str(STATUSES.get(row.referral.status, row.referral.status))),
+        Column(_("In ritardo"), lambda row: row.overdue),
+        Column(_("Motivo o esito"), lambda row: _reason_text(row.referral)),
+        Column(_("Creata il"), lambda row: row.referral.created_at),
+        Column(_("Inviata il"), lambda row: row.referral.submitted_at),
+        Column(_("Approvata il"), lambda row: row.referral.approved_at),
+        Column(_("Accettata il"), lambda row: row.referral.accepted_at),
+        Column(_("Chiusa il"), lambda row: row.referral.closed_at),
+        Column(_("Ultima modifica"), lambda row: row.referral.status_changed_at),
+    ]
+    return export_list(
         kind,
-        f"segnalazioni-{day.isoformat()}",
-        _("Segnalazioni"),
-        header,
-        rows,
-        ROW_LIMIT if capped else None,
+        _rows(referrals[:ROW_LIMIT], current_user, day, queue),
+        columns,
+        cut_at=ROW_LIMIT if len(referrals) > ROW_LIMIT else None,
+        household_of=lambda row: row.referral.household_id,
+        filename=f"segnalazioni-{day.isoformat()}",
+        title=_("Segnalazioni"),
+        action="referrals_exported",
+        changes={"filters": filters.url_args(pagina=1)},
     )
+
+
+def _reason_text(referral: Referral) -> str:
+    if not referral.reason_code:
+        return ""
+    return str(reason_label(referral.status, referral.reason_code))
 
 
 @bp.get("/export.csv")
@@ -518,10 +502,10 @@ def bulk_approve() -> Response:
         try:
             operations.transition(referral, "approve", current_user)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             refused.append(_("n. %(id)s: %(reason)s", id=referral_id, reason=error.message))
             continue
-        db.session.commit()
+        commit_step()
         approved += 1
     if len(ids) > BULK_MAX:
         refused.append(
@@ -783,17 +767,15 @@ def new() -> Response:
                 complete(key, current_user, NEW_REFERRAL, referral, url)
             except operations.ServiceFull:
                 # Not refused: the operator chooses whether the person waits for a place.
-                db.session.rollback()
+                roll_back()
                 wait_offer = service
                 position = queries.waiting_counts([service.id]).get(service.id, 0) + 1
                 form.service.errors = [waiting_offer_text(service.name, position)]
             except DomainError as error:
-                db.session.rollback()
+                roll_back()
                 top_error = error.message
             else:
-                flash(_created_message(referral), "success")
-                db.session.commit()
-                return redirect(url, code=303)  # type: ignore[return-value]
+                return finish(redirect(url, code=303), _created_message(referral))
     failed = form.is_submitted() and not searching and bool(form.errors or top_error)
     shown = ranking.shown
     listed = shown + ranking.found + ranking.others
@@ -819,7 +801,7 @@ def new() -> Response:
         **VOCABULARY,
     }
     if failed:
-        db.session.rollback()  # a refused form saves nothing, not even its claimed key
+        roll_back()  # a refused form saves nothing, not even its claimed key
     record_views("referral_form_viewed", [household], household)
     commit_view()
     if request.method == "GET" and wants_fragment():
@@ -1027,7 +1009,7 @@ def act(referral_id: int, action: str) -> Response:
                 note=form.note.data,
             )
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             error = refused.message
             stale = isinstance(refused, StaleState)
             withdrawn = isinstance(refused, operations.SharingWithdrawn)
@@ -1040,9 +1022,7 @@ def act(referral_id: int, action: str) -> Response:
         # The queue's row is swapped with the referral as it is now (the rollback expired it):
         # whoever lost a race sees the state the other left, next to the message.
         if in_queue:
-            response = _queue_row(referral, error, status, action)
-            db.session.commit()
-            return response
+            return finish(_queue_row(referral, error, status, action))
         if wants_fragment():
             return error_response(status, error)
         if stale or withdrawn:
@@ -1053,9 +1033,5 @@ def act(referral_id: int, action: str) -> Response:
         return _see_other("referrals.detail", referral_id=referral_id)
     # The answer is made before the commit: nothing after it can fail the saved step.
     if in_queue:
-        response = _queue_row(referral)
-    else:
-        flash(str(ACTION_DONE[action]), "success")
-        response = _see_other("referrals.detail", referral_id=referral.id)
-    db.session.commit()
-    return response
+        return finish(_queue_row(referral))
+    return finish(_see_other("referrals.detail", referral_id=referral.id), str(ACTION_DONE[action]))

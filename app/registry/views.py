@@ -53,7 +53,8 @@ from app.registry.vocabulary import (
     SERVICE_TYPES,
     WEEKDAYS,
 )
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
+from app.web.transactions import finish
 
 VOCABULARY = {
     "service_types": SERVICE_TYPES,
@@ -100,7 +101,7 @@ def index() -> Response:
     )
     if wants_fragment():
         # The address bar shows the short, shareable form of the search (no empty filters).
-        response.headers["HX-Push-Url"] = url_for("registry.index", **filters.url_args())
+        push_url(response, "registry.index", **filters.url_args())
     return response
 
 
@@ -214,9 +215,7 @@ def new_organization() -> Response:
         duplicate = _unique_tax_code(form, None)
         if duplicate is None:
             org = operations.create_organization(_organization_values(form))
-            db.session.commit()
-            flash(_("Ente registrato."), "success")
-            return _see_other("registry.detail", org_id=org.id)
+            return finish(_see_other("registry.detail", org_id=org.id), _("Ente registrato."))
     return render(
         "registry/organization_form.html",
         form=form,
@@ -277,17 +276,13 @@ def edit_organization(org_id: int) -> Response:
                 may_change_kinds=may_change_kinds,
                 verified_by_city=by_city,
             )
-            db.session.commit()
             if not changes:
-                flash(_("Nessuna modifica da salvare."), "success")
+                done = _("Nessuna modifica da salvare.")
             elif not by_city and not was_pending and _identity_changed(changes):
-                flash(
-                    _("Dati dell'ente aggiornati: la Città verificherà la nuova identità."),
-                    "success",
-                )
+                done = _("Dati dell'ente aggiornati: la Città verificherà la nuova identità.")
             else:
-                flash(_("Dati dell'ente aggiornati."), "success")
-            return _see_other("registry.detail", org_id=org.id)
+                done = _("Dati dell'ente aggiornati.")
+            return finish(_see_other("registry.detail", org_id=org.id), done)
     return render(
         "registry/organization_form.html",
         form=form,
@@ -312,12 +307,11 @@ def edit_accreditation(org_id: int) -> Response:
         values["regional_number"] = values["regional_number"].strip()
         by_city = can_verify_accreditation(current_user)
         saved = operations.save_accreditation(org, values, current_user, verified_by_city=by_city)
-        db.session.commit()
         if saved.status == "pending":
-            flash(_("Dati di accreditamento salvati: la Città li verificherà."), "success")
+            done = _("Dati di accreditamento salvati: la Città li verificherà.")
         else:
-            flash(_("Dati di accreditamento salvati."), "success")
-        return _see_other("registry.detail", org_id=org.id)
+            done = _("Dati di accreditamento salvati.")
+        return finish(_see_other("registry.detail", org_id=org.id), done)
     return render(
         "registry/accreditation_form.html",
         form=form,
@@ -338,15 +332,13 @@ def accreditation_action(org_id: int, action: str) -> Response:
         flash(_("Per sospendere un accreditamento serve la motivazione."), "danger")
         return _see_other("registry.detail", org_id=org.id)
     operations.transition_accreditation(org.accreditation, action, current_user, reason)
-    db.session.commit()
     messages = {
         "verify": _("Accreditamento verificato: l'ente è attivo."),
         "suspend": _("Accreditamento sospeso: l'ente non riceve nuove segnalazioni."),
         "reactivate": _("Accreditamento riattivato."),
         "expire": _("Scadenza dell'accreditamento registrata."),
     }
-    flash(messages[action], "success")
-    return _see_other("registry.detail", org_id=org.id)
+    return finish(_see_other("registry.detail", org_id=org.id), messages[action])
 
 
 # Services (inline editing in the detail table) --------------------------------------------
@@ -391,9 +383,7 @@ def new_service(org_id: int) -> Response:
     if form.validate_on_submit():
         values, site_ids = _service_values(form)
         operations.create_service(org, values, _sites_of(org, site_ids), today())
-        db.session.commit()
-        flash(_("Servizio aggiunto."), "success")
-        return _see_other("registry.detail", org_id=org.id)
+        return finish(_see_other("registry.detail", org_id=org.id), _("Servizio aggiunto."))
     return render(
         "registry/service_page.html",
         form=form,
@@ -414,11 +404,12 @@ def edit_service(org_id: int, service_id: int) -> Response:
     if form.validate_on_submit():
         values, site_ids = _service_values(form)
         changes = operations.update_service(service, values, _sites_of(org, site_ids), today())
-        db.session.commit()
         if wants_fragment():
-            return _service_row(service, saved=True)
-        flash(_("Servizio aggiornato.") if changes else _("Servizio confermato."), "success")
-        return _see_other("registry.detail", org_id=org.id)
+            return finish(_service_row(service, saved=True))
+        return finish(
+            _see_other("registry.detail", org_id=org.id),
+            _("Servizio aggiornato.") if changes else _("Servizio confermato."),
+        )
     return render(
         "registry/service_page.html",
         "registry/_service_form_row.html",
@@ -475,11 +466,12 @@ def service_row(org_id: int, service_id: int) -> Response:
 def confirm_service(org_id: int, service_id: int) -> Response:
     service = editable_service_or_404(current_user, org_id, service_id)
     operations.confirm_service(service, today())
-    db.session.commit()
     if wants_fragment():
-        return _service_row(service, saved=True)
-    flash(_("Servizio confermato: dati verificati oggi."), "success")
-    return _see_other("registry.detail", org_id=service.organization_id)
+        return finish(_service_row(service, saved=True))
+    return finish(
+        _see_other("registry.detail", org_id=service.organization_id),
+        _("Servizio confermato: dati verificati oggi."),
+    )
 
 
 # Sites ------------------------------------------------------------------------------------
@@ -502,9 +494,7 @@ def new_site(org_id: int) -> Response:
     form = SiteForm()
     if form.validate_on_submit():
         operations.create_site(org, _site_values(form))
-        db.session.commit()
-        flash(_("Sede aggiunta."), "success")
-        return _see_other("registry.detail", org_id=org.id)
+        return finish(_see_other("registry.detail", org_id=org.id), _("Sede aggiunta."))
     return render(
         "registry/site_form.html", form=form, org=org, site=None, status=422 if form.errors else 200
     )
@@ -519,9 +509,10 @@ def edit_site(org_id: int, site_id: int) -> Response:
         form.circoscrizione.data = str(site.circoscrizione)
     if form.validate_on_submit():
         changes = operations.update_site(site, _site_values(form))
-        db.session.commit()
-        flash(_("Sede aggiornata.") if changes else _("Nessuna modifica da salvare."), "success")
-        return _see_other("registry.detail", org_id=site.organization_id)
+        return finish(
+            _see_other("registry.detail", org_id=site.organization_id),
+            _("Sede aggiornata.") if changes else _("Nessuna modifica da salvare."),
+        )
     return render(
         "registry/site_form.html",
         form=form,

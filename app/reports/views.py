@@ -18,7 +18,6 @@ from app.auth.policy import roles_required
 from app.clock import today
 from app.db import utcnow
 from app.exports import Sheet, csv_response, xlsx_response
-from app.extensions import db
 from app.i18n import gettext as _
 from app.reports import bp
 from app.reports.forms import ReportFilterForm
@@ -32,6 +31,7 @@ from app.reports.tables import (
 )
 from app.web.cache import cached
 from app.web.htmx import render
+from app.web.transactions import finish
 
 PAGE = "reports/index.html"
 SECTIONS = "reports/_sections.html"
@@ -144,8 +144,7 @@ def _filter_rows(filters: ReportFilters) -> list[tuple[str, Cell | date]]:
 def _audited(response: Response, kind: str, filters: ReportFilters) -> Response:
     """The export is written down in the audit log, in the same transaction."""
     record("report_exported", None, {"format": kind, **filters.as_audit()})
-    db.session.commit()
-    return response
+    return finish(response)
 
 
 @bp.get("/export.csv")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -27,6 +27,7 @@ from app.i18n import gettext as _
 from app.rights import bp
 from app.rights import operations as rights
 from app.web.htmx import render
+from app.web.transactions import finish
 
 
 def _rights_household_or_404(household_id: int) -> Household:
@@ -51,11 +52,10 @@ def export_person_json(household_id: int, person_id: int) -> Response:
     rights.record_export(person, "json")
     data = rights.person_export(person, current_user, today())
     body = json.dumps(rights.jsonable(data), ensure_ascii=False, indent=2)
-    db.session.commit()
     response = Response(body, mimetype="application/json")
     filename = f"dati-persona-{person.id}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return finish(response)
 
 
 @bp.get("/<int:household_id>/people/<int:person_id>/export")
@@ -70,8 +70,7 @@ def export_person(household_id: int, person_id: int) -> Response:
         data=rights.person_export(person, current_user, today()),
         change_text=rights.change_text,
     )
-    db.session.commit()
-    return response
+    return finish(response)
 
 
 # Anonymisation after the retention period ------------------------------------------------------
@@ -89,16 +88,12 @@ def anonymise(household_id: int) -> Response:
     now = today()
     if request.method == "POST":
         rights.anonymise_household(household, now)
-        db.session.commit()
-        flash(
+        return finish(
+            redirect(url_for("households.detail", household_id=household.id), code=303),
             _(
                 "Nucleo anonimizzato: nomi, codici fiscali, indirizzo, note e valore ISEE sono "
                 "stati cancellati. Restano i dati che servono ai report."
             ),
-            "success",
-        )
-        return redirect(  # type: ignore[return-value]
-            url_for("households.detail", household_id=household.id), code=303
         )
     distributions = (
         db.session.scalar(

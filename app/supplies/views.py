@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -38,6 +38,7 @@ from app.supplies.policy import (
 )
 from app.supplies.vocabulary import MOVEMENT_KINDS, REASONS
 from app.web.htmx import render
+from app.web.transactions import commit_step, finish, roll_back
 
 CHART_CAP_DAYS = 30  # the chart's bars are drawn up to a month of cover
 
@@ -63,7 +64,7 @@ def _items() -> list[SupplyItem]:
     )
     if present != len(DISTRIBUTION_KINDS):
         operations.standard_items()
-        db.session.commit()
+        commit_step()
     return list(
         db.session.scalars(
             select(SupplyItem)
@@ -153,8 +154,7 @@ def new_delivery() -> Response:
         key = form.idempotency_key.data
         earlier = idempotency.claim(key, current_user, "supply_delivery")
         if earlier is not None:
-            db.session.commit()
-            return redirect(earlier.result_url or url_for("supplies.index"), code=303)  # type: ignore[return-value]
+            return finish(redirect(earlier.result_url or url_for("supplies.index"), code=303))
         site = next(s for s in sites if s.id == form.site_id.data)
         by_id = {i.id: i for i in items}
         lines = [
@@ -167,23 +167,21 @@ def new_delivery() -> Response:
                 site, form.note_number.data, form.delivered_on.data, lines, current_user
             )
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             form.note_number.errors = [refused.message]
         else:
             idempotency.complete(
                 key, current_user, "supply_delivery", delivery, url_for("supplies.index")
             )
-            db.session.commit()
-            flash(
+            return finish(
+                redirect(url_for("supplies.index"), code=303),
                 _(
                     "Consegna registrata: documento di trasporto n. %(number)s allo snodo "
                     "%(site)s.",
                     number=delivery.note_number,
                     site=site.name,
                 ),
-                "success",
             )
-            return redirect(url_for("supplies.index"), code=303)  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
     return render("supplies/delivery.html", status=status, form=form)
 
@@ -215,8 +213,7 @@ def new_adjustment() -> Response:
         key = form.idempotency_key.data
         earlier = idempotency.claim(key, current_user, "supply_adjustment")
         if earlier is not None:
-            db.session.commit()
-            return redirect(earlier.result_url or url_for("supplies.index"), code=303)  # type: ignore[return-value]
+            return finish(redirect(earlier.result_url or url_for("supplies.index"), code=303))
         site = next(s for s in sites if s.id == form.site_id.data)
         item = next(i for i in items if i.id == form.item_id.data)
         to_site = (
@@ -236,22 +233,20 @@ def new_adjustment() -> Response:
                 to_site,
             )
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             form.quantity.errors = [refused.message]
         else:
             url = url_for("supplies.movements", balance_id=movement.balance_id)
             idempotency.complete(key, current_user, "supply_adjustment", movement, url)
-            db.session.commit()
-            flash(
+            return finish(
+                redirect(url, code=303),
                 _(
                     "Rettifica registrata: %(item)s allo snodo %(site)s, %(quantity)s.",
                     item=item.label,
                     site=site.name,
                     quantity=f"{movement.quantity:+d}",
                 ),
-                "success",
             )
-            return redirect(url, code=303)  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
     return render("supplies/adjustment.html", status=status, form=form)
 
@@ -297,9 +292,10 @@ def _report_export(kind: str) -> Response:
         None,
         {"month": month.strftime("%Y-%m"), "rows": len(body), "format": kind},
     )
-    db.session.commit()
-    return list_response(
-        kind, f"scorte-{month.strftime('%Y-%m')}", _("Scorte degli snodi"), header, body
+    return finish(
+        list_response(
+            kind, f"scorte-{month.strftime('%Y-%m')}", _("Scorte degli snodi"), header, body
+        )
     )
 
 
@@ -328,18 +324,18 @@ def items() -> Response:
         key = form.idempotency_key.data
         earlier = idempotency.claim(key, current_user, "supply_item")
         if earlier is not None:
-            db.session.commit()
-            return redirect(url_for("supplies.items"), code=303)  # type: ignore[return-value]
+            return finish(redirect(url_for("supplies.items"), code=303))
         try:
             item = operations.define_item(form.name.data, current_user)
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             form.name.errors = [refused.message]
         else:
             idempotency.complete(key, current_user, "supply_item", item, url_for("supplies.items"))
-            db.session.commit()
-            flash(_("Articolo aggiunto: %(name)s.", name=item.name), "success")
-            return redirect(url_for("supplies.items"), code=303)  # type: ignore[return-value]
+            return finish(
+                redirect(url_for("supplies.items"), code=303),
+                _("Articolo aggiunto: %(name)s.", name=item.name),
+            )
     status = 422 if request.method == "POST" else 200
     listed = _items()
     return render("supplies/items.html", status=status, form=form, items=listed)

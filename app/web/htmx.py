@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, render_template, request, url_for
 
 
 def is_htmx() -> bool:
@@ -33,4 +33,11 @@ def render(
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     response.vary.add("HX-Request-Type")
+    return response
+
+
+def push_url(response: Response, endpoint: str, **values: Any) -> Response:
+    """Have htmx show `url_for(endpoint, **values)` in the address bar after it swaps a list's
+    fragment, so that the filtered list can be bookmarked, shared and reached with Back."""
+    response.headers["HX-Push-Url"] = url_for(endpoint, **values)
     return response

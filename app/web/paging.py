@@ -7,6 +7,7 @@ says "more than 10,000" and asks to narrow the search, and the page links stop a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,3 +33,33 @@ def capped_total(query: Any) -> int:
 
 def page_count(total: int, size: int) -> int:
     return max((min(total, COUNT_CAP) + size - 1) // size, 1)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Where a list is: its (capped) total, its number of pages and the page shown."""
+
+    total: int
+    pages: int
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    def rows_of(self, query: Any) -> Any:
+        """`query` limited to this page's rows (order it first)."""
+        return query.limit(self.size).offset(self.offset)
+
+    def context(self) -> dict[str, int]:
+        """What the list templates and their page links read: total, page, pages."""
+        return {"total": self.total, "page": self.number, "pages": self.pages}
+
+
+def paginate(query: Any, requested: int | None, size: int) -> Paging:
+    """Count `query` (capped), then the page asked for, kept between the first and the last
+    (a page number from an old link, past a list that shrank, shows the last page)."""
+    total = capped_total(query)
+    pages = page_count(total, size)
+    return Paging(total, pages, min(max(requested or 1, 1), pages), size)

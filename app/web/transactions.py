@@ -5,12 +5,20 @@
   saved, and a user told otherwise would do it again (app/web/errors.py answers "saved, reload").
 - `commit_and_render()` / `finish()`: the response is prepared first, then the transaction is
   committed, so that nothing after the commit can fail the request.
+- `roll_back()`: an operation was refused (a domain rule, a conflict the database found, a
+  double click already done): forget what it left in the session, then answer (the form again
+  with the message, or "done"). Views never call `db.session.commit()`/`rollback()` themselves:
+  they end through `finish()`, `commit_and_render()`, `commit_view()` (page views) or
+  `roll_back()`, so the order "response, commit, flash" is written once (tests/test_thin_views.py).
+- `commit_step()`: the few commits that must happen before the request goes on (a bulk
+  action's items one by one, a login recorded before its session cookie is set).
 - `database_unreachable(error)`: the database errors that mean "the portal cannot reach the
   database" (answered 503), as opposed to a mistake in a query (500).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Response, flash, g, has_request_context, make_response
@@ -54,20 +62,44 @@ def commit_and_render(
 
 
 def finish(
-    response: ResponseReturnValue, message: str | None = None, category: str = "success"
+    response: ResponseReturnValue,
+    message: str | None = None,
+    category: str = "success",
+    more: Sequence[tuple[str, str]] = (),
 ) -> Response:
     """Commit once the whole response is ready, then flash `message` for the next page.
 
     Build everything the response needs (redirect URLs with the new object's id, texts with
     its name) before calling it: after the commit the objects are expired and reading them
-    queries the database again. The message is flashed only after the commit succeeded, so a
-    refused commit never leaves "saved" waiting on the next page.
+    queries the database again. The message (then each of `more`, as (message, category)) is
+    flashed only after the commit succeeded, so a refused commit never leaves "saved" waiting
+    on the next page.
     """
     prepared = make_response(response)
     db.session.commit()
     if message:
         flash(message, category)
+    for text, kind in more:
+        flash(text, kind)
     return prepared
+
+
+def commit_step() -> None:
+    """Commit a step that must be saved before the request goes on, where `finish()` cannot
+    end it: one item of a bulk action (the referrals approved together, the counter's queued
+    entries; a later item refused rolls back only itself with `roll_back()`), rows created on
+    first use, a login or logout recorded before the session cookie changes, an audited
+    refusal before `abort(429)`. Flash only after it, as `finish()` does."""
+    db.session.commit()
+
+
+def roll_back() -> None:
+    """Forget what a refused operation wrote in this request's transaction.
+
+    For a refusal the view answers (the form shown again with the message, a 409, or "already
+    done" for a double click): nothing of the attempt reaches the database, and the objects
+    the session loaded are read again from it."""
+    db.session.rollback()
 
 
 def discard_transaction() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, flash, request, url_for
+from flask import Response, abort, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,7 +37,8 @@ from app.housing.vocabulary import TARGET_GROUPS, UNIT_KINDS
 from app.i18n import gettext as _
 from app.registry.models import CIRCOSCRIZIONI
 from app.web.fields import bounded_int
-from app.web.htmx import render, wants_fragment
+from app.web.htmx import push_url, render, wants_fragment
+from app.web.transactions import finish, roll_back
 
 BOARD_LIMIT = 60  # rows shown on the board (filters narrow it); the totals count every unit
 BOARD_LIVE_ID = "board-live"  # the element that refreshes the board every 30 seconds
@@ -121,7 +122,7 @@ def index() -> Response:
         **VOCABULARY,
     )
     if wants_fragment() and not _is_timed_refresh():
-        response.headers["HX-Push-Url"] = url_for("housing.index", **filters.url_args())
+        push_url(response, "housing.index", **filters.url_args())
     return response
 
 
@@ -211,12 +212,13 @@ def new_unit() -> Response:
         try:
             unit = operations.create_unit(current_user.organization_id, form.values(), current_user)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             form.vacancies.errors = [error.message]
         else:
-            db.session.commit()
-            flash(_("Alloggio registrato: ora compare nella bacheca."), "success")
-            return see_other("housing.unit", unit_id=unit.id)
+            return finish(
+                see_other("housing.unit", unit_id=unit.id),
+                _("Alloggio registrato: ora compare nella bacheca."),
+            )
     return render(
         "housing/unit_form.html",
         form=form,
@@ -245,24 +247,22 @@ def edit_unit(unit_id: int) -> Response:
                 raise VersionConflict(_conflict_message(unit), unit)
             changes = operations.update_unit(unit, form.values(), seen, current_user)
         except VersionConflict as error:
-            db.session.rollback()
+            roll_back()
             conflict, status = error.message, 409
         except StaleDataError:  # changed between our read and our write
-            db.session.rollback()
+            roll_back()
             unit = editable_unit_or_404(current_user, unit_id)
             conflict, status = _conflict_message(unit), 409
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             form.capacity.errors = [error.message]
         else:
-            db.session.commit()
-            flash(
+            return finish(
+                see_other("housing.unit", unit_id=unit.id),
                 _("Dati dell'alloggio aggiornati.")
                 if changes
                 else _("Nessuna modifica da salvare."),
-                "success",
             )
-            return see_other("housing.unit", unit_id=unit.id)
     if conflict is not None:
         # Show what is on file now; the user's input stays in the form, ready to resubmit.
         unit = db.session.get(HousingUnit, unit_id, populate_existing=True) or unit
@@ -344,21 +344,22 @@ def vacancies(unit_id: int) -> Response:
                 operations.set_vacancies(item, number, seen, current_user)
                 saved = _("Posti liberi aggiornati: %(n)s.", n=item.vacancies)
         except VersionConflict as conflict:
-            db.session.rollback()
+            roll_back()
             error, status, typed = conflict.message, 409, None
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             error, status = refused.message, 422
         except ValueError:
-            db.session.rollback()
+            roll_back()
             error, status = _("Scrivi il numero di posti liberi: un numero intero da 0 in su."), 422
         else:
-            db.session.commit()
             typed = None
+    # The unit as it is now (after a refusal, what a colleague saved); the answer is prepared
+    # before the change is committed.
     item = db.session.get(HousingUnit, unit_id, populate_existing=True) or item
     if wants_fragment():
         template = "housing/_vacancy_panel.html" if back == "unit" else "housing/_unit_row.html"
-        return render(
+        panel = render(
             template,
             status=status,
             row=_board_row(item),
@@ -368,9 +369,11 @@ def vacancies(unit_id: int) -> Response:
             saved=saved,
             **VOCABULARY,
         )
+        return finish(panel) if error is None else panel
     if error is None:
-        flash(saved or _("Posti liberi aggiornati."), "success")
         if back == "unit":
-            return see_other("housing.unit", unit_id=item.id)
-        return see_other("housing.index", miei="1")
+            answer = see_other("housing.unit", unit_id=item.id)
+        else:
+            answer = see_other("housing.index", miei="1")
+        return finish(answer, saved or _("Posti liberi aggiornati."))
     return _unit_page(item, error=error, typed=typed, status=status)

@@ -15,7 +15,7 @@ from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households.models import Household
 from app.housing import bp, operations, queries
@@ -46,8 +46,10 @@ from app.idempotency import claim, complete
 from app.notifications.operations import mark_read
 from app.web.errors import error_response
 from app.web.fields import bounded_int
-from app.web.htmx import render, wants_fragment
-from app.web.paging import capped_total, page_count
+from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import Column, export_list
+from app.web.paging import paginate
+from app.web.transactions import finish, roll_back
 
 FOLLOW_UP_ROWS = 50  # the most overdue first; the page says how many there are in all
 PROPOSAL_CHOICES = 60
@@ -137,10 +139,10 @@ def new_placement() -> Response:
                     today=today(),
                 )
             except TargetMismatch as warning:
-                db.session.rollback()
+                roll_back()
                 form.target_reason.errors = [warning.message]
             except DomainError as error:
-                db.session.rollback()
+                roll_back()
                 top_error = error.message
             else:
                 # The answer is ready before the commit: nothing after it can fail.
@@ -154,9 +156,7 @@ def new_placement() -> Response:
                     name=chosen.name,
                 )
                 complete(key, current_user, PROPOSAL_PURPOSE, placement, url)
-                db.session.commit()
-                flash(done, "success")
-                return redirect(url, code=303)  # type: ignore[return-value]
+                return finish(redirect(url, code=303), done)
     units = queries.units_for_proposal(
         current_user, household, filters, include_declined, PROPOSAL_CHOICES + 1
     )
@@ -197,18 +197,15 @@ def placements() -> Response:
     query = visible_placements(current_user)
     if status:
         query = query.where(Placement.status == status)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(max(bounded_int(request.args.get("pagina")) or 1, 1), pages)
+    paging = paginate(query, bounded_int(request.args.get("pagina")), PAGE_SIZE)
     rows = db.session.scalars(
-        query.options(
-            selectinload(Placement.household).selectinload(Household.members),
-            selectinload(Placement.unit),
-            selectinload(Placement.provider),
+        paging.rows_of(
+            query.options(
+                selectinload(Placement.household).selectinload(Household.members),
+                selectinload(Placement.unit),
+                selectinload(Placement.provider),
+            ).order_by(Placement.status_changed_at.desc(), Placement.id.desc())
         )
-        .order_by(Placement.status_changed_at.desc(), Placement.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     record_views(
         "placements_listed",
@@ -221,15 +218,11 @@ def placements() -> Response:
         "housing/_placement_results.html",
         rows=[(p, household_view(p)) for p in rows],
         stato=status,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         **VOCABULARY,
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for(
-            "housing.placements", **({"stato": status} if status else {})
-        )
+        push_url(response, "housing.placements", **({"stato": status} if status else {}))
     return response
 
 
@@ -253,52 +246,45 @@ def _placement_export(kind: str) -> Response:
         .order_by(Placement.status_changed_at.desc(), Placement.id.desc())
         .limit(ROW_LIMIT + 1)
     ).all()
-    header = [
-        _("N."), _("Nucleo"), _("Componenti"), _("Alloggio"), _("Tipologia"), _("Gestore"),
-        _("Stato"), _("Motivo"), _("Proposto il"), _("Approvato il"), _("Ingresso"),
-        _("Uscita"), _("Ultima modifica"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = []
-    for placement in found[:ROW_LIMIT]:
-        who = household_view(placement)
-        reasons = REASONS_BY_STATUS.get(placement.status, {})
-        rows.append(
-            [
-                placement.id,
-                who.name,
-                who.size,
-                placement.unit.name,
-                str(UNIT_KINDS.get(placement.unit.kind, placement.unit.kind)),
-                placement.provider.name,
-                str(PLACEMENT_STATUSES.get(placement.status, placement.status)),
-                str(reasons.get(placement.reason_code, placement.reason_code))
-                if placement.reason_code
-                else "",
-                placement.created_at,
-                placement.approved_at,
-                placement.moved_in_on,
-                placement.ended_on,
-                placement.status_changed_at,
-            ]
-        )
-    record_views(
-        "placements_exported",
-        [p.household_id for p in found[:ROW_LIMIT]],
-        changes={
-            "filters": {"stato": status} if status else {},
-            "rows": len(rows),
-            "format": kind,
-        },
-    )
-    db.session.commit()
-    return list_response(
+    # Each placement with what its reader may see of the household (household_view).
+    columns: list[Column[tuple[Placement, Any]]] = [
+        Column(_("N."), lambda shown: shown[0].id),
+        Column(_("Nucleo"), lambda shown: shown[1].name),
+        Column(_("Componenti"), lambda shown: shown[1].size),
+        Column(_("Alloggio"), lambda shown: shown[0].unit.name),
+        Column(
+            _("Tipologia"),
+            lambda shown: str(UNIT_KINDS.get(shown[0].unit.kind, shown[0].unit.kind)),
+        ),
+        Column(_("Gestore"), lambda shown: shown[0].provider.name),
+        Column(
+            _("Stato"), lambda shown: str(PLACEMENT_STATUSES.get(shown[0].status, shown[0].status))
+        ),
+        Column(_("Motivo"), lambda shown: _reason_text(shown[0])),
+        Column(_("Proposto il"), lambda shown: shown[0].created_at),
+        Column(_("Approvato il"), lambda shown: shown[0].approved_at),
+        Column(_("Ingresso"), lambda shown: shown[0].moved_in_on),
+        Column(_("Uscita"), lambda shown: shown[0].ended_on),
+        Column(_("Ultima modifica"), lambda shown: shown[0].status_changed_at),
+    ]
+    return export_list(
         kind,
-        f"inserimenti-{today().isoformat()}",
-        _("Inserimenti"),
-        header,
-        rows,
-        ROW_LIMIT if len(found) > ROW_LIMIT else None,
+        [(placement, household_view(placement)) for placement in found[:ROW_LIMIT]],
+        columns,
+        cut_at=ROW_LIMIT if len(found) > ROW_LIMIT else None,
+        household_of=lambda shown: shown[0].household_id,
+        filename=f"inserimenti-{today().isoformat()}",
+        title=_("Inserimenti"),
+        action="placements_exported",
+        changes={"filters": {"stato": status} if status else {}},
     )
+
+
+def _reason_text(placement: Placement) -> str:
+    if not placement.reason_code:
+        return ""
+    reasons = REASONS_BY_STATUS.get(placement.status, {})
+    return str(reasons.get(placement.reason_code, placement.reason_code))
 
 
 @bp.get("/placements/export.csv")
@@ -396,18 +382,16 @@ def placement_step(placement_id: int, step: str) -> Response:
         )
     except AlreadyDone as done:
         # The same step pressed twice (a double click, a colleague): it is done, nothing to fix.
-        db.session.rollback()
+        roll_back()
         flash(done.message, "info")
         return see_other("housing.placement", placement_id=placement_id)
     except StepInputError as bad:
-        db.session.rollback()
+        roll_back()
         return _refused_step(item, step, form, bad.message, 422, bad.field)
     except DomainError as refused:
-        db.session.rollback()
+        roll_back()
         return _refused_step(item, step, form, refused.message, 409)
-    db.session.commit()
-    flash(str(STEP_DONE[step]), "success")
-    return see_other("housing.placement", placement_id=placement_id)
+    return finish(see_other("housing.placement", placement_id=placement_id), str(STEP_DONE[step]))
 
 
 def _refused_step(
@@ -448,12 +432,13 @@ def record_check(placement_id: int, check_id: int) -> Response:
                 today(),
             )
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             error = refused.message
         else:
-            db.session.commit()
-            flash(_("Verifica registrata; la prossima è in calendario."), "success")
-            return see_other("housing.placement", placement_id=item.id)
+            return finish(
+                see_other("housing.placement", placement_id=item.id),
+                _("Verifica registrata; la prossima è in calendario."),
+            )
     item = visible_placement_or_404(current_user, placement_id)
     operations.record_view(item, current_user)
     commit_view()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, request
+from flask import Response, abort, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -35,7 +35,8 @@ from app.housing.views.common import (
 from app.i18n import gettext as _
 from app.web.fields import bounded_int
 from app.web.htmx import render
-from app.web.paging import capped_total, page_count
+from app.web.paging import paginate
+from app.web.transactions import finish, roll_back
 
 PAGE_SIZE = 25
 
@@ -49,14 +50,13 @@ def risk_cases() -> Response:
     query = visible_risk_cases(current_user)
     if status != "tutti":
         query = query.where(HousingRiskCase.status == status)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(max(bounded_int(request.args.get("pagina")) or 1, 1), pages)
+    paging = paginate(query, bounded_int(request.args.get("pagina")), PAGE_SIZE)
     cases = db.session.scalars(
-        query.options(selectinload(HousingRiskCase.household).selectinload(Household.members))
-        .order_by(HousingRiskCase.created_at.desc(), HousingRiskCase.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        paging.rows_of(
+            query.options(
+                selectinload(HousingRiskCase.household).selectinload(Household.members)
+            ).order_by(HousingRiskCase.created_at.desc(), HousingRiskCase.id.desc())
+        )
     ).all()
     deadlines = queries.upcoming_deadlines(current_user, day)
     record_views(
@@ -72,9 +72,7 @@ def risk_cases() -> Response:
         deadline_total=queries.deadline_count(current_user, day),
         horizon=queries.DEADLINE_HORIZON_DAYS,
         stato=status,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         today=day,
         **VOCABULARY,
     )
@@ -92,12 +90,13 @@ def new_risk_case() -> Response:
         try:
             case = operations.open_risk_case(household, form.values(), current_user)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             top_error = error.message
         else:
-            db.session.commit()
-            flash(_("Caso di prevenzione dello sfratto aperto."), "success")
-            return see_other("housing.risk_case", case_id=case.id)
+            return finish(
+                see_other("housing.risk_case", case_id=case.id),
+                _("Caso di prevenzione dello sfratto aperto."),
+            )
     record_views("risk_case_form_viewed", [household], household)
     commit_view()  # a refused case was rolled back: only this event is saved
     return render(
@@ -163,11 +162,12 @@ def edit_risk_case(case_id: int) -> Response:
         try:
             changes = operations.update_risk_case(case, form.values(), current_user)
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             return _rerender_case(case_id, status=422, form=form, error=refused.message)
-        db.session.commit()
-        flash(_("Caso aggiornato.") if changes else _("Nessuna modifica da salvare."), "success")
-        return see_other("housing.risk_case", case_id=case.id)
+        return finish(
+            see_other("housing.risk_case", case_id=case.id),
+            _("Caso aggiornato.") if changes else _("Nessuna modifica da salvare."),
+        )
     return _rerender_case(case_id, status=422, form=form)
 
 
@@ -182,9 +182,7 @@ def close_risk_case(case_id: int) -> Response:
                 case, form.outcome.data, form.closed_on.data, current_user, today()
             )
         except DomainError as refused:
-            db.session.rollback()
+            roll_back()
             return _rerender_case(case_id, status=409, close_form=form, error=refused.message)
-        db.session.commit()
-        flash(_("Caso chiuso."), "success")
-        return see_other("housing.risk_case", case_id=case.id)
+        return finish(see_other("housing.risk_case", case_id=case.id), _("Caso chiuso."))
     return _rerender_case(case_id, status=422, close_form=form)

@@ -32,6 +32,7 @@ from app.projects.views.common import (
     see_other,
 )
 from app.web.htmx import render, wants_fragment
+from app.web.transactions import finish, roll_back
 from app.workflow import StaleState
 
 # The action lines of the programme (DESIGN.md): code -> name.
@@ -127,39 +128,48 @@ def _line_editor(
 
 
 def _line_saved(project: Project, line: BudgetLine, message: str) -> Response:
-    """After a change: the row and the totals (out of band) for htmx, else back to the page."""
+    """After a change: the row and the totals (out of band) for htmx, else back to the page;
+    the answer is prepared, then the change committed (`finish`)."""
     if wants_fragment():
         # The focus goes back to the row's edit button (the form it was in is gone).
-        return render(
-            "projects/_line_saved.html",
-            line=line,
-            saved_id=line.id,
-            focus_id=line.id,
-            saved_message=message,
-            **budget_context(project),
+        return finish(
+            render(
+                "projects/_line_saved.html",
+                line=line,
+                saved_id=line.id,
+                focus_id=line.id,
+                saved_message=message,
+                **budget_context(project),
+            )
         )
-    flash(message, "success")
-    return see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+    return finish(
+        see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}"), message
+    )
 
 
-def _line_added(project: Project, line: BudgetLine) -> Response:
+def _line_added(project: Project, line: BudgetLine, save: bool = False) -> Response:
     """After a line was added (or the same form sent again): a fresh form, the lines and the
-    totals for htmx; else back to the page at the line."""
+    totals for htmx; else back to the page at the line. With `save`, the answer is prepared,
+    then the new line committed (`finish`)."""
     message = (
         _("Voce di budget aggiunta.")
         if project.status == "draft"
         else _("Nuova voce inviata alla Città come richiesta di aumento.")
     )
     if wants_fragment():
-        return render(
+        added = render(
             "projects/_line_added.html",
             line_form=NewLineForm(formdata=None, prefix="line"),
             saved_id=line.id,
             added_message=message,
             **budget_context(project),
         )
+        return finish(added) if save else added
+    back = see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+    if save:
+        return finish(back, message)
     flash(message, "success")
-    return see_other("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
+    return back
 
 
 @bp.post("/<int:project_id>/lines")
@@ -186,13 +196,12 @@ def add_line(project_id: int) -> Response:
         try:
             line = operations.add_line(project, values, current_user)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             form.form_errors.append(error.message)
         else:
             url = url_for("projects.detail", project_id=project.id, _anchor=f"line-{line.id}")
             complete(key, current_user, purpose, line, url)
-            db.session.commit()
-            return _line_added(project, line)
+            return _line_added(project, line, save=True)
     if wants_fragment():
         return render(
             "projects/_line_add.html", status=422, line_form=form, **budget_context(project)
@@ -252,7 +261,7 @@ def save_line(project_id: int, line_id: int) -> Response:
         try:
             changes = operations.update_line(line, values, current_user)
         except StaleState as error:
-            db.session.rollback()
+            roll_back()
             if not operations.line_exists(line_id):
                 return refused(error.message, project)
             if isinstance(form, SpendingForm):  # from now on the user has seen what is there
@@ -261,10 +270,9 @@ def save_line(project_id: int, line_id: int) -> Response:
             form.form_errors.append(error.message)
             return _line_editor(project, line, form=form, status=409)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             _place_line_error(form, line, error.message)
         else:
-            db.session.commit()
             return _line_saved(
                 project,
                 line,
@@ -315,16 +323,20 @@ def remove_line(project_id: int, line_id: int) -> Response:
         operations.remove_line(line, current_user)
     except StaleState:
         # Removed meanwhile (a double click, a colleague): what the user asked for is done.
-        db.session.rollback()
+        roll_back()
+        if wants_fragment():
+            return render("projects/_line_removed.html", **budget_context(project))
+        flash(_("Voce di budget eliminata."), "success")
+        return see_other("projects.detail", project_id=project.id, _anchor="budget-title")
     except DomainError as error:
-        db.session.rollback()
+        roll_back()
         return refused(error.message, project)
-    else:
-        db.session.commit()
     if wants_fragment():
-        return render("projects/_line_removed.html", **budget_context(project))
-    flash(_("Voce di budget eliminata."), "success")
-    return see_other("projects.detail", project_id=project.id, _anchor="budget-title")
+        return finish(render("projects/_line_removed.html", **budget_context(project)))
+    return finish(
+        see_other("projects.detail", project_id=project.id, _anchor="budget-title"),
+        _("Voce di budget eliminata."),
+    )
 
 
 @bp.post("/<int:project_id>/lines/<int:line_id>/increase")
@@ -340,12 +352,11 @@ def request_increase(project_id: int, line_id: int) -> Response:
         try:
             operations.request_increase(line, form.amount.data, current_user)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             if project.status not in SPENDING_STATUSES:
                 return refused(error.message, project)
             form.amount.errors.append(error.message)
         else:
-            db.session.commit()
             return _line_saved(project, line, _("Richiesta di aumento inviata alla Città."))
     if project.status not in SPENDING_STATUSES:
         return refused(_("Gli aumenti si chiedono su un progetto approvato."), project)
@@ -364,9 +375,8 @@ def decide_increase(project_id: int, line_id: int, decision: str) -> Response:
     try:
         operations.decide_increase(line, approve, current_user, seen=seen)
     except DomainError as error:
-        db.session.rollback()
+        roll_back()
         return refused(error.message, project)
-    db.session.commit()
     return _line_saved(
         project,
         line,

@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from app.audit.operations import commit_view
 from app.clock import today
-from app.extensions import db
 from app.households.policy import household_link
 from app.i18n import lazy_gettext as _l
 from app.idempotency import Submission
@@ -22,6 +21,7 @@ from app.projects.policy import can_decide, can_edit
 from app.projects.vocabulary import CATEGORIES, GOAL_STATUSES, STATUS_BADGES, STATUSES
 from app.web.errors import error_response
 from app.web.htmx import render, wants_fragment
+from app.web.transactions import roll_back
 
 VOCABULARY = {
     "statuses": STATUSES,
@@ -55,7 +55,7 @@ def refused(message: str, project: Project, status: int = 409) -> Response:
     is now with the message on top, answered with the refusal's status. Nothing was changed."""
     if wants_fragment():
         return error_response(status, message)
-    db.session.rollback()  # whatever the request had begun; the page reads the project afresh
+    roll_back()  # whatever the request had begun; the page reads the project afresh
     flash(message, "danger")
     operations.record_view(project, current_user)
     commit_view()

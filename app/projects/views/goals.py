@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import Response, abort, redirect, url_for
 from flask_login import current_user
 
 from app.auth.models import Role
@@ -16,6 +16,7 @@ from app.projects.forms import GoalForm, GoalStatusForm, MeetingForm
 from app.projects.models import ProjectGoal
 from app.projects.policy import can_edit, run_project_or_404
 from app.projects.views.common import CLOSED_MESSAGE, detail_page, refused, replayed, see_other
+from app.web.transactions import finish, roll_back
 
 
 @bp.post("/<int:project_id>/goals")
@@ -35,14 +36,12 @@ def add_goal(project_id: int) -> Response:
                 project, form.description.data or "", form.target_on.data, current_user
             )
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             form.description.errors.append(error.message)
         else:
             url = url_for("projects.detail", project_id=project.id, _anchor="goals-title")
             complete(key, current_user, purpose, goal, url)
-            db.session.commit()
-            flash(_("Obiettivo aggiunto."), "success")
-            return redirect(url, code=303)  # type: ignore[return-value]
+            return finish(redirect(url, code=303), _("Obiettivo aggiunto."))
     return detail_page(project, status=422, goal_form=form)
 
 
@@ -62,11 +61,12 @@ def set_goal_status(project_id: int, goal_id: int) -> Response:
     try:
         operations.set_goal_status(goal, form.status.data or "", current_user)
     except DomainError as error:
-        db.session.rollback()
+        roll_back()
         return refused(error.message, project)
-    db.session.commit()
-    flash(_("Stato dell'obiettivo aggiornato."), "success")
-    return see_other("projects.detail", project_id=project.id, _anchor="goals-title")
+    return finish(
+        see_other("projects.detail", project_id=project.id, _anchor="goals-title"),
+        _("Stato dell'obiettivo aggiornato."),
+    )
 
 
 @bp.post("/<int:project_id>/meetings")
@@ -90,12 +90,10 @@ def add_meeting(project_id: int) -> Response:
                 current_user,
             )
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             form.form_errors.append(error.message)
         else:
             url = url_for("projects.detail", project_id=project.id, _anchor="meetings-title")
             complete(key, current_user, purpose, meeting, url)
-            db.session.commit()
-            flash(_("Incontro di monitoraggio registrato."), "success")
-            return redirect(url, code=303)  # type: ignore[return-value]
+            return finish(redirect(url, code=303), _("Incontro di monitoraggio registrato."))
     return detail_page(project, status=422, meeting_form=form)

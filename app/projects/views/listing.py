@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,7 @@ from app.audit.operations import commit_view, record_views
 from app.auth.models import Role, User
 from app.auth.policy import roles_required
 from app.clock import today
-from app.exports import ROW_LIMIT, list_response
+from app.exports import ROW_LIMIT
 from app.extensions import db
 from app.households.models import Household
 from app.i18n import gettext as _
@@ -27,8 +27,9 @@ from app.projects.views.common import VOCABULARY
 from app.projects.vocabulary import STATUSES
 from app.registry.models import Organization
 from app.web.fields import bounded_int
-from app.web.htmx import render, wants_fragment
-from app.web.paging import capped_total, page_count
+from app.web.htmx import push_url, render, wants_fragment
+from app.web.list_export import Column, export_list
+from app.web.paging import paginate
 
 PAGE_SIZE = 25
 
@@ -108,24 +109,21 @@ def index() -> Response:
     coordinator = current_user.has_role(Role.COORDINATOR)
     filters = ProjectFilters.from_args(request.args, coordinator)
     query = filtered_projects(current_user, filters)
-    total = capped_total(query)
-    pages = page_count(total, PAGE_SIZE)
-    page = min(filters.pagina, pages)
+    paging = paginate(query, filters.pagina, PAGE_SIZE)
     projects = db.session.scalars(
-        query.options(
-            selectinload(Project.lines),
-            selectinload(Project.person),
-            selectinload(Project.organization),
-            selectinload(Project.household).selectinload(Household.members),
+        paging.rows_of(
+            query.options(
+                selectinload(Project.lines),
+                selectinload(Project.person),
+                selectinload(Project.organization),
+                selectinload(Project.household).selectinload(Household.members),
+            ).order_by(Project.status_changed_at.desc(), Project.id.desc())
         )
-        .order_by(Project.status_changed_at.desc(), Project.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     record_views(
         "projects_listed",
         [p.household_id for p in projects],
-        changes={"filters": filters.url_args(pagina=page)},
+        changes={"filters": filters.url_args(pagina=paging.number)},
     )
     commit_view()
     response = render(
@@ -133,16 +131,14 @@ def index() -> Response:
         "projects/_results.html",
         rows=[(project, totals(project.lines)) for project in projects],
         filters=filters,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.context(),
         show_organization=coordinator,
         organization_options=_organization_options() if coordinator else [],
         can_see_programme=coordinator,
         **VOCABULARY,
     )
     if wants_fragment():
-        response.headers["HX-Push-Url"] = url_for("projects.index", **filters.url_args())
+        push_url(response, "projects.index", **filters.url_args())
     return response
 
 
@@ -163,45 +159,33 @@ def _project_export(kind: str) -> Response:
             .limit(ROW_LIMIT + 1)
         )
     )
-    header = [
-        _("N."), _("Progetto"), _("Persona"), _("Nucleo"), _("Ente"), _("Giovani 18-29"),
-        _("Stato"), _("Inizio"), _("Fine"), _("Previsto"), _("Approvato"), _("Impegnato"),
-        _("Pagato"), _("Disponibile"),
-    ]  # fmt: skip
-    rows: list[list[Any]] = []
-    for project in projects[:ROW_LIMIT]:
-        money = totals(project.lines)
-        rows.append(
-            [
-                project.id,
-                project.title,
-                project.person.full_name if project.person else "",
-                project.household.display_name,
-                project.organization.name,
-                project.youth,
-                str(STATUSES.get(project.status, project.status)),
-                project.starts_on,
-                project.ends_on,
-                money.planned,
-                money.approved,
-                money.committed,
-                money.paid,
-                money.available,
-            ]
-        )
-    record_views(
-        "projects_exported",
-        [p.household_id for p in projects[:ROW_LIMIT]],
-        changes={"filters": filters.url_args(pagina=1), "rows": len(rows), "format": kind},
-    )
-    db.session.commit()
-    return list_response(
+    # Each project with the totals of its budget lines.
+    columns: list[Column[tuple[Project, Any]]] = [
+        Column(_("N."), lambda shown: shown[0].id),
+        Column(_("Progetto"), lambda shown: shown[0].title),
+        Column(_("Persona"), lambda shown: shown[0].person.full_name if shown[0].person else ""),
+        Column(_("Nucleo"), lambda shown: shown[0].household.display_name),
+        Column(_("Ente"), lambda shown: shown[0].organization.name),
+        Column(_("Giovani 18-29"), lambda shown: shown[0].youth),
+        Column(_("Stato"), lambda shown: str(STATUSES.get(shown[0].status, shown[0].status))),
+        Column(_("Inizio"), lambda shown: shown[0].starts_on),
+        Column(_("Fine"), lambda shown: shown[0].ends_on),
+        Column(_("Previsto"), lambda shown: shown[1].planned),
+        Column(_("Approvato"), lambda shown: shown[1].approved),
+        Column(_("Impegnato"), lambda shown: shown[1].committed),
+        Column(_("Pagato"), lambda shown: shown[1].paid),
+        Column(_("Disponibile"), lambda shown: shown[1].available),
+    ]
+    return export_list(
         kind,
-        f"progetti-{today().isoformat()}",
-        _("Progetti"),
-        header,
-        rows,
-        ROW_LIMIT if len(projects) > ROW_LIMIT else None,
+        [(project, totals(project.lines)) for project in projects[:ROW_LIMIT]],
+        columns,
+        cut_at=ROW_LIMIT if len(projects) > ROW_LIMIT else None,
+        household_of=lambda shown: shown[0].household_id,
+        filename=f"progetti-{today().isoformat()}",
+        title=_("Progetti"),
+        action="projects_exported",
+        changes={"filters": filters.url_args(pagina=1)},
     )
 
 

@@ -13,7 +13,6 @@ from app.auth.models import Role
 from app.auth.policy import roles_required
 from app.clock import today
 from app.errors import DomainError
-from app.extensions import db
 from app.households.models import Household, Person
 from app.households.policy import editable_household_or_404
 from app.i18n import gettext as _
@@ -28,6 +27,7 @@ from app.projects.policy import USERS, can_edit, run_project_or_404, visible_pro
 from app.projects.views.common import CLOSED_MESSAGE, detail_page, refused, replayed, see_other
 from app.web.fields import bounded_int
 from app.web.htmx import render
+from app.web.transactions import finish, roll_back
 from app.workflow import StaleState
 
 STEP_DONE = {
@@ -126,14 +126,12 @@ def new() -> Response:
                 current_user,
             )
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             top_error = error.message
         else:
             url = url_for("projects.detail", project_id=project.id)
             complete(key, current_user, purpose, project, url)
-            db.session.commit()
-            flash(created, "success")
-            return redirect(url, code=303)  # type: ignore[return-value]
+            return finish(redirect(url, code=303), created)
     record_views("project_form_viewed", [household], household)
     commit_view()
     return render(
@@ -165,17 +163,15 @@ def edit(project_id: int) -> Response:
         try:
             changes = operations.update(project, values, current_user)
         except DomainError as error:
-            db.session.rollback()
+            roll_back()
             top_error = error.message
         else:
-            db.session.commit()
-            flash(
+            return finish(
+                see_other("projects.detail", project_id=project.id),
                 _("Dati del progetto aggiornati.")
                 if changes
                 else _("Nessuna modifica da salvare."),
-                "success",
             )
-            return see_other("projects.detail", project_id=project.id)
     record_views("project_edit_viewed", [household], project)
     commit_view()
     return render(
@@ -214,7 +210,7 @@ def act(project_id: int, step: str) -> Response:
     try:
         operations.transition(project, step, current_user, note=form.note.data)
     except StaleState as error:
-        db.session.rollback()
+        roll_back()
         if error.current_status == STEPS[step].target and operations.last_step(project) == (
             step,
             current_user.id,
@@ -224,8 +220,6 @@ def act(project_id: int, step: str) -> Response:
             return see_other("projects.detail", project_id=project.id)
         return refused(error.message, project)
     except DomainError as error:
-        db.session.rollback()
+        roll_back()
         return refused(error.message, project)
-    db.session.commit()
-    flash(str(STEP_DONE[step]), "success")
-    return see_other("projects.detail", project_id=project.id)
+    return finish(see_other("projects.detail", project_id=project.id), str(STEP_DONE[step]))
