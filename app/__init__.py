@@ -18,7 +18,9 @@ from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: Config | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    from app.web.static import Portal
+
+    app = Portal(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(config or config_from_env())
     hops = app.config.get("PROXY_HOPS", 0)
     if hops:

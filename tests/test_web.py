@@ -164,3 +164,22 @@ def test_accessibility_statement_is_public_and_linked_from_every_page(client):
     assert "WCAG 2.1" in html
     assert "accessibilita.inclusione@comune.torino.it" in html
     assert 'href="/accessibilita"' in client.get("/login").get_data(as_text=True)
+
+
+def test_static_urls_are_built_once_and_stay_right_under_a_prefix(app):
+    """The URL of a static file is kept per process (#21): the same as Flask builds, with the
+    file's content hash, and another one for a portal served under a prefix (SCRIPT_NAME)."""
+    import hashlib
+    from pathlib import Path
+
+    from flask import Flask
+
+    digest = hashlib.sha256(Path(app.static_folder, "css/app.css").read_bytes()).hexdigest()[:12]
+    with app.test_request_context("/"):
+        built = Flask.url_for(app, "static", filename="css/app.css")
+        assert app.url_for("static", filename="css/app.css") == built
+        assert app.url_for("static", filename="css/app.css") == f"/static/css/app.css?v={digest}"
+    with app.test_request_context("/", base_url="http://localhost/portale/"):
+        assert app.url_for("static", filename="css/app.css").startswith("/portale/static/")
+    with app.test_request_context("/"):
+        assert app.url_for("static", filename="css/app.css", _external=True).startswith("http")

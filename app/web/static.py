@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from whitenoise import WhiteNoise
 
 ONE_YEAR = 365 * 24 * 3600
@@ -27,6 +27,46 @@ def static_headers(headers: Any, path: str, url: str) -> None:
     headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
+
+
+class Portal(Flask):
+    """Flask, with the URL of each static file built once per process (#21).
+
+    A page asks for a dozen of them (the stylesheets, the scripts, the icon sprite of every
+    icon), each time through the URL map and the content-hash default above. The answer only
+    changes with the file, which changes only with a new release (or in debug, never cached).
+    """
+
+    _static_urls: dict[tuple[str, str], str]
+
+    def url_for(  # type: ignore[override]
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        plain = _anchor is None and _method is None and _scheme is None and not _external
+        if endpoint != "static" or not plain or values.keys() != {"filename"} or self.debug:
+            return super().url_for(
+                endpoint,
+                _anchor=_anchor,
+                _method=_method,
+                _scheme=_scheme,
+                _external=_external,
+                **values,
+            )
+        if not has_request_context():
+            return super().url_for(endpoint, **values)
+        urls = self.__dict__.setdefault("_static_urls", {})
+        key = (request.script_root, values["filename"])
+        url = urls.get(key)
+        if url is None:
+            url = urls[key] = super().url_for(endpoint, **values)
+        return url
 
 
 def register_static(app: Flask) -> None:
