@@ -183,3 +183,21 @@ def test_static_urls_are_built_once_and_stay_right_under_a_prefix(app):
         assert app.url_for("static", filename="css/app.css").startswith("/portale/static/")
     with app.test_request_context("/"):
         assert app.url_for("static", filename="css/app.css", _external=True).startswith("http")
+
+
+def test_urls_kept_per_process_are_the_urls_flask_builds(app):
+    """Every URL is kept once built (#21): the same as Flask's, for its own values only."""
+    from flask import Flask
+
+    cases = [
+        ("home.index", {}),
+        ("households.detail", {"household_id": 7}),
+        ("households.index", {"stato": "tutti", "pagina": 2}),
+        ("households.index", {"pagina": True}),
+        ("households.index", {"pagina": 1}),
+    ]
+    with app.test_request_context("/"):
+        for endpoint, values in cases * 2:
+            assert app.url_for(endpoint, **values) == Flask.url_for(app, endpoint, **values)
+        assert app.url_for("households.index", stato=["a", "b"]).count("stato=") == 2
+        assert app.url_for("home.index", _anchor="x").endswith("#x")

@@ -29,15 +29,21 @@ def static_headers(headers: Any, path: str, url: str) -> None:
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
 
 
-class Portal(Flask):
-    """Flask, with the URL of each static file built once per process (#21).
+MAX_URLS = 20_000  # URLs kept per process (the nav, static files, the rows' links)
 
-    A page asks for a dozen of them (the stylesheets, the scripts, the icon sprite of every
-    icon), each time through the URL map and the content-hash default above. The answer only
-    changes with the file, which changes only with a new release (or in debug, never cached).
+
+class Portal(Flask):
+    """Flask, with each URL built once per process (#21).
+
+    A page builds dozens of URLs (the stylesheets and scripts, the icon sprite of every icon, the
+    navigation, a link per row), each through the URL map and, for static files, the
+    content-hash default above. A URL depends only on its endpoint, its values and where the
+    portal is mounted (the script root): the only URL default is that content hash, which
+    changes only with a new release (in debug nothing is kept). External URLs, anchors and
+    values that cannot be a key are built each time.
     """
 
-    _static_urls: dict[tuple[str, str], str]
+    _urls: dict[tuple[str, str, tuple[tuple[str, type, Any], ...]], str]
 
     def url_for(  # type: ignore[override]
         self,
@@ -50,7 +56,7 @@ class Portal(Flask):
         **values: Any,
     ) -> str:
         plain = _anchor is None and _method is None and _scheme is None and not _external
-        if endpoint != "static" or not plain or values.keys() != {"filename"} or self.debug:
+        if not plain or self.debug or not has_request_context():
             return super().url_for(
                 endpoint,
                 _anchor=_anchor,
@@ -59,13 +65,23 @@ class Portal(Flask):
                 _external=_external,
                 **values,
             )
-        if not has_request_context():
+        try:
+            # The type too: 1 and True are equal keys but not the same URL.
+            key = (
+                request.script_root,
+                endpoint,
+                tuple(sorted((k, type(v), v) for k, v in values.items())),
+            )
+            hash(key)
+        except TypeError:  # a list of values (?stato=a&stato=b): built each time
             return super().url_for(endpoint, **values)
-        urls = self.__dict__.setdefault("_static_urls", {})
-        key = (request.script_root, values["filename"])
+        urls = self.__dict__.setdefault("_urls", {})
         url = urls.get(key)
         if url is None:
-            url = urls[key] = super().url_for(endpoint, **values)
+            url = super().url_for(endpoint, **values)
+            if len(urls) >= MAX_URLS:
+                urls.clear()
+            urls[key] = url
         return url
 
 
