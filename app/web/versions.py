@@ -24,10 +24,12 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
+from copy import deepcopy
 from typing import Any, TypeVar
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import BigInteger, String, event, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
@@ -158,13 +160,9 @@ def kept_count() -> int:
 
 
 def _columns(instance: Any) -> dict[str, Any]:
-    from copy import deepcopy
-
-    from sqlalchemy import inspect
-
     return {
-        attribute.key: deepcopy(getattr(instance, attribute.key))
-        for attribute in inspect(type(instance)).column_attrs
+        attribute.key: _copy(getattr(instance, attribute.key))
+        for attribute in sa_inspect(type(instance)).column_attrs
     }
 
 
@@ -176,10 +174,17 @@ def snapshot(instance: Any) -> dict[str, Any]:
 def restore(model: type[T], values: dict[str, Any], **related: Any) -> T:
     """A persistent instance of `model` in this request's session from `snapshot`'s values
     (and `related` objects already in the session), as if loaded by a query, without one."""
-    from copy import deepcopy
-
     from sqlalchemy.orm import make_transient_to_detached
 
-    instance = model(**{key: deepcopy(value) for key, value in values.items()}, **related)
+    instance = model(**{key: _copy(value) for key, value in values.items()}, **related)
     make_transient_to_detached(instance)  # clean, with its identity: as a query would load it
-    return db.session.merge(instance, load=False)
+    existing = db.session.identity_map.get(sa_inspect(instance).key)
+    if existing is not None:  # already loaded by this request: that one, as a query would
+        return existing  # type: ignore[no-any-return]
+    db.session.add(instance)
+    return instance
+
+
+def _copy(value: Any) -> Any:
+    """Each request its own lists and dicts (JSON columns); other values are immutable."""
+    return deepcopy(value) if isinstance(value, list | dict) else value
