@@ -288,6 +288,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("referrals.new", "POST"): ("/referrals/new?household={household}", OWNER_ONLY),
     # {referral} is submitted: the City sees and decides it; another entity gets 404.
     ("referrals.detail", "GET"): ("/referrals/{referral}", OTHER_HOUSEHOLD),
+    # The queue's reject form, fetched by htmx; asked for as a page it leads to the referral's.
+    ("referrals.reject_form", "GET"): (
+        "/referrals/{referral}/reject-form",
+        answers(303, 403, 303, 404, 403),
+    ),
     ("referrals.act", "POST"): (
         "/referrals/{referral}/approve",
         answers(303, 403, 303, 404, 403),

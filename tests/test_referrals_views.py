@@ -695,3 +695,46 @@ def test_a_filter_date_that_makes_no_sense_is_a_message_next_to_its_field(
         rf'<div id="{field}-feedback"[^>]*hx-swap-oob="true"[^>]*>[^<]*{message}', fragment
     )
     assert len(re.findall(r'<tr id="referral-', fragment)) == 1
+
+
+def test_the_queue_fetches_a_rows_reject_form_only_when_asked(app, net):
+    """Each queue row carries a «Respingi…» link, not a whole form (#21); htmx fetches the
+    form, whose refusal without a reason comes back in the row with the form open."""
+    referral = make_referral(net.household, net.service, "submitted")
+    coordinator = factories.user(role="coordinator")
+    client = signed_in(app, coordinator)
+    queue = client.get("/referrals/?status=submitted").get_data(as_text=True)
+    assert f'hx-get="/referrals/{referral.id}/reject-form"' in queue
+    assert f'id="reject-reason-{referral.id}"' not in queue
+
+    fragment = client.get(f"/referrals/{referral.id}/reject-form", headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200
+    assert "<html" not in html
+    assert f'id="reject-reason-{referral.id}"' in html
+    assert 'name="csrf_token"' in html
+    assert f'action="/referrals/{referral.id}/reject"' in html
+
+    page = client.get(f"/referrals/{referral.id}/reject-form")
+    assert page.status_code == 303
+    assert page.headers["Location"].endswith(f"/referrals/{referral.id}")
+
+    refused = client.post(
+        f"/referrals/{referral.id}/reject",
+        data={"row": "queue", "reason_code": "", "csrf_token": csrf_token_from(html)},
+        headers={"HX-Request": "true"},
+    )
+    row = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert f'id="reject-reason-{referral.id}"' in row
+    assert 'aria-invalid="true"' in row
+
+
+def test_a_decided_referral_offers_no_reject_form(app, net):
+    referral = make_referral(net.household, net.service, "approved")
+    coordinator = factories.user(role="coordinator")
+    client = signed_in(app, coordinator)
+    answer = client.get(f"/referrals/{referral.id}/reject-form", headers={"HX-Request": "true"})
+    assert answer.status_code == 409
+    assert "non è più da decidere" in answer.get_data(as_text=True)
+    assert 'name="reason_code"' not in answer.get_data(as_text=True)

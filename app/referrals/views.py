@@ -983,6 +983,25 @@ def _already_done_by(user: User, referral_id: int, action: str) -> bool:
     return last is not None and tuple(last) == (TRANSITIONS[action].target, user.id)
 
 
+@bp.get("/<int:referral_id>/reject-form")
+@roles_required(*USERS)
+def reject_form(referral_id: int) -> Response:
+    """The queue row's reject form, fetched when the coordinator asks for it (#21). Shows no
+    household data (the referral's number only), so it is not an audited view. Asked for
+    outside htmx, or once the referral can no longer be rejected here: the referral's page."""
+    referral = visible_referral_or_404(current_user, referral_id)
+    row = _rows([referral], current_user, today(), True)[0]
+    if not wants_fragment():
+        return redirect(url_for("referrals.detail", referral_id=referral_id), code=303)  # type: ignore[return-value]
+    if not row.can_decide:  # decided meanwhile (or not this user's to decide)
+        return error_response(
+            409, _("La segnalazione non è più da decidere: la sua pagina mostra lo stato attuale.")
+        )
+    return render(
+        "referrals/_reject_form.html", row=row, reject_reasons=TRANSITIONS["reject"].reasons
+    )
+
+
 @bp.post("/<int:referral_id>/<action>")
 @roles_required(*USERS)
 def act(referral_id: int, action: str) -> Response:

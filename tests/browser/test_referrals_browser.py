@@ -286,9 +286,15 @@ def _coordinator_approves(page: Page, referral_id: int, unread_before: int) -> N
     assert_accessible(page, "referral-queue-approved-in-place")
 
     # Reject without a reason: the Italian message next to the reason, nothing changed.
-    other = page.locator("tr.referral-row", has=page.locator("details.referral-reject")).first
+    # The row's form is fetched when asked for, and the reason then has the focus.
+    other = page.locator("tr.referral-row", has=page.locator("a.referral-reject")).first
     other_id = int((other.get_attribute("id") or "").removeprefix("referral-"))
-    other.locator("summary").click()
+    other.get_by_role("link", name=f"Respingi… la segnalazione n. {other_id}").click()
+    other = page.locator(f"#referral-{other_id}")
+    expect(
+        other.get_by_label(f"Motivo del respingimento della segnalazione n. {other_id}")
+    ).to_be_focused()
+    assert_accessible(page, "referral-queue-reject-form-fetched")
     other.get_by_role("button", name=f"Respingi la segnalazione n. {other_id}").click()
     other = page.locator(f"#referral-{other_id}")
     expect(other.get_by_role("alert")).to_have_text("Indica il motivo.")
