@@ -259,6 +259,7 @@ def unread_notifications() -> int | None:
 def register_versions() -> None:
     """Which writes change the versions of what the layout keeps (app/web/versions.py)."""
     from app.auth.models import User
+    from app.housing.models import HousingUnit, UnitRate
     from app.notifications.models import Notification
     from app.registry.models import Organization
     from app.settings import Setting
@@ -268,6 +269,9 @@ def register_versions() -> None:
     register_versioned_model(Organization, "users")  # the user's organization comes with them
     register_versioned_model(Setting, "settings")
     register_versioned_model(Notification, "notifications")
+    # The housing board's answers are tagged with these (app/housing/views/board.py).
+    register_versioned_model(HousingUnit, "housing")
+    register_versioned_model(UnitRate, "housing")
 
 
 def register_cli(app: Flask) -> None:

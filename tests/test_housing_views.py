@@ -831,3 +831,75 @@ def test_upcoming_hearings_and_executions_are_listed_by_date(world):
 
 def test_housing_providers_have_no_eviction_cases(world):
     assert world.browser(world.provider).get("/housing/risk-cases").status_code == 403
+
+
+# The board's refresh answered 304 when nothing changed (#21) -----------------------------------
+
+REFRESH = {"HX-Request": "true", "HX-Target": "board-live", "HX-Source": "div#board-live"}
+
+
+@pytest.fixture
+def board(app: Flask, db: object, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A provider's unit and a coordinator, at a fixed minute (the board shows the minute)."""
+    from app.housing.views import board as board_views
+
+    at = datetime(2026, 12, 8, 10, 30, 15, tzinfo=UTC)
+    monkeypatch.setattr(board_views, "utcnow", lambda: at)
+    provider = provider_org()
+    unit = make_unit(provider, capacity=4, vacancies=2, name="Casa Etag")
+    coordinator = factories.user(role="coordinator")
+    operator = factories.user(role="housing_provider", organization=provider)
+    _db.session.commit()
+    return unit, coordinator, operator
+
+
+def test_an_unchanged_board_is_answered_not_modified(app: Flask, board: Any) -> None:
+    unit, coordinator, _operator = board
+    client = signed_in(app, coordinator)
+    first = client.get("/housing/", headers=REFRESH)
+    assert first.status_code == 200
+    assert "Casa Etag" in text(first)
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    etag = first.headers["ETag"]
+
+    again = client.get("/housing/", headers={**REFRESH, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+
+    unit = current(unit)
+    unit.vacancies = 1
+    _db.session.commit()
+    changed = client.get("/housing/", headers={**REFRESH, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert free_places(text(changed), unit) == 1
+    assert changed.headers["ETag"] != etag
+
+
+def test_a_tag_is_for_one_user_one_view_one_minute(
+    app: Flask, board: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.housing.views import board as board_views
+
+    _unit, coordinator, operator = board
+    theirs = signed_in(app, operator).get("/housing/", headers=REFRESH).headers["ETag"]
+    client = signed_in(app, coordinator)
+    # Another user's tag (the provider may edit its units; the City may not): drawn afresh.
+    assert client.get("/housing/", headers={**REFRESH, "If-None-Match": theirs}).status_code == 200
+    mine = client.get("/housing/", headers=REFRESH).headers["ETag"]
+    # The whole page under the fragment's tag, or the next minute: drawn afresh.
+    page = client.get("/housing/", headers={"If-None-Match": mine})
+    assert page.status_code == 200
+    assert "<html" in text(page)
+    later = datetime(2026, 12, 8, 10, 31, 2, tzinfo=UTC)
+    monkeypatch.setattr(board_views, "utcnow", lambda: later)
+    assert client.get("/housing/", headers={**REFRESH, "If-None-Match": mine}).status_code == 200
+
+
+def test_pages_with_personal_data_are_still_never_kept(app: Flask, board: Any) -> None:
+    _unit, coordinator, _operator = board
+    client = signed_in(app, coordinator)
+    for path in ("/households/", "/referrals/", "/housing/placements/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "ETag" not in response.headers, path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_login import current_user
 
 # The Bootstrap Italia 2.18.3 bundle injects two <style> elements at load (one empty): they are
@@ -43,12 +43,26 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if not request.path.startswith("/static/") and (
+    if g.get("revalidated"):
+        pass  # revalidated(): a page without personal data, kept only to be asked again
+    elif not request.path.startswith("/static/") and (
         current_user.is_authenticated or response.mimetype == "text/html"
     ):
         # Pages may hold personal data: never keep them in a browser or proxy cache.
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def revalidated(response: Response, etag: str) -> Response:
+    """An answer WITHOUT personal data that the browser may keep, but only to ask again each
+    time with its tag (`If-None-Match`), so that an unchanged one is answered "304 Not
+    Modified" with no body (the housing board's refresh, #21). Never for personal data: those
+    pages are `no-store` (above)."""
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("Cookie", "HX-Request", "HX-Target"))
+    g.revalidated = True
     return response
 
 

@@ -1,6 +1,6 @@
 """The versions of what each process keeps for the layout (issue #21, app/web/versions.py).
 
-`cache_version`: one row per kind of data (users, settings, notifications), whose value every
+`cache_version`: one row per kind of data (users, settings, notifications, housing), whose value every
 write of that kind changes in its own transaction. A kind without a row is never kept (a
 write makes its row again).
 
@@ -37,7 +37,7 @@ def upgrade():
         version,
         [
             {"name": kind, "value": secrets.randbits(62)}
-            for kind in ("users", "settings", "notifications")
+            for kind in ("users", "settings", "notifications", "housing")
         ],
     )
 

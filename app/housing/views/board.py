@@ -3,10 +3,13 @@ its form and the provider's update of the free places."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, request
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,8 +40,10 @@ from app.housing.vocabulary import TARGET_GROUPS, UNIT_KINDS
 from app.i18n import gettext as _
 from app.registry.models import CIRCOSCRIZIONI
 from app.web.fields import bounded_int
+from app.web.headers import revalidated
 from app.web.htmx import push_url, render, wants_fragment
 from app.web.transactions import finish, roll_back
+from app.web.versions import versions
 
 BOARD_LIMIT = 60  # rows shown on the board (filters narrow it); the totals count every unit
 BOARD_LIVE_ID = "board-live"  # the element that refreshes the board every 30 seconds
@@ -97,11 +102,36 @@ def _board_row(unit: HousingUnit) -> BoardRow:
     return BoardRow(unit, queries.is_stale(unit), can_edit_unit(current_user, unit))
 
 
+def _board_etag(filters: queries.BoardFilters, now: datetime) -> str:
+    """What the board's answer depends on: the units' and organizations' data (their versions,
+    app/web/versions.py), who asks (what they may edit, their forms), the filters, the language,
+    full page or fragment, and the minute it shows. The same tag, the same bytes (#21)."""
+    kept = versions()
+    parts = (
+        kept.get("housing"),
+        kept.get("users"),
+        current_user.id,
+        sorted(filters.url_args().items()),
+        str(get_locale()),
+        request.headers.get("HX-Request"),
+        request.headers.get("HX-Target"),
+        now.isoformat(),
+    )
+    if parts[0] is None or parts[1] is None:
+        return ""  # no version to tell a change by: always drawn afresh
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
 @bp.get("/")
 @roles_required(*BOARD_READERS)
 def index() -> Response:
     filters = queries.BoardFilters.from_args(request.args, current_user)
-    now = utcnow()
+    # To the minute, as the board shows it: a refresh within the minute, with nothing changed,
+    # is answered "304 Not Modified" (the board holds no personal data).
+    now = utcnow().replace(second=0, microsecond=0)
+    etag = _board_etag(filters, now)
+    if etag and etag in request.if_none_match:
+        return revalidated(Response(status=304), etag)
     units = queries.board_units(current_user, filters, BOARD_LIMIT + 1)
     rows = [
         BoardRow(unit, queries.is_stale(unit, now), can_edit_unit(current_user, unit))
@@ -123,7 +153,7 @@ def index() -> Response:
     )
     if wants_fragment() and not _is_timed_refresh():
         push_url(response, "housing.index", **filters.url_args())
-    return response
+    return revalidated(response, etag) if etag else response
 
 
 def _board_export(kind: str) -> Response:
