@@ -39,13 +39,47 @@ def _reset_schema(url: str) -> None:
     engine.dispose()
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist, each worker (gw0, gw1...) has a PostgreSQL database of its own: the
+    name of DATABASE_URL's with the worker's after it, created if missing (through the server's
+    `postgres` database; CI creates them beforehand, owned by its user: .ci/run)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from app.config import database_url
+
+    base = make_url(database_url(url))
+    mine = base.set(database=f"{base.database}_{worker}")
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine.database}
+        ).first()
+        if exists is None:
+            conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    engine.dispose()
+    return mine.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_uri(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """The test database: DATABASE_URL's (one per xdist worker), else a SQLite file in this
+    process's own temporary directory (each xdist worker has its own)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    elif worker_id != "master" and "sqlite" not in url:
+        url = _worker_database(url, worker_id)
     _reset_schema(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """pytest-xdist's worker name (gw0, gw1...), "master" without workers (or without xdist:
+    `-p no:xdist`, where its own fixture of this name is absent)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "master"
 
 
 class IsolatedClient(FlaskClient):
