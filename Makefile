@@ -111,8 +111,15 @@ $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 .PHONY: oidc-provider
 oidc-provider: $(OIDC_PROVIDER) ## install the test OpenID provider (npm's oidc-provider) into tests/oidc/
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each with its own database (a SQLite file,
+# or DATABASE_URL's name with _gw0, _gw1... after it: tests/conftest.py); a test file stays whole on
+# one worker (--dist loadfile: the browser suite's live server is one per file). TEST_WORKERS=0 runs
+# it in this process alone; PYTEST_ARGS adds to (or overrides) these options.
+TEST_WORKERS ?= 2
+PYTEST_XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+
 test: install-dev translations static lint $(VNU_FOR_TEST) $(OIDC_FOR_TEST) ## run the whole test suite (DATABASE_URL selects PostgreSQL)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 extract-messages: install-dev ## extract translatable strings into app/translations/messages.pot
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output .

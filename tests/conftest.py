@@ -39,13 +39,47 @@ def _reset_schema(url: str) -> None:
     engine.dispose()
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist, each worker (gw0, gw1...) has a PostgreSQL database of its own: the
+    name of DATABASE_URL's with the worker's after it, created if missing (through the server's
+    `postgres` database; CI creates them beforehand, owned by its user: .ci/run)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from app.config import database_url
+
+    base = make_url(database_url(url))
+    mine = base.set(database=f"{base.database}_{worker}")
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine.database}
+        ).first()
+        if exists is None:
+            conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    engine.dispose()
+    return mine.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_uri(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """The test database: DATABASE_URL's (one per xdist worker), else a SQLite file in this
+    process's own temporary directory (each xdist worker has its own)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    elif worker_id != "master" and "sqlite" not in url:
+        url = _worker_database(url, worker_id)
     _reset_schema(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """pytest-xdist's worker name (gw0, gw1...), "master" without workers (or without xdist:
+    `-p no:xdist`, where its own fixture of this name is absent)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "master"
 
 
 class IsolatedClient(FlaskClient):
@@ -147,22 +181,60 @@ def csrf(client: FlaskClient) -> Callable[[str], str]:
     return get
 
 
-@pytest.fixture
-def login_as(client: FlaskClient, db: object) -> Callable[..., object]:
-    """Log the client in as a new user of `role` (and `org`), through the real login form."""
+def start_session(app: Flask, client: FlaskClient, user: object) -> None:
+    """Log `user` in on `client` as the login form does once the password is right, without the
+    form: the app's own steps (auth.operations.complete_login: the login event in the audit log,
+    last_login_at; auth.views._start_session: a fresh session with the user's session token and
+    the login and last-seen clocks; the welcome message), in a request from the test client's
+    address, and the session so made handed to the client as its cookie."""
+    from flask import flash, g, session
+    from flask_babel import gettext
 
-    def login(role: str, org: object = None, **user_fields: object) -> object:
+    from app.auth import operations
+    from app.auth.views import _start_session
+
+    with app.test_request_context(environ_base=client.environ_base):
+        operations.complete_login(user)  # type: ignore[arg-type]
+        _db.session.commit()
+        _start_session(user)  # type: ignore[arg-type]
+        flash(gettext("Benvenuta/o, %(name)s.", name=user.full_name), "success")  # type: ignore[attr-defined]
+        made = dict(session)
+        g.pop("_login_user", None)  # the test's own context stays nobody's, as after the form
+    with client.session_transaction() as cookie:
+        cookie.clear()
+        cookie.update(made)
+        cookie.permanent = True
+
+
+def login_with_form(client: FlaskClient, user: object) -> None:
+    """Log `user` in through the real login form (GET /login for the CSRF token, then POST)."""
+    response = client.post(
+        "/login",
+        data={
+            "username": user.username,  # type: ignore[attr-defined]
+            "password": factories.PASSWORD,
+            "csrf_token": csrf_token_from(client.get("/login").get_data(as_text=True)),
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def login_as(app: Flask, client: FlaskClient, db: object) -> Callable[..., object]:
+    """Log the client in as a new user of `role` (and `org`): the session the login form would
+    make, written directly (start_session). `via_form=True` goes through the real login form, for
+    tests about logging in; so does a user with a second factor or a disabled one (the form, not
+    this fixture, decides what happens to them)."""
+
+    def login(
+        role: str, org: object = None, via_form: bool = False, **user_fields: object
+    ) -> object:
         user = factories.user(role=role, organization=org, **user_fields)
         _db.session.commit()
-        response = client.post(
-            "/login",
-            data={
-                "username": user.username,
-                "password": factories.PASSWORD,
-                "csrf_token": csrf_token_from(client.get("/login").get_data(as_text=True)),
-            },
-        )
-        assert response.status_code == 303, response.get_data(as_text=True)
+        if via_form or user.totp_enabled or not user.active:
+            login_with_form(client, user)
+        else:
+            start_session(app, client, user)
         return user
 
     return login

@@ -255,7 +255,11 @@ ROUTES = [
 ]
 
 
-@pytest.mark.parametrize("url", ROUTES)
+# Named ids: the random uuids would differ between pytest-xdist's workers, which must collect
+# the same tests.
+@pytest.mark.parametrize(
+    "url", ROUTES, ids=["root", "services", "a-service", "organizations", "an-organization"]
+)
 def test_anonymous_gets_401_in_json_not_the_login_page(client, url):
     response = client.get(url)
     assert response.status_code == 401

@@ -45,9 +45,11 @@ SERVER_NOISE = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m "not browser"` deselects (CI's SQLite pass, .ci/run)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)  # every file here, whether it says so or not
             for rule in SERVER_NOISE:
                 item.add_marker(pytest.mark.filterwarnings(rule))
     if not Path(CHROMIUM).exists():
@@ -111,13 +113,16 @@ def page(browser: object, live_server: str, request: pytest.FixtureRequest) -> I
 
 
 def assert_accessible(page: object, name: str) -> None:
-    """axe-core, WCAG 2.1 A and AA: zero violations; a screenshot is kept as an artefact."""
+    """axe-core, WCAG 2.1 A and AA: zero violations; on a violation, a screenshot of the page is
+    kept as an artefact (test-artifacts/<name>.png) beside the report."""
     from axe_playwright_python.sync_playwright import Axe
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    assert results.violations_count == 0, results.generate_report()
+    if results.violations_count:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        raise AssertionError(f"{results.generate_report()}\nschermata: {path}")
 
 
 def login(page: object, username: str, password: str = "demo-Torino-2026") -> None:
