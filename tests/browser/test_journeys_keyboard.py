@@ -22,7 +22,6 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.clock import today
-from app.demo import seed_demo
 from app.extensions import db
 from app.housing.models import HousingUnit, Placement
 from app.projects.models import Project
@@ -35,7 +34,7 @@ from tests.browser.conftest import (
     tab_to,
 )
 from tests.browser.conftest import assert_accessible as axe_and_screenshot
-from tests.conftest import _truncate
+from tests.conftest import _truncate, load_demo
 from tests.factories import codice_fiscale
 
 # Each journey on a desktop screen and on a phone (390 px: the menu behind its toggle, which
@@ -54,7 +53,7 @@ def fresh_demo(live_server: str, app: Flask) -> None:
     placement already decided, the account «marco.neri» already taken."""
     with app.app_context():
         _truncate()
-        seed_demo()
+        load_demo()  # the rows of the first seeding, copied (seeding costs seconds each time)
         db.session.remove()
 
 
