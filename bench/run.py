@@ -600,16 +600,21 @@ class InProcess:
     queries: dict[tuple[str, str, bool], int]
     serial_ms: dict[tuple[str, str, bool], float]  # median of one request at a time, no HTTP
     floor_serial_ms: float
+    cpu_ms: dict[tuple[str, str, bool], float]  # the same requests' CPU time (process_time)
+    floor_cpu_ms: float
     matching: dict[str, float]
 
 
-def serial_ms(call: Callable[[], object]) -> float:
-    samples = []
+def serial_ms(call: Callable[[], object]) -> tuple[float, float]:
+    """Median wall-clock ms and median CPU ms (`time.process_time`, which other programs on a
+    shared machine do not disturb) of one request at a time."""
+    wall, cpu = [], []
     for _ in range(IN_PROCESS_SAMPLES):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def in_process(url: str, pages: list[Page], *, show_queries: bool = False) -> InProcess:
@@ -665,21 +670,23 @@ def in_process(url: str, pages: list[Page], *, show_queries: bool = False) -> In
             for statement in statements:
                 say("    " + " ".join(statement.split())[:160])
     event.remove(engine, "before_cursor_execute", count)
-    timings = {
+    measured = {
         (page.path, page.account, page.fragment): serial_ms(
             lambda page=page: clients[page.account].get(page.path, headers=page.headers)
         )
         for page in pages
     }
+    timings = {key: wall for key, (wall, _cpu) in measured.items()}
+    cpu = {key: cpu_ms for key, (_wall, cpu_ms) in measured.items()}
     sys.path.insert(0, str(BENCH))
     from floor import create_app as create_floor
 
     floor_client = create_floor(url).test_client()
     floor_client.get("/")
-    floor_ms = serial_ms(lambda: floor_client.get("/"))
+    floor_ms, floor_cpu = serial_ms(lambda: floor_client.get("/"))
     with app.app_context():
         matching = time_matching(app)
-    return InProcess(queries, timings, floor_ms, matching)
+    return InProcess(queries, timings, floor_ms, cpu, floor_cpu, matching)
 
 
 def time_matching(app: Any) -> dict[str, float]:
@@ -842,28 +849,34 @@ def report(
         f"{args.connections} connections.",
         "",
         "| Page | Role | Req/s | p50 ms | p95 ms | p99 ms | Queries/req | × floor | 1 req ms "
-        "| Target |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| CPU ms | floor CPU ÷ CPU | Target |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
 
-    def line(name: str, role: str, row: Row, ratio: str, serial: float, result: str) -> str:
+    def line(
+        name: str, role: str, row: Row, ratio: str, serial: float, cpu: float, result: str
+    ) -> str:
         m = row.measure
         queries = "?" if row.queries is None else str(row.queries)
+        cpu_ratio = inproc.floor_cpu_ms / cpu if cpu else 0.0
         return (
             f"| {name} | {role} | {m.requests_per_second:.0f} | {m.p50_ms:.1f} | "
-            f"{m.p95_ms:.1f} | {m.p99_ms:.1f} | {queries} | {ratio} | {serial:.1f} | {result} |"
+            f"{m.p95_ms:.1f} | {m.p99_ms:.1f} | {queries} | {ratio} | {serial:.1f} | "
+            f"{cpu:.2f} | {cpu_ratio:.2f} | {result} |"
         )
 
     floor_name = "floor: 50 households, bare Flask + SQLAlchemy"
-    lines.append(line(floor_name, "—", floor, "1.00", inproc.floor_serial_ms, "—"))
+    lines.append(
+        line(floor_name, "—", floor, "1.00", inproc.floor_serial_ms, inproc.floor_cpu_ms, "—")
+    )
     for row in rows:
         ratio, result = verdict(row, floor.measure.requests_per_second)
         if row.page.reference:
             result = "reference, not a target"
         name = f"{row.page.name} `{row.page.path}`"
         key = (row.page.path, row.page.account, row.page.fragment)
-        serial = inproc.serial_ms[key]
-        lines.append(line(name, row.page.account, row, f"{ratio:.2f}", serial, result))
+        serial, cpu = inproc.serial_ms[key], inproc.cpu_ms[key]
+        lines.append(line(name, row.page.account, row, f"{ratio:.2f}", serial, cpu, result))
     match = inproc.matching
     matching_ok = match["p95_ms"] < TARGET_MATCHING_MS
     lines += [
