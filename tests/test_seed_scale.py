@@ -26,7 +26,6 @@ from app.projects.models import PROJECT_STATUSES, BudgetLine, Project
 from app.referrals.models import STATUSES, Referral, ReferralStatusChange
 from app.scale.generate import _Generator
 from app.scale.writer import Buffer
-from app.supplies.models import SupplyItem
 from tests import factories
 from tests.conftest import _truncate, csrf_token_from
 
@@ -159,15 +158,23 @@ def test_a_database_with_data_is_refused(app: Flask, db: object) -> None:
     assert _count(Household) == 0
 
 
-def test_a_database_just_migrated_takes_the_city_scale_data(app: Flask, db: object) -> None:
-    """`flask db upgrade` writes the stock items every hub starts with (migration 0024): the
-    database holds nobody's data yet, so `make seed-scale` (upgrade, then seed-scale) must load."""
-    if not _count(SupplyItem):  # an earlier test's clean-up removed the migration's rows
-        _db.session.add(SupplyItem(name="paniere alimentare", distribution_kind="food_basket"))
-        _db.session.commit()
-    result = _seed(app, "--households", "100")
-    assert result.exit_code == 0, result.output
-    assert _count(Household) == 100
+def test_a_database_just_migrated_takes_the_city_scale_data(tmp_path) -> None:
+    """`make seed-scale` on a new database: `flask db upgrade`, then `flask seed-scale`. The
+    migrations write rows of their own (the hubs' stock items, the layout's versions): the
+    database holds nobody's data yet, so the city-scale data must load."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.config import TestConfig
+
+    fresh = create_app(TestConfig(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    with fresh.app_context():
+        upgrade()
+        result = fresh.test_cli_runner().invoke(args=["seed-scale", "--households", "60"])
+        assert result.exit_code == 0, result.output
+        assert _db.session.scalar(select(func.count()).select_from(Household)) == 60
+        _db.session.remove()
+        _db.engine.dispose()
 
 
 def test_seeding_twice_is_refused(app: Flask, seeded: None) -> None:

@@ -46,9 +46,10 @@ from app.scale.writer import copying
 __all__ = ["CITY", "HOUSEHOLDS_AT_SCALE_1", "database_is_empty", "seed_scale", "targets"]
 
 
-# Rows the migrations themselves write (the stock items every hub starts with, migration 0024):
-# a database just built with `flask db upgrade` has them and is still empty of anyone's data.
-MIGRATION_TABLES = frozenset({"supply_item"})
+# Rows the migrations themselves write (the stock items every hub starts with, migration 0024;
+# the versions of what the layout keeps, 0027): a database just built with `flask db upgrade`
+# has them and is still empty of anyone's data.
+MIGRATION_TABLES = frozenset({"supply_item", "cache_version"})
 
 
 def database_is_empty() -> bool:
