@@ -6,7 +6,8 @@ the new value by its own 30-second refresh, with its filters kept. Then ente1 pr
 families for a unit of alloggi1; the City approves; alloggi1, who saw only the initials and the
 size until then, accepts; the move-in is recorded. The free places follow every step: one fewer
 at the proposal, unchanged afterwards. Two alloggi1 tabs on the same unit: the second update is
-refused with the current value and may be retried. axe checks and a screenshot on every state.
+refused with the current value and may be retried. axe checks every state (a screenshot when it
+finds a violation).
 """
 
 from __future__ import annotations

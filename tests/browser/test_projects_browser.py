@@ -5,7 +5,7 @@ lines (one amount typed the Italian way, one first typed wrong) and a goal, and 
 City; the coordinator approves it and its budget; ente1 records commitments and payments in the
 rows of the budget table (one of them with the keyboard alone) and the totals follow exactly;
 the programme's financial progress shows the payments in action line B to the cent. axe checks
-and a screenshot on every state.
+every state (a screenshot when it finds a violation).
 """
 
 from __future__ import annotations

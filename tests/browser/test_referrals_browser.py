@@ -4,7 +4,7 @@ ente1 sends a young member of one of its households to a service of ente2's orga
 from the ranked suggestions; the coordinator approves it from the queue (and, on other queued
 referrals, tries a reject without a reason and a bulk approval); ente2 accepts, starts and closes
 it with an outcome; ente1 sees the outcome and the whole timeline. Every step is notified and
-audited. axe checks and a screenshot on every page.
+audited. axe checks every page (a screenshot when it finds a violation).
 """
 
 from __future__ import annotations
