@@ -32,7 +32,13 @@ from sqlalchemy import BigInteger, String, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    make_transient_to_detached,
+    mapped_column,
+)
 
 from app.db import Base
 from app.extensions import db
@@ -154,28 +160,17 @@ def _bulk_writes(state: ORMExecuteState) -> None:
     _bump(state.session, kinds)
 
 
-def kept_count() -> int:
-    """How many values this process keeps (for tests)."""
-    return len(_entries)
-
-
-def _columns(instance: Any) -> dict[str, Any]:
+def snapshot(instance: Any) -> dict[str, Any]:
+    """An instance's column values, as kept (no session, no relationships)."""
     return {
         attribute.key: _copy(getattr(instance, attribute.key))
         for attribute in sa_inspect(type(instance)).column_attrs
     }
 
 
-def snapshot(instance: Any) -> dict[str, Any]:
-    """An instance's column values, as kept (no session, no relationships)."""
-    return _columns(instance)
-
-
 def restore(model: type[T], values: dict[str, Any], **related: Any) -> T:
     """A persistent instance of `model` in this request's session from `snapshot`'s values
     (and `related` objects already in the session), as if loaded by a query, without one."""
-    from sqlalchemy.orm import make_transient_to_detached
-
     instance = model(**{key: _copy(value) for key, value in values.items()}, **related)
     make_transient_to_detached(instance)  # clean, with its identity: as a query would load it
     existing = db.session.identity_map.get(sa_inspect(instance).key)
